@@ -1,0 +1,52 @@
+#pragma once
+/// @file config.hpp
+/// @brief dals-train's options: one struct, the single source of truth.
+///
+/// Each field's default lives here; its option name, help text and parsing
+/// live in one table in config.cpp, from which both the command line and the
+/// `--config FILE` (INI: `name = value`, same names without dashes) parser
+/// are built; validate() checks values and combinations and names the
+/// offending option.
+
+#include <cstdint>
+#include <string>
+
+namespace dals {
+
+enum class Regularization { l2, weighted };
+const char* regularization_name(Regularization r);
+
+struct TrainConfig {
+  std::string data;                    ///< dataset directory
+  std::string output;                  ///< model directory to write
+  std::string config_file;             ///< optional INI file of the same options
+  int factors = 64;                    ///< k
+  double lambda = 0.05;                ///< regularization strength
+  Regularization regularization = Regularization::weighted;
+  int iterations = 10;
+  std::uint64_t seed = 42;
+  int threads = 0;                     ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
+  bool no_bias = false;                ///< drop the user and item biases (the mean stays)
+  bool force = false;                  ///< replace an existing output directory
+  bool quiet = false;                  ///< no per-iteration lines
+
+  /// Throws Error naming the option if a value is out of range.
+  void validate() const;
+  /// The options that define the model, as a JSON object (for state.json).
+  std::string hyperparameters_json() const;
+};
+
+/// Result of parsing a command line.
+enum class ParseOutcome { run, help_shown };
+
+/// Thrown for a bad command line or config file; main exits with 2.
+struct UsageError {
+  std::string message;
+};
+
+/// Parses argv and, if given, --config FILE (the command line wins). On
+/// --help/--version, prints to `out` and returns help_shown. Throws
+/// UsageError for unknown options, bad values and failed validation.
+ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& config, std::string& out);
+
+}  // namespace dals

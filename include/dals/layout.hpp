@@ -1,0 +1,42 @@
+#pragma once
+/// @file layout.hpp
+/// @brief Which blocks, and so which dense ids, each rank owns.
+///
+/// Rank r of P owns a contiguous run of blocks on each side, chosen so that
+/// the runs carry about equal work (ratings + rows). The assignment is a pure
+/// function of the manifest and P, so every rank computes the same one.
+
+#include <cstdint>
+#include <vector>
+
+#include "dals/manifest.hpp"
+
+namespace dals {
+
+/// The rows one rank owns on one side.
+struct OwnedRange {
+  int first_block = 0;
+  int end_block = 0;           ///< one past the last owned block
+  std::int64_t first_row = 0;  ///< first owned dense id
+  std::int64_t end_row = 0;    ///< one past the last owned dense id
+  std::int64_t rows() const { return end_row - first_row; }
+};
+
+/// All ranks' ranges on one side, indexed by rank.
+class SideLayout {
+ public:
+  SideLayout(const std::vector<BlockInfo>& blocks, int ranks);
+  const OwnedRange& of(int rank) const { return ranges_[rank]; }
+  int ranks() const { return static_cast<int>(ranges_.size()); }
+  std::vector<std::int64_t> first_rows() const;
+  std::vector<std::int64_t> row_counts() const;
+
+ private:
+  std::vector<OwnedRange> ranges_;
+};
+
+/// Splits B blocks with the given costs into P contiguous non-empty runs of
+/// about equal cost. Requires 1 <= P <= B. Returns P + 1 block boundaries.
+std::vector<int> split_blocks(const std::vector<std::int64_t>& costs, int ranks);
+
+}  // namespace dals

@@ -1,0 +1,63 @@
+#pragma once
+/// @file manifest.hpp
+/// @brief DATA/manifest.json: the table of contents of a dataset.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dals {
+
+/// @brief Which side of the rating matrix.
+enum class Side { users, items };
+const char* side_name(Side side);  ///< "users" / "items"
+inline Side other(Side side) { return side == Side::users ? Side::items : Side::users; }
+
+/// @brief One block as the manifest records it.
+struct BlockInfo {
+  std::int64_t first = 0;       ///< first dense id of the block
+  std::int64_t rows = 0;        ///< dense ids in the block
+  std::int64_t nnz = 0;         ///< ratings stored in the block's file
+  std::uint64_t checksum = 0;   ///< combined checksum of the block file's arrays
+};
+
+/// @brief Ratings of one split (train or test), blocked both ways.
+struct SplitInfo {
+  std::int64_t ratings = 0;
+  std::vector<BlockInfo> user_blocks;  ///< B entries, by-user CSR files
+  std::vector<BlockInfo> item_blocks;  ///< B entries, by-item CSC files
+  const std::vector<BlockInfo>& blocks(Side side) const { return side == Side::users ? user_blocks : item_blocks; }
+  std::vector<BlockInfo>& blocks(Side side) { return side == Side::users ? user_blocks : item_blocks; }
+};
+
+struct Manifest {
+  static constexpr int kFormatVersion = 1;
+  int version = kFormatVersion;
+  std::int64_t users = 0;   ///< m
+  std::int64_t items = 0;   ///< n
+  int blocks = 0;           ///< B, per side
+  double mean = 0.0;        ///< mu: mean of the training ratings
+  SplitInfo train;
+  bool has_test = false;
+  SplitInfo test;
+  std::string fingerprint;      ///< hex hash of shape and every block checksum
+  std::string provenance_json;  ///< free-form JSON object: tool, options, sources
+
+  std::int64_t rows(Side side) const { return side == Side::users ? users : items; }
+
+  /// Hash over the shape, the mean and every block's checksum: two datasets
+  /// with the same fingerprint hold the same ratings in the same layout.
+  std::string compute_fingerprint() const;
+
+  /// Throws Error("<where>: ...") if blocks do not tile [0, m) and [0, n),
+  /// counts disagree, or the fingerprint does not match the contents.
+  void validate(const std::string& where) const;
+};
+
+/// Reads and validates DIR/manifest.json.
+Manifest read_manifest(const std::string& dir);
+
+/// Writes DIR/manifest.json atomically (temporary name, fsync, rename).
+void write_manifest(const std::string& dir, const Manifest& manifest);
+
+}  // namespace dals

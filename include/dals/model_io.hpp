@@ -1,0 +1,64 @@
+#pragma once
+/// @file model_io.hpp
+/// @brief Model (and checkpoint) directories: factor blocks + state.json.
+///
+///     MODEL/state.json                iteration, hyper-parameters, dataset
+///                                     fingerprint and block ranges, metrics
+///     MODEL/users/block-00007.h5      factors (rows x k float32), biases (rows)
+///     MODEL/items/block-00007.h5
+///     MODEL/metrics.jsonl             one JSON record per iteration
+///     MODEL/COMPLETE                  written last, after every block is on disk
+///
+/// The directory is built under MODEL.tmp and renamed into place, so a
+/// reader sees a complete model or none.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dals/comm.hpp"
+#include "dals/factors.hpp"
+#include "dals/layout.hpp"
+#include "dals/manifest.hpp"
+
+namespace dals {
+
+/// Writes rows [first, first + rows) of `table` as one factor block file.
+void write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first, std::int64_t rows);
+
+/// Reads a factor block into rows [first, first + rows) of `table`, checking
+/// its id range, rank k and checksums.
+void read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table);
+
+/// "MODEL/users/block-00007.h5"
+std::string factor_block_path(const std::string& model_dir, Side side, int block);
+
+/// The temporary directory a model is assembled in before it is published.
+std::string staging_dir(const std::string& model_dir);
+
+/// Collective. Fails early (before any training) if `model_dir` exists and
+/// `force` is false; otherwise creates a fresh staging directory with its
+/// users/ and items/ sub-directories.
+void prepare_model_dir(const Comm& comm, const std::string& model_dir, bool force);
+
+/// Collective. Each rank writes the factor blocks it owns into the staging
+/// directory; then rank 0 writes state.json and COMPLETE and renames the
+/// staging directory to `model_dir`.
+void publish_model(const Comm& comm, const std::string& model_dir, const Manifest& manifest,
+                   const SideLayout& user_layout, const SideLayout& item_layout, const FactorTable& users,
+                   const FactorTable& items, const std::string& state_json, bool force);
+
+/// A model read back whole (for tools and tests; one process).
+struct Model {
+  std::string state_json;
+  double mean = 0;
+  bool bias = true;
+  FactorTable users;
+  FactorTable items;
+};
+
+/// Reads MODEL/state.json and every factor block; Error naming the file on
+/// any problem (missing COMPLETE, bad checksum, wrong shape).
+Model read_model(const std::string& model_dir);
+
+}  // namespace dals

@@ -1,0 +1,83 @@
+#pragma once
+/// @file trainer.hpp
+/// @brief Distributed explicit ALS: data on ranks, half-iterations, exchange.
+///
+/// Rank r owns a contiguous run of user blocks (their ratings by user, CSR)
+/// and of item blocks (by item, CSC), and holds all of U and V. A user half
+/// solves the rank's user rows from V, heaviest rows first over OpenMP
+/// threads, then all-gathers the updated rows of U; the item half mirrors it.
+/// Each row's solve depends only on replicated data, so results are
+/// bit-identical for any number of ranks and threads.
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dals/comm.hpp"
+#include "dals/config.hpp"
+#include "dals/csr.hpp"
+#include "dals/factors.hpp"
+#include "dals/layout.hpp"
+#include "dals/manifest.hpp"
+#include "dals/row_solver.hpp"
+
+namespace dals {
+
+/// What one iteration measured (times are the slowest rank's).
+struct IterationRecord {
+  int iteration = 0;
+  double train_rmse = 0;
+  double test_rmse = std::numeric_limits<double>::quiet_NaN();  ///< NaN without a test split
+  double objective = 0;         ///< squared error + regularizer: never increases under exact ALS
+  double user_seconds = 0;      ///< user half: solves
+  double item_seconds = 0;      ///< item half: solves
+  double exchange_seconds = 0;  ///< both all-gathers (includes waiting for the slowest rank)
+  double gflops = 0;            ///< solve flops / solve seconds, whole job
+  std::int64_t ridge_retries = 0;
+  std::string to_json() const;
+};
+
+class Trainer {
+ public:
+  /// Collective: reads the manifest and this rank's blocks (every check of
+  /// dataset.hpp applies) and draws the initial factors.
+  Trainer(const Comm& comm, const TrainConfig& config);
+  ~Trainer();
+
+  /// Collective: one user half, one item half, then the metrics.
+  IterationRecord iterate();
+
+  const Manifest& manifest() const { return manifest_; }
+  const SideLayout& layout(Side side) const { return side == Side::users ? user_layout_ : item_layout_; }
+  const FactorTable& factors(Side side) const { return side == Side::users ? users_ : items_; }
+  int iterations_done() const { return iteration_; }
+  /// Bytes this rank holds in ratings and factors (the memory model).
+  std::int64_t model_bytes() const;
+
+ private:
+  struct Local;  // one side's local ratings and solve order
+  double solve_half(Side side, std::int64_t& retries);
+  double exchange(Side side);
+  IterationRecord evaluate() const;
+
+  const Comm& comm_;
+  TrainConfig config_;
+  Manifest manifest_;
+  SideLayout user_layout_;
+  SideLayout item_layout_;
+  SolveParams params_;
+  FactorTable users_;
+  FactorTable items_;
+  std::unique_ptr<Local> local_users_;
+  std::unique_ptr<Local> local_items_;
+  CsrBlock test_by_user_;
+  std::vector<std::uint8_t> user_known_, item_known_;
+  std::vector<RowSolver> solvers_;  // one per OpenMP thread
+  double flops_per_iteration_ = 0;  // whole job
+  int iteration_ = 0;
+};
+
+}  // namespace dals

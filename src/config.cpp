@@ -1,0 +1,128 @@
+#include "dals/config.hpp"
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "dals/error.hpp"
+#include "dals/version.hpp"
+
+namespace dals {
+namespace po = boost::program_options;
+
+const char* regularization_name(Regularization r) { return r == Regularization::l2 ? "l2" : "weighted"; }
+
+void TrainConfig::validate() const {
+  if (data.empty()) throw Error("--data is required: the dataset directory to train on");
+  if (output.empty()) throw Error("--output is required: the model directory to write");
+  if (factors < 1 || factors > 4096) throw Error("--factors must be in [1, 4096], got " + std::to_string(factors));
+  if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + std::to_string(lambda));
+  if (iterations < 0) throw Error("--iterations must be >= 0, got " + std::to_string(iterations));
+  if (threads < 0) throw Error("--threads must be >= 0 (0 = all cores), got " + std::to_string(threads));
+}
+
+std::string TrainConfig::hyperparameters_json() const {
+  nlohmann::json j = {{"factors", factors},
+                      {"lambda", lambda},
+                      {"regularization", regularization_name(regularization)},
+                      {"bias", !no_bias},
+                      {"seed", seed}};
+  return j.dump();
+}
+
+namespace {
+
+// Boost parses enums through operator>> on the value string.
+struct RegularizationArg {
+  Regularization value = Regularization::weighted;
+};
+
+std::istream& operator>>(std::istream& in, RegularizationArg& arg) {
+  std::string token;
+  in >> token;
+  if (token == "l2") arg.value = Regularization::l2;
+  else if (token == "weighted") arg.value = Regularization::weighted;
+  else in.setstate(std::ios::failbit);
+  return in;
+}
+
+std::ostream& operator<<(std::ostream& out, const RegularizationArg& arg) { return out << regularization_name(arg.value); }
+
+}  // namespace
+
+ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& config, std::string& out) {
+  TrainConfig defaults;
+  RegularizationArg reg{defaults.regularization};
+  bool show_help = false, show_version = false;
+
+  // The one table of options: name, binding with its default, help text.
+  po::options_description model("Model");
+  model.add_options()
+      ("factors,k", po::value(&config.factors)->default_value(defaults.factors),
+       "factor rank k: latent dimensions per user and item")
+      ("lambda", po::value(&config.lambda)->default_value(defaults.lambda, "0.05"),
+       "regularization strength (>= 0)")
+      ("regularization", po::value(&reg)->default_value(reg),
+       "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count")
+      ("no-bias", po::bool_switch(&config.no_bias), "drop user and item biases (the global mean stays)")
+      ("seed", po::value(&config.seed)->default_value(defaults.seed), "seed of the initial factors");
+  po::options_description run("Run");
+  run.add_options()
+      ("data", po::value(&config.data), "dataset directory (from dals-generate, dals-import)")
+      ("output,o", po::value(&config.output), "model directory to write (written atomically)")
+      ("iterations", po::value(&config.iterations)->default_value(defaults.iterations),
+       "ALS iterations (each: a user half and an item half)")
+      ("threads", po::value(&config.threads)->default_value(defaults.threads),
+       "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores")
+      ("force", po::bool_switch(&config.force), "replace an existing --output directory")
+      ("quiet", po::bool_switch(&config.quiet), "print only the final summary");
+  po::options_description general("General");
+  general.add_options()
+      ("config", po::value(&config.config_file), "INI file with the same options (name = value); the command line wins")
+      ("help,h", po::bool_switch(&show_help), "show this help")
+      ("version", po::bool_switch(&show_version), "show the version");
+  po::options_description all("Usage: mpirun -n P dals-train --data DIR --output DIR [options]\n"
+                              "Trains a matrix-factorization model by alternating least squares");
+  all.add(run).add(model).add(general);
+
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, all), vm);
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      if (!file) throw UsageError{path + ": cannot open config file"};
+      try {
+        // Stored after the command line: po::store keeps the first value, so the command line wins.
+        po::store(po::parse_config_file(file, all), vm);
+      } catch (const po::error& e) {
+        throw UsageError{path + ": " + e.what()};
+      }
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError{e.what()};
+  }
+  config.regularization = reg.value;
+  if (show_help) {
+    std::ostringstream text;
+    text << all;
+    out = text.str();
+    return ParseOutcome::help_shown;
+  }
+  if (show_version) {
+    out = std::string("dals-train ") + kVersion + "\n";
+    return ParseOutcome::help_shown;
+  }
+  try {
+    config.validate();
+  } catch (const Error& e) {
+    throw UsageError{e.what()};
+  }
+  return ParseOutcome::run;
+}
+
+}  // namespace dals

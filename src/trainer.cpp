@@ -1,0 +1,200 @@
+#include "dals/trainer.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "dals/dataset.hpp"
+#include "dals/evaluation.hpp"
+
+namespace dals {
+
+struct Trainer::Local {
+  CsrBlock ratings;                 // owned rows of this side, all owned blocks appended
+  std::vector<std::int64_t> order;  // local rows, heaviest first: dynamic scheduling then balances threads
+  double flops = 0;                 // of one half on this rank
+};
+
+namespace {
+
+Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config) {
+  Manifest manifest;
+  run_collectively(comm, "dals-train", [&] {
+    manifest = read_manifest(config.data);
+    if (comm.size() > manifest.blocks)
+      throw Error(config.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
+                  std::to_string(manifest.blocks) + " blocks per side (P must be <= B; re-partition with more blocks)");
+  });
+  return manifest;
+}
+
+CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own) {
+  const SplitInfo& info = split == Split::train ? m.train : m.test;
+  const auto& blocks = info.blocks(side);
+  CsrBlock all;
+  all.first_row = own.first_row;
+  all.num_cols = m.rows(other(side));
+  for (int b = own.first_block; b < own.end_block; ++b)
+    all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], all.num_cols));
+  return all;
+}
+
+double seconds_since(double start) { return MPI_Wtime() - start; }
+
+}  // namespace
+
+std::string IterationRecord::to_json() const {
+  nlohmann::json j = {{"iteration", iteration},
+                      {"train_rmse", train_rmse},
+                      {"objective", objective},
+                      {"user_seconds", user_seconds},
+                      {"item_seconds", item_seconds},
+                      {"exchange_seconds", exchange_seconds},
+                      {"gflops", gflops},
+                      {"ridge_retries", ridge_retries}};
+  j["test_rmse"] = std::isnan(test_rmse) ? nlohmann::json(nullptr) : nlohmann::json(test_rmse);
+  return j.dump();
+}
+
+Trainer::Trainer(const Comm& comm, const TrainConfig& config)
+    : comm_(comm),
+      config_(config),
+      manifest_(read_checked_manifest(comm, config)),
+      user_layout_(manifest_.train.user_blocks, comm.size()),
+      item_layout_(manifest_.train.item_blocks, comm.size()),
+      local_users_(std::make_unique<Local>()),
+      local_items_(std::make_unique<Local>()) {
+  params_.k = config.factors;
+  params_.lambda = config.lambda;
+  params_.regularization = config.regularization;
+  params_.bias = !config.no_bias;
+
+  run_collectively(comm_, "dals-train", [&] {
+    local_users_->ratings = read_owned(config_, manifest_, Split::train, Side::users, user_layout_.of(comm_.rank()));
+    local_items_->ratings = read_owned(config_, manifest_, Split::train, Side::items, item_layout_.of(comm_.rank()));
+    if (manifest_.has_test)
+      test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, user_layout_.of(comm_.rank()));
+  });
+
+  // Which rows have training ratings, on every rank: cold rows predict from biases only.
+  user_known_.assign(manifest_.users, 0);
+  item_known_.assign(manifest_.items, 0);
+  for (Side side : {Side::users, Side::items}) {
+    const CsrBlock& local = (side == Side::users ? local_users_ : local_items_)->ratings;
+    auto& known = side == Side::users ? user_known_ : item_known_;
+    for (std::int64_t r = 0; r < local.rows(); ++r) known[local.first_row + r] = local.degree(r) > 0;
+    comm_.allgather_rows(known.data(), 1, layout(side).first_rows(), layout(side).row_counts());
+  }
+
+  std::int64_t max_degree = 1;
+  for (Local* local : {local_users_.get(), local_items_.get()}) {
+    const CsrBlock& r = local->ratings;
+    local->order.resize(r.rows());
+    for (std::int64_t i = 0; i < r.rows(); ++i) local->order[i] = i;
+    std::stable_sort(local->order.begin(), local->order.end(),
+                     [&](std::int64_t a, std::int64_t b) { return r.degree(a) > r.degree(b); });
+    for (std::int64_t i = 0; i < r.rows(); ++i) {
+      max_degree = std::max(max_degree, r.degree(i));
+      if (r.degree(i) > 0) local->flops += row_solve_flops(r.degree(i), params_.width());
+    }
+  }
+  flops_per_iteration_ = comm_.sum(local_users_->flops + local_items_->flops);
+
+  // BLAS runs inside our OpenMP threads: it must not spawn threads of its own.
+  openblas_set_num_threads(1);
+  if (config_.threads > 0) omp_set_num_threads(config_.threads);
+  const int threads = omp_get_max_threads();
+  solvers_.reserve(threads);
+  for (int t = 0; t < threads; ++t) solvers_.emplace_back(params_, max_degree);
+
+  users_ = FactorTable(manifest_.users, params_.k);
+  items_ = FactorTable(manifest_.items, params_.k);
+  users_.init_random(config_.seed, Side::users, 0, manifest_.users);
+  items_.init_random(config_.seed, Side::items, 0, manifest_.items);
+}
+
+Trainer::~Trainer() = default;
+
+std::int64_t Trainer::model_bytes() const {
+  auto csr_bytes = [](const CsrBlock& b) {
+    return static_cast<std::int64_t>(b.indptr.size() * 8 + b.indices.size() * 4 + b.values.size() * 4);
+  };
+  return csr_bytes(local_users_->ratings) + csr_bytes(local_items_->ratings) + csr_bytes(test_by_user_) +
+         static_cast<std::int64_t>(users_.bytes() + items_.bytes());
+}
+
+double Trainer::solve_half(Side side, std::int64_t& retries) {
+  const Local& local = *(side == Side::users ? local_users_ : local_items_);
+  FactorTable& solving = side == Side::users ? users_ : items_;
+  const FactorTable& fixed = side == Side::users ? items_ : users_;
+  const CsrBlock& r = local.ratings;
+  const double mean = manifest_.mean;
+  const double start = MPI_Wtime();
+  std::int64_t local_retries = 0;
+#pragma omp parallel reduction(+ : local_retries)
+  {
+    RowSolver& solver = solvers_[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 4)
+    for (std::size_t i = 0; i < local.order.size(); ++i) {
+      const std::int64_t row = local.order[i];
+      const std::int64_t begin = r.indptr[row], degree = r.degree(row);
+      if (degree == 0) continue;  // no ratings: keeps its initial factors and zero bias
+      local_retries += solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
+                                    solving.row(r.first_row + row));
+    }
+  }
+  retries += local_retries;
+  return seconds_since(start);
+}
+
+double Trainer::exchange(Side side) {
+  const double start = MPI_Wtime();
+  FactorTable& table = side == Side::users ? users_ : items_;
+  comm_.allgather_rows(table.data(), table.stride(), layout(side).first_rows(), layout(side).row_counts());
+  return seconds_since(start);
+}
+
+IterationRecord Trainer::iterate() {
+  IterationRecord rec;
+  std::int64_t retries = 0;
+  rec.user_seconds = solve_half(Side::users, retries);
+  rec.exchange_seconds = exchange(Side::users);
+  rec.item_seconds = solve_half(Side::items, retries);
+  rec.exchange_seconds += exchange(Side::items);
+  ++iteration_;
+
+  double times[3] = {rec.user_seconds, rec.item_seconds, rec.exchange_seconds};
+  comm_.allreduce_inplace(std::span<double>(times, 3), MPI_MAX);
+  IterationRecord out = evaluate();
+  out.user_seconds = times[0];
+  out.item_seconds = times[1];
+  out.exchange_seconds = times[2];
+  out.gflops = flops_per_iteration_ / std::max(1e-9, times[0] + times[1]) * 1e-9;
+  out.ridge_retries = comm_.sum(retries);
+  return out;
+}
+
+IterationRecord Trainer::evaluate() const {
+  IterationRecord rec;
+  rec.iteration = iteration_;
+  const ErrorSums train =
+      rating_error(local_users_->ratings, users_, items_, manifest_.mean, user_known_, item_known_);
+  const double reg = regularization_value(local_users_->ratings, users_, params_) +
+                     regularization_value(local_items_->ratings, items_, params_);
+  double sums[4] = {train.squared_error, reg, 0, 0};
+  if (manifest_.has_test) {
+    const ErrorSums test = rating_error(test_by_user_, users_, items_, manifest_.mean, user_known_, item_known_);
+    sums[2] = test.squared_error;
+  }
+  comm_.allreduce_inplace(std::span<double>(sums, 4), MPI_SUM);
+  rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, manifest_.train.ratings)));
+  rec.objective = sums[0] + sums[1];
+  if (manifest_.has_test && manifest_.test.ratings > 0)
+    rec.test_rmse = std::sqrt(sums[2] / static_cast<double>(manifest_.test.ratings));
+  return rec;
+}
+
+}  // namespace dals
