@@ -63,7 +63,7 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
   model.add_options()
       ("factors,k", po::value(&config.factors)->default_value(defaults.factors),
        "factor rank k: latent dimensions per user and item")
-      ("lambda", po::value(&config.lambda)->default_value(defaults.lambda, "0.05"),
+      ("lambda", po::value(&config.lambda)->default_value(defaults.lambda, "0.1"),
        "regularization strength (>= 0)")
       ("regularization", po::value(&reg)->default_value(reg),
        "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count")

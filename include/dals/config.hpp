@@ -21,7 +21,7 @@ struct TrainConfig {
   std::string output;                  ///< model directory to write
   std::string config_file;             ///< optional INI file of the same options
   int factors = 64;                    ///< k
-  double lambda = 0.05;                ///< regularization strength
+  double lambda = 0.1;                 ///< regularization strength (best on MovieLens, see README)
   Regularization regularization = Regularization::weighted;
   int iterations = 10;
   std::uint64_t seed = 42;
