@@ -1,7 +1,10 @@
 #include "dals/row_solver.hpp"
 
+#include "dals/cholesky.hpp"
+
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -21,9 +24,8 @@ RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
       target_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
       gram_(static_cast<std::size_t>(params.width()) * params.width()),
       rhs_(params.width()),
-      system_(params.width(), params.width()),
-      solution_(params.width()),
-      cholesky_(params.width()) {}
+      system_(static_cast<std::size_t>(params.width()) * params.width()),
+      solution_(params.width()) {}
 
 int RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
                      double mean, float* out) {
@@ -53,20 +55,17 @@ int RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t
   double ridge = params_.lambda * (params_.regularization == Regularization::weighted ? static_cast<double>(degree) : 1.0);
   double trace = 0;
   for (int i = 0; i < w; ++i) trace += gram_[i * w + i];
-  Eigen::Map<const Eigen::VectorXf> rhs(rhs_.data(), w);
   int retries = 0;
   for (;; ++retries) {
-    for (int c = 0; c < w; ++c)
-      for (int r = c; r < w; ++r) system_(r, c) = gram_[c * w + r];
-    for (int i = 0; i < w; ++i) system_(i, i) += ridge;
-    cholesky_.compute(system_);
-    if (cholesky_.info() == Eigen::Success) {
-      solution_ = cholesky_.solve(rhs.cast<double>());
-      if (solution_.allFinite()) break;
-    }
-    if (retries == 8) {  // give up: keep the row's previous value rather than write NaN
-      return retries + 1;
-    }
+    // SSYRK's lower triangle, column-major, is the upper triangle read
+    // row-major: what cholesky_solve reads. Widen to double for the solve.
+    for (int i = 0; i < w * w; ++i) system_[i] = gram_[i];
+    for (int i = 0; i < w; ++i) system_[i * w + i] += ridge;
+    for (int i = 0; i < w; ++i) solution_[i] = rhs_[i];
+    if (cholesky_solve(system_.data(), w, solution_.data()) &&
+        std::all_of(solution_.begin(), solution_.end(), [](double x) { return std::isfinite(x); }))
+      break;
+    if (retries == 8) return retries + 1;  // give up: keep the row's previous value rather than write NaN
     // Not positive definite in floating point (e.g. lambda = 0 and fewer
     // ratings than factors): strengthen the ridge relative to the data's scale.
     ridge = std::max(ridge * 10.0, 1e-6 * (trace / w + 1.0));

@@ -8,13 +8,12 @@
 /// The solver gathers the n_i fixed rows [v_j, 1] into a contiguous n_i x w
 /// buffer Y (w = k + 1, or k without biases), forms the Gram matrix Y^T Y
 /// with one BLAS-3 call (SSYRK) and Y^T t with SGEMV, adds reg to the
-/// diagonal and solves by Cholesky in double precision.
+/// diagonal and solves by Cholesky in double precision (cholesky.hpp).
 
 #include <cstdint>
 #include <vector>
 
 #include <Eigen/Core>
-#include <Eigen/Cholesky>
 
 #include "dals/config.hpp"
 #include "dals/factors.hpp"
@@ -53,9 +52,8 @@ class RowSolver {
   std::vector<float, Eigen::aligned_allocator<float>> target_;    // degree
   std::vector<float, Eigen::aligned_allocator<float>> gram_;      // width x width, lower triangle
   std::vector<float, Eigen::aligned_allocator<float>> rhs_;       // width
-  Eigen::MatrixXd system_;
-  Eigen::VectorXd solution_;
-  Eigen::LLT<Eigen::MatrixXd> cholesky_;
+  std::vector<double> system_;    // width x width, row-major, factored in place
+  std::vector<double> solution_;  // width
 };
 
 }  // namespace dals
