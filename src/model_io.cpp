@@ -55,17 +55,27 @@ void read_factor_block(const std::string& path, std::int64_t first, std::int64_t
   }
 }
 
-void prepare_model_dir(const Comm& comm, const std::string& model_dir, bool force) {
-  if (!comm.is_root()) return;
+void check_output_available(const Comm& comm, const std::string& model_dir, bool force) {
   std::error_code ec;
-  if (fs::exists(model_dir, ec) && !force)
+  if (comm.is_root() && fs::exists(model_dir, ec) && !force)
     throw Error(model_dir + ": already exists (pass --force to replace it)");
+}
+
+void create_staging_dir(const Comm& comm, const std::string& model_dir) {
+  if (!comm.is_root()) return;
   const std::string tmp = staging_dir(model_dir);
+  std::error_code ec;
   fs::remove_all(tmp, ec);
   for (const char* sub : {"users", "items"}) {
     fs::create_directories(tmp + "/" + sub, ec);
     if (ec) throw Error(tmp + "/" + sub + ": cannot create directory: " + ec.message());
   }
+}
+
+void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept {
+  if (!comm.is_root()) return;
+  std::error_code ec;
+  fs::remove_all(staging_dir(model_dir), ec);
 }
 
 void publish_model(const Comm& comm, const std::string& model_dir, const Manifest& manifest,

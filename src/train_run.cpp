@@ -75,21 +75,21 @@ std::string state_json(const Trainer& trainer, const TrainConfig& config, const 
 
 }  // namespace
 
-void run_training(const Comm& comm, const TrainConfig& config) {
-  check_same_config(comm, config);
-  run_collectively(comm, "dals-train", [&] { prepare_model_dir(comm, config.output, config.force); });
-  const double start = MPI_Wtime();
-  Trainer trainer(comm, config);
+namespace {
+
+// Everything after loading: the iterations, their report, the published model.
+void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& trainer, double start) {
   const Manifest& m = trainer.manifest();
   const double load_seconds = MPI_Wtime() - start;
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
 
   std::ofstream metrics_file;
   if (comm.is_root()) {
-    std::printf("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d ranks x %d threads\n",
+    std::printf("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s\n",
                 kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
                 static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
-                m.blocks, comm.size(), omp_get_max_threads());
+                m.blocks, comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(),
+                omp_get_max_threads() == 1 ? "" : "s");
     std::printf("k=%d lambda=%g regularization=%s bias=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
                 config.factors, config.lambda, regularization_name(config.regularization),
                 config.no_bias ? "no" : "yes", static_cast<unsigned long long>(config.seed), load_seconds,
@@ -124,6 +124,22 @@ void run_training(const Comm& comm, const TrainConfig& config) {
       if (!std::isnan(last.test_rmse)) std::printf("; test_rmse %.4f", last.test_rmse);
     }
     std::printf("; peak memory %.1f MiB per rank\nmodel: %s\n", peak / 1048576.0, config.output.c_str());
+  }
+}
+
+}  // namespace
+
+void run_training(const Comm& comm, const TrainConfig& config) {
+  check_same_config(comm, config);
+  run_collectively(comm, "dals-train", [&] { check_output_available(comm, config.output, config.force); });
+  const double start = MPI_Wtime();
+  Trainer trainer(comm, config);
+  run_collectively(comm, "dals-train", [&] { create_staging_dir(comm, config.output); });
+  try {
+    train_and_publish(comm, config, trainer, start);
+  } catch (const AgreedFailure&) {
+    remove_staging_dir(comm, config.output);  // a failed run leaves nothing half-written behind
+    throw;
   }
 }
 

@@ -36,10 +36,16 @@ std::string factor_block_path(const std::string& model_dir, Side side, int block
 /// The temporary directory a model is assembled in before it is published.
 std::string staging_dir(const std::string& model_dir);
 
-/// Collective. Fails early (before any training) if `model_dir` exists and
-/// `force` is false; otherwise creates a fresh staging directory with its
-/// users/ and items/ sub-directories.
-void prepare_model_dir(const Comm& comm, const std::string& model_dir, bool force);
+/// Fails early (before any data is read) if `model_dir` exists and `force`
+/// is false. Rank 0 checks; call inside run_collectively.
+void check_output_available(const Comm& comm, const std::string& model_dir, bool force);
+
+/// Rank 0 creates a fresh staging directory with users/ and items/ (a stale
+/// one from a killed run is removed first). Call inside run_collectively.
+void create_staging_dir(const Comm& comm, const std::string& model_dir);
+
+/// Rank 0 removes the staging directory of a run that failed.
+void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept;
 
 /// Collective. Each rank writes the factor blocks it owns into the staging
 /// directory; then rank 0 writes state.json and COMPLETE and renames the
