@@ -7,6 +7,7 @@
 
 #include "dals/dataset.hpp"
 #include "dals/error.hpp"
+#include "dals/fs_util.hpp"
 #include "dals/rng.hpp"
 
 namespace dals {
@@ -50,12 +51,33 @@ DenseIds assign_dense_ids(std::vector<std::int64_t> raw, std::uint64_t seed, std
   return ids;
 }
 
+Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options);
+
 }  // namespace
 
-Manifest build_dataset(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options) {
-  if (ratings.empty()) throw Error(dir + ": no ratings to write");
+Manifest build_dataset(const std::string& out_dir, const std::vector<RawRating>& ratings, const BuildOptions& options) {
+  if (ratings.empty()) throw Error(out_dir + ": no ratings to write");
   if (options.blocks <= 0) throw Error("--blocks must be positive");
-  if (std::filesystem::exists(dir)) throw Error(dir + ": already exists");
+  if (std::filesystem::exists(out_dir) && !options.force)
+    throw Error(out_dir + ": already exists (pass --force to replace it)");
+  // Everything is written under DIR.tmp and renamed at the end: a failure
+  // leaves no half-written dataset, and a previous one stays intact.
+  const std::string dir = out_dir + ".tmp";
+  std::filesystem::remove_all(dir);
+  try {
+    Manifest m = write_all_blocks(dir, ratings, options);
+    publish_directory(dir, out_dir, options.force);
+    return m;
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    throw;
+  }
+}
+
+namespace {
+
+Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options) {
   std::vector<std::int64_t> raw_users, raw_items;
   raw_users.reserve(ratings.size());
   raw_items.reserve(ratings.size());
@@ -129,5 +151,7 @@ Manifest build_dataset(const std::string& dir, const std::vector<RawRating>& rat
   write_manifest(dir, m);
   return m;
 }
+
+}  // namespace
 
 }  // namespace dals

@@ -66,8 +66,9 @@ int main(int argc, char** argv) {
   desc.add_options()("input", po::value(&input), "CSV/TSV file: user,item,rating[,ignored...]; a header line is skipped")(
       "output", po::value(&output), "dataset directory to create")(
       "blocks", po::value(&options.blocks)->default_value(4), "blocks per side (B >= the ranks you will train on)")(
-      "test-fraction", po::value(&options.test_fraction)->default_value(0.1), "fraction held out for testing")(
-      "seed", po::value(&options.seed)->default_value(1), "seed of the id permutation and the split")("help,h",
+      "test-fraction", po::value(&options.test_fraction)->default_value(0.1, "0.1"), "fraction held out for testing")(
+      "seed", po::value(&options.seed)->default_value(1), "seed of the id permutation and the split")(
+      "force", po::bool_switch(&options.force), "replace an existing --output dataset")("help,h",
                                                                                                     "show this help");
   try {
     po::variables_map vm;
