@@ -15,11 +15,19 @@ namespace po = boost::program_options;
 
 const char* regularization_name(Regularization r) { return r == Regularization::l2 ? "l2" : "weighted"; }
 
+namespace {
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+}  // namespace
+
 void TrainConfig::validate() const {
   if (data.empty()) throw Error("--data is required: the dataset directory to train on");
   if (output.empty()) throw Error("--output is required: the model directory to write");
   if (factors < 1 || factors > 4096) throw Error("--factors must be in [1, 4096], got " + std::to_string(factors));
-  if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + std::to_string(lambda));
+  if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + format_number(lambda));
   if (iterations < 0) throw Error("--iterations must be >= 0, got " + std::to_string(iterations));
   if (threads < 0) throw Error("--threads must be >= 0 (0 = all cores), got " + std::to_string(threads));
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include "dals/config.hpp"
 
@@ -59,7 +60,7 @@ TEST(Config, ErrorsNameTheOption) {
 }
 
 TEST(Config, ConfigFileFillsInAndCommandLineWins) {
-  const std::string path = (std::filesystem::temp_directory_path() / "dals-config-test.ini").string();
+  const std::string path = (std::filesystem::temp_directory_path() / ("dals-config-test-" + std::to_string(::getpid()) + ".ini")).string();
   {
     std::ofstream f(path);
     f << "# a comment\ndata = from-file\noutput = out-file\nfactors = 12\nlambda = 0.3\nregularization = l2\n";
