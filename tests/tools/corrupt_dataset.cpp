@@ -1,0 +1,172 @@
+// dals-test-corrupt: damages a dataset directory in place, one way per run,
+// so the command-line tests can check that every reader catches it.
+//
+//   dals-test-corrupt flip-byte FILE DATASET   flip one byte inside DATASET's raw data
+//                                              (the array's checksum must catch it)
+//   dals-test-corrupt truncate FILE            cut FILE to half its size
+//   dals-test-corrupt index-out-of-range DATA  by-user block 0 gets an index >= n; the
+//                                              block checksum and manifest fingerprint
+//                                              are updated, so only the range check can
+//                                              catch it
+//   dals-test-corrupt indptr-not-monotone DATA likewise, indptr decreases at one row
+//   dals-test-corrupt manifest-nnz DATA        the manifest moves one rating from by-user
+//                                              block 1 to block 0 (totals and fingerprint
+//                                              stay consistent), so only the comparison of
+//                                              block 0's file with the manifest catches it
+//
+// Test-only: it trusts its input dataset to be good and says on stdout what
+// it changed. Exit 0 on success, 1 with a one-line error otherwise.
+#include <hdf5.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "dals/dataset.hpp"
+#include "dals/error.hpp"
+#include "dals/hdf5_file.hpp"
+#include "dals/manifest.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using dals::Error;
+
+// Where DATASET's bytes live in FILE: its offset and storage size. Only
+// contiguous, allocated datasets have one (everything dals writes is).
+void raw_extent(const std::string& file, const std::string& dataset, haddr_t& offset, hsize_t& size) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  dals::H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (f.get() < 0) throw Error(file + ": cannot open as HDF5 (" + dals::h5_last_error() + ")");
+  dals::H5Id d(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  if (d.get() < 0) throw Error(file + ": no dataset '" + dataset + "' (" + dals::h5_last_error() + ")");
+  offset = H5Dget_offset(d.get());
+  size = H5Dget_storage_size(d.get());
+  if (offset == HADDR_UNDEF || size == 0)
+    throw Error(file + ": dataset '" + dataset + "' has no contiguous raw data to damage");
+}
+
+void flip_byte(const std::string& file, const std::string& dataset) {
+  haddr_t offset = 0;
+  hsize_t size = 0;
+  raw_extent(file, dataset, offset, size);
+  const std::uint64_t at = static_cast<std::uint64_t>(offset) + static_cast<std::uint64_t>(size) / 2;
+  std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
+  if (!io) throw Error(file + ": cannot open for writing");
+  io.seekg(static_cast<std::streamoff>(at));
+  char byte = 0;
+  if (!io.get(byte)) throw Error(file + ": cannot read byte " + std::to_string(at));
+  const char flipped = static_cast<char>(byte ^ 0x5a);
+  io.seekp(static_cast<std::streamoff>(at));
+  if (!io.put(flipped) || !io.flush()) throw Error(file + ": cannot write byte " + std::to_string(at));
+  std::printf("%s: flipped byte %llu (dataset '%s', raw data at %llu, %llu bytes)\n", file.c_str(),
+              static_cast<unsigned long long>(at), dataset.c_str(), static_cast<unsigned long long>(offset),
+              static_cast<unsigned long long>(size));
+}
+
+void truncate_file(const std::string& file) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec) throw Error(file + ": cannot stat: " + ec.message());
+  fs::resize_file(file, size / 2, ec);
+  if (ec) throw Error(file + ": cannot truncate: " + ec.message());
+  std::printf("%s: truncated from %llu to %llu bytes\n", file.c_str(), static_cast<unsigned long long>(size),
+              static_cast<unsigned long long>(size / 2));
+}
+
+// Rewrites train by-user block `b` after `change` altered it (without any
+// validation), and records its new checksum in the manifest so the block
+// checksum and the fingerprint both agree with the damaged file.
+template <class Change>
+void rewrite_user_block(const std::string& dir, int b, Change change) {
+  dals::Manifest m = dals::read_manifest(dir);
+  if (b >= m.blocks) throw Error(dir + ": dataset has no by-user block " + std::to_string(b));
+  const std::string path = dals::ratings_path(dir, dals::Split::train, dals::Side::users, b);
+  dals::BlockInfo& info = m.train.user_blocks[b];
+  dals::CsrBlock block = dals::read_ratings_block(path, info, m.items);
+  const std::string what = change(block);
+  const dals::BlockInfo written = dals::write_ratings_block(path, block);
+  info.checksum = written.checksum;
+  m.fingerprint = m.compute_fingerprint();
+  dals::write_manifest(dir, m);
+  std::printf("%s: %s (manifest checksum and fingerprint updated)\n", path.c_str(), what.c_str());
+}
+
+void index_out_of_range(const std::string& dir) {
+  rewrite_user_block(dir, 0, [&](dals::CsrBlock& block) {
+    // The last index of the first non-empty row: raising it to n keeps the
+    // row strictly increasing, so the range check is the one that fails.
+    for (std::int64_t r = 0; r < block.rows(); ++r)
+      if (block.degree(r) > 0) {
+        const std::int64_t p = block.indptr[r + 1] - 1;
+        const std::int32_t old = block.indices[p];
+        block.indices[p] = static_cast<std::int32_t>(block.num_cols);
+        return "row " + std::to_string(block.first_row + r) + ": index " + std::to_string(old) + " -> " +
+               std::to_string(block.num_cols) + " (n = " + std::to_string(block.num_cols) + ")";
+      }
+    throw Error("by-user block 0 has no ratings to damage");
+  });
+}
+
+void indptr_not_monotone(const std::string& dir) {
+  rewrite_user_block(dir, 0, [&](dals::CsrBlock& block) {
+    // indptr[i] = indptr[i-1] - 1 for an interior i: row i-1 ends before it
+    // begins, every earlier row is untouched, and indptr still starts at 0
+    // and ends at nnz, so the monotonicity check is the one that fails.
+    for (std::int64_t i = 1; i < block.rows(); ++i)
+      if (block.indptr[i - 1] >= 1) {
+        const std::int64_t old = block.indptr[i];
+        block.indptr[i] = block.indptr[i - 1] - 1;
+        return "indptr[" + std::to_string(i) + "] " + std::to_string(old) + " -> " +
+               std::to_string(block.indptr[i]) + " (row " + std::to_string(block.first_row + i - 1) + ")";
+      }
+    throw Error("by-user block 0 is too small to make indptr non-monotone");
+  });
+}
+
+void manifest_nnz(const std::string& dir) {
+  dals::Manifest m = dals::read_manifest(dir);
+  if (m.blocks < 2) throw Error(dir + ": manifest-nnz needs at least 2 blocks");
+  auto& blocks = m.train.user_blocks;
+  if (blocks[1].nnz < 1) throw Error(dir + ": by-user block 1 has no ratings to move");
+  // Move one rating between two blocks of the same side: the totals stay
+  // right, so Manifest::validate() passes, and only block 0's reader notices.
+  blocks[0].nnz += 1;
+  blocks[1].nnz -= 1;
+  m.fingerprint = m.compute_fingerprint();
+  dals::write_manifest(dir, m);
+  std::printf("%s/manifest.json: train by-user block 0 nnz %lld -> %lld, block 1 %lld -> %lld\n", dir.c_str(),
+              static_cast<long long>(blocks[0].nnz - 1), static_cast<long long>(blocks[0].nnz),
+              static_cast<long long>(blocks[1].nnz + 1), static_cast<long long>(blocks[1].nnz));
+}
+
+int usage() {
+  std::fputs(
+      "usage: dals-test-corrupt flip-byte FILE DATASET | truncate FILE | index-out-of-range DATA |\n"
+      "       indptr-not-monotone DATA | manifest-nnz DATA\n",
+      stderr);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return usage();
+  const std::string mode = argv[1];
+  try {
+    if (mode == "flip-byte" && argc == 4) flip_byte(argv[2], argv[3]);
+    else if (mode == "truncate" && argc == 3) truncate_file(argv[2]);
+    else if (mode == "index-out-of-range" && argc == 3) index_out_of_range(argv[2]);
+    else if (mode == "indptr-not-monotone" && argc == 3) indptr_not_monotone(argv[2]);
+    else if (mode == "manifest-nnz" && argc == 3) manifest_nnz(argv[2]);
+    else return usage();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dals-test-corrupt: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
