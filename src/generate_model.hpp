@@ -16,7 +16,6 @@ enum Purpose : std::uint64_t {
   kDegreeDraw = 0x6465670001,   // user activity weight
   kPopularity = 0x706f700002,   // item popularity weight
   kItemDraw = 0x6472770003,     // a user's item draws
-  kItemKeys = 0x6b65790004,     // a heavy user's exact sampling keys
   kModel = 0x6d646c0005,        // planted factors and biases
   kNoise = 0x6e6f690006,        // rating noise
   kSplit = 0x73706c0007,        // train/test split
@@ -29,29 +28,40 @@ inline std::uint64_t purpose_seed(std::uint64_t seed, Purpose purpose) { return 
 /// options.ratings.
 std::vector<std::int32_t> user_degrees(const GenerateOptions& options);
 
-/// Item popularity weights x^(-item_skew).
+/// Item popularity weights g_{item_skew}(x_j) (see generate.hpp).
 std::vector<double> item_weights(const GenerateOptions& options);
 
-/// Draws each user's items: without replacement, proportional to the item
-/// weights. Results depend only on (seed, user, degree).
+/// Draws each user's items: successive sampling without replacement,
+/// proportional to the item weights. Results depend only on (seed, user,
+/// degree), never on which users were sampled before.
+///
+/// Draws come from an alias table, and an item drawn twice is redrawn. When
+/// repeats pile up (the user's items hold most of the popularity mass: a
+/// heavy user, or a heavy head of popular items), the remaining draws come
+/// from a Fenwick tree of integer weights with the chosen items removed;
+/// the removal is undone exactly afterwards (integer arithmetic), so the
+/// tree is the same for every user.
 class ItemSampler {
  public:
-  ItemSampler(const GenerateOptions& options, std::vector<double> weights);
+  ItemSampler(const GenerateOptions& options, const std::vector<double>& weights);
   /// The `degree` distinct items of `user`, sorted ascending.
   void sample(std::int64_t user, std::int64_t degree, std::vector<std::int32_t>& out);
 
  private:
-  std::int32_t draw(std::uint64_t h) const;
-  void sample_exact(std::int64_t user, std::int64_t degree, std::vector<std::int32_t>& out);
+  std::int32_t alias_draw(std::uint64_t h) const;
+  std::int32_t tree_draw(std::uint64_t h, std::uint64_t total) const;
+  void tree_add(std::int64_t item, std::uint64_t delta);
 
-  std::uint64_t draw_seed_, key_seed_;
+  std::uint64_t draw_seed_;
   std::int64_t n_;
-  std::vector<double> weights_;
-  std::vector<double> prob_;       // alias table (Vose)
+  std::vector<double> prob_;         // alias table (Vose)
   std::vector<std::int32_t> alias_;
+  std::vector<std::uint64_t> quantized_;  // integer weights, each >= 1
+  std::vector<std::uint64_t> tree_;       // Fenwick tree over quantized_, 1-based
+  std::uint64_t total_ = 0;               // sum of quantized_
+  std::int64_t top_bit_ = 1;
   std::vector<std::uint32_t> mark_;  // mark_[j] == stamp_: j already drawn for this user
   std::uint32_t stamp_ = 0;
-  std::vector<std::pair<double, std::int32_t>> keys_;  // scratch of sample_exact
 };
 
 /// The planted factors and biases, and the rating and split of a pair.

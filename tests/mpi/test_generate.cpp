@@ -1,0 +1,318 @@
+// dals-generate: the dataset it writes is consistent, follows the planted
+// model, and is the same for any number of ranks.
+//
+// Every test runs its collectives (the generations) first and checks
+// afterwards, so an assertion failing on one rank cannot leave the others
+// waiting in a collective.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dals/comm.hpp"
+#include "dals/dataset.hpp"
+#include "dals/error.hpp"
+#include "dals/fs_util.hpp"
+#include "dals/generate.hpp"
+#include "dals/manifest.hpp"
+
+namespace dals {
+namespace {
+namespace fs = std::filesystem;
+
+// A fresh directory that every rank of `comm` sees, removed at the end.
+class SharedTempDir {
+ public:
+  explicit SharedTempDir(const Comm& comm) : comm_(comm) {
+    std::string path;
+    if (comm.is_root()) {
+      std::string pattern = (fs::temp_directory_path() / "dals-generate-test-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
+    }
+    path_ = comm.broadcast_string(path);
+  }
+  ~SharedTempDir() {
+    comm_.barrier();
+    std::error_code ec;
+    if (comm_.is_root() && !path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  const Comm& comm_;
+  std::string path_;
+};
+
+GenerateOptions small_options(const std::string& output) {
+  GenerateOptions o;
+  o.users = 300;
+  o.items = 200;
+  o.ratings = 6000;
+  o.true_rank = 4;
+  o.blocks = 4;
+  o.test_fraction = 0.2;
+  o.seed = 7;
+  o.min_degree = 5;
+  o.output = output;
+  return o;
+}
+
+using RatingMap = std::map<std::pair<std::int64_t, std::int64_t>, float>;  // (user, item) -> value
+
+// Every rating of one split, read from the blocks of one orientation.
+RatingMap read_split(const std::string& dir, const Manifest& m, Split split, Side side) {
+  const SplitInfo& info = split == Split::train ? m.train : m.test;
+  RatingMap out;
+  for (int b = 0; b < m.blocks; ++b) {
+    const CsrBlock block = read_ratings_block(ratings_path(dir, split, side, b), info.blocks(side)[b], m.rows(other(side)));
+    for (const Triplet& t : csr_to_triplets(block)) {
+      const auto key = side == Side::users ? std::make_pair(t.row, t.col) : std::make_pair(t.col, t.row);
+      EXPECT_TRUE(out.emplace(key, t.value).second) << "duplicate rating " << key.first << "," << key.second;
+    }
+  }
+  return out;
+}
+
+TEST(Generate, WritesAConsistentDataset) {
+  Comm comm;
+  SharedTempDir tmp(comm);
+  ASSERT_FALSE(tmp.path().empty());
+  const GenerateOptions o = small_options(tmp.path() + "/data");
+  const GenerateResult result = generate_dataset(comm, o);
+
+  const Manifest m = read_manifest(o.output);  // validates shape and fingerprint
+  EXPECT_EQ(m.fingerprint, result.manifest.fingerprint);
+  EXPECT_EQ(m.users, o.users);
+  EXPECT_EQ(m.items, o.items);
+  EXPECT_EQ(m.blocks, o.blocks);
+  ASSERT_TRUE(m.has_test);
+  EXPECT_FALSE(fs::exists(o.output + ".tmp"));
+  EXPECT_FALSE(fs::exists(o.output + "/.scratch"));
+
+  // Both orientations hold the same ratings, as many as the manifest says.
+  const RatingMap train = read_split(o.output, m, Split::train, Side::users);
+  const RatingMap test = read_split(o.output, m, Split::test, Side::users);
+  EXPECT_EQ(train, read_split(o.output, m, Split::train, Side::items));
+  EXPECT_EQ(test, read_split(o.output, m, Split::test, Side::items));
+  EXPECT_EQ(static_cast<std::int64_t>(train.size()), m.train.ratings);
+  EXPECT_EQ(static_cast<std::int64_t>(test.size()), m.test.ratings);
+
+  // About the requested number of ratings, about the requested test share,
+  // no pair in both splits.
+  const double total = static_cast<double>(train.size() + test.size());
+  EXPECT_NEAR(total, static_cast<double>(o.ratings), 0.02 * o.ratings);
+  EXPECT_NEAR(static_cast<double>(test.size()) / total, o.test_fraction, 0.03);
+  for (const auto& [key, value] : test) EXPECT_EQ(train.count(key), 0u);
+
+  // Degrees: every user has at least min_degree ratings and at most half
+  // the items; item popularity is skewed (a head far above the mean).
+  std::vector<std::int64_t> user_degree(m.users, 0), item_degree(m.items, 0);
+  double sum = 0;
+  for (const auto& [key, value] : train) {
+    ++user_degree[key.first];
+    ++item_degree[key.second];
+    sum += value;
+  }
+  for (const auto& [key, value] : test) ++user_degree[key.first], ++item_degree[key.second];
+  for (std::int64_t u = 0; u < m.users; ++u) {
+    EXPECT_GE(user_degree[u], o.min_degree) << "user " << u;
+    EXPECT_LE(user_degree[u], o.items / 2) << "user " << u;
+  }
+  const double mean_item_degree = total / static_cast<double>(m.items);
+  EXPECT_GT(static_cast<double>(*std::max_element(item_degree.begin(), item_degree.end())), 3 * mean_item_degree);
+
+  // mu is the mean of the training ratings.
+  EXPECT_NEAR(m.mean, sum / static_cast<double>(train.size()), 1e-9);
+
+  // Blocks are balanced by training ratings + rows.
+  for (Side side : {Side::users, Side::items}) {
+    const double average = static_cast<double>(m.train.ratings + m.rows(side)) / m.blocks;
+    for (const BlockInfo& b : m.train.blocks(side))
+      EXPECT_NEAR(static_cast<double>(b.nnz + b.rows), average, 0.35 * average) << side_name(side) << " block at " << b.first;
+  }
+
+  // The id maps hold the documented raw ids.
+  for (Side side : {Side::users, Side::items})
+    for (int b = 0; b < m.blocks; ++b) {
+      const BlockInfo& info = m.train.blocks(side)[b];
+      const auto raw = read_id_block(ids_path(o.output, side, b), info);
+      for (std::int64_t d = 0; d < info.rows; ++d) EXPECT_EQ(raw[d], generated_raw_id(side, info.first + d));
+    }
+}
+
+TEST(Generate, SameDatasetForAnyRankCount) {
+  Comm comm;
+  SharedTempDir tmp(comm);
+  ASSERT_FALSE(tmp.path().empty());
+  GenerateOptions all = small_options(tmp.path() + "/all");
+  all.text_output = tmp.path() + "/all-text";
+  const GenerateResult on_all = generate_dataset(comm, all);
+
+  // The same on this rank alone, into a directory of its own.
+  Comm self(MPI_COMM_SELF);
+  GenerateOptions one = small_options(tmp.path() + "/self-" + std::to_string(comm.rank()));
+  one.text_output = one.output + "-text";
+  const GenerateResult on_one = generate_dataset(self, one);
+
+  EXPECT_EQ(on_all.manifest.fingerprint, on_one.manifest.fingerprint);
+  EXPECT_EQ(read_text_file(all.output + "/manifest.json"), read_text_file(one.output + "/manifest.json"));
+  for (const char* split : {"-train.csv", "-test.csv"})
+    EXPECT_EQ(read_text_file(all.text_output + split), read_text_file(one.text_output + split)) << split;
+
+  // The text dump holds the dataset's ratings, with raw ids.
+  const Manifest m = read_manifest(all.output);
+  const RatingMap train = read_split(all.output, m, Split::train, Side::users);
+  const std::string text = read_text_file(all.text_output + "-train.csv");
+  EXPECT_EQ(text.rfind("user,item,rating\n", 0), 0u);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')), train.size() + 1);
+  const auto& [first_key, first_value] = *train.begin();
+  char line[96];
+  std::snprintf(line, sizeof line, "\n%lld,%lld,", static_cast<long long>(generated_raw_id(Side::users, first_key.first)),
+                static_cast<long long>(generated_raw_id(Side::items, first_key.second)));
+  const auto at = text.find(line);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(std::stof(text.substr(at + std::string(line).size())), first_value);
+}
+
+TEST(Generate, RatingsFollowThePlantedModel) {
+  Comm comm;
+  SharedTempDir tmp(comm);
+  ASSERT_FALSE(tmp.path().empty());
+  GenerateOptions o = small_options(tmp.path() + "/plain");
+  o.noise = 0.5;
+  generate_dataset(comm, o);
+  GenerateOptions rounded = small_options(tmp.path() + "/rounded");
+  rounded.round = true;
+  generate_dataset(comm, rounded);
+
+  // Residuals against the planted model are the noise: mean 0, sd 0.5.
+  const Manifest m = read_manifest(o.output);
+  std::vector<PlantedRow> items;
+  for (std::int64_t j = 0; j < o.items; ++j) items.push_back(planted_row(o, Side::items, j));
+  double sum = 0, sum_sq = 0, n = 0;
+  for (const auto& [key, value] : read_split(o.output, m, Split::train, Side::users)) {
+    const double residual = value - planted_expected_rating(o, planted_row(o, Side::users, key.first), items[key.second]);
+    sum += residual;
+    sum_sq += residual * residual;
+    ++n;
+  }
+  ASSERT_GT(n, 1000);
+  const double mean = sum / n, sd = std::sqrt(sum_sq / n - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 0.05);
+  EXPECT_NEAR(sd, o.noise, 0.05);
+
+  // --round: integers in [1, 5], the same pairs as without it.
+  const Manifest r = read_manifest(rounded.output);
+  const RatingMap plain = read_split(o.output, m, Split::train, Side::users);
+  const RatingMap whole = read_split(rounded.output, r, Split::train, Side::users);
+  ASSERT_EQ(plain.size(), whole.size());
+  for (auto p = plain.begin(), q = whole.begin(); p != plain.end(); ++p, ++q) {
+    EXPECT_EQ(p->first, q->first);
+    EXPECT_EQ(q->second, std::round(q->second));
+    EXPECT_GE(q->second, 1.0f);
+    EXPECT_LE(q->second, 5.0f);
+  }
+}
+
+// Runs a generation expected to fail on every rank; returns its exit code.
+int failing_generation(const Comm& comm, const GenerateOptions& o) {
+  try {
+    generate_dataset(comm, o);
+  } catch (const AgreedFailure& failure) {
+    return failure.exit_code;
+  }
+  return 0;
+}
+
+TEST(Generate, FailsTogetherOnBadOptionsAndExistingOutput) {
+  Comm comm;
+  SharedTempDir tmp(comm);
+  ASSERT_FALSE(tmp.path().empty());
+  GenerateOptions o = small_options(tmp.path() + "/data");
+
+  GenerateOptions bad = o;
+  bad.users = 0;
+  EXPECT_EQ(failing_generation(comm, bad), 2);
+  bad = o;
+  bad.blocks = 201;  // more blocks than items
+  EXPECT_EQ(failing_generation(comm, bad), 2);
+  bad = o;
+  bad.ratings = 100;  // below users x min_degree
+  EXPECT_EQ(failing_generation(comm, bad), 2);
+
+  generate_dataset(comm, o);
+  const std::string first = read_manifest(o.output).fingerprint;
+  o.seed = 8;
+  EXPECT_EQ(failing_generation(comm, o), 1);  // exists, no --force
+  comm.barrier();
+  EXPECT_EQ(read_manifest(o.output).fingerprint, first);  // untouched
+  comm.barrier();
+  o.force = true;
+  const GenerateResult replaced = generate_dataset(comm, o);
+  EXPECT_NE(replaced.manifest.fingerprint, first);
+  EXPECT_EQ(read_manifest(o.output).fingerprint, replaced.manifest.fingerprint);
+  EXPECT_FALSE(fs::exists(o.output + ".tmp"));
+}
+
+TEST(Generate, ParsesTheCommandLine) {
+  const char* argv[] = {"dals-generate", "--output", "/x/y",  "--users=50", "--items", "40",
+                        "--ratings",     "900",      "--round", "--seed",   "12",      "--test-fraction=0"};
+  const GenerateCommandLine cl = parse_generate_command_line(static_cast<int>(std::size(argv)), argv);
+  EXPECT_FALSE(cl.help);
+  EXPECT_EQ(cl.options.output, "/x/y");
+  EXPECT_EQ(cl.options.users, 50);
+  EXPECT_EQ(cl.options.items, 40);
+  EXPECT_EQ(cl.options.ratings, 900);
+  EXPECT_TRUE(cl.options.round);
+  EXPECT_FALSE(cl.options.force);
+  EXPECT_EQ(cl.options.seed, 12u);
+  EXPECT_EQ(cl.options.test_fraction, 0.0);
+  EXPECT_EQ(cl.options.blocks, GenerateOptions{}.blocks);
+  EXPECT_NO_THROW(validate_generate_options(cl.options));
+
+  const char* help[] = {"dals-generate", "--help"};
+  const GenerateCommandLine h = parse_generate_command_line(2, help);
+  EXPECT_TRUE(h.help);
+  EXPECT_NE(h.usage.find("--item-skew"), std::string::npos);
+
+  const char* bad_value[] = {"dals-generate", "--users", "many"};
+  try {
+    parse_generate_command_line(3, bad_value);
+    ADD_FAILURE() << "a malformed --users was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--users"), std::string::npos) << e.what();
+  }
+
+  // Each invalid option is named in the message.
+  const std::pair<void (*)(GenerateOptions&), const char*> cases[] = {
+      {[](GenerateOptions& o) { o.output.clear(); }, "--output"},
+      {[](GenerateOptions& o) { o.items = -1; }, "--items"},
+      {[](GenerateOptions& o) { o.true_rank = 0; }, "--true-rank"},
+      {[](GenerateOptions& o) { o.noise = -0.1; }, "--noise"},
+      {[](GenerateOptions& o) { o.test_fraction = 1.0; }, "--test-fraction"},
+      {[](GenerateOptions& o) { o.blocks = 0; }, "--blocks"},
+      {[](GenerateOptions& o) { o.user_skew = -1; }, "--user-skew"},
+      {[](GenerateOptions& o) { o.item_skew = NAN; }, "--item-skew"},
+      {[](GenerateOptions& o) { o.min_degree = 600; }, "--min-degree"},
+      {[](GenerateOptions& o) { o.ratings = 10'000'000; }, "--ratings"},
+  };
+  for (const auto& [edit, option] : cases) {
+    GenerateOptions o = small_options("/x/y");
+    edit(o);
+    try {
+      validate_generate_options(o);
+      ADD_FAILURE() << option << ": invalid value accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(option, 0), 0u) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dals
