@@ -32,6 +32,7 @@ bool cholesky_solve(double* a, int n, double* b) {
   for (int i = n - 1; i >= 0; --i) {
     const double* row_i = a + static_cast<long>(i) * n;
     double s = b[i];
+#pragma omp simd reduction(- : s)
     for (int p = i + 1; p < n; ++p) s -= row_i[p] * b[p];
     b[i] = s / row_i[i];
   }

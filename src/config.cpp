@@ -14,6 +14,7 @@ namespace dals {
 namespace po = boost::program_options;
 
 const char* regularization_name(Regularization r) { return r == Regularization::l2 ? "l2" : "weighted"; }
+const char* solver_name(Solver s) { return s == Solver::cholesky ? "cholesky" : "cg"; }
 
 namespace {
 std::string format_number(double value) {
@@ -29,7 +30,16 @@ void TrainConfig::validate() const {
   if (factors < 1 || factors > 4096) throw Error("--factors must be in [1, 4096], got " + std::to_string(factors));
   if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + format_number(lambda));
   if (iterations < 0) throw Error("--iterations must be >= 0, got " + std::to_string(iterations));
+  if (cg_steps < 1 || cg_steps > 1000) throw Error("--cg-steps must be in [1, 1000], got " + std::to_string(cg_steps));
   if (threads < 0) throw Error("--threads must be >= 0 (0 = all cores), got " + std::to_string(threads));
+  if (checkpoint_every < 0)
+    throw Error("--checkpoint-every must be >= 0 (0 = only at the end), got " + std::to_string(checkpoint_every));
+  if (keep_checkpoints < 1) throw Error("--keep-checkpoints must be >= 1, got " + std::to_string(keep_checkpoints));
+  if (time_limit < 0) throw Error("--time-limit must be >= 0 seconds (0 = none), got " + std::to_string(time_limit));
+  if (resume == "auto" && checkpoint_dir.empty())
+    throw Error("--resume auto needs --checkpoint-dir: the directory to look for checkpoints in");
+  if (time_limit > 0 && checkpoint_dir.empty())
+    throw Error("--time-limit needs --checkpoint-dir: a run stopped by the time limit saves a checkpoint there");
 }
 
 std::string TrainConfig::hyperparameters_json() const {
@@ -37,6 +47,8 @@ std::string TrainConfig::hyperparameters_json() const {
                       {"lambda", lambda},
                       {"regularization", regularization_name(regularization)},
                       {"bias", !no_bias},
+                      {"solver", solver_name(solver)},
+                      {"cg_steps", cg_steps},
                       {"seed", seed}};
   return j.dump();
 }
@@ -59,11 +71,27 @@ std::istream& operator>>(std::istream& in, RegularizationArg& arg) {
 
 std::ostream& operator<<(std::ostream& out, const RegularizationArg& arg) { return out << regularization_name(arg.value); }
 
+struct SolverArg {
+  Solver value = Solver::cholesky;
+};
+
+std::istream& operator>>(std::istream& in, SolverArg& arg) {
+  std::string token;
+  in >> token;
+  if (token == "cholesky") arg.value = Solver::cholesky;
+  else if (token == "cg") arg.value = Solver::cg;
+  else in.setstate(std::ios::failbit);
+  return in;
+}
+
+std::ostream& operator<<(std::ostream& out, const SolverArg& arg) { return out << solver_name(arg.value); }
+
 }  // namespace
 
 ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& config, std::string& out) {
   TrainConfig defaults;
   RegularizationArg reg{defaults.regularization};
+  SolverArg solver{defaults.solver};
   bool show_help = false, show_version = false;
 
   // The one table of options: name, binding with its default, help text.
@@ -75,6 +103,10 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
        "regularization strength (>= 0)")
       ("regularization", po::value(&reg)->default_value(reg),
        "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count")
+      ("solver", po::value(&solver)->default_value(solver),
+       "cholesky: exact solve of each row's (k+1)x(k+1) system; cg: a few conjugate-gradient steps, "
+       "warm-started from the previous value, O(n_i k) per step")
+      ("cg-steps", po::value(&config.cg_steps)->default_value(defaults.cg_steps), "conjugate-gradient steps per row (--solver cg)")
       ("no-bias", po::bool_switch(&config.no_bias), "drop user and item biases (the global mean stays)")
       ("seed", po::value(&config.seed)->default_value(defaults.seed), "seed of the initial factors");
   po::options_description run("Run");
@@ -87,6 +119,25 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
        "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores")
       ("force", po::bool_switch(&config.force), "replace an existing --output directory")
       ("quiet", po::bool_switch(&config.quiet), "print only the final summary");
+  po::options_description checkpoints("Checkpoints");
+  checkpoints.add_options()
+      ("checkpoint-dir", po::value(&config.checkpoint_dir),
+       "write checkpoints here (CKPT/iter-000012/...); also enables stopping on SIGTERM/SIGUSR1 with a checkpoint "
+       "(exit code 3)")
+      ("checkpoint-every", po::value(&config.checkpoint_every)->default_value(defaults.checkpoint_every),
+       "iterations between checkpoints; one is always written after the last iteration (0: only then, and when "
+       "stopped)")
+      ("keep-checkpoints", po::value(&config.keep_checkpoints)->default_value(defaults.keep_checkpoints),
+       "complete checkpoints to keep; older ones are deleted once a newer one is complete")
+      ("resume", po::value(&config.resume),
+       "auto: continue from the newest usable checkpoint in --checkpoint-dir (none: start fresh); PATH: from that "
+       "checkpoint or model directory")
+      ("resume-override", po::bool_switch(&config.resume_override),
+       "resume even if lambda, regularization, bias, solver or seed changed (recorded in state.json); k and the "
+       "dataset can never change")
+      ("time-limit", po::value(&config.time_limit)->default_value(defaults.time_limit),
+       "seconds this run may take: checkpoint and exit 3 before then, judged from the measured half-iteration and "
+       "checkpoint times (0: none; SLURM_JOB_END_TIME also counts)");
   po::options_description general("General");
   general.add_options()
       ("config", po::value(&config.config_file), "INI file with the same options (name = value); the command line wins")
@@ -94,7 +145,7 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
       ("version", po::bool_switch(&show_version), "show the version");
   po::options_description all("Usage: mpirun -n P dals-train --data DIR --output DIR [options]\n"
                               "Trains a matrix-factorization model by alternating least squares");
-  all.add(run).add(model).add(general);
+  all.add(run).add(model).add(checkpoints).add(general);
 
   po::variables_map vm;
   try {
@@ -115,6 +166,7 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
     throw UsageError{e.what()};
   }
   config.regularization = reg.value;
+  config.solver = solver.value;
   if (show_help) {
     std::ostringstream text;
     text << all;

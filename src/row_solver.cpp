@@ -1,21 +1,39 @@
 #include "dals/row_solver.hpp"
 
-#include "dals/cholesky.hpp"
-
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
-namespace dals {
+#include "dals/cholesky.hpp"
 
-double row_solve_flops(std::int64_t degree, int width) {
-  const double n = static_cast<double>(degree), w = width;
-  return n * w * (w + 1)       // SSYRK, lower triangle
-         + 2.0 * n * w         // SGEMV
-         + w * w * w / 3.0     // Cholesky
-         + 2.0 * w * w;        // two triangular solves
+namespace dals {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+bool all_finite(const float* x, int n) {
+  for (int i = 0; i < n; ++i)
+    if (!std::isfinite(x[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+double row_solve_flops(const SolveParams& params, std::int64_t degree) {
+  const double n = static_cast<double>(degree), w = params.width();
+  if (params.solver == Solver::cg)
+    return 4.0 * n * w                          // initial residual: Y x, then Y^T e
+           + params.cg_steps * (4.0 * n * w     // fused Y p and Y^T (Y p)
+                                + 10.0 * w);    // vector updates
+  return n * w * (w + 1)     // SSYRK, lower triangle
+         + 2.0 * n * w       // SGEMV
+         + w * w * w / 3.0   // Cholesky
+         + 2.0 * w * w       // two triangular solves
+         + 2.0 * n * w;      // residual for the training error
 }
 
 RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
@@ -24,19 +42,26 @@ RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
       target_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
       gram_(static_cast<std::size_t>(params.width()) * params.width()),
       rhs_(params.width()),
+      work_(4 * static_cast<std::size_t>(params.width()) + 2 * static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
       system_(static_cast<std::size_t>(params.width()) * params.width()),
       solution_(params.width()) {}
 
-int RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
-                     double mean, float* out) {
+void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
+                       double mean) {
   const int k = params_.k, w = params_.width();
   const bool bias = params_.bias;
   float* y = gathered_.data();
   float* t = target_.data();
   const float fmean = static_cast<float>(mean);
-  // Gather: each fixed row once into a contiguous tile, with the constant 1
+  // Each fixed row is read once into a contiguous tile, with the constant 1
   // that turns the bias into one more coefficient of the same regression.
+  // The rows are scattered over the table: fetch a few ahead.
+  constexpr std::int64_t kAhead = 8;
   for (std::int64_t p = 0; p < degree; ++p) {
+    if (p + kAhead < degree) {
+      const char* next = reinterpret_cast<const char*>(fixed.row(cols[p + kAhead]));
+      for (int line = 0; line < w * 4; line += 64) __builtin_prefetch(next + line);
+    }
     const float* src = fixed.row(cols[p]);
     float* dst = y + p * w;
     std::memcpy(dst, src, sizeof(float) * k);
@@ -47,16 +72,50 @@ int RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t
       t[p] = values[p] - fmean;
     }
   }
+}
+
+RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree,
+                           const FactorTable& fixed, double mean, float* row) {
+  const auto t0 = Clock::now();
+  gather(cols, values, degree, fixed, mean);
+  phases_.gather += seconds_between(t0, Clock::now());
+  RowResult result = params_.solver == Solver::cg ? solve_cg(degree, row) : solve_cholesky(degree, row);
+  if (!params_.bias) row[params_.k] = 0.0f;
+  return result;
+}
+
+double RowSolver::residual_squares(std::int64_t degree, const float* x) {
+  const int w = params_.width();
+  const float* y = gathered_.data();
+  const float* t = target_.data();
+  double sum = 0;
+  for (std::int64_t p = 0; p < degree; ++p) {
+    const float* yp = y + p * w;
+    float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+    for (int d = 0; d < w; ++d) dot += yp[d] * x[d];
+    const double e = t[p] - dot;
+    sum += e * e;
+  }
+  return sum;
+}
+
+RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
+  const int w = params_.width();
   const int n = static_cast<int>(degree);
+  const float* y = gathered_.data();
+  const auto t0 = Clock::now();
   // Row-major Y (n x w) is column-major Y^T (w x n): Gram = Y^T Y is SYRK "NoTrans".
   cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, w, n, 1.0f, y, w, 0.0f, gram_.data(), w);
-  cblas_sgemv(CblasColMajor, CblasNoTrans, w, n, 1.0f, y, w, t, 1, 0.0f, rhs_.data(), 1);
+  cblas_sgemv(CblasColMajor, CblasNoTrans, w, n, 1.0f, y, w, target_.data(), 1, 0.0f, rhs_.data(), 1);
+  const auto t1 = Clock::now();
+  phases_.gram += seconds_between(t0, t1);
 
-  double ridge = params_.lambda * (params_.regularization == Regularization::weighted ? static_cast<double>(degree) : 1.0);
+  double ridge = params_.ridge(degree);
   double trace = 0;
   for (int i = 0; i < w; ++i) trace += gram_[i * w + i];
-  int retries = 0;
-  for (;; ++retries) {
+  RowResult result;
+  for (;; ++result.retries) {
     // SSYRK's lower triangle, column-major, is the upper triangle read
     // row-major: what cholesky_solve reads. Widen to double for the solve.
     for (int i = 0; i < w * w; ++i) system_[i] = gram_[i];
@@ -65,14 +124,98 @@ int RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t
     if (cholesky_solve(system_.data(), w, solution_.data()) &&
         std::all_of(solution_.begin(), solution_.end(), [](double x) { return std::isfinite(x); }))
       break;
-    if (retries == 8) return retries + 1;  // give up: keep the row's previous value rather than write NaN
+    if (result.retries == 8) {  // give up: keep the row's previous value rather than write NaN
+      ++result.retries;
+      result.squared_error = residual_squares(degree, row);
+      phases_.factor += seconds_between(t1, Clock::now());
+      return result;
+    }
     // Not positive definite in floating point (e.g. lambda = 0 and fewer
     // ratings than factors): strengthen the ridge relative to the data's scale.
     ridge = std::max(ridge * 10.0, 1e-6 * (trace / w + 1.0));
   }
-  for (int d = 0; d < k; ++d) out[d] = static_cast<float>(solution_[d]);
-  out[k] = bias ? static_cast<float>(solution_[k]) : 0.0f;
-  return retries;
+  for (int d = 0; d < w; ++d) row[d] = static_cast<float>(solution_[d]);
+  result.squared_error = residual_squares(degree, row);
+  phases_.factor += seconds_between(t1, Clock::now());
+  return result;
+}
+
+RowResult RowSolver::solve_cg(std::int64_t degree, float* row) {
+  const int w = params_.width();
+  const float* y = gathered_.data();
+  const float* t = target_.data();
+  const float ridge = static_cast<float>(params_.ridge(degree));
+  float* x = work_.data();
+  float* r = x + w;
+  float* p = r + w;
+  float* ap = p + w;
+  float* e = ap + w;       // per rating: t - Y x, updated alongside x so the error needs no extra pass
+  float* yp = e + degree;  // per rating: (Y p) of the current step
+  const auto t0 = Clock::now();
+  std::copy(row, row + w, x);
+
+  // r = Y^T (t - Y x) - ridge x: one pass over the tile.
+  std::fill(r, r + w, 0.f);
+  for (std::int64_t q = 0; q < degree; ++q) {
+    const float* yq = y + q * w;
+    float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+    for (int d = 0; d < w; ++d) dot += yq[d] * x[d];
+    const float eq = t[q] - dot;
+    e[q] = eq;
+#pragma omp simd
+    for (int d = 0; d < w; ++d) r[d] += eq * yq[d];
+  }
+  float rs_old = 0.f;
+  for (int d = 0; d < w; ++d) {
+    r[d] -= ridge * x[d];
+    p[d] = r[d];
+    rs_old += r[d] * r[d];
+  }
+  RowResult result;
+  for (int step = 0; step < params_.cg_steps && rs_old > 0.f; ++step) {
+    // A p = Y^T (Y p) + ridge p, fused: each tile row is read once per step.
+    std::fill(ap, ap + w, 0.f);
+    float p_ap = 0.f;
+    for (std::int64_t q = 0; q < degree; ++q) {
+      const float* yq = y + q * w;
+      float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+      for (int d = 0; d < w; ++d) dot += yq[d] * p[d];
+      yp[q] = dot;
+#pragma omp simd
+      for (int d = 0; d < w; ++d) ap[d] += dot * yq[d];
+      p_ap += dot * dot;  // |Y p|^2
+    }
+    for (int d = 0; d < w; ++d) {
+      ap[d] += ridge * p[d];
+      p_ap += ridge * p[d] * p[d];
+    }
+    if (!(p_ap > 0.f)) break;  // p = 0 or a numerical breakdown: x is as good as it gets
+    const float alpha = rs_old / p_ap;
+    float rs_new = 0.f;
+    for (int d = 0; d < w; ++d) {
+      x[d] += alpha * p[d];
+      r[d] -= alpha * ap[d];
+      rs_new += r[d] * r[d];
+    }
+    for (std::int64_t q = 0; q < degree; ++q) e[q] -= alpha * yp[q];
+    const float beta = rs_new / rs_old;
+    for (int d = 0; d < w; ++d) p[d] = r[d] + beta * p[d];
+    rs_old = rs_new;
+  }
+  phases_.factor += seconds_between(t0, Clock::now());
+  RowResult kept;
+  if (!all_finite(x, w)) {  // keep the previous value, and count it
+    kept.retries = 1;
+    kept.squared_error = residual_squares(degree, row);
+    return kept;
+  }
+  std::copy(x, x + w, row);
+  double sum = 0;
+  for (std::int64_t q = 0; q < degree; ++q) sum += static_cast<double>(e[q]) * e[q];
+  result.squared_error = sum;
+  return result;
 }
 
 }  // namespace dals

@@ -54,6 +54,9 @@ std::string IterationRecord::to_json() const {
                       {"item_seconds", item_seconds},
                       {"exchange_seconds", exchange_seconds},
                       {"gflops", gflops},
+                      {"gather_seconds", gather_seconds},
+                      {"gram_seconds", gram_seconds},
+                      {"factor_seconds", factor_seconds},
                       {"ridge_retries", ridge_retries}};
   j["test_rmse"] = std::isnan(test_rmse) ? nlohmann::json(nullptr) : nlohmann::json(test_rmse);
   return j.dump();
@@ -71,6 +74,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.lambda = config.lambda;
   params_.regularization = config.regularization;
   params_.bias = !config.no_bias;
+  params_.solver = config.solver;
+  params_.cg_steps = config.cg_steps;
 
   run_collectively(comm_, "dals-train", [&] {
     local_users_->ratings = read_owned(config_, manifest_, Split::train, Side::users, user_layout_.of(comm_.rank()));
@@ -98,7 +103,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
                      [&](std::int64_t a, std::int64_t b) { return r.degree(a) > r.degree(b); });
     for (std::int64_t i = 0; i < r.rows(); ++i) {
       max_degree = std::max(max_degree, r.degree(i));
-      if (r.degree(i) > 0) local->flops += row_solve_flops(r.degree(i), params_.width());
+      if (r.degree(i) > 0) local->flops += row_solve_flops(params_, r.degree(i));
     }
   }
   flops_per_iteration_ = comm_.sum(local_users_->flops + local_items_->flops);
@@ -112,8 +117,28 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
 
   users_ = FactorTable(manifest_.users, params_.k);
   items_ = FactorTable(manifest_.items, params_.k);
+  reset_factors();
+}
+
+void Trainer::reset_factors() {
   users_.init_random(config_.seed, Side::users, 0, manifest_.users);
   items_.init_random(config_.seed, Side::items, 0, manifest_.items);
+}
+
+void Trainer::restored(int iterations_done, bool mid_iteration) {
+  exchange(Side::users);
+  exchange(Side::items);
+  iteration_ = iterations_done;
+  mid_iteration_ = mid_iteration;
+  user_half_ = HalfResult{};  // the metrics of a split iteration count its second half only
+  user_exchange_ = 0;
+}
+
+void Trainer::solve_user_half() {
+  if (mid_iteration_) return;
+  user_half_ = solve_half(Side::users);
+  user_exchange_ = exchange(Side::users);
+  mid_iteration_ = true;
 }
 
 Trainer::~Trainer() = default;
@@ -126,15 +151,17 @@ std::int64_t Trainer::model_bytes() const {
          static_cast<std::int64_t>(users_.bytes() + items_.bytes());
 }
 
-double Trainer::solve_half(Side side, std::int64_t& retries) {
+Trainer::HalfResult Trainer::solve_half(Side side) {
   const Local& local = *(side == Side::users ? local_users_ : local_items_);
   FactorTable& solving = side == Side::users ? users_ : items_;
   const FactorTable& fixed = side == Side::users ? items_ : users_;
   const CsrBlock& r = local.ratings;
   const double mean = manifest_.mean;
   const double start = MPI_Wtime();
-  std::int64_t local_retries = 0;
-#pragma omp parallel reduction(+ : local_retries)
+  std::int64_t retries = 0;
+  double squared_error = 0;
+  for (auto& solver : solvers_) solver.phase_seconds() = PhaseSeconds{};
+#pragma omp parallel reduction(+ : retries, squared_error)
   {
     RowSolver& solver = solvers_[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 4)
@@ -142,12 +169,22 @@ double Trainer::solve_half(Side side, std::int64_t& retries) {
       const std::int64_t row = local.order[i];
       const std::int64_t begin = r.indptr[row], degree = r.degree(row);
       if (degree == 0) continue;  // no ratings: keeps its initial factors and zero bias
-      local_retries += solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
-                                    solving.row(r.first_row + row));
+      const RowResult result =
+          solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean, solving.row(r.first_row + row));
+      retries += result.retries;
+      squared_error += result.squared_error;
     }
   }
-  retries += local_retries;
-  return seconds_since(start);
+  HalfResult half;
+  half.seconds = seconds_since(start);
+  half.retries = retries;
+  half.squared_error = squared_error;
+  for (auto& solver : solvers_) {
+    half.phases.gather += solver.phase_seconds().gather;
+    half.phases.gram += solver.phase_seconds().gram;
+    half.phases.factor += solver.phase_seconds().factor;
+  }
+  return half;
 }
 
 double Trainer::exchange(Side side) {
@@ -158,38 +195,46 @@ double Trainer::exchange(Side side) {
 }
 
 IterationRecord Trainer::iterate() {
-  IterationRecord rec;
-  std::int64_t retries = 0;
-  rec.user_seconds = solve_half(Side::users, retries);
-  rec.exchange_seconds = exchange(Side::users);
-  rec.item_seconds = solve_half(Side::items, retries);
-  rec.exchange_seconds += exchange(Side::items);
+  solve_user_half();
+  const HalfResult users = user_half_;
+  const double user_exchange = user_exchange_;
+  mid_iteration_ = false;
+  const HalfResult items = solve_half(Side::items);
+  const double item_exchange = exchange(Side::items);
   ++iteration_;
 
-  double times[3] = {rec.user_seconds, rec.item_seconds, rec.exchange_seconds};
+  double times[3] = {users.seconds, items.seconds, user_exchange + item_exchange};
   comm_.allreduce_inplace(std::span<double>(times, 3), MPI_MAX);
-  IterationRecord out = evaluate();
+  // Thread-seconds of each phase, averaged over every thread of the job.
+  const double threads = static_cast<double>(solvers_.size()) * comm_.size();
+  double phases[3] = {users.phases.gather + items.phases.gather, users.phases.gram + items.phases.gram,
+                      users.phases.factor + items.phases.factor};
+  comm_.allreduce_inplace(std::span<double>(phases, 3), MPI_SUM);
+  // The item half solved every rating's item last, with the users fixed:
+  // its squared error is the training error of the finished iteration.
+  IterationRecord out = evaluate(items.squared_error);
   out.user_seconds = times[0];
   out.item_seconds = times[1];
   out.exchange_seconds = times[2];
+  out.gather_seconds = phases[0] / threads;
+  out.gram_seconds = phases[1] / threads;
+  out.factor_seconds = phases[2] / threads;
   out.gflops = flops_per_iteration_ / std::max(1e-9, times[0] + times[1]) * 1e-9;
-  out.ridge_retries = comm_.sum(retries);
+  out.ridge_retries = comm_.sum(users.retries + items.retries);
   return out;
 }
 
-IterationRecord Trainer::evaluate() const {
+IterationRecord Trainer::evaluate(double local_train_squared_error) const {
   IterationRecord rec;
   rec.iteration = iteration_;
-  const ErrorSums train =
-      rating_error(local_users_->ratings, users_, items_, manifest_.mean, user_known_, item_known_);
   const double reg = regularization_value(local_users_->ratings, users_, params_) +
                      regularization_value(local_items_->ratings, items_, params_);
-  double sums[4] = {train.squared_error, reg, 0, 0};
+  double sums[3] = {local_train_squared_error, reg, 0};
   if (manifest_.has_test) {
     const ErrorSums test = rating_error(test_by_user_, users_, items_, manifest_.mean, user_known_, item_known_);
     sums[2] = test.squared_error;
   }
-  comm_.allreduce_inplace(std::span<double>(sums, 4), MPI_SUM);
+  comm_.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);
   rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, manifest_.train.ratings)));
   rec.objective = sums[0] + sums[1];
   if (manifest_.has_test && manifest_.test.ratings > 0)

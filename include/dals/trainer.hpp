@@ -36,6 +36,9 @@ struct IterationRecord {
   double item_seconds = 0;      ///< item half: solves
   double exchange_seconds = 0;  ///< both all-gathers (includes waiting for the slowest rank)
   double gflops = 0;            ///< solve flops / solve seconds, whole job
+  double gather_seconds = 0;    ///< per thread, both halves: copying fixed rows into tiles
+  double gram_seconds = 0;      ///< per thread: SSYRK + SGEMV (Cholesky only)
+  double factor_seconds = 0;    ///< per thread: Cholesky, or the CG steps
   std::int64_t ridge_retries = 0;
   std::string to_json() const;
 };
@@ -47,8 +50,24 @@ class Trainer {
   Trainer(const Comm& comm, const TrainConfig& config);
   ~Trainer();
 
-  /// Collective: one user half, one item half, then the metrics.
+  /// Collective: one user half, one item half, then the metrics. After
+  /// solve_user_half() (or a restore between halves), only the item half.
   IterationRecord iterate();
+
+  /// Collective: the user half of the next iteration alone (solve, all-gather),
+  /// so that a run can stop, and checkpoint, between the halves.
+  void solve_user_half();
+  /// True from solve_user_half() until iterate() completes that iteration.
+  bool mid_iteration() const { return mid_iteration_; }
+
+  /// Resuming (resume.hpp): a checkpoint overwrites the rows of this rank's
+  /// blocks in these tables; restored() then all-gathers them and sets the
+  /// progress. The factors are all the state ALS carries from one half to
+  /// the next, so this continues bit-identically.
+  FactorTable& factors_to_restore(Side side) { return side == Side::users ? users_ : items_; }
+  void restored(int iterations_done, bool mid_iteration);
+  /// Draws the initial factors again (a checkpoint failed half-way through loading).
+  void reset_factors();
 
   const Manifest& manifest() const { return manifest_; }
   const SideLayout& layout(Side side) const { return side == Side::users ? user_layout_ : item_layout_; }
@@ -59,9 +78,15 @@ class Trainer {
 
  private:
   struct Local;  // one side's local ratings and solve order
-  double solve_half(Side side, std::int64_t& retries);
+  struct HalfResult {
+    double seconds = 0;
+    std::int64_t retries = 0;
+    double squared_error = 0;  // of this rank's rows' ratings, after their solve
+    PhaseSeconds phases;       // summed over this rank's threads
+  };
+  HalfResult solve_half(Side side);
   double exchange(Side side);
-  IterationRecord evaluate() const;
+  IterationRecord evaluate(double local_train_squared_error) const;
 
   const Comm& comm_;
   TrainConfig config_;
@@ -78,6 +103,9 @@ class Trainer {
   std::vector<RowSolver> solvers_;  // one per OpenMP thread
   double flops_per_iteration_ = 0;  // whole job
   int iteration_ = 0;
+  bool mid_iteration_ = false;
+  HalfResult user_half_;        // of the iteration in progress, while mid_iteration_
+  double user_exchange_ = 0;
 };
 
 }  // namespace dals

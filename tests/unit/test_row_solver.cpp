@@ -50,18 +50,35 @@ Eigen::VectorXd reference(const Problem& p, const SolveParams& params, double me
   return a.ldlt().solve(y.transpose() * t);
 }
 
+// The squared error the solver reports must be the error of the row it wrote.
+double direct_squared_error(const Problem& p, const SolveParams& params, double mean, const std::vector<float>& x) {
+  double sum = 0;
+  for (std::size_t i = 0; i < p.cols.size(); ++i) {
+    const float* v = p.fixed.row(p.cols[i]);
+    double pred = mean + (params.bias ? v[params.k] + x[params.k] : 0.0);
+    for (int d = 0; d < params.k; ++d) pred += static_cast<double>(v[d]) * x[d];
+    sum += (p.values[i] - pred) * (p.values[i] - pred);
+  }
+  return sum;
+}
+
+double relative_error(const std::vector<float>& out, const Eigen::VectorXd& want, int width) {
+  Eigen::VectorXd got(width);
+  for (int d = 0; d < width; ++d) got(d) = out[d];
+  return (got - want).norm() / want.norm();
+}
+
 void expect_matches_reference(const SolveParams& params, int degree) {
   Problem p = make_problem(params.k, 200, degree, 1234u + degree);
   const double mean = 3.5;
   RowSolver solver(params, degree);
   std::vector<float> out(params.k + 1, -7.f);
-  EXPECT_EQ(solver.solve(p.cols.data(), p.values.data(), degree, p.fixed, mean, out.data()), 0);
-  Eigen::VectorXd want = reference(p, params, mean);
-  Eigen::VectorXd got(params.width());
-  for (int d = 0; d < params.width(); ++d) got(d) = out[d];
-  const double relative = (got - want).norm() / want.norm();
-  EXPECT_LE(relative, 1e-4) << "k=" << params.k << " degree=" << degree;
+  const RowResult result = solver.solve(p.cols.data(), p.values.data(), degree, p.fixed, mean, out.data());
+  EXPECT_EQ(result.retries, 0);
+  EXPECT_LE(relative_error(out, reference(p, params, mean), params.width()), 1e-4) << "k=" << params.k << " degree=" << degree;
   if (!params.bias) EXPECT_EQ(out[params.k], 0.f);
+  const double direct = direct_squared_error(p, params, mean, out);
+  EXPECT_NEAR(result.squared_error, direct, 1e-4 * direct + 1e-6);
 }
 
 TEST(RowSolver, MatchesDenseReferenceWeightedWithBias) {
@@ -76,20 +93,52 @@ TEST(RowSolver, MatchesDenseReferenceLargeK) {
   expect_matches_reference({64, 0.05, Regularization::weighted, true}, 180);
 }
 
+TEST(RowSolver, ConjugateGradientConvergesToTheExactSolution) {
+  SolveParams params{16, 0.1, Regularization::weighted, true, Solver::cg, 3};
+  Problem p = make_problem(16, 200, 120, 99u);
+  const double mean = 3.5;
+  const Eigen::VectorXd want = reference(p, params, mean);
+  std::vector<float> x(17, 0.f);
+  double previous = 1e30;
+  // Warm-started rounds of 3 steps, as across ALS iterations: the error falls.
+  for (int round = 0; round < 8; ++round) {
+    RowSolver solver(params, 120);
+    const RowResult r = solver.solve(p.cols.data(), p.values.data(), 120, p.fixed, mean, x.data());
+    EXPECT_EQ(r.retries, 0);
+    const double err = relative_error(x, want, 17);
+    if (previous > 1e-5) EXPECT_LT(err, previous) << "round " << round;  // until float precision
+    previous = err;
+    const double direct = direct_squared_error(p, params, mean, x);
+    EXPECT_NEAR(r.squared_error, direct, 1e-3 * direct);
+  }
+  EXPECT_LE(previous, 1e-4);
+  // Enough steps in one go reach it too.
+  params.cg_steps = 40;
+  std::vector<float> cold(17, 0.f);
+  RowSolver many(params, 120);
+  many.solve(p.cols.data(), p.values.data(), 120, p.fixed, mean, cold.data());
+  EXPECT_LE(relative_error(cold, want, 17), 1e-4);
+}
+
 TEST(RowSolver, SingularSystemGetsRidgeAndStaysFinite) {
   // lambda = 0 with fewer ratings than factors: Y^T Y is singular.
   SolveParams params{16, 0.0, Regularization::l2, true};
   Problem p = make_problem(16, 50, 3, 7u);
   RowSolver solver(params, 3);
   std::vector<float> out(17, 0.f);
-  EXPECT_GT(solver.solve(p.cols.data(), p.values.data(), 3, p.fixed, 3.5, out.data()), 0);
+  EXPECT_GT(solver.solve(p.cols.data(), p.values.data(), 3, p.fixed, 3.5, out.data()).retries, 0);
   for (float x : out) EXPECT_TRUE(std::isfinite(x));
 }
 
 TEST(RowSolver, FlopCountGrowsWithDegreeAndWidth) {
-  EXPECT_LT(row_solve_flops(10, 33), row_solve_flops(20, 33));
-  EXPECT_LT(row_solve_flops(10, 33), row_solve_flops(10, 65));
-  EXPECT_NEAR(row_solve_flops(100, 65), 100.0 * 65 * 66 + 2.0 * 100 * 65 + 65.0 * 65 * 65 / 3 + 2.0 * 65 * 65, 1e-6);
+  SolveParams k32{32, 0.1, Regularization::weighted, true}, k64{64, 0.1, Regularization::weighted, true};
+  EXPECT_LT(row_solve_flops(k32, 10), row_solve_flops(k32, 20));
+  EXPECT_LT(row_solve_flops(k32, 10), row_solve_flops(k64, 10));
+  EXPECT_NEAR(row_solve_flops(k64, 100),
+              100.0 * 65 * 66 + 2.0 * 100 * 65 + 65.0 * 65 * 65 / 3 + 2.0 * 65 * 65 + 2.0 * 100 * 65, 1e-6);
+  SolveParams cg = k64;
+  cg.solver = Solver::cg;
+  EXPECT_LT(row_solve_flops(cg, 100) * 5, row_solve_flops(k64, 100));  // the point of CG
 }
 
 }  // namespace
