@@ -1,6 +1,7 @@
 #include "dals/layout.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "dals/error.hpp"
 
@@ -28,9 +29,9 @@ std::vector<int> split_blocks(const std::vector<std::int64_t>& costs, int ranks)
   return cuts;
 }
 
-SideLayout::SideLayout(const std::vector<BlockInfo>& blocks, int ranks) {
+SideLayout::SideLayout(const std::vector<BlockInfo>& blocks, int ranks, double row_weight) {
   std::vector<std::int64_t> costs;
-  for (const auto& b : blocks) costs.push_back(b.nnz + b.rows);
+  for (const auto& b : blocks) costs.push_back(b.nnz + static_cast<std::int64_t>(std::llround(b.rows * row_weight)));
   const auto cuts = split_blocks(costs, ranks);
   for (int r = 0; r < ranks; ++r) {
     OwnedRange range;

@@ -43,7 +43,7 @@ RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
       gram_(static_cast<std::size_t>(params.width()) * params.width()),
       rhs_(params.width()),
       work_(4 * static_cast<std::size_t>(params.width()) + 2 * static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
-      system_(static_cast<std::size_t>(params.width()) * params.width()),
+      system_(static_cast<std::size_t>(params.width()) * cholesky_leading_dimension(params.width())),
       solution_(params.width()) {}
 
 void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
@@ -118,10 +118,12 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
   for (;; ++result.retries) {
     // SSYRK's lower triangle, column-major, is the upper triangle read
     // row-major: what cholesky_solve reads. Widen to double for the solve.
-    for (int i = 0; i < w * w; ++i) system_[i] = gram_[i];
-    for (int i = 0; i < w; ++i) system_[i * w + i] += ridge;
+    const int ld = cholesky_leading_dimension(w);
+    for (int r = 0; r < w; ++r)
+      for (int c = r; c < w; ++c) system_[r * ld + c] = gram_[r * w + c];
+    for (int i = 0; i < w; ++i) system_[i * ld + i] += ridge;
     for (int i = 0; i < w; ++i) solution_[i] = rhs_[i];
-    if (cholesky_solve(system_.data(), w, solution_.data()) &&
+    if (cholesky_solve(system_.data(), w, ld, solution_.data()) &&
         std::all_of(solution_.begin(), solution_.end(), [](double x) { return std::isfinite(x); }))
       break;
     if (result.retries == 8) {  // give up: keep the row's previous value rather than write NaN

@@ -44,6 +44,11 @@ CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, S
 
 double seconds_since(double start) { return MPI_Wtime() - start; }
 
+// A row's cost relative to one of its ratings, for balancing ranks (layout.hpp).
+double row_weight(const TrainConfig& config) {
+  return config.solver == Solver::cholesky ? (config.factors + 1) / 3.0 : 1.0;
+}
+
 }  // namespace
 
 std::string IterationRecord::to_json() const {
@@ -66,8 +71,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     : comm_(comm),
       config_(config),
       manifest_(read_checked_manifest(comm, config)),
-      user_layout_(manifest_.train.user_blocks, comm.size()),
-      item_layout_(manifest_.train.item_blocks, comm.size()),
+      user_layout_(manifest_.train.user_blocks, comm.size(), row_weight(config)),
+      item_layout_(manifest_.train.item_blocks, comm.size(), row_weight(config)),
       local_users_(std::make_unique<Local>()),
       local_items_(std::make_unique<Local>()) {
   params_.k = config.factors;

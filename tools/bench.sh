@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Benchmark (printed figures, not a test): trains one synthetic dataset as
-# (a) 1 rank x C threads and (b) C ranks x 1 thread, and prints a markdown
-# table of time per iteration, GFLOP/s, exchange cost, test RMSE and memory.
+# Benchmark suite (printed figures, not a test). In one run it
+#  1. measures this machine's ceilings (dals-bench-ceilings): sgemm/ssyrk
+#     GFLOP/s per core at the shapes ALS uses, triad GB/s, MPI allgather GB/s;
+#  2. generates, once, the datasets (cached in ./bench-data/);
+#  3. trains each for a few iterations per factor rank, solver and layout;
+#  4. prints a table: seconds per iteration, the Gram phase's rate against
+#     sgemm at that k, solve time per row, gather bandwidth against the
+#     triad, exchange share, peak RSS against the memory model, test RMSE;
+#  5. writes it to bench-data/results.md and bench-data/results.json.
 #
-#   tools/bench.sh [--shape ml20m|small] [--users M] [--items N] [--ratings R]
-#                  [--blocks B] [--factors K] [--iterations I] [--cores C]
+#   tools/bench.sh [--datasets "ml20m netflix"] [--factors "32 64 128"]
+#                  [--solvers "cholesky cg"] [--layouts "1x2 2x1"]
+#                  [--iterations 4] [--quick]
 #
-# --shape ml20m (default): MovieLens-20M's shape, 138000 x 27000, 20M ratings
-# --shape small:           20000 x 5000, 1M ratings, for a quick try
-# Explicit --users/--items/--ratings/--blocks override the shape's values.
-# Defaults: 16 blocks, test fraction 0.1, k = 64, 5 iterations, C = 2.
-#
-# The dataset is generated once and cached in ./bench-data/ (keyed by its
-# shape; delete it to regenerate); models go to ./bench-data/model-*; the
-# table is also written to ./bench-data/results.md.
+# Datasets (dals-generate, power-law degrees, --round, 10% test):
+#   small   20,000 x 5,000, 1M ratings, 8 blocks (seconds)
+#   ml20m   MovieLens-20M's shape: 138,000 x 27,000, 20M ratings, 16 blocks
+#   netflix Netflix's shape: 480,189 x 17,770, 100M ratings, 32 blocks
+# Layouts are RANKSxTHREADS. --quick = --datasets small --factors 64
+# --iterations 3. The defaults (everything) take about 30 minutes on 2 cores.
+# Set DALS_BUILD to benchmark a build other than ./build.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,128 +32,148 @@ bad_usage() {
   exit 2
 }
 
-shape=ml20m users="" items="" ratings="" blocks="" factors=64 iterations=5 cores=2
+datasets="ml20m netflix" factors="32 64 128" solvers="cholesky cg" layouts="1x2 2x1" iterations=4
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --shape|--users|--items|--ratings|--blocks|--factors|--iterations|--cores)
+    --quick) datasets=small factors=64 iterations=3; shift ;;
+    --datasets|--factors|--solvers|--layouts|--iterations)
       [ $# -ge 2 ] || bad_usage "$1 needs a value"
-      name="${1#--}"
-      value="$2"
+      printf -v "${1#--}" '%s' "$2"
       shift 2
-      if [ "$name" = shape ]; then
-        case "$value" in ml20m|small) shape="$value" ;; *) bad_usage "--shape must be ml20m or small, got '$value'" ;; esac
-      else
-        [[ "$value" =~ ^[1-9][0-9]*$ ]] || bad_usage "--$name must be a positive integer, got '$value'"
-        printf -v "$name" '%s' "$value"
-      fi
       ;;
     *) bad_usage "unknown argument '$1'" ;;
   esac
 done
-
-case "$shape" in
-  ml20m) : "${users:=138000}" "${items:=27000}" "${ratings:=20000000}" ;;
-  small) : "${users:=20000}" "${items:=5000}" "${ratings:=1000000}" ;;
-esac
-: "${blocks:=16}"
-[ "$blocks" -ge "$cores" ] || bad_usage "--blocks ($blocks) must be >= --cores ($cores): each rank needs a block"
+for d in $datasets; do case "$d" in small|ml20m|netflix) ;; *) bad_usage "unknown dataset '$d'" ;; esac; done
+for s in $solvers; do case "$s" in cholesky|cg) ;; *) bad_usage "unknown solver '$s'" ;; esac; done
+for l in $layouts; do [[ "$l" =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]] || bad_usage "layout '$l' is not RANKSxTHREADS"; done
+for k in $factors; do [[ "$k" =~ ^[1-9][0-9]*$ ]] || bad_usage "factor rank '$k' is not a positive integer"; done
+[[ "$iterations" =~ ^[1-9][0-9]*$ ]] || bad_usage "--iterations must be a positive integer"
 
 cd "$DALS_ROOT"
 dals_setup_env
 dals_install_deps
-dals_build dals-generate dals-train
-
+dals_build dals-generate dals-train dals-bench-ceilings
 bench="$DALS_ROOT/bench-data"
-data="$bench/data-${users}x${items}x${ratings}-b${blocks}"
 mkdir -p "$bench"
 
-if [ -f "$data/manifest.json" ]; then
-  dals_phase "dataset: reusing $data"
-else
-  dals_phase "dataset: generating $users users x $items items, ~$ratings ratings, $blocks blocks -> $data"
-  dals_mpirun -n "$cores" "$DALS_BUILD/dals-generate" --users "$users" --items "$items" --ratings "$ratings" \
-    --blocks "$blocks" --test-fraction 0.1 --round --seed 1 --output "$data" --force
-fi
+dals_phase "ceilings of this machine"
+OMP_NUM_THREADS="$(nproc)" dals_mpirun -n 2 "$DALS_BUILD/dals-bench-ceilings" | tee "$bench/ceilings.json"
+ceiling() {  # ceiling KEY [K]: a number from ceilings.json
+  if [ $# -eq 2 ]; then
+    sed -n "s/.*\"k$2\": {\"sgemm_gflops\": \([0-9.]*\), \"ssyrk_gflops\": \([0-9.]*\)}.*/\1 \2/p" "$bench/ceilings.json" |
+      awk -v which="$1" '{ print which == "sgemm" ? $1 : $2 }'
+  else
+    sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p" "$bench/ceilings.json"
+  fi
+}
+triad="$(ceiling triad_gbs_1_thread)"
 
-# Median of the numbers on stdin ("-" if none).
-median() {
-  sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "-"; exit }
+dataset_dir() {  # dataset_dir NAME: generates it once
+  local users items ratings blocks
+  case "$1" in
+    small) users=20000 items=5000 ratings=1000000 blocks=8 ;;
+    ml20m) users=138000 items=27000 ratings=20000000 blocks=16 ;;
+    netflix) users=480189 items=17770 ratings=100000000 blocks=32 ;;
+  esac
+  local dir="$bench/data-${users}x${items}x${ratings}-b${blocks}"
+  if [ ! -f "$dir/manifest.json" ]; then
+    dals_phase "dataset $1: generating $users x $items, ~$ratings ratings, $blocks blocks" >&2
+    dals_mpirun -n 2 "$DALS_BUILD/dals-generate" --users "$users" --items "$items" --ratings "$ratings" \
+      --blocks "$blocks" --test-fraction 0.1 --round --seed 1 --output "$dir" --force >&2
+  fi
+  echo "$dir"
+}
+
+median() {  # of the numbers on stdin
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
     if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-
-# Value of a numeric key in each flat JSON line of metrics.jsonl, one per line
-# (nothing for null).
-json_field() {
-  awk -v key="$1" '{
-    if (match($0, "\"" key "\":[-+0-9.eE]+")) print substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3)
-  }' "$2"
+field() {  # field KEY FILE: the key's value in each flat JSON line
+  awk -v key="$1" '{ if (match($0, "\"" key "\":[-+0-9.eE]+"))
+    print substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) }' "$2"
 }
 
-# "1 rank", "2 ranks"
-plural() {
-  if [ "$1" -eq 1 ]; then echo "$1 $2"; else echo "$1 $2s"; fi
-}
-
-rows=()
-run_layout() {
-  local ranks="$1" threads="$2" layout
-  layout="$(plural "$ranks" rank) x $(plural "$threads" thread)"
-  local model="$bench/model-${ranks}x${threads}"
-  local log="$bench/train-${ranks}x${threads}.log"
-  dals_phase "train: $layout (OMP_NUM_THREADS=$threads)"
-  echo "mpirun --oversubscribe --bind-to none -n $ranks $DALS_BUILD/dals-train --data $data --output $model" \
-       "--factors $factors --iterations $iterations --threads $threads --force"
+rows=() json=()
+run() {  # run DATASET K SOLVER LAYOUT
+  local name="$1" k="$2" solver="$3" layout="$4"
+  local ranks="${layout%x*}" threads="${layout#*x}" data model log
+  data="$(dataset_dir "$name")"
+  model="$bench/model-$name-k$k-$solver-$layout"
+  log="$model.log"
+  dals_phase "train $name k=$k $solver $ranks rank(s) x $threads thread(s)"
   OMP_NUM_THREADS="$threads" dals_mpirun -n "$ranks" "$DALS_BUILD/dals-train" --data "$data" --output "$model" \
-    --factors "$factors" --iterations "$iterations" --threads "$threads" --force | tee "$log"
-
-  local metrics="$model/metrics.jsonl"
-  [ -s "$metrics" ] || dals_die "$metrics: missing or empty"
-  # Iterations after the first (the first pays for page faults and warm-up),
-  # unless there is only one.
-  local steady="$bench/steady.jsonl"
-  if [ "$(wc -l <"$metrics")" -gt 1 ]; then tail -n +2 "$metrics" >"$steady"; else cp "$metrics" "$steady"; fi
-
-  local seconds gflops exchange share rmse peak model_mem
-  seconds="$(paste -d' ' <(json_field user_seconds "$steady") <(json_field item_seconds "$steady") \
-               <(json_field exchange_seconds "$steady") | awk '{ print $1 + $2 + $3 }' | median)"
-  gflops="$(json_field gflops "$steady" | median)"
-  exchange="$(json_field exchange_seconds "$steady" | median)"
-  share="$(paste -d' ' <(json_field user_seconds "$steady") <(json_field item_seconds "$steady") \
-             <(json_field exchange_seconds "$steady") |
-           awk '{ e += $3; t += $1 + $2 + $3 } END { if (t > 0) printf "%.1f%%", 100 * e / t; else print "-" }')"
-  rmse="$(json_field test_rmse "$metrics" | tail -n 1)"
+    --factors "$k" --solver "$solver" --iterations "$iterations" --threads "$threads" --force | tee "$log"
+  local metrics="$model/metrics.jsonl" steady="$model/steady.jsonl"
+  if [ "$iterations" -gt 1 ]; then tail -n +2 "$metrics" >"$steady"; else cp "$metrics" "$steady"; fi
+  # "138000 users x 27000 items, 18001144 ratings (1998907 test), 16 blocks; ..."
+  local m n nnz
+  read -r m n nnz < <(sed -n 's/^dals-train [^:]*: \([0-9]*\) users x \([0-9]*\) items, \([0-9]*\) ratings.*/\1 \2 \3/p' "$log")
+  paste -d' ' <(field user_seconds "$steady") <(field item_seconds "$steady") <(field exchange_seconds "$steady") \
+    <(field gram_seconds "$steady") <(field factor_seconds "$steady") <(field gather_seconds "$steady") >"$model/cols"
+  local peak model_mem rmse
   peak="$(sed -n 's/^done:.*peak memory \([0-9.]*\) MiB per rank.*/\1/p' "$log")"
   model_mem="$(sed -n 's/.*model memory \([0-9.]*\) MiB per rank.*/\1/p' "$log")"
-  rm -f "$steady"
-  rows+=("$(printf '| %s | %s | %.3f | %.1f | %.3f | %s | %s | %s | %s |' "$layout" "$factors" "$seconds" "$gflops" \
-            "$exchange" "$share" "$(printf '%.4f' "${rmse:-nan}")" "${peak:--}" "${model_mem:--}")")
+  rmse="$(field test_rmse "$metrics" | tail -n 1)"
+  local t=$((ranks * threads)) sgemm
+  sgemm="$(ceiling sgemm "$k")"
+  # Medians over the steady iterations; thread-seconds = per-thread seconds x threads.
+  local iter exch gram factor gather
+  iter="$(awk '{ print $1 + $2 + $3 }' "$model/cols" | median)"
+  exch="$(awk '{ print $3 }' "$model/cols" | median)"
+  gram="$(awk '{ print $4 }' "$model/cols" | median)"
+  factor="$(awk '{ print $5 }' "$model/cols" | median)"
+  gather="$(awk '{ print $6 }' "$model/cols" | median)"
+  local line
+  line="$(awk -v m="$m" -v n="$n" -v nnz="$nnz" -v k="$k" -v t="$t" -v iter="$iter" -v exch="$exch" \
+    -v gram="$gram" -v factor="$factor" -v gather="$gather" -v sgemm="$sgemm" -v triad="$triad" \
+    -v peak="$peak" -v mem="$model_mem" 'BEGIN {
+      gram_rate = gram > 0 ? 4 * nnz * k * k / (gram * t) / 1e9 : -1   # 2 sum n_i k^2, both halves
+      row_us = factor * t / (m + n) * 1e6
+      gather_gbs = 2 * nnz * k * 4 / (gather * t) / 1e9                # nnz k 4 bytes per half
+      printf "%.3f %s %s %.2f %.2f %.0f%% %.1f%% %.2f", iter,
+        gram_rate < 0 ? "-" : sprintf("%.1f", gram_rate), gram_rate < 0 ? "-" : sprintf("%.0f%%", 100 * gram_rate / sgemm),
+        row_us, gather_gbs, 100 * gather_gbs / triad, 100 * exch / iter, peak / mem }')"
+  local s_iter grate gfrac rowus gbw gfrac2 share ratio
+  read -r s_iter grate gfrac rowus gbw gfrac2 share ratio <<<"$line"
+  rows+=("| $name | $k | $solver | $ranks x $threads | $s_iter | $grate | $gfrac | $rowus | $gbw | $gfrac2 | $share | $peak | $model_mem | $ratio | $(printf '%.4f' "$rmse") |")
+  json+=("{\"dataset\": \"$name\", \"k\": $k, \"solver\": \"$solver\", \"ranks\": $ranks, \"threads\": $threads, \"seconds_per_iteration\": $s_iter, \"gram_gflops_per_core\": \"${grate}\", \"gram_fraction_of_sgemm\": \"$gfrac\", \"solve_us_per_row\": $rowus, \"gather_gbs_per_core\": $gbw, \"gather_fraction_of_triad\": \"$gfrac2\", \"exchange_share\": \"$share\", \"peak_rss_mib\": $peak, \"model_mib\": $model_mem, \"rss_over_model\": $ratio, \"test_rmse\": $rmse}")
+  rm -f "$steady" "$model/cols"
 }
 
-run_layout 1 "$cores"
-run_layout "$cores" 1
+for name in $datasets; do
+  for k in $factors; do
+    for solver in $solvers; do
+      for layout in $layouts; do run "$name" "$k" "$solver" "$layout"; done
+    done
+  done
+done
 
 cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
-# "20000 users x 5000 items, 900326 ratings (99686 test), 16 blocks", as dals-train reported it.
-dataset="$(sed -n 's/^dals-train [^:]*: \(.*\); [0-9]* ranks* x .*/\1/p' "$bench/train-1x${cores}.log" | head -n 1)"
-report="$bench/results.md"
 {
-  echo "Command: \`$command_line\`"
+  echo "Command: \`$command_line\` ($iterations iterations; medians over iterations 2..$iterations)"
   echo
-  echo "Machine: $(nproc) cores ($cpu), $(date -u +%Y-%m-%d)"
+  echo "Machine: $(nproc) cores ($cpu), $(date -u +%Y-%m-%d). Ceilings per core: sgemm at k = 32/64/128:" \
+       "$(ceiling sgemm 32)/$(ceiling sgemm 64)/$(ceiling sgemm 128) GFLOP/s; triad $triad GB/s" \
+       "(all cores: $(sed -n 's/.*"triad_gbs_[0-9]*_threads": \([0-9.]*\).*/\1/p' "$bench/ceilings.json") GB/s);" \
+       "allgather $(ceiling allgather_gbs) GB/s between 2 ranks"
   echo
-  echo "Dataset: $dataset (generated: $users x $items, target $ratings ratings, test fraction 0.1);" \
-       "k = $factors, $iterations iterations"
-  echo
-  echo "| layout | k | s / iteration | GFLOP/s | exchange s | exchange share | test RMSE | peak RSS MiB / rank | model MiB / rank |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| data | k | solver | ranks x threads | s / iter | Gram GFLOP/s / core | of sgemm | solve µs / row | gather GB/s / core | of triad | exchange | peak RSS MiB / rank | model MiB / rank | RSS / model | test RMSE |"
+  echo "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
   echo
-  if [ "$iterations" -gt 1 ]; then over="iterations 2..$iterations"; else over="the only iteration"; fi
-  echo "Seconds, GFLOP/s and exchange are medians over $over (user + item solves + exchange);"
-  echo "exchange share is the exchange's part of those iterations' time; test RMSE after the last iteration."
-} >"$report"
-
-dals_phase "results (also in $report)"
-cat "$report"
+  echo "Gram rate: 2 sum_i n_i k^2 flops per half over the SSYRK + SGEMV thread-seconds (SSYRK computes"
+  echo "half of that product, so this GEMM-equivalent rate can exceed sgemm's). Solve: Cholesky or CG"
+  echo "thread-seconds per row. Gather: nnz k 4 bytes per half over the gather thread-seconds."
+  echo "Model memory: ratings twice + test ratings + replicated factors (README, Memory)."
+} >"$bench/results.md"
+{
+  echo "["
+  for i in "${!json[@]}"; do
+    if [ "$i" -lt $((${#json[@]} - 1)) ]; then echo "  ${json[$i]},"; else echo "  ${json[$i]}"; fi
+  done
+  echo "]"
+} >"$bench/results.json"
+dals_phase "results (also in $bench/results.md and results.json)"
+cat "$bench/results.md"

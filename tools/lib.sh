@@ -4,7 +4,7 @@
 # functions; it changes no options of the calling shell.
 
 DALS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DALS_BUILD="$DALS_ROOT/build"
+DALS_BUILD="${DALS_BUILD:-$DALS_ROOT/build}"  # override to benchmark another build
 
 # One short header per phase, so a long log is easy to scan.
 dals_phase() {
