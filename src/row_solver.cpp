@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dals/cholesky.hpp"
+#include "dals/tile_kernels.hpp"
 
 namespace dals {
 namespace {
@@ -38,24 +39,26 @@ double row_solve_flops(const SolveParams& params, std::int64_t degree) {
 
 RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
     : params_(params),
-      gathered_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)) * params.width()),
+      gathered_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)) * tile_stride(params.width()), 0.f),
       target_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
       gram_(static_cast<std::size_t>(params.width()) * params.width()),
       rhs_(params.width()),
-      work_(4 * static_cast<std::size_t>(params.width()) + 2 * static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
+      work_(5 * static_cast<std::size_t>(tile_stride(params.width())) +
+            2 * static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)), 0.f),
       system_(static_cast<std::size_t>(params.width()) * cholesky_leading_dimension(params.width())),
       solution_(params.width()) {}
 
 void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
                        double mean) {
-  const int k = params_.k, w = params_.width();
+  const int k = params_.k, w = params_.width(), ws = tile_stride(w);
   const bool bias = params_.bias;
   float* y = gathered_.data();
   float* t = target_.data();
   const float fmean = static_cast<float>(mean);
   // Each fixed row is read once into a contiguous tile, with the constant 1
   // that turns the bias into one more coefficient of the same regression.
-  // The rows are scattered over the table: fetch a few ahead.
+  // The padding columns w..ws stay zero from construction. The rows are
+  // scattered over the table: fetch a few ahead.
   constexpr std::int64_t kAhead = 8;
   for (std::int64_t p = 0; p < degree; ++p) {
     if (p + kAhead < degree) {
@@ -63,7 +66,7 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
       for (int line = 0; line < w * 4; line += 64) __builtin_prefetch(next + line);
     }
     const float* src = fixed.row(cols[p]);
-    float* dst = y + p * w;
+    float* dst = y + p * ws;
     std::memcpy(dst, src, sizeof(float) * k);
     if (bias) {
       dst[k] = 1.0f;
@@ -84,30 +87,23 @@ RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::i
   return result;
 }
 
-double RowSolver::residual_squares(std::int64_t degree, const float* x) {
-  const int w = params_.width();
-  const float* y = gathered_.data();
-  const float* t = target_.data();
-  double sum = 0;
-  for (std::int64_t p = 0; p < degree; ++p) {
-    const float* yp = y + p * w;
-    float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-    for (int d = 0; d < w; ++d) dot += yp[d] * x[d];
-    const double e = t[p] - dot;
-    sum += e * e;
-  }
-  return sum;
+double RowSolver::residual_squares(std::int64_t degree, const float* row) {
+  const int w = params_.width(), ws = tile_stride(w);
+  float* x = work_.data();  // the row, zero-padded to the tile stride
+  std::copy(row, row + w, x);
+  std::fill(x + w, x + ws, 0.f);
+  return tile_squared_residual(gathered_.data(), degree, ws, x, target_.data());
 }
 
 RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
-  const int w = params_.width();
+  const int w = params_.width(), ws = tile_stride(w);
   const int n = static_cast<int>(degree);
   const float* y = gathered_.data();
   const auto t0 = Clock::now();
-  // Row-major Y (n x w) is column-major Y^T (w x n): Gram = Y^T Y is SYRK "NoTrans".
-  cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, w, n, 1.0f, y, w, 0.0f, gram_.data(), w);
-  cblas_sgemv(CblasColMajor, CblasNoTrans, w, n, 1.0f, y, w, target_.data(), 1, 0.0f, rhs_.data(), 1);
+  // Row-major Y (n x ws) is column-major Y^T (ws x n), of which the first w
+  // rows are the real columns: Gram = Y^T Y is SYRK "NoTrans" with lda = ws.
+  cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, w, n, 1.0f, y, ws, 0.0f, gram_.data(), w);
+  cblas_sgemv(CblasColMajor, CblasNoTrans, w, n, 1.0f, y, ws, target_.data(), 1, 0.0f, rhs_.data(), 1);
   const auto t1 = Clock::now();
   phases_.gram += seconds_between(t0, t1);
 
@@ -143,75 +139,54 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
 }
 
 RowResult RowSolver::solve_cg(std::int64_t degree, float* row) {
-  const int w = params_.width();
+  const int w = params_.width(), ws = tile_stride(w);
   const float* y = gathered_.data();
-  const float* t = target_.data();
   const float ridge = static_cast<float>(params_.ridge(degree));
+  // Vectors of ws entries, zero past w (so are the tile's padding columns).
   float* x = work_.data();
-  float* r = x + w;
-  float* p = r + w;
-  float* ap = p + w;
-  float* e = ap + w;       // per rating: t - Y x, updated alongside x so the error needs no extra pass
+  float* r = x + ws;
+  float* p = r + ws;
+  float* ap = p + ws;
+  float* e = ap + ws;      // per rating: t - Y x, updated alongside x so the error needs no extra pass
   float* yp = e + degree;  // per rating: (Y p) of the current step
   const auto t0 = Clock::now();
   std::copy(row, row + w, x);
+  std::fill(x + w, x + ws, 0.f);
 
   // r = Y^T (t - Y x) - ridge x: one pass over the tile.
-  std::fill(r, r + w, 0.f);
-  for (std::int64_t q = 0; q < degree; ++q) {
-    const float* yq = y + q * w;
-    float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-    for (int d = 0; d < w; ++d) dot += yq[d] * x[d];
-    const float eq = t[q] - dot;
-    e[q] = eq;
-#pragma omp simd
-    for (int d = 0; d < w; ++d) r[d] += eq * yq[d];
-  }
+  tile_residual_gradient(y, degree, ws, x, target_.data(), e, r);
   float rs_old = 0.f;
-  for (int d = 0; d < w; ++d) {
+  for (int d = 0; d < ws; ++d) {
     r[d] -= ridge * x[d];
     p[d] = r[d];
     rs_old += r[d] * r[d];
   }
-  RowResult result;
   for (int step = 0; step < params_.cg_steps && rs_old > 0.f; ++step) {
-    // A p = Y^T (Y p) + ridge p, fused: each tile row is read once per step.
-    std::fill(ap, ap + w, 0.f);
-    float p_ap = 0.f;
-    for (std::int64_t q = 0; q < degree; ++q) {
-      const float* yq = y + q * w;
-      float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-      for (int d = 0; d < w; ++d) dot += yq[d] * p[d];
-      yp[q] = dot;
-#pragma omp simd
-      for (int d = 0; d < w; ++d) ap[d] += dot * yq[d];
-      p_ap += dot * dot;  // |Y p|^2
-    }
-    for (int d = 0; d < w; ++d) {
+    // A p = Y^T (Y p) + ridge p: one pass, each tile row read once.
+    float p_ap = tile_normal_product(y, degree, ws, p, yp, ap);
+    for (int d = 0; d < ws; ++d) {
       ap[d] += ridge * p[d];
       p_ap += ridge * p[d] * p[d];
     }
     if (!(p_ap > 0.f)) break;  // p = 0 or a numerical breakdown: x is as good as it gets
     const float alpha = rs_old / p_ap;
     float rs_new = 0.f;
-    for (int d = 0; d < w; ++d) {
+    for (int d = 0; d < ws; ++d) {
       x[d] += alpha * p[d];
       r[d] -= alpha * ap[d];
       rs_new += r[d] * r[d];
     }
     for (std::int64_t q = 0; q < degree; ++q) e[q] -= alpha * yp[q];
     const float beta = rs_new / rs_old;
-    for (int d = 0; d < w; ++d) p[d] = r[d] + beta * p[d];
+    for (int d = 0; d < ws; ++d) p[d] = r[d] + beta * p[d];
     rs_old = rs_new;
   }
   phases_.factor += seconds_between(t0, Clock::now());
-  RowResult kept;
+  RowResult result;
   if (!all_finite(x, w)) {  // keep the previous value, and count it
-    kept.retries = 1;
-    kept.squared_error = residual_squares(degree, row);
-    return kept;
+    result.retries = 1;
+    result.squared_error = residual_squares(degree, row);
+    return result;
   }
   std::copy(x, x + w, row);
   double sum = 0;

@@ -77,15 +77,15 @@ class RowSolver {
               double mean);
   RowResult solve_cholesky(std::int64_t degree, float* row);
   RowResult solve_cg(std::int64_t degree, float* row);
-  double residual_squares(std::int64_t degree, const float* x);
+  double residual_squares(std::int64_t degree, const float* row);
 
   SolveParams params_;
   using FloatBuffer = std::vector<float, Eigen::aligned_allocator<float>>;
-  FloatBuffer gathered_;  // degree x width, row-major
+  FloatBuffer gathered_;  // degree x tile_stride(width), row-major, zero padding
   FloatBuffer target_;    // degree
   FloatBuffer gram_;      // width x width (SSYRK output)
   FloatBuffer rhs_;       // width
-  FloatBuffer work_;      // CG: x, r, p, A p (width each), e and Y p (degree each)
+  FloatBuffer work_;      // CG: x, r, p, A p, spare (stride each), e and Y p (degree each)
   std::vector<double> system_;    // width x width, row-major, factored in place
   std::vector<double> solution_;  // width
   PhaseSeconds phases_;
