@@ -26,6 +26,12 @@ bool all_finite(const float* x, int n) {
 
 double row_solve_flops(const SolveParams& params, std::int64_t degree) {
   const double n = static_cast<double>(degree), w = params.width();
+  if (params.solver == Solver::cholesky && n < w && params.lambda > 0)
+    return n * (n + 1) * w     // SSYRK of Y Y^T
+           + n * n * n / 3.0   // Cholesky
+           + 2.0 * n * n       // triangular solves
+           + 2.0 * n * w       // x = Y^T z
+           + 2.0 * n * w;      // residual for the training error
   if (params.solver == Solver::cg)
     return 4.0 * n * w                          // initial residual: Y x, then Y^T e
            + params.cg_steps * (4.0 * n * w     // fused Y p and Y^T (Y p)
@@ -95,10 +101,50 @@ double RowSolver::residual_squares(std::int64_t degree, const float* row) {
   return tile_squared_residual(gathered_.data(), degree, ws, x, target_.data());
 }
 
+bool RowSolver::solve_dual(std::int64_t degree, float* row) {
+  const int w = params_.width(), ws = tile_stride(w);
+  const int n = static_cast<int>(degree);
+  const float* y = gathered_.data();
+  const double ridge = params_.ridge(degree);
+  const auto t0 = Clock::now();
+  // G = Y Y^T (n x n): SYRK "Trans" on the column-major Y^T (ws x n, lda ws).
+  cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, n, w, 1.0f, y, ws, 0.0f, gram_.data(), n);
+  const auto t1 = Clock::now();
+  phases_.gram += seconds_between(t0, t1);
+  const int ld = cholesky_leading_dimension(n);
+  for (int r = 0; r < n; ++r)
+    for (int c = r; c < n; ++c) system_[r * ld + c] = gram_[r * n + c];
+  for (int i = 0; i < n; ++i) system_[i * ld + i] += ridge;
+  for (int i = 0; i < n; ++i) solution_[i] = target_[i];
+  if (cholesky_solve(system_.data(), n, ld, solution_.data())) {
+    // x = Y^T z, z = (Y Y^T + ridge I)^-1 t.
+    float* z = rhs_.data();  // n < w entries fit
+    for (int i = 0; i < n; ++i) z[i] = static_cast<float>(solution_[i]);
+    float* x = work_.data();
+    cblas_sgemv(CblasColMajor, CblasNoTrans, w, n, 1.0f, y, ws, z, 1, 0.0f, x, 1);
+    const bool finite = all_finite(x, w);
+    if (finite) std::copy(x, x + w, row);
+    phases_.factor += seconds_between(t1, Clock::now());
+    return finite;
+  }
+  phases_.factor += seconds_between(t1, Clock::now());
+  return false;  // the primal path, with its ridge retries, takes over
+}
+
 RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
   const int w = params_.width(), ws = tile_stride(w);
   const int n = static_cast<int>(degree);
   const float* y = gathered_.data();
+  // A row with fewer ratings than unknowns: (Y^T Y + ridge I)^-1 Y^T t equals
+  // Y^T (Y Y^T + ridge I)^-1 t, an n x n system instead of w x w (for most
+  // users of a power-law dump the Cholesky of the w x w one dominates).
+  if (n < w && params_.ridge(degree) > 0 && solve_dual(degree, row)) {
+    RowResult result;
+    const auto t1 = Clock::now();
+    result.squared_error = residual_squares(degree, row);
+    phases_.factor += seconds_between(t1, Clock::now());
+    return result;
+  }
   const auto t0 = Clock::now();
   // Row-major Y (n x ws) is column-major Y^T (ws x n), of which the first w
   // rows are the real columns: Gram = Y^T Y is SYRK "NoTrans" with lda = ws.

@@ -9,6 +9,8 @@
 /// tile Y (w = k + 1, or k without biases) with targets t, then either
 ///  - cholesky: forms Y^T Y with one BLAS-3 call (SSYRK) and Y^T t (SGEMV),
 ///    adds reg to the diagonal and solves by Cholesky in double precision;
+///    a row with fewer ratings than unknowns (n_i < w) solves the same
+///    problem through its n_i x n_i dual, Y^T (Y Y^T + reg I)^-1 t;
 ///  - cg: runs a few conjugate-gradient steps on the same system, warm-started
 ///    from the row's current value (Takacs et al. 2011), touching each row of
 ///    Y once per step: O(n_i w) per step instead of O(n_i w^2 + w^3).
@@ -76,6 +78,7 @@ class RowSolver {
   void gather(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
               double mean);
   RowResult solve_cholesky(std::int64_t degree, float* row);
+  bool solve_dual(std::int64_t degree, float* row);
   RowResult solve_cg(std::int64_t degree, float* row);
   double residual_squares(std::int64_t degree, const float* row);
 

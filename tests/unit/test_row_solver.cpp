@@ -93,6 +93,12 @@ TEST(RowSolver, MatchesDenseReferenceLargeK) {
   expect_matches_reference({64, 0.05, Regularization::weighted, true}, 180);
 }
 
+TEST(RowSolver, LightRowsTakeTheDualPathAndMatchToo) {
+  // degree < k + 1: solved through the degree x degree dual system.
+  for (int degree : {1, 2, 30, 64}) expect_matches_reference({64, 0.05, Regularization::weighted, true}, degree);
+  for (int degree : {3, 15}) expect_matches_reference({32, 2.0, Regularization::l2, false}, degree);
+}
+
 TEST(RowSolver, ConjugateGradientConvergesToTheExactSolution) {
   SolveParams params{16, 0.1, Regularization::weighted, true, Solver::cg, 3};
   Problem p = make_problem(16, 200, 120, 99u);
@@ -134,6 +140,7 @@ TEST(RowSolver, FlopCountGrowsWithDegreeAndWidth) {
   SolveParams k32{32, 0.1, Regularization::weighted, true}, k64{64, 0.1, Regularization::weighted, true};
   EXPECT_LT(row_solve_flops(k32, 10), row_solve_flops(k32, 20));
   EXPECT_LT(row_solve_flops(k32, 10), row_solve_flops(k64, 10));
+  EXPECT_LT(row_solve_flops(k64, 20), row_solve_flops(k64, 100) / 10);  // the dual path for light rows
   EXPECT_NEAR(row_solve_flops(k64, 100),
               100.0 * 65 * 66 + 2.0 * 100 * 65 + 65.0 * 65 * 65 / 3 + 2.0 * 65 * 65 + 2.0 * 100 * 65, 1e-6);
   SolveParams cg = k64;
