@@ -67,19 +67,25 @@ void Comm::allgather_rows_raw(void* table, MPI_Datatype element, int width, cons
   check_mpi(rc, "MPI_Allgatherv", __FILE__, __LINE__);
 }
 
+namespace {
+// Runs one rank's part of a collective step; false (and the message) if it threw.
+bool run_step(const std::function<void()>& step, std::string& message) {
+  try {
+    step();
+    return true;
+  } catch (const Error& e) {
+    message = e.what();
+  } catch (const std::exception& e) {
+    message = std::string("unexpected failure: ") + e.what();
+  }
+  return false;
+}
+}  // namespace
+
 void run_collectively(const Comm& comm, const std::string& tool, const std::function<void()>& step,
                       int exit_code) {
   std::string message;
-  bool ok = true;
-  try {
-    step();
-  } catch (const Error& e) {
-    ok = false;
-    message = e.what();
-  } catch (const std::exception& e) {
-    ok = false;
-    message = std::string("unexpected failure: ") + e.what();
-  }
+  const bool ok = run_step(step, message);
   if (comm.all_true(ok)) return;
   // The lowest failing rank speaks, so an error that every rank hit (a bad
   // option, a missing directory) is printed once, not P times.
@@ -89,6 +95,15 @@ void run_collectively(const Comm& comm, const std::string& tool, const std::func
     std::fflush(stderr);
   }
   throw AgreedFailure{exit_code};
+}
+
+std::string try_collectively(const Comm& comm, const std::function<void()>& step) {
+  std::string message;
+  const bool ok = run_step(step, message);
+  if (comm.all_true(ok)) return "";
+  const int speaker = comm.allreduce(ok ? comm.size() : comm.rank(), MPI_MIN);
+  message = comm.broadcast_string(message, speaker);
+  return message.empty() ? "failed" : message;
 }
 
 }  // namespace dals

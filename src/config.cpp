@@ -40,6 +40,21 @@ void TrainConfig::validate() const {
     throw Error("--resume auto needs --checkpoint-dir: the directory to look for checkpoints in");
   if (time_limit > 0 && checkpoint_dir.empty())
     throw Error("--time-limit needs --checkpoint-dir: a run stopped by the time limit saves a checkpoint there");
+  if (!checkpoint_dir.empty()) {
+    // The model is published by renaming OUTPUT.tmp to OUTPUT: checkpoints
+    // inside it would block that (or, with --force, be replaced by it).
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path ckpt = fs::weakly_canonical(checkpoint_dir, ec), out = fs::weakly_canonical(output, ec);
+    auto within = [](const fs::path& inner, const fs::path& outer) {
+      auto o = outer.begin(), i = inner.begin();
+      for (; o != outer.end() && i != inner.end() && *o == *i; ++o, ++i) {}
+      return o == outer.end();
+    };
+    if (within(ckpt, out) || within(out, ckpt))
+      throw Error("--checkpoint-dir " + checkpoint_dir + " and --output " + output +
+                  " must not contain each other: give the checkpoints a directory of their own");
+  }
 }
 
 std::string TrainConfig::hyperparameters_json() const {

@@ -29,6 +29,9 @@ std::string h5_last_error() {
   std::string text;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_innermost, &text);
   H5Eclear2(H5E_DEFAULT);
+  // Errors are one line; HDF5's I/O messages embed a ctime() with its newline.
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
   return text;
 }
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "dals/crash_point.hpp"
 #include "dals/dataset.hpp"
 #include "dals/fs_util.hpp"
 #include "dals/hdf5_file.hpp"
@@ -61,15 +62,17 @@ void check_output_available(const Comm& comm, const std::string& model_dir, bool
     throw Error(model_dir + ": already exists (pass --force to replace it)");
 }
 
-void create_staging_dir(const Comm& comm, const std::string& model_dir) {
-  if (!comm.is_root()) return;
-  const std::string tmp = staging_dir(model_dir);
+void make_factor_dir(const std::string& dir) {
   std::error_code ec;
-  fs::remove_all(tmp, ec);
+  fs::remove_all(dir, ec);
   for (const char* sub : {"users", "items"}) {
-    fs::create_directories(tmp + "/" + sub, ec);
-    if (ec) throw Error(tmp + "/" + sub + ": cannot create directory: " + ec.message());
+    fs::create_directories(dir + "/" + sub, ec);
+    if (ec) throw Error(dir + "/" + sub + ": cannot create directory: " + ec.message());
   }
+}
+
+void create_staging_dir(const Comm& comm, const std::string& model_dir) {
+  if (comm.is_root()) make_factor_dir(staging_dir(model_dir));
 }
 
 void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept {
@@ -78,26 +81,55 @@ void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept
   fs::remove_all(staging_dir(model_dir), ec);
 }
 
+std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, const std::string& dest,
+                                const FactorView& view, const std::string& state_json, bool replace) {
+  std::int64_t bytes = 0;
+  run_collectively(comm, "dals-train", [&] {
+    for (Side side : {Side::users, Side::items}) {
+      const OwnedRange& own = (side == Side::users ? view.user_layout : view.item_layout).of(comm.rank());
+      const auto& blocks = view.manifest.train.blocks(side);
+      const FactorTable& table = side == Side::users ? view.users : view.items;
+      for (int b = own.first_block; b < own.end_block; ++b) {
+        write_factor_block(factor_block_path(staging, side, b), table, blocks[b].first, blocks[b].rows);
+        bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
+      }
+    }
+    crash_point("blocks-written", comm.rank());
+  });
+  // Only after every rank's blocks are on disk (the agreement above) may
+  // COMPLETE say so.
+  run_collectively(comm, "dals-train", [&] {
+    if (!comm.is_root()) return;
+    write_file_atomic(staging + "/state.json", state_json);
+    for (const char* sub : {"users", "items"}) fsync_path(staging + "/" + sub);
+    write_file_atomic(staging + "/COMPLETE", "complete\n");
+    crash_point("sealed", comm.rank());
+    publish_directory(staging, dest, replace);
+    crash_point("published", comm.rank());
+  });
+  return bytes;
+}
+
+std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const SideLayout& user_layout,
+                               const SideLayout& item_layout, int rank, FactorTable& users, FactorTable& items) {
+  std::int64_t bytes = 0;
+  for (Side side : {Side::users, Side::items}) {
+    const OwnedRange& own = (side == Side::users ? user_layout : item_layout).of(rank);
+    const auto& blocks = manifest.train.blocks(side);
+    FactorTable& table = side == Side::users ? users : items;
+    for (int b = own.first_block; b < own.end_block; ++b) {
+      read_factor_block(factor_block_path(dir, side, b), blocks[b].first, blocks[b].rows, table);
+      bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
+    }
+  }
+  return bytes;
+}
+
 void publish_model(const Comm& comm, const std::string& model_dir, const Manifest& manifest,
                    const SideLayout& user_layout, const SideLayout& item_layout, const FactorTable& users,
                    const FactorTable& items, const std::string& state_json, bool force) {
-  const std::string tmp = staging_dir(model_dir);
-  run_collectively(comm, "dals-train", [&] {
-    for (Side side : {Side::users, Side::items}) {
-      const OwnedRange& own = (side == Side::users ? user_layout : item_layout).of(comm.rank());
-      const auto& blocks = manifest.train.blocks(side);
-      const FactorTable& table = side == Side::users ? users : items;
-      for (int b = own.first_block; b < own.end_block; ++b)
-        write_factor_block(factor_block_path(tmp, side, b), table, blocks[b].first, blocks[b].rows);
-    }
-  });
-  run_collectively(comm, "dals-train", [&] {
-    if (!comm.is_root()) return;
-    write_file_atomic(tmp + "/state.json", state_json);
-    for (const char* sub : {"users", "items"}) fsync_path(tmp + "/" + sub);
-    write_file_atomic(tmp + "/COMPLETE", "complete\n");
-    publish_directory(tmp, model_dir, force);
-  });
+  publish_factor_dir(comm, staging_dir(model_dir), model_dir, FactorView{manifest, user_layout, item_layout, users, items},
+                     state_json, force);
 }
 
 Model read_model(const std::string& model_dir) {

@@ -6,15 +6,17 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "dals/checkpoint.hpp"
 #include "dals/checksum.hpp"
 #include "dals/model_io.hpp"
+#include "dals/preemption.hpp"
+#include "dals/resume.hpp"
+#include "dals/run_state.hpp"
 #include "dals/trainer.hpp"
 #include "dals/version.hpp"
 
 namespace dals {
-using nlohmann::json;
 
 std::int64_t peak_rss_bytes() {
   rusage usage{};
@@ -28,7 +30,9 @@ namespace {
 // (a stale config file on one node) would silently desynchronize the job.
 void check_same_config(const Comm& comm, const TrainConfig& config) {
   const std::string text = config.hyperparameters_json() + config.data + "|" + config.output + "|" +
-                           std::to_string(config.iterations);
+                           std::to_string(config.iterations) + "|" + config.checkpoint_dir + "|" + config.resume +
+                           "|" + std::to_string(config.checkpoint_every) + "|" +
+                           std::to_string(config.keep_checkpoints) + "|" + std::to_string(config.resume_override);
   const std::uint64_t mine = checksum64(text.data(), text.size());
   const std::uint64_t lowest = comm.allreduce(mine, MPI_MIN), highest = comm.allreduce(mine, MPI_MAX);
   run_collectively(comm, "dals-train", [&] {
@@ -51,34 +55,13 @@ std::string progress_line(const IterationRecord& r) {
   return line;
 }
 
-std::string state_json(const Trainer& trainer, const TrainConfig& config, const std::vector<std::string>& metrics) {
-  const Manifest& m = trainer.manifest();
-  json ds = {{"path", config.data},     {"fingerprint", m.fingerprint}, {"users", m.users},
-             {"items", m.items},        {"blocks", m.blocks},           {"mean", m.mean},
-             {"train_ratings", m.train.ratings}};
-  std::vector<std::int64_t> user_firsts, item_firsts;
-  for (const auto& b : m.train.user_blocks) user_firsts.push_back(b.first);
-  for (const auto& b : m.train.item_blocks) item_firsts.push_back(b.first);
-  ds["user_block_firsts"] = user_firsts;
-  ds["item_block_firsts"] = item_firsts;
-  json metric_array = json::array();
-  for (const auto& line : metrics) metric_array.push_back(json::parse(line));
-  json state = {{"format", "dals-model"},
-                {"version", 1},
-                {"dals_version", kVersion},
-                {"iteration", trainer.iterations_done()},
-                {"hyperparameters", json::parse(config.hyperparameters_json())},
-                {"dataset", ds},
-                {"metrics", metric_array}};
-  return state.dump(1) + "\n";
-}
-
 }  // namespace
 
 namespace {
 
 // Everything after loading: the iterations, their report, the published model.
-void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& trainer, double start) {
+void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history,
+                       const ResumeOutcome& resumed, double start) {
   const Manifest& m = trainer.manifest();
   const double load_seconds = MPI_Wtime() - start;
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
@@ -95,31 +78,71 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
                 config.no_bias ? "no" : "yes", static_cast<unsigned long long>(config.seed), load_seconds,
                 model_bytes / 1048576.0);
     std::fflush(stdout);
+    if (resumed.resumed) {
+      std::printf("resumed from %s at %s: %.1f MB in %.3fs\n", resumed.path.c_str(),
+                  resumed.progress.describe().c_str(), resumed.bytes / 1e6, resumed.seconds);
+      std::fflush(stdout);
+    }
     metrics_file.open(staging_dir(config.output) + "/metrics.jsonl");
+    for (const auto& line : history.metrics) metrics_file << line << "\n";  // the iterations of earlier runs
+    metrics_file << std::flush;
   }
 
-  std::vector<std::string> metrics;
+  Checkpointer checkpoints(comm, config);
+  if (resumed.resumed) checkpoints.resumed_from(resumed.path, resumed.progress);
+  StopControl stop(comm, config, start, load_seconds);
+  if (comm.is_root() && !config.quiet && !stop.deadline_text().empty())
+    std::printf("%s\n", stop.deadline_text().c_str());
+  // A stop (signal or deadline) is agreed at a half-iteration boundary;
+  // the run then saves where it is and ends with its own exit code.
+  auto stop_requested = [&] { return checkpoints.enabled() && stop.should_stop(checkpoints.slowest_write_seconds()); };
+  auto stop_here = [&] {
+    const std::string path = checkpoints.write(trainer, history);
+    if (comm.is_root()) {
+      std::fprintf(stderr, "dals-train: stopped by %s after %s; checkpoint %s; continue with --resume auto\n",
+                   stop.reason().c_str(), Progress{trainer.iterations_done(), trainer.mid_iteration()}.describe().c_str(),
+                   path.c_str());
+      std::fflush(stderr);
+    }
+    // Not a failure, but the same way out: every rank is here together and
+    // leaves with the same code, after the staging directory is removed.
+    throw AgreedFailure{kExitPreempted};
+  };
+
   IterationRecord last;
-  for (int it = 0; it < config.iterations; ++it) {
+  const int first_iteration = trainer.iterations_done();
+  if (stop_requested()) stop_here();  // signalled while loading
+  while (trainer.iterations_done() < config.iterations) {
+    if (!trainer.mid_iteration()) {
+      trainer.solve_user_half();
+      if (stop_requested()) stop_here();
+    }
     last = trainer.iterate();
-    metrics.push_back(last.to_json());
+    history.metrics.push_back(last.to_json());
     if (comm.is_root()) {
       if (!config.quiet) {
         std::printf("%s\n", progress_line(last).c_str());
         std::fflush(stdout);
       }
-      metrics_file << metrics.back() << "\n" << std::flush;
+      metrics_file << history.metrics.back() << "\n" << std::flush;
     }
+    if (checkpoints.due(trainer.iterations_done())) {
+      const double t = MPI_Wtime();
+      checkpoints.write(trainer, history);
+      stop.exclude(MPI_Wtime() - t);
+    }
+    if (trainer.iterations_done() < config.iterations && stop_requested()) stop_here();
   }
+  if (checkpoints.enabled()) checkpoints.write(trainer, history);  // the final state (a no-op if written above)
   if (comm.is_root()) metrics_file.close();
 
   publish_model(comm, config.output, m, trainer.layout(Side::users), trainer.layout(Side::items),
-                trainer.factors(Side::users), trainer.factors(Side::items), state_json(trainer, config, metrics),
+                trainer.factors(Side::users), trainer.factors(Side::items), state_json(trainer, config, history, "dals-model"),
                 config.force);
   const std::int64_t peak = comm.max(peak_rss_bytes());
   if (comm.is_root()) {
     std::printf("done: %d iterations in %.2fs", config.iterations, MPI_Wtime() - start);
-    if (config.iterations > 0) {
+    if (trainer.iterations_done() > first_iteration) {
       std::printf("; train_rmse %.4f", last.train_rmse);
       if (!std::isnan(last.test_rmse)) std::printf("; test_rmse %.4f", last.test_rmse);
     }
@@ -130,13 +153,16 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
 }  // namespace
 
 void run_training(const Comm& comm, const TrainConfig& config) {
+  if (!config.checkpoint_dir.empty()) install_stop_handlers();  // early: a signal while loading counts too
   check_same_config(comm, config);
   run_collectively(comm, "dals-train", [&] { check_output_available(comm, config.output, config.force); });
   const double start = MPI_Wtime();
   Trainer trainer(comm, config);
+  RunHistory history;
+  const ResumeOutcome resumed = resume_training(comm, config, trainer, history);
   run_collectively(comm, "dals-train", [&] { create_staging_dir(comm, config.output); });
   try {
-    train_and_publish(comm, config, trainer, start);
+    train_and_publish(comm, config, trainer, history, resumed, start);
   } catch (const AgreedFailure&) {
     remove_staging_dir(comm, config.output);  // a failed run leaves nothing half-written behind
     throw;

@@ -14,6 +14,8 @@ packages=(
   libopenblas-dev
   zlib1g-dev
   nlohmann-json3-dev
+  # the Slurm test (tests/cli/slurm_train.sh) runs a local one-node cluster
+  slurm-wlm munge libpmix-dev
 )
 
 missing=()
@@ -36,6 +38,19 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Without systemd (containers, CI) the munge and slurm packages would try to
+# start their services while installing; a temporary policy-rc.d forbids it
+# (the Slurm test starts its own daemons).
+own_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${sudo_cmd[@]}" chmod 755 /usr/sbin/policy-rc.d
+  own_policy=1
+fi
+status=0
+"${sudo_cmd[@]}" apt-get update -qq || status=$?
+[ "$status" -ne 0 ] || "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+  status=$?
+[ "$own_policy" -eq 0 ] || "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d
+[ "$status" -eq 0 ] || { echo "install-deps: apt-get failed (status $status)" >&2; exit "$status"; }
 echo "install-deps: done"

@@ -121,4 +121,10 @@ struct AgreedFailure {
 void run_collectively(const Comm& comm, const std::string& tool, const std::function<void()>& step,
                       int exit_code = 1);
 
+/// Like run_collectively, but a failure is returned instead of thrown: ""
+/// if every rank succeeded, else the message of the lowest failing rank, on
+/// every rank. For steps whose failure has a fallback (a damaged checkpoint
+/// is skipped for an older one). A collective: all ranks must call it.
+std::string try_collectively(const Comm& comm, const std::function<void()>& step);
+
 }  // namespace dals

@@ -47,9 +47,38 @@ void create_staging_dir(const Comm& comm, const std::string& model_dir);
 /// Rank 0 removes the staging directory of a run that failed.
 void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept;
 
-/// Collective. Each rank writes the factor blocks it owns into the staging
-/// directory; then rank 0 writes state.json and COMPLETE and renames the
-/// staging directory to `model_dir`.
+/// The factors a model or checkpoint directory holds, as the ranks hold
+/// them in memory: the manifest's blocks, who owns which, and the tables.
+struct FactorView {
+  const Manifest& manifest;
+  const SideLayout& user_layout;
+  const SideLayout& item_layout;
+  const FactorTable& users;
+  const FactorTable& items;
+};
+
+/// Rank 0: creates `dir` with users/ and items/, removing a stale one (of a
+/// killed run) first. Call inside run_collectively.
+void make_factor_dir(const std::string& dir);
+
+/// Collective: the one way a model or a checkpoint reaches the disk. Each
+/// rank writes the blocks it owns into `staging` (made by make_factor_dir)
+/// and fsyncs them; then rank 0 writes state.json and COMPLETE, fsyncs, and
+/// renames `staging` to `dest` (an existing `dest` is replaced only if
+/// `replace`). A failure on any rank is agreed (AgreedFailure) before
+/// anything is renamed, so `dest` is never half-written. Returns the bytes
+/// of factor data this rank wrote.
+std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, const std::string& dest,
+                                const FactorView& factors, const std::string& state_json, bool replace);
+
+/// Reads, from a model or checkpoint directory, the factor blocks that
+/// `rank` owns on both sides into its rows of `users` and `items` (checking
+/// id ranges, k and checksums). Error naming the file on any problem.
+/// Returns the bytes of factor data read.
+std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const SideLayout& user_layout,
+                               const SideLayout& item_layout, int rank, FactorTable& users, FactorTable& items);
+
+/// Collective. publish_factor_dir from the staging directory of `model_dir`.
 void publish_model(const Comm& comm, const std::string& model_dir, const Manifest& manifest,
                    const SideLayout& user_layout, const SideLayout& item_layout, const FactorTable& users,
                    const FactorTable& items, const std::string& state_json, bool force);

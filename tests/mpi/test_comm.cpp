@@ -65,3 +65,19 @@ TEST(Comm, ErrorHitByAllRanksIsPrintedOnce) {
 
 }  // namespace
 }  // namespace dals
+
+namespace dals {
+namespace {
+
+TEST(Comm, TryCollectivelyReturnsTheLowestFailingRanksMessageEverywhere) {
+  Comm comm;
+  EXPECT_EQ(try_collectively(comm, [] {}), "");
+  const int failing = comm.size() - 1;  // only the last rank fails
+  const std::string message = try_collectively(comm, [&] {
+    if (comm.rank() >= failing) throw Error("rank " + std::to_string(comm.rank()) + " failed");
+  });
+  EXPECT_EQ(message, "rank " + std::to_string(failing) + " failed");
+}
+
+}  // namespace
+}  // namespace dals

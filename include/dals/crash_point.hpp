@@ -1,0 +1,24 @@
+#pragma once
+/// @file crash_point.hpp
+/// @brief Deterministic crash injection for the kill tests.
+///
+/// A SIGKILL from outside lands at a random moment; whether it hits the few
+/// milliseconds of a checkpoint write is luck. Crash points make those
+/// moments reachable on purpose: with
+///
+///     DALS_TEST_CRASH=POINT:RANK:N
+///
+/// in the environment, the process of rank RANK kills itself with SIGKILL
+/// the N-th time (1-based) it reaches crash_point("POINT"), exactly as if the
+/// node had died there. Without the variable a crash point costs one getenv
+/// on the first call. Points: `blocks-written` (a rank's factor blocks are on
+/// disk, the directory is not yet sealed), `sealed` (rank 0 wrote state.json
+/// and COMPLETE, before the rename into place) and `published` (after it).
+
+namespace dals {
+
+/// Kills this process with SIGKILL if DALS_TEST_CRASH names this point, this
+/// rank and this occurrence. Otherwise does nothing.
+void crash_point(const char* point, int rank);
+
+}  // namespace dals

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Slurm for real: starts a one-node Slurm (munged, slurmctld, slurmd: see
+# tools/local-slurm/start.sh) and runs slurm/train.sbatch with 2 tasks:
+#  - straight through: the model equals one trained by mpirun;
+#  - warned with SIGUSR1 mid-run, exactly as `#SBATCH --signal=B:USR1@...`
+#    delivers it (to the batch shell): the job checkpoints, requeues itself,
+#    runs again from the checkpoint and ends with the same model;
+#  - cancelled with scancel (SIGTERM to the tasks): it leaves a checkpoint,
+#    and the job resubmitted by hand finishes with the same model.
+# The daemons are stopped at the end, also when the test fails. Needs root
+# (and apt for slurm-wlm, munge, libpmix-dev if missing): where Slurm cannot
+# run, the test fails, it does not skip.
+#
+# Usage (as ctest runs it): bash slurm_train.sh BUILD_DIR SCRATCH_DIR
+set -u -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
+ckpt_init "$@"
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LOCAL_SLURM=$ROOT/tools/local-slurm
+SBATCH_SCRIPT=$ROOT/slurm/train.sbatch
+
+# One local cluster per machine: concurrent runs of this test take turns.
+exec 9>/tmp/dals-slurm-test.lock
+if ! flock -w 900 9; then
+  echo "FAIL: another Slurm test held /tmp/dals-slurm-test.lock for 15 minutes" >&2
+  exit 1
+fi
+cleanup() { "$LOCAL_SLURM/stop.sh" >"$SCRATCH/stop.log" 2>&1 || true; }
+trap cleanup EXIT
+if ! exports=$("$LOCAL_SLURM/start.sh" 2>"$SCRATCH/start.log"); then
+  echo "FAIL: cannot start a local Slurm cluster (this test needs root and Debian's slurm-wlm):" >&2
+  sed 's/^/    | /' "$SCRATCH/start.log" >&2
+  exit 1
+fi
+eval "$exports"
+check cluster "a local Slurm cluster is up ($SLURM_CONF)" sinfo -h
+
+DATA=$SCRATCH/data
+make_synth "$DATA" 4000 2000 200000 4
+TRAIN_OPTS=(-k 16 --iterations 40 --threads 1 --seed 7 --checkpoint-every 10)
+run_ranks 1 "$SCRATCH/reference" "$DALS_TRAIN" --data "$DATA" --output "$SCRATCH/reference" \
+  "${TRAIN_OPTS[@]}" --quiet
+expect_success reference "$SCRATCH/reference"
+export DALS_TRAIN
+
+# submit NAME: submits train.sbatch for NAME's model and checkpoints on one
+# node with 2 tasks; prints the job id. The script's own --signal lead time
+# (600 s) would fire at once in a 10-minute job: 1 s here, and the tests
+# send the warning themselves.
+submit() {
+  sbatch --parsable -N 1 -n 2 --ntasks-per-node=2 -c 1 -t 10 --signal=B:USR1@1 -o "$SCRATCH/$1.out" \
+    "$SBATCH_SCRIPT" "$DATA" "$SCRATCH/$1.model" "$SCRATCH/$1.ckpt" "${TRAIN_OPTS[@]}"
+}
+
+# job_state JOB: e.g. "RUNNING None" or "PENDING BeginTime".
+job_state() { squeue -h -j "$1" -t all -o '%T %r' 2>/dev/null; }
+
+# old_steps_alive JOB: a slurmstepd of JOB still runs (its title is
+# "slurmstepd: [JOB.STEP]"); zombies do not count.
+old_steps_alive() {
+  local dir
+  for dir in /proc/[0-9]*; do
+    [[ "$(cat "$dir/comm" 2>/dev/null)" == slurmstepd ]] || continue
+    [[ "$(awk '{print $3}' "$dir/stat" 2>/dev/null)" == Z ]] && continue
+    tr '\0' ' ' <"$dir/cmdline" 2>/dev/null | grep -qF "[$1." && return 0
+  done
+  return 1
+}
+
+# until_output FILE PATTERN: waits (60 s at most) for PATTERN in a job's output.
+until_output() { wait_for_line "$1" "$2" 60; }
+
+# ---------------------------------------------------------------- straight through
+case_name=straight
+job=$(submit $case_name)
+check $case_name "submitted (job ${job:-none})" test -n "$job"
+"$LOCAL_SLURM/wait-job.sh" "$job" 180 >"$SCRATCH/$case_name.wait" 2>&1
+check $case_name "job $job completed: $(cat "$SCRATCH/$case_name.wait")" grep -q COMPLETED "$SCRATCH/$case_name.wait"
+identical_models $case_name "$SCRATCH/reference" "$SCRATCH/$case_name.model"
+
+# ---------------------------------------------------------------- warned, requeued
+case_name=requeued
+job=$(submit $case_name)
+if until_output "$SCRATCH/$case_name.out" '^iter 12 '; then
+  scancel --signal=USR1 --batch "$job"
+  # Slurm holds a requeued job back for a while (BeginTime, about 2 minutes
+  # here) so that the old run's step daemon is gone before the new run's
+  # step (of the same id) starts. The test releases it as soon as that
+  # daemon has exited, instead of waiting out the delay.
+  released=0
+  for ((i = 0; i < 600; i++)); do
+    state=$(job_state "$job")
+    if [[ $released == 0 && "$state" == "PENDING BeginTime" ]] && ! old_steps_alive "$job"; then
+      scontrol update JobId="$job" StartTime=now && released=1
+    fi
+    [[ "$state" == COMPLETED* || "$state" == FAILED* || "$state" == CANCELLED* || "$state" == TIMEOUT* ]] && break
+    sleep 0.2
+  done
+  "$LOCAL_SLURM/wait-job.sh" "$job" 180 >"$SCRATCH/$case_name.wait" 2>&1
+  check $case_name "job $job completed: $(cat "$SCRATCH/$case_name.wait")" grep -q COMPLETED "$SCRATCH/$case_name.wait"
+  check $case_name "the batch shell passed SIGUSR1 on" grep -q 'SIGUSR1: asking dals-train' "$SCRATCH/$case_name.out"
+  check $case_name "dals-train stopped with a checkpoint" grep -q 'stopped by SIGUSR1' "$SCRATCH/$case_name.out"
+  check $case_name "the job requeued itself" grep -q 'requeueing job' "$SCRATCH/$case_name.out"
+  check $case_name "Slurm counts one restart" bash -c "scontrol show job $job | grep -q 'Restarts=1'"
+  check $case_name "the second run resumed from the checkpoint" grep -q "resumed from $SCRATCH/$case_name.ckpt/iter-" \
+    "$SCRATCH/$case_name.out"
+  identical_models $case_name "$SCRATCH/reference" "$SCRATCH/$case_name.model"
+else
+  fail $case_name "job $job did not reach iteration 12: $(job_state "$job")"
+  sed 's/^/    | /' "$SCRATCH/$case_name.out" >&2
+fi
+
+# ---------------------------------------------------------------- cancelled, resubmitted
+case_name=cancelled
+job=$(submit $case_name)
+if until_output "$SCRATCH/$case_name.out" '^iter 12 '; then
+  scancel "$job"
+  "$LOCAL_SLURM/wait-job.sh" "$job" 60 >"$SCRATCH/$case_name.wait" 2>&1
+  check $case_name "job $job was cancelled: $(cat "$SCRATCH/$case_name.wait")" grep -q CANCELLED "$SCRATCH/$case_name.wait"
+  # the tasks got SIGTERM and KillWait (10 s here) to save their state
+  newest=$(newest_checkpoint "$SCRATCH/$case_name.ckpt")
+  check $case_name "a checkpoint past iteration 10 was left (${newest:-none})" \
+    test "$(checkpoint_iterations "${newest:-iter-000000}")" -gt 10
+  check $case_name "it loads" loads "$SCRATCH/$case_name.ckpt/$newest"
+  check $case_name "no model was published" test ! -e "$SCRATCH/$case_name.model"
+  job2=$(submit $case_name)
+  "$LOCAL_SLURM/wait-job.sh" "$job2" 180 >"$SCRATCH/$case_name.wait2" 2>&1
+  check $case_name "the resubmitted job $job2 completed: $(cat "$SCRATCH/$case_name.wait2")" \
+    grep -q COMPLETED "$SCRATCH/$case_name.wait2"
+  check $case_name "it resumed from $newest" grep -q "resumed from $SCRATCH/$case_name.ckpt/$newest" \
+    "$SCRATCH/$case_name.out"
+  identical_models $case_name "$SCRATCH/reference" "$SCRATCH/$case_name.model"
+else
+  fail $case_name "job $job did not reach iteration 12: $(job_state "$job")"
+  sed 's/^/    | /' "$SCRATCH/$case_name.out" >&2
+fi
+
+cli_finish
