@@ -96,11 +96,44 @@ std::vector<std::int64_t> read_id_block(const std::string& path, const BlockInfo
   H5File f = H5File::open(path);
   if (f.int_attribute("first_row") != expected.first)
     throw Error(path + ": id block does not start at id " + std::to_string(expected.first));
+  if (f.string_attribute("id_type") != "int64")
+    throw Error(path + ": id block holds " + f.string_attribute("id_type") + " ids, not int64");
   auto ids = f.read<std::int64_t>("raw_ids");
   if (static_cast<std::int64_t>(ids.size()) != expected.rows)
     throw Error(path + ": id block has " + std::to_string(ids.size()) + " ids, expected " +
                 std::to_string(expected.rows));
   return ids;
 }
+
+void write_string_id_block(const std::string& path, std::int64_t first, const StringIds& ids) {
+  H5File f = H5File::create(path);
+  f.set_attribute("first_row", first);
+  f.set_attribute("id_type", std::string("string"));
+  f.write("raw_offsets", std::span<const std::int64_t>(ids.offsets));
+  f.write("raw_bytes", std::span<const char>(ids.bytes));
+  f.close();
+}
+
+StringIds read_string_id_block(const std::string& path, const BlockInfo& expected) {
+  H5File f = H5File::open(path);
+  if (f.int_attribute("first_row") != expected.first)
+    throw Error(path + ": id block does not start at id " + std::to_string(expected.first));
+  if (f.string_attribute("id_type") != "string")
+    throw Error(path + ": id block holds " + f.string_attribute("id_type") + " ids, not strings");
+  StringIds ids;
+  ids.offsets = f.read<std::int64_t>("raw_offsets");
+  ids.bytes = f.read<char>("raw_bytes");
+  if (ids.size() != expected.rows)
+    throw Error(path + ": id block has " + std::to_string(ids.size()) + " ids, expected " +
+                std::to_string(expected.rows));
+  const auto total = static_cast<std::int64_t>(ids.bytes.size());
+  for (std::size_t r = 0; r < ids.offsets.size(); ++r)
+    if ((r == 0 && ids.offsets[r] != 0) || (r > 0 && ids.offsets[r] < ids.offsets[r - 1]) || ids.offsets[r] > total ||
+        (r + 1 == ids.offsets.size() && ids.offsets[r] != total))
+      throw Error(path + ": raw_offsets are not monotone offsets into raw_bytes");
+  return ids;
+}
+
+std::string id_block_type(const std::string& path) { return H5File::open(path).string_attribute("id_type"); }
 
 }  // namespace dals

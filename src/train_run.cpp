@@ -73,9 +73,11 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
                 static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
                 m.blocks, comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(),
                 omp_get_max_threads() == 1 ? "" : "s");
-    std::printf("k=%d lambda=%g regularization=%s bias=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
+    std::printf("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
                 config.factors, config.lambda, regularization_name(config.regularization),
-                config.no_bias ? "no" : "yes", static_cast<unsigned long long>(config.seed), load_seconds,
+                config.no_bias ? "no" : "yes",
+                config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps)").c_str() : "cholesky",
+                static_cast<unsigned long long>(config.seed), load_seconds,
                 model_bytes / 1048576.0);
     std::fflush(stdout);
     if (resumed.resumed) {

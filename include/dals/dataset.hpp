@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dals/csr.hpp"
@@ -44,8 +45,32 @@ CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, 
 /// Writes the raw ids of a block's dense ids (raw_ids[d - first]).
 void write_id_block(const std::string& path, std::int64_t first, const std::vector<std::int64_t>& raw_ids);
 
-/// Reads an id-map block written by write_id_block.
+/// Reads an id-map block written by write_id_block (an Error for a string block).
 std::vector<std::int64_t> read_id_block(const std::string& path, const BlockInfo& expected);
+
+/// @brief Raw string ids of one block: id first + r is bytes[offsets[r], offsets[r + 1]).
+struct StringIds {
+  std::vector<std::int64_t> offsets{0};
+  std::vector<char> bytes;
+  std::int64_t size() const { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  std::string_view at(std::int64_t r) const {
+    return {bytes.data() + offsets[r], static_cast<std::size_t>(offsets[r + 1] - offsets[r])};
+  }
+  void push_back(std::string_view id) {
+    bytes.insert(bytes.end(), id.begin(), id.end());
+    offsets.push_back(static_cast<std::int64_t>(bytes.size()));
+  }
+};
+
+/// A string id block (dals-partition, for ids that are not all integers):
+/// attribute id_type "string", datasets raw_offsets (int64) and raw_bytes (char).
+void write_string_id_block(const std::string& path, std::int64_t first, const StringIds& ids);
+
+/// Reads a string id block, checking offsets and size against `expected`.
+StringIds read_string_id_block(const std::string& path, const BlockInfo& expected);
+
+/// The id_type attribute of an id block: "int64" or "string".
+std::string id_block_type(const std::string& path);
 
 /// Combined checksum of a block's arrays, as recorded in the manifest.
 std::uint64_t block_checksum(const CsrBlock& block);

@@ -9,6 +9,8 @@
 //                                              are updated, so only the range check can
 //                                              catch it
 //   dals-test-corrupt indptr-not-monotone DATA likewise, indptr decreases at one row
+//   dals-test-corrupt change-value DATA        by-user block 0's first rating changes (checksums
+//                                              updated): by-user and by-item then disagree
 //   dals-test-corrupt manifest-nnz DATA        the manifest moves one rating from by-user
 //                                              block 1 to block 0 (totals and fingerprint
 //                                              stay consistent), so only the comparison of
@@ -128,6 +130,16 @@ void indptr_not_monotone(const std::string& dir) {
   });
 }
 
+void change_value(const std::string& dir) {
+  rewrite_user_block(dir, 0, [&](dals::CsrBlock& block) {
+    // A valid block with valid checksums that no longer agrees with the
+    // by-item blocks: only comparing the two orientations can tell.
+    if (block.values.empty()) throw Error("by-user block 0 has no ratings to change");
+    block.values[0] += 1.0f;
+    return std::string("first rating's value +1");
+  });
+}
+
 void manifest_nnz(const std::string& dir) {
   dals::Manifest m = dals::read_manifest(dir);
   if (m.blocks < 2) throw Error(dir + ": manifest-nnz needs at least 2 blocks");
@@ -147,7 +159,7 @@ void manifest_nnz(const std::string& dir) {
 int usage() {
   std::fputs(
       "usage: dals-test-corrupt flip-byte FILE DATASET | truncate FILE | index-out-of-range DATA |\n"
-      "       indptr-not-monotone DATA | manifest-nnz DATA\n",
+      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA\n",
       stderr);
   return 2;
 }
@@ -163,6 +175,7 @@ int main(int argc, char** argv) {
     else if (mode == "index-out-of-range" && argc == 3) index_out_of_range(argv[2]);
     else if (mode == "indptr-not-monotone" && argc == 3) indptr_not_monotone(argv[2]);
     else if (mode == "manifest-nnz" && argc == 3) manifest_nnz(argv[2]);
+    else if (mode == "change-value" && argc == 3) change_value(argv[2]);
     else return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dals-test-corrupt: error: %s\n", e.what());
