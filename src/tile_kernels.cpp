@@ -31,8 +31,12 @@ inline float sum(Vec16 v) {
 template <int V>
 inline float row_dot(const float* row, const Vec16* v) {
   Vec16 part[V];
+#pragma GCC unroll 16
   for (int c = 0; c < V; ++c) part[c] = load(row + 16 * c) * v[c];
+  // Fully unrolled (a loop here kept part[] on the stack: measured 2x slower).
+#pragma GCC unroll 16
   for (int width = 1; width < V; width *= 2)
+#pragma GCC unroll 16
     for (int c = 0; c + width < V; c += 2 * width) part[c] += part[c + width];
   return sum(part[0]);
 }
@@ -44,12 +48,14 @@ template <int V>
 struct Fixed {
   static void residual_gradient(const float* y, std::int64_t rows, const float* x, const float* t, float* e, float* r) {
     Vec16 xv[V], acc[V];
+#pragma GCC unroll 16
     for (int c = 0; c < V; ++c) xv[c] = load(x + 16 * c), acc[c] = Vec16{};
     for (std::int64_t q = 0; q < rows; ++q) {
       const float* row = y + q * 16 * V;
       const float eq = t[q] - row_dot<V>(row, xv);
       e[q] = eq;
       const Vec16 s = splat(eq);
+#pragma GCC unroll 16
       for (int c = 0; c < V; ++c) acc[c] += s * load(row + 16 * c);
     }
     for (int c = 0; c < V; ++c) store(r + 16 * c, acc[c]);
@@ -57,6 +63,7 @@ struct Fixed {
 
   static float normal_product(const float* y, std::int64_t rows, const float* p, float* yp, float* ap) {
     Vec16 pv[V], acc[V];
+#pragma GCC unroll 16
     for (int c = 0; c < V; ++c) pv[c] = load(p + 16 * c), acc[c] = Vec16{};
     float norm = 0.f;
     for (std::int64_t q = 0; q < rows; ++q) {
@@ -65,6 +72,7 @@ struct Fixed {
       yp[q] = d;
       norm += d * d;
       const Vec16 s = splat(d);
+#pragma GCC unroll 16
       for (int c = 0; c < V; ++c) acc[c] += s * load(row + 16 * c);
     }
     for (int c = 0; c < V; ++c) store(ap + 16 * c, acc[c]);
