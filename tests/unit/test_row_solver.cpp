@@ -76,7 +76,9 @@ void expect_matches_reference(const SolveParams& params, int degree) {
   const RowResult result = solver.solve(p.cols.data(), p.values.data(), degree, p.fixed, mean, out.data());
   EXPECT_EQ(result.retries, 0);
   EXPECT_LE(relative_error(out, reference(p, params, mean), params.width()), 1e-4) << "k=" << params.k << " degree=" << degree;
-  if (!params.bias) EXPECT_EQ(out[params.k], 0.f);
+  if (!params.bias) {
+    EXPECT_EQ(out[params.k], 0.f);
+  }
   const double direct = direct_squared_error(p, params, mean, out);
   EXPECT_NEAR(result.squared_error, direct, 1e-4 * direct + 1e-6);
 }
@@ -112,7 +114,9 @@ TEST(RowSolver, ConjugateGradientConvergesToTheExactSolution) {
     const RowResult r = solver.solve(p.cols.data(), p.values.data(), 120, p.fixed, mean, x.data());
     EXPECT_EQ(r.retries, 0);
     const double err = relative_error(x, want, 17);
-    if (previous > 1e-5) EXPECT_LT(err, previous) << "round " << round;  // until float precision
+    if (previous > 1e-5) {  // until float precision
+      EXPECT_LT(err, previous) << "round " << round;
+    }
     previous = err;
     const double direct = direct_squared_error(p, params, mean, x);
     EXPECT_NEAR(r.squared_error, direct, 1e-3 * direct);
