@@ -1,39 +1,26 @@
 // dals-partition: rating dumps (text or gzip, any size) to a dataset.
 // Run under mpirun (or as one process); the result does not depend on the
 // number of ranks.
-#include <mpi.h>
-
 #include <cstdio>
 
-#include "dals/comm.hpp"
 #include "dals/partition.hpp"
+#include "dals/tool_main.hpp"
 
 int main(int argc, char** argv) {
-  int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  int exit_code = 0;
-  {
-    dals::Comm comm;
-    try {
-      dals::PartitionCommandLine cl;
-      dals::run_collectively(comm, "dals-partition", [&] { cl = dals::parse_partition_command_line(argc, argv); }, 2);
-      if (cl.help) {
-        if (comm.is_root()) std::printf("%s", cl.usage.c_str());
-      } else {
-        const dals::PartitionResult result = dals::partition_dataset(comm, cl.options);
-        if (comm.is_root()) {
-          for (const auto& sample : result.stats.bad_line_samples)
-            std::fprintf(stderr, "dals-partition: warning: skipped %s\n", sample.c_str());
-          if (result.stats.bad_lines > static_cast<std::int64_t>(result.stats.bad_line_samples.size()))
-            std::fprintf(stderr, "dals-partition: warning: skipped %lld bad lines in all\n",
-                         static_cast<long long>(result.stats.bad_lines));
-          std::printf("%s\n", dals::partition_summary(result, cl.options.output).c_str());
-        }
-      }
-    } catch (const dals::AgreedFailure& failure) {
-      exit_code = failure.exit_code;
+  return dals::run_mpi_tool(argc, argv, [&](const dals::Comm& comm) {
+    dals::PartitionCommandLine cl;
+    dals::run_collectively(comm, "dals-partition", [&] { cl = dals::parse_partition_command_line(argc, argv); }, 2);
+    if (cl.help) {
+      if (comm.is_root()) std::printf("%s", cl.usage.c_str());
+      return;
     }
-  }
-  MPI_Finalize();
-  return exit_code;
+    const dals::PartitionResult result = dals::partition_dataset(comm, cl.options);
+    if (!comm.is_root()) return;
+    for (const auto& sample : result.stats.bad_line_samples)
+      std::fprintf(stderr, "dals-partition: warning: skipped %s\n", sample.c_str());
+    if (result.stats.bad_lines > static_cast<std::int64_t>(result.stats.bad_line_samples.size()))
+      std::fprintf(stderr, "dals-partition: warning: skipped %lld bad lines in all\n",
+                   static_cast<long long>(result.stats.bad_lines));
+    std::printf("%s\n", dals::partition_summary(result, cl.options.output).c_str());
+  });
 }
