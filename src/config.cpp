@@ -126,14 +126,14 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
       ("seed", po::value(&config.seed)->default_value(defaults.seed), "seed of the initial factors");
   po::options_description run("Run");
   run.add_options()
-      ("data", po::value(&config.data), "dataset directory (from dals-generate, dals-import)")
+      ("data", po::value(&config.data), "dataset directory (from dals-partition, dals-generate or dals-import)")
       ("output,o", po::value(&config.output), "model directory to write (written atomically)")
       ("iterations", po::value(&config.iterations)->default_value(defaults.iterations),
        "ALS iterations (each: a user half and an item half)")
       ("threads", po::value(&config.threads)->default_value(defaults.threads),
        "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores")
       ("force", po::bool_switch(&config.force), "replace an existing --output directory")
-      ("quiet", po::bool_switch(&config.quiet), "print only the final summary");
+      ("quiet", po::bool_switch(&config.quiet), "no per-iteration lines (the header and the summary stay)");
   po::options_description checkpoints("Checkpoints");
   checkpoints.add_options()
       ("checkpoint-dir", po::value(&config.checkpoint_dir),

@@ -26,7 +26,8 @@ Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config) {
     manifest = read_manifest(config.data);
     if (comm.size() > manifest.blocks)
       throw Error(config.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
-                  std::to_string(manifest.blocks) + " blocks per side (P must be <= B; re-partition with more blocks)");
+                  std::to_string(manifest.blocks) + (manifest.blocks == 1 ? " block" : " blocks") +
+                  " per side (P must be <= B; re-partition with more blocks)");
   });
   return manifest;
 }
