@@ -28,6 +28,15 @@ std::string ids_path(const std::string& dir, Side side, int block) {
   return dir + "/ids/" + side_name(side) + "/" + block_file_name(block);
 }
 
+void check_dataset_output(const std::string& output, bool force) {
+  std::error_code ec;
+  if (!fs::exists(output, ec)) return;
+  if (!force) throw Error(output + ": already exists (pass --force to replace it)");
+  const bool dataset =
+      fs::is_directory(output, ec) && (fs::exists(output + "/manifest.json", ec) || fs::is_empty(output, ec));
+  if (!dataset) throw Error(output + ": exists and is not a dals dataset; refusing to replace it");
+}
+
 void create_dataset_dirs(const std::string& dir, bool with_test) {
   std::error_code ec;
   for (const char* sub : {"by-user", "by-item", "ids/users", "ids/items"}) {

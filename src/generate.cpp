@@ -65,12 +65,7 @@ std::string text_part_path(const std::string& scratch, Split split, int rank) {
 // directory and creates the new one.
 void prepare_output(const GenerateOptions& o, const std::string& tmp, const std::string& scratch, bool& created_tmp) {
   std::error_code ec;
-  if (fs::exists(o.output, ec)) {
-    if (!o.force) throw Error(o.output + ": already exists (pass --force to replace it)");
-    const bool dataset = fs::is_directory(o.output, ec) &&
-                         (fs::exists(o.output + "/manifest.json", ec) || fs::is_empty(o.output, ec));
-    if (!dataset) throw Error(o.output + ": exists and is not a dals dataset; refusing to replace it");
-  }
+  check_dataset_output(o.output, o.force);
   for (const auto& path : text_paths(o)) {
     if (fs::exists(path, ec) && !o.force) throw Error(path + ": already exists (pass --force to replace it)");
     const fs::path parent = fs::path(path).parent_path();

@@ -29,12 +29,7 @@ namespace {
 // and creates a fresh one.
 void prepare_output(const PartitionOptions& o, const std::string& tmp, bool& created_tmp) {
   std::error_code ec;
-  if (fs::exists(o.output, ec)) {
-    if (!o.force) throw Error(o.output + ": already exists (pass --force to replace it)");
-    const bool dataset = fs::is_directory(o.output, ec) &&
-                         (fs::exists(o.output + "/manifest.json", ec) || fs::is_empty(o.output, ec));
-    if (!dataset) throw Error(o.output + ": exists and is not a dals dataset; refusing to replace it");
-  }
+  check_dataset_output(o.output, o.force);
   const fs::path parent = fs::path(o.output).parent_path();
   if (!parent.empty() && !fs::is_directory(parent, ec))
     throw Error(o.output + ": cannot create: directory " + parent.string() + " does not exist");

@@ -29,6 +29,11 @@ std::string ratings_path(const std::string& dir, Split split, Side side, int blo
 /// Path of an id-map block file.
 std::string ids_path(const std::string& dir, Side side, int block);
 
+/// Checks that a dataset may be written to `output`: it must not exist, or,
+/// with `force`, be a dataset (it has manifest.json) or an empty directory;
+/// anything else is refused, so --force never deletes a user's other files.
+void check_dataset_output(const std::string& output, bool force);
+
 /// Creates the sub-directories of a new dataset directory.
 void create_dataset_dirs(const std::string& dir, bool with_test);
 

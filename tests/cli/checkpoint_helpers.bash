@@ -140,18 +140,11 @@ signal_rank() {
 # expect_preempted CASE PREFIX: every rank exited with 3 (stopped, checkpoint
 # written), within the timeout, and stderr holds exactly one line, the notice.
 expect_preempted() {
-  local case_name=$1 prefix=$2 np r code bad="" lines
+  local case_name=$1 prefix=$2 np bad lines
   CLI_CHECKS=$((CLI_CHECKS + 1))
   np=$(cat "$prefix.np")
-  if [[ -f "$prefix.timedout" ]]; then
-    fail "$case_name" "did not stop: $(cat "$prefix.timedout")"
-    show_logs "$prefix"
-    return 1
-  fi
-  for ((r = 0; r < np; r++)); do
-    code=$(rank_code "$prefix" "$r")
-    [[ "$code" == 3 ]] || bad+=" rank $r: $code;"
-  done
+  run_timed_out "$case_name" "$prefix" "did not stop" && return 1
+  bad=$(ranks_not_exiting "$prefix" 3)
   lines=$(all_stderr "$prefix" | grep -c '' || true)
   if [[ -n "$bad" ]] || [[ "$lines" != 1 ]] || ! all_stderr "$prefix" | grep -q 'stopped by'; then
     fail "$case_name" "expected exit 3 on every rank and one 'stopped by' line, got:${bad:- codes ok;} $lines stderr line(s)"

@@ -220,20 +220,35 @@ show_logs() {
   done
 }
 
-# expect_success CASE PREFIX: every rank exited 0, within the timeout.
-expect_success() {
-  local case_name=$1 prefix=$2 np r code bad=""
-  CLI_CHECKS=$((CLI_CHECKS + 1))
+# ranks_not_exiting PREFIX CODE: " rank R: C;" for each rank whose exit code
+# is not CODE (empty if every rank returned CODE).
+ranks_not_exiting() {
+  local prefix=$1 want=$2 np r code bad=""
   np=$(cat "$prefix.np")
-  if [[ -f "$prefix.timedout" ]]; then
-    fail "$case_name" "run did not finish: $(cat "$prefix.timedout")"
-    show_logs "$prefix"
-    return 1
-  fi
   for ((r = 0; r < np; r++)); do
     code=$(rank_code "$prefix" "$r")
-    [[ "$code" == 0 ]] || bad+=" rank $r: $code;"
+    [[ "$code" == "$want" ]] || bad+=" rank $r: $code;"
   done
+  printf '%s' "$bad"
+}
+
+# run_timed_out CASE PREFIX WHAT: fails CASE (with the logs) if the run hit
+# its timeout; WHAT says what that means for the case.
+run_timed_out() {
+  local case_name=$1 prefix=$2 what=$3
+  [[ -f "$prefix.timedout" ]] || return 1
+  fail "$case_name" "$what: $(cat "$prefix.timedout")"
+  show_logs "$prefix"
+  return 0
+}
+
+# expect_success CASE PREFIX: every rank exited 0, within the timeout.
+expect_success() {
+  local case_name=$1 prefix=$2 np bad
+  CLI_CHECKS=$((CLI_CHECKS + 1))
+  np=$(cat "$prefix.np")
+  run_timed_out "$case_name" "$prefix" "run did not finish" && return 1
+  bad=$(ranks_not_exiting "$prefix" 0)
   if [[ -n "$bad" ]]; then
     fail "$case_name" "expected exit 0 on every rank, got:$bad"
     show_logs "$prefix"
