@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dals/cholesky.hpp"
+#include "dals/gram_kernel.hpp"
 #include "dals/tile_kernels.hpp"
 
 namespace dals {
@@ -58,41 +59,35 @@ double row_solve_flops(const SolveParams& params, std::int64_t degree) {
 
 RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
     : params_(params),
-      gathered_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)) * tile_stride(params.width()), 0.f),
+      gathered_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)) * tile_stride(params.k), 0.f),
       target_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
-      gram_(static_cast<std::size_t>(params.width()) * params.width()),
-      rhs_(params.width()),
-      work_(5 * static_cast<std::size_t>(tile_stride(params.width())) +
+      gram_(static_cast<std::size_t>(tile_stride(params.k)) * tile_stride(params.k)),
+      sums_(2 * static_cast<std::size_t>(tile_stride(params.k))),
+      work_(4 * static_cast<std::size_t>(tile_stride(params.k)) +
             2 * static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)), 0.f),
       system_(static_cast<std::size_t>(params.width()) * cholesky_leading_dimension(params.width())),
       solution_(params.width()) {}
 
 void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
                        double mean) {
-  const int k = params_.k, w = params_.width(), ws = tile_stride(w);
+  const int k = params_.k, ks = tile_stride(k);
   const bool bias = params_.bias;
   float* y = gathered_.data();
   float* t = target_.data();
   const float fmean = static_cast<float>(mean);
-  // Each fixed row is read once into a contiguous tile, with the constant 1
-  // that turns the bias into one more coefficient of the same regression.
-  // The padding columns w..ws stay zero from construction. The rows are
-  // scattered over the table: fetch a few ahead.
+  // Each fixed row's factors are read once into a contiguous tile; its bias
+  // moves to the target. The padding columns k..ks stay zero from
+  // construction. The rows are scattered over the table: fetch a few ahead.
   constexpr std::int64_t kAhead = 16;
+  const int row_bytes = (k + 1) * 4;
   for (std::int64_t p = 0; p < degree; ++p) {
     if (p + kAhead < degree) {
       const char* next = reinterpret_cast<const char*>(fixed.row(cols[p + kAhead]));
-      for (int line = 0; line < w * 4; line += 64) __builtin_prefetch(next + line);
+      for (int line = 0; line < row_bytes; line += 64) __builtin_prefetch(next + line);
     }
     const float* src = fixed.row(cols[p]);
-    float* dst = y + p * ws;
-    copy_factors(src, dst, k);
-    if (bias) {
-      dst[k] = 1.0f;
-      t[p] = values[p] - fmean - src[k];
-    } else {
-      t[p] = values[p] - fmean;
-    }
+    copy_factors(src, y + p * ks, k);
+    t[p] = bias ? values[p] - fmean - src[k] : values[p] - fmean;
   }
 }
 
@@ -107,34 +102,38 @@ RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::i
 }
 
 double RowSolver::residual_squares(std::int64_t degree, const float* row) {
-  const int w = params_.width(), ws = tile_stride(w);
-  float* x = work_.data();  // the row, zero-padded to the tile stride
-  std::copy(row, row + w, x);
-  std::fill(x + w, x + ws, 0.f);
-  return tile_squared_residual(gathered_.data(), degree, ws, x, target_.data());
+  const int k = params_.k, ks = tile_stride(k);
+  float* x = work_.data();  // the row's factors, zero-padded to the tile stride
+  std::copy(row, row + k, x);
+  std::fill(x + k, x + ks, 0.f);
+  return tile_squared_residual(gathered_.data(), degree, ks, x, params_.bias ? row[k] : 0.f, target_.data());
 }
 
 bool RowSolver::solve_dual(std::int64_t degree, float* row) {
-  const int w = params_.width(), ws = tile_stride(w);
+  const int k = params_.k, ks = tile_stride(k), w = params_.width();
   const int n = static_cast<int>(degree);
   const float* y = gathered_.data();
   const double ridge = params_.ridge(degree);
   const auto t0 = Clock::now();
-  // G = Y Y^T (n x n): SYRK "Trans" on the column-major Y^T (ws x n, lda ws).
-  cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, n, w, 1.0f, y, ws, 0.0f, gram_.data(), n);
+  // G = Y Y^T (n x n) for Y = [V, 1]: V V^T by SYRK "Trans" on the
+  // column-major V^T (ks x n, lda ks), plus 1 everywhere for the ones column.
+  cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, n, k, 1.0f, y, ks, 0.0f, gram_.data(), n);
   const auto t1 = Clock::now();
   phases_.gram += seconds_between(t0, t1);
   const int ld = cholesky_leading_dimension(n);
+  const double ones = params_.bias ? 1.0 : 0.0;
   for (int r = 0; r < n; ++r)
-    for (int c = r; c < n; ++c) system_[r * ld + c] = gram_[r * n + c];
+    for (int c = r; c < n; ++c) system_[r * ld + c] = gram_[r * n + c] + ones;
   for (int i = 0; i < n; ++i) system_[i * ld + i] += ridge;
   for (int i = 0; i < n; ++i) solution_[i] = target_[i];
   if (cholesky_solve(system_.data(), n, ld, solution_.data())) {
-    // x = Y^T z, z = (Y Y^T + ridge I)^-1 t.
-    float* z = rhs_.data();  // n < w entries fit
-    for (int i = 0; i < n; ++i) z[i] = static_cast<float>(solution_[i]);
+    // x = Y^T z = [V^T z, sum z], z = (Y Y^T + ridge I)^-1 t.
+    float* z = sums_.data();  // n <= k entries fit
+    float z_sum = 0.f;
+    for (int i = 0; i < n; ++i) z[i] = static_cast<float>(solution_[i]), z_sum += z[i];
     float* x = work_.data();
-    cblas_sgemv(CblasColMajor, CblasNoTrans, w, n, 1.0f, y, ws, z, 1, 0.0f, x, 1);
+    cblas_sgemv(CblasColMajor, CblasNoTrans, k, n, 1.0f, y, ks, z, 1, 0.0f, x, 1);
+    if (params_.bias) x[k] = z_sum;
     const bool finite = all_finite(x, w);
     if (finite) std::copy(x, x + w, row);
     phases_.factor += seconds_between(t1, Clock::now());
@@ -145,9 +144,8 @@ bool RowSolver::solve_dual(std::int64_t degree, float* row) {
 }
 
 RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
-  const int w = params_.width(), ws = tile_stride(w);
+  const int k = params_.k, ks = tile_stride(k), w = params_.width();
   const int n = static_cast<int>(degree);
-  const float* y = gathered_.data();
   // A row with fewer ratings than unknowns: (Y^T Y + ridge I)^-1 Y^T t equals
   // Y^T (Y Y^T + ridge I)^-1 t, an n x n system instead of w x w (for most
   // users of a power-law dump the Cholesky of the w x w one dominates).
@@ -159,25 +157,31 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
     return result;
   }
   const auto t0 = Clock::now();
-  // Row-major Y (n x ws) is column-major Y^T (ws x n), of which the first w
-  // rows are the real columns: Gram = Y^T Y is SYRK "NoTrans" with lda = ws.
-  cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, w, n, 1.0f, y, ws, 0.0f, gram_.data(), w);
-  cblas_sgemv(CblasColMajor, CblasNoTrans, w, n, 1.0f, y, ws, target_.data(), 1, 0.0f, rhs_.data(), 1);
+  // Y^T Y for Y = [V, 1]: V^T V, its last row the column sums of V and n;
+  // Y^T t = [V^T t, sum t].
+  float* column_sums = sums_.data();
+  float* vt_t = column_sums + ks;
+  const float t_sum = tile_gram(gathered_.data(), degree, ks, target_.data(), gram_.data(), column_sums, vt_t);
   const auto t1 = Clock::now();
   phases_.gram += seconds_between(t0, t1);
 
   double ridge = params_.ridge(degree);
-  double trace = 0;
-  for (int i = 0; i < w; ++i) trace += gram_[i * w + i];
+  double trace = params_.bias ? n : 0.0;
+  for (int i = 0; i < k; ++i) trace += gram_[i * ks + i];
   RowResult result;
+  const int ld = cholesky_leading_dimension(w);
   for (;; ++result.retries) {
-    // SSYRK's lower triangle, column-major, is the upper triangle read
-    // row-major: what cholesky_solve reads. Widen to double for the solve.
-    const int ld = cholesky_leading_dimension(w);
-    for (int r = 0; r < w; ++r)
-      for (int c = r; c < w; ++c) system_[r * ld + c] = gram_[r * w + c];
+    // gram[j * ks + i] holds entry (i, j) for i >= j: row j of the upper
+    // triangle, what cholesky_solve reads. Widen to double for the solve.
+    for (int r = 0; r < k; ++r)
+      for (int c = r; c < k; ++c) system_[r * ld + c] = gram_[r * ks + c];
+    if (params_.bias) {
+      for (int r = 0; r < k; ++r) system_[r * ld + k] = column_sums[r];
+      system_[k * ld + k] = n;
+      solution_[k] = t_sum;
+    }
     for (int i = 0; i < w; ++i) system_[i * ld + i] += ridge;
-    for (int i = 0; i < w; ++i) solution_[i] = rhs_[i];
+    for (int i = 0; i < k; ++i) solution_[i] = vt_t[i];
     if (cholesky_solve(system_.data(), w, ld, solution_.data()) &&
         std::all_of(solution_.begin(), solution_.end(), [](double x) { return std::isfinite(x); }))
       break;
@@ -198,56 +202,68 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
 }
 
 RowResult RowSolver::solve_cg(std::int64_t degree, float* row) {
-  const int w = params_.width(), ws = tile_stride(w);
+  const int k = params_.k, ks = tile_stride(k);
+  const bool bias = params_.bias;
   const float* y = gathered_.data();
   const float ridge = static_cast<float>(params_.ridge(degree));
-  // Vectors of ws entries, zero past w (so are the tile's padding columns).
+  // Vectors of ks entries over the factors, zero past k (so are the tile's
+  // padding columns), each with its bias coordinate as a scalar (0 and
+  // left alone without biases).
   float* x = work_.data();
-  float* r = x + ws;
-  float* p = r + ws;
-  float* ap = p + ws;
-  float* e = ap + ws;      // per rating: t - Y x, updated alongside x so the error needs no extra pass
+  float* r = x + ks;
+  float* p = r + ks;
+  float* ap = p + ks;
+  float* e = ap + ks;      // per rating: t - Y x, updated alongside x so the error needs no extra pass
   float* yp = e + degree;  // per rating: (Y p) of the current step
   const auto t0 = Clock::now();
-  std::copy(row, row + w, x);
-  std::fill(x + w, x + ws, 0.f);
+  std::copy(row, row + k, x);
+  std::fill(x + k, x + ks, 0.f);
+  float xb = bias ? row[k] : 0.f;
 
   // r = Y^T (t - Y x) - ridge x: one pass over the tile.
-  tile_residual_gradient(y, degree, ws, x, target_.data(), e, r);
-  float rs_old = 0.f;
-  for (int d = 0; d < ws; ++d) {
+  const float e_sum = tile_residual_gradient(y, degree, ks, x, xb, target_.data(), e, r);
+  float rb = bias ? e_sum - ridge * xb : 0.f;
+  float rs_old = rb * rb;
+  for (int d = 0; d < ks; ++d) {
     r[d] -= ridge * x[d];
     p[d] = r[d];
     rs_old += r[d] * r[d];
   }
+  float pb = rb;
   for (int step = 0; step < params_.cg_steps && rs_old > 0.f; ++step) {
     // A p = Y^T (Y p) + ridge p: one pass, each tile row read once.
-    float p_ap = tile_normal_product(y, degree, ws, p, yp, ap);
-    for (int d = 0; d < ws; ++d) {
+    const NormalSums sums = tile_normal_product(y, degree, ks, p, pb, yp, ap);
+    const float apb = bias ? sums.sum + ridge * pb : 0.f;
+    float p_ap = sums.norm + ridge * pb * pb;
+    for (int d = 0; d < ks; ++d) {
       ap[d] += ridge * p[d];
       p_ap += ridge * p[d] * p[d];
     }
     if (!(p_ap > 0.f)) break;  // p = 0 or a numerical breakdown: x is as good as it gets
     const float alpha = rs_old / p_ap;
-    float rs_new = 0.f;
-    for (int d = 0; d < ws; ++d) {
+    xb += alpha * pb;
+    rb -= alpha * apb;
+    float rs_new = rb * rb;
+    for (int d = 0; d < ks; ++d) {
       x[d] += alpha * p[d];
       r[d] -= alpha * ap[d];
       rs_new += r[d] * r[d];
     }
     for (std::int64_t q = 0; q < degree; ++q) e[q] -= alpha * yp[q];
     const float beta = rs_new / rs_old;
-    for (int d = 0; d < ws; ++d) p[d] = r[d] + beta * p[d];
+    for (int d = 0; d < ks; ++d) p[d] = r[d] + beta * p[d];
+    pb = rb + beta * pb;
     rs_old = rs_new;
   }
   phases_.factor += seconds_between(t0, Clock::now());
   RowResult result;
-  if (!all_finite(x, w)) {  // keep the previous value, and count it
+  if (!all_finite(x, k) || !std::isfinite(xb)) {  // keep the previous value, and count it
     result.retries = 1;
     result.squared_error = residual_squares(degree, row);
     return result;
   }
-  std::copy(x, x + w, row);
+  std::copy(x, x + k, row);
+  row[k] = xb;
   double sum = 0;
   for (std::int64_t q = 0; q < degree; ++q) sum += static_cast<double>(e[q]) * e[q];
   result.squared_error = sum;

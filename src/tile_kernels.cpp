@@ -1,35 +1,15 @@
 #include "dals/tile_kernels.hpp"
 
-#include <cstring>
-
-// The vector helpers below are inlined file-local functions: the note that
-// passing 64-byte vectors changes the ABI without AVX-512 (a portable
-// build) concerns no interface.
-#pragma GCC diagnostic ignored "-Wpsabi"
+#include "simd_vectors.hpp"
 
 namespace dals {
 namespace {
 
-// Sixteen floats: one AVX-512 register (several narrower ones in a portable build).
-typedef float Vec16 __attribute__((vector_size(64)));
-
-inline Vec16 load(const float* p) {
-  Vec16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, Vec16 v) { std::memcpy(p, &v, sizeof v); }
-typedef float Vec8 __attribute__((vector_size(32)));
-typedef float Vec4 __attribute__((vector_size(16)));
-
-// Horizontal sum as a fixed tree (16 -> 8 -> 4 -> 2 -> 1): short latency, and
-// the same rounding on every call.
-inline float sum(Vec16 v) {
-  const Vec8 s8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-                  __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  const Vec4 s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3) + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
-  return (s4[0] + s4[2]) + (s4[1] + s4[3]);
-}
+using simd::load;
+using simd::splat;
+using simd::store;
+using simd::sum;
+using simd::Vec16;
 
 // Dot product of a tile row with a register-resident vector: the V products
 // are independent and summed as a tree, not as one long chain.
@@ -45,52 +25,57 @@ inline float row_dot(const float* row, const Vec16* v) {
     for (int c = 0; c + width < V; c += 2 * width) part[c] += part[c + width];
   return sum(part[0]);
 }
-inline Vec16 splat(float x) { return Vec16{} + x; }
 
 // The kernels for a fixed number of vectors per row, so that the
 // accumulators and the vector x or p live in registers for the whole tile.
 template <int V>
 struct Fixed {
-  static void residual_gradient(const float* y, std::int64_t rows, const float* x, const float* t, float* e, float* r) {
+  static float residual_gradient(const float* y, std::int64_t rows, const float* x, float xb, const float* t,
+                                float* e, float* r) {
     Vec16 xv[V], acc[V];
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) xv[c] = load(x + 16 * c), acc[c] = Vec16{};
+    float e_sum = 0.f;
     for (std::int64_t q = 0; q < rows; ++q) {
       const float* row = y + q * 16 * V;
-      const float eq = t[q] - row_dot<V>(row, xv);
+      const float eq = t[q] - (row_dot<V>(row, xv) + xb);
       e[q] = eq;
+      e_sum += eq;
       const Vec16 s = splat(eq);
 #pragma GCC unroll 16
       for (int c = 0; c < V; ++c) acc[c] += s * load(row + 16 * c);
     }
     for (int c = 0; c < V; ++c) store(r + 16 * c, acc[c]);
+    return e_sum;
   }
 
-  static float normal_product(const float* y, std::int64_t rows, const float* p, float* yp, float* ap) {
+  static NormalSums normal_product(const float* y, std::int64_t rows, const float* p, float pb, float* yp,
+                                   float* ap) {
     Vec16 pv[V], acc[V];
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) pv[c] = load(p + 16 * c), acc[c] = Vec16{};
-    float norm = 0.f;
+    NormalSums sums;
     for (std::int64_t q = 0; q < rows; ++q) {
       const float* row = y + q * 16 * V;
-      const float d = row_dot<V>(row, pv);
+      const float d = row_dot<V>(row, pv) + pb;
       yp[q] = d;
-      norm += d * d;
+      sums.norm += d * d;
+      sums.sum += d;
       const Vec16 s = splat(d);
 #pragma GCC unroll 16
       for (int c = 0; c < V; ++c) acc[c] += s * load(row + 16 * c);
     }
     for (int c = 0; c < V; ++c) store(ap + 16 * c, acc[c]);
-    return norm;
+    return sums;
   }
 
-  static double squared_residual(const float* y, std::int64_t rows, const float* x, const float* t) {
+  static double squared_residual(const float* y, std::int64_t rows, const float* x, float xb, const float* t) {
     Vec16 xv[V];
     for (int c = 0; c < V; ++c) xv[c] = load(x + 16 * c);
     double total = 0;
     for (std::int64_t q = 0; q < rows; ++q) {
       const float* row = y + q * 16 * V;
-      const double e = t[q] - row_dot<V>(row, xv);
+      const double e = t[q] - (row_dot<V>(row, xv) + xb);
       total += e * e;
     }
     return total;
@@ -98,50 +83,55 @@ struct Fixed {
 };
 
 // Any width: the same arithmetic with the vectors in memory.
-void generic_residual_gradient(const float* y, std::int64_t rows, int ws, const float* x, const float* t, float* e,
-                               float* r) {
+float generic_residual_gradient(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t,
+                                float* e, float* r) {
   for (int d = 0; d < ws; ++d) r[d] = 0.f;
+  float e_sum = 0.f;
   for (std::int64_t q = 0; q < rows; ++q) {
     const float* row = y + q * ws;
     Vec16 dot = Vec16{};
     for (int c = 0; c < ws; c += 16) dot += load(row + c) * load(x + c);
-    const float eq = t[q] - sum(dot);
+    const float eq = t[q] - (sum(dot) + xb);
     e[q] = eq;
+    e_sum += eq;
     const Vec16 s = splat(eq);
     for (int c = 0; c < ws; c += 16) store(r + c, load(r + c) + s * load(row + c));
   }
+  return e_sum;
 }
 
-float generic_normal_product(const float* y, std::int64_t rows, int ws, const float* p, float* yp, float* ap) {
+NormalSums generic_normal_product(const float* y, std::int64_t rows, int ws, const float* p, float pb, float* yp,
+                                  float* ap) {
   for (int d = 0; d < ws; ++d) ap[d] = 0.f;
-  float norm = 0.f;
+  NormalSums sums;
   for (std::int64_t q = 0; q < rows; ++q) {
     const float* row = y + q * ws;
     Vec16 dot = Vec16{};
     for (int c = 0; c < ws; c += 16) dot += load(row + c) * load(p + c);
-    const float d = sum(dot);
+    const float d = sum(dot) + pb;
     yp[q] = d;
-    norm += d * d;
+    sums.norm += d * d;
+    sums.sum += d;
     const Vec16 s = splat(d);
     for (int c = 0; c < ws; c += 16) store(ap + c, load(ap + c) + s * load(row + c));
   }
-  return norm;
+  return sums;
 }
 
-double generic_squared_residual(const float* y, std::int64_t rows, int ws, const float* x, const float* t) {
+double generic_squared_residual(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t) {
   double total = 0;
   for (std::int64_t q = 0; q < rows; ++q) {
     const float* row = y + q * ws;
     Vec16 dot = Vec16{};
     for (int c = 0; c < ws; c += 16) dot += load(row + c) * load(x + c);
-    const double e = t[q] - sum(dot);
+    const double e = t[q] - (sum(dot) + xb);
     total += e * e;
   }
   return total;
 }
 
-// Dispatch on the vectors per row: k up to 159 (w + bias up to 160) gets
-// register-resident kernels, wider tiles the generic loop.
+// Dispatch on the vectors per row: k up to 160 gets register-resident
+// kernels, wider tiles the generic loop.
 #define DALS_TILE_DISPATCH(call, generic)                   \
   switch (ws / 16) {                                         \
     case 1: return Fixed<1>::call;                           \
@@ -159,17 +149,19 @@ double generic_squared_residual(const float* y, std::int64_t rows, int ws, const
 
 }  // namespace
 
-void tile_residual_gradient(const float* y, std::int64_t rows, int ws, const float* x, const float* t, float* e,
-                            float* r) {
-  DALS_TILE_DISPATCH(residual_gradient(y, rows, x, t, e, r), generic_residual_gradient(y, rows, ws, x, t, e, r))
+float tile_residual_gradient(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t,
+                             float* e, float* r) {
+  DALS_TILE_DISPATCH(residual_gradient(y, rows, x, xb, t, e, r),
+                     generic_residual_gradient(y, rows, ws, x, xb, t, e, r))
 }
 
-float tile_normal_product(const float* y, std::int64_t rows, int ws, const float* p, float* yp, float* ap) {
-  DALS_TILE_DISPATCH(normal_product(y, rows, p, yp, ap), generic_normal_product(y, rows, ws, p, yp, ap))
+NormalSums tile_normal_product(const float* y, std::int64_t rows, int ws, const float* p, float pb, float* yp,
+                               float* ap) {
+  DALS_TILE_DISPATCH(normal_product(y, rows, p, pb, yp, ap), generic_normal_product(y, rows, ws, p, pb, yp, ap))
 }
 
-double tile_squared_residual(const float* y, std::int64_t rows, int ws, const float* x, const float* t) {
-  DALS_TILE_DISPATCH(squared_residual(y, rows, x, t), generic_squared_residual(y, rows, ws, x, t))
+double tile_squared_residual(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t) {
+  DALS_TILE_DISPATCH(squared_residual(y, rows, x, xb, t), generic_squared_residual(y, rows, ws, x, xb, t))
 }
 
 }  // namespace dals

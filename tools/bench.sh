@@ -164,7 +164,7 @@ cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Gram rate: 2 nnz k^2 flops per iteration (the Gram matrices' count, both halves) over the"
-  echo "SSYRK + SGEMV thread-seconds, per core, against sgemm at that k. Solve: Cholesky (or CG)"
+  echo "thread-seconds of the Gram kernel (V^T V, V^T 1, V^T t), per core, against sgemm at that k. Solve: Cholesky (or CG)"
   echo "thread-seconds per row. Gather: nnz k 4 bytes per half over the gather thread-seconds."
   echo "Model memory: ratings twice + test ratings + replicated factors (README, Memory)."
 } >"$bench/results.md"

@@ -5,15 +5,18 @@
 /// With the other side fixed, a user's (u_i, b_i) minimizes
 ///   sum_j (A_ij - mu - c_j - [v_j, 1] . [u_i, b_i])^2 + reg * (|u_i|^2 + b_i^2),
 /// reg = lambda (l2) or lambda * n_i (weighted, ALS-WR). Items are symmetric.
-/// The solver gathers the n_i fixed rows [v_j, 1] into a contiguous n_i x w
-/// tile Y (w = k + 1, or k without biases) with targets t, then either
-///  - cholesky: forms Y^T Y with one BLAS-3 call (SSYRK) and Y^T t (SGEMV),
-///    adds reg to the diagonal and solves by Cholesky in double precision;
-///    a row with fewer ratings than unknowns (n_i < w) solves the same
-///    problem through its n_i x n_i dual, Y^T (Y Y^T + reg I)^-1 t;
+/// The solver gathers the n_i fixed rows' factors v_j into a contiguous
+/// tile V (n_i x k, padded to 16 floats) with targets t (the rating less the
+/// mean and the fixed row's bias); the regression is on Y = [V, 1] (w = k + 1
+/// unknowns, or k without biases), the ones column implicit. Then either
+///  - cholesky: forms Y^T Y and Y^T t in one register-blocked kernel
+///    (gram_kernel.hpp), adds reg to the diagonal and solves by Cholesky in
+///    double precision; a row with fewer ratings than unknowns (n_i < w)
+///    solves the same problem through its n_i x n_i dual,
+///    Y^T (Y Y^T + reg I)^-1 t;
 ///  - cg: runs a few conjugate-gradient steps on the same system, warm-started
 ///    from the row's current value (Takacs et al. 2011), touching each row of
-///    Y once per step: O(n_i w) per step instead of O(n_i w^2 + w^3).
+///    V once per step: O(n_i w) per step instead of O(n_i w^2 + w^3).
 /// Both return the row's training squared error at the new value, computed
 /// on the tile while it is in cache, so the trainer needs no extra pass.
 
@@ -41,7 +44,7 @@ struct SolveParams {
 };
 
 /// Floating-point operations of one row's solve, used for GFLOP/s figures.
-/// Cholesky: SSYRK + SGEMV + factorization + triangular solves + residual;
+/// Cholesky: Gram + Y^T t + factorization + triangular solves + residual;
 /// CG: the initial residual and each step's fused pass over the tile.
 double row_solve_flops(const SolveParams& params, std::int64_t degree);
 
@@ -84,11 +87,11 @@ class RowSolver {
 
   SolveParams params_;
   using FloatBuffer = std::vector<float, Eigen::aligned_allocator<float>>;
-  FloatBuffer gathered_;  // degree x tile_stride(width), row-major, zero padding
-  FloatBuffer target_;    // degree
-  FloatBuffer gram_;      // width x width (SSYRK output)
-  FloatBuffer rhs_;       // width
-  FloatBuffer work_;      // CG: x, r, p, A p, spare (stride each), e and Y p (degree each)
+  FloatBuffer gathered_;  // degree x tile_stride(k), row-major, zero padding: the fixed rows' factors
+  FloatBuffer target_;    // degree: rating - mean - the fixed row's bias
+  FloatBuffer gram_;      // tile_stride(k)^2: V^T V, or the dual's n x n V V^T
+  FloatBuffer sums_;      // V^T 1 and V^T t (tile_stride(k) each), or the dual's z
+  FloatBuffer work_;      // CG: x, r, p, A p (stride each), e and Y p (degree each)
   std::vector<double> system_;    // width x width, row-major, factored in place
   std::vector<double> solution_;  // width
   PhaseSeconds phases_;

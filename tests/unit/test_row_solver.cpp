@@ -69,7 +69,7 @@ double relative_error(const std::vector<float>& out, const Eigen::VectorXd& want
 }
 
 void expect_matches_reference(const SolveParams& params, int degree) {
-  Problem p = make_problem(params.k, 200, degree, 1234u + degree);
+  Problem p = make_problem(params.k, std::max(200, 2 * degree), degree, 1234u + degree);
   const double mean = 3.5;
   RowSolver solver(params, degree);
   std::vector<float> out(params.k + 1, -7.f);
@@ -93,6 +93,15 @@ TEST(RowSolver, MatchesDenseReferenceL2WithoutBias) {
 
 TEST(RowSolver, MatchesDenseReferenceLargeK) {
   expect_matches_reference({64, 0.05, Regularization::weighted, true}, 180);
+}
+
+TEST(RowSolver, MatchesDenseReferenceForWidthsThatPadTheTile) {
+  // k not a multiple of 16 (zero columns in the tile), and k past the
+  // register-resident kernels (the generic loops).
+  for (int k : {10, 37, 170}) {
+    expect_matches_reference({k, 0.1, Regularization::weighted, true}, 3 * k);
+    expect_matches_reference({k, 0.5, Regularization::l2, false}, 2 * k + 1);
+  }
 }
 
 TEST(RowSolver, LightRowsTakeTheDualPathAndMatchToo) {
@@ -128,6 +137,17 @@ TEST(RowSolver, ConjugateGradientConvergesToTheExactSolution) {
   RowSolver many(params, 120);
   many.solve(p.cols.data(), p.values.data(), 120, p.fixed, mean, cold.data());
   EXPECT_LE(relative_error(cold, want, 17), 1e-4);
+}
+
+TEST(RowSolver, ConjugateGradientWithoutBiasLeavesTheBiasAtZero) {
+  SolveParams params{37, 0.5, Regularization::l2, false, Solver::cg, 60};
+  Problem p = make_problem(37, 300, 200, 5u);
+  const Eigen::VectorXd want = reference(p, params, 3.5);
+  std::vector<float> x(38, 0.f);
+  RowSolver solver(params, 200);
+  solver.solve(p.cols.data(), p.values.data(), 200, p.fixed, 3.5, x.data());
+  EXPECT_LE(relative_error(x, want, 37), 1e-3);
+  EXPECT_EQ(x[37], 0.f);
 }
 
 TEST(RowSolver, SingularSystemGetsRidgeAndStaysFinite) {

@@ -1,0 +1,28 @@
+#pragma once
+/// @file gram_kernel.hpp
+/// @brief The Gram matrix V^T V of one row's gathered tile, and the sums the
+/// normal equations need beside it.
+///
+/// A row's tile is small (tens to thousands of rows of k floats) and used
+/// once, so a BLAS SSYRK spends much of its time packing it and on the edges
+/// of w = k + 1 (the bias column). This kernel reads the tile as the gather
+/// left it (rows of ks = k rounded up to 16 floats, zero padded), keeps the
+/// bias column implicit (it is all ones: its Gram entries are the column
+/// sums and the row count), and computes only the lower triangle in register
+/// blocks of up to 64 x 4 entries, over chunks of tile rows that stay in L1.
+/// Each entry is a sum over the tile's rows in row order: the result does
+/// not depend on the thread that computes it.
+
+#include <cstdint>
+
+namespace dals {
+
+/// For a tile V (rows x ks floats, row-major, ks a multiple of 16) and
+/// targets t (rows floats):
+///   gram[j * ks + i] = (V^T V)[i][j] for every i >= j (the entries i < j are
+///   scratch), column_sums = V^T 1 and vt_t = V^T t (ks floats each).
+/// Returns the sum of t.
+float tile_gram(const float* v, std::int64_t rows, int ks, const float* t, float* gram, float* column_sums,
+                float* vt_t);
+
+}  // namespace dals
