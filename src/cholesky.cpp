@@ -10,39 +10,39 @@ namespace {
 // Eight doubles: one AVX-512 register, or four SSE ones in a portable build.
 typedef double Vec8 __attribute__((vector_size(64)));
 
-// Row j's entries [p0, p0 + 8 * Chunks) minus the contributions of rows
-// 0..j-1: A[j][p] - sum_m U[m][j] U[m][p]. The Chunks accumulators stay in
-// registers across the m loop; entries left of column j are scratch.
-template <int Chunks>
-void update_segment(double* a, int ld, int j, int p0) {
-  double* row_j = a + static_cast<long>(j) * ld + p0;
-  Vec8 acc[Chunks];
-  for (int c = 0; c < Chunks; ++c) std::memcpy(&acc[c], row_j + 8 * c, sizeof(Vec8));
-  for (int m = 0; m < j; ++m) {
+// Rows [j0, j0 + Rows), entries [p0, p0 + 8 * Chunks), minus the
+// contributions of the finished rows above the panel: A[j][p] - sum_{m < j0}
+// U[m][j] U[m][p]. Each row m is loaded once for the whole panel and feeds
+// Rows x Chunks independent accumulators: 4 x 4 keeps the FMA pipes busy
+// where one row at a time waited on the latency of a single chain near the
+// end of the matrix. Entries left of a row's diagonal are scratch.
+template <int Rows, int Chunks>
+void update_panel(double* a, int ld, int j0, int p0) {
+  Vec8 acc[Rows][Chunks];
+  for (int r = 0; r < Rows; ++r)
+    for (int c = 0; c < Chunks; ++c) std::memcpy(&acc[r][c], a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, sizeof(Vec8));
+  for (int m = 0; m < j0; ++m) {
     const double* row_m = a + static_cast<long>(m) * ld;
-    const double u = row_m[j];
-    const Vec8 scale = {u, u, u, u, u, u, u, u};
-    row_m += p0;
-    for (int c = 0; c < Chunks; ++c) {
-      Vec8 x;
-      std::memcpy(&x, row_m + 8 * c, sizeof(Vec8));
-      acc[c] -= scale * x;
+    Vec8 x[Chunks];
+    for (int c = 0; c < Chunks; ++c) std::memcpy(&x[c], row_m + p0 + 8 * c, sizeof(Vec8));
+    for (int r = 0; r < Rows; ++r) {
+      const double u = row_m[j0 + r];
+      const Vec8 scale = {u, u, u, u, u, u, u, u};
+      for (int c = 0; c < Chunks; ++c) acc[r][c] -= scale * x[c];
     }
   }
-  for (int c = 0; c < Chunks; ++c) std::memcpy(row_j + 8 * c, &acc[c], sizeof(Vec8));
+  for (int r = 0; r < Rows; ++r)
+    for (int c = 0; c < Chunks; ++c) std::memcpy(a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, &acc[r][c], sizeof(Vec8));
 }
 
-void update_row(double* a, int n, int ld, int j) {
-  for (int p0 = j & ~7; p0 < n; p0 += 64) {
-    switch ((std::min(ld, p0 + 64) - p0) / 8) {
-      case 1: update_segment<1>(a, ld, j, p0); break;
-      case 2: update_segment<2>(a, ld, j, p0); break;
-      case 3: update_segment<3>(a, ld, j, p0); break;
-      case 4: update_segment<4>(a, ld, j, p0); break;
-      case 5: update_segment<5>(a, ld, j, p0); break;
-      case 6: update_segment<6>(a, ld, j, p0); break;
-      case 7: update_segment<7>(a, ld, j, p0); break;
-      default: update_segment<8>(a, ld, j, p0); break;
+template <int Rows>
+void update_rows(double* a, int ld, int j0) {
+  for (int p0 = j0 & ~7; p0 < ld; p0 += 32) {
+    switch ((std::min(ld, p0 + 32) - p0) / 8) {
+      case 1: update_panel<Rows, 1>(a, ld, j0, p0); break;
+      case 2: update_panel<Rows, 2>(a, ld, j0, p0); break;
+      case 3: update_panel<Rows, 3>(a, ld, j0, p0); break;
+      default: update_panel<Rows, 4>(a, ld, j0, p0); break;
     }
   }
 }
@@ -50,14 +50,35 @@ void update_row(double* a, int n, int ld, int j) {
 }  // namespace
 
 bool cholesky_solve(double* a, int n, int ld, double* b) {
-  for (int j = 0; j < n; ++j) {
-    update_row(a, n, ld, j);
-    double* row_j = a + static_cast<long>(j) * ld;
-    if (!(row_j[j] > 0.0)) return false;  // also catches NaN
-    const double pivot = std::sqrt(row_j[j]);
-    const double inverse = 1.0 / pivot;
-    row_j[j] = pivot;
-    for (int p = j + 1; p < n; ++p) row_j[p] *= inverse;
+  constexpr int kPanel = 4;
+  for (int j0 = 0; j0 < n; j0 += kPanel) {
+    const int rows = std::min(kPanel, n - j0);
+    switch (rows) {
+      case 1: update_rows<1>(a, ld, j0); break;
+      case 2: update_rows<2>(a, ld, j0); break;
+      case 3: update_rows<3>(a, ld, j0); break;
+      default: update_rows<4>(a, ld, j0); break;
+    }
+    // Within the panel: the rows above in it, then the pivot. The loops
+    // run over whole aligned vectors from the one holding the diagonal to
+    // ld (scratch on both sides): no remainder loops, no stores that split
+    // a cache line.
+    for (int j = j0; j < j0 + rows; ++j) {
+      double* row_j = a + static_cast<long>(j) * ld;
+      const int p0 = j & ~7;
+      for (int m = j0; m < j; ++m) {
+        const double* row_m = a + static_cast<long>(m) * ld;
+        const double u = row_m[j];
+#pragma omp simd
+        for (int p = p0; p < ld; ++p) row_j[p] -= u * row_m[p];
+      }
+      if (!(row_j[j] > 0.0)) return false;  // also catches NaN
+      const double pivot = std::sqrt(row_j[j]);
+      const double inverse = 1.0 / pivot;
+#pragma omp simd
+      for (int p = p0; p < ld; ++p) row_j[p] *= inverse;
+      row_j[j] = pivot;
+    }
   }
   // U^T y = b, forward, as axpys over the rows of U.
   for (int i = 0; i < n; ++i) {

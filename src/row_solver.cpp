@@ -30,6 +30,13 @@ inline void copy_factors(const float* src, float* dst, int k) {
   for (; d < k; ++d) dst[d] = src[d];
 }
 
+// The columns n..ld of each row are scratch to cholesky_solve, which runs
+// whole vectors over them: zeros keep stale values of earlier rows from
+// turning into infinities or subnormals there.
+void zero_padding(double* system, int n, int ld) {
+  for (int r = 0; r < n; ++r) std::fill(system + static_cast<std::size_t>(r) * ld + n, system + static_cast<std::size_t>(r + 1) * ld, 0.0);
+}
+
 bool all_finite(const float* x, int n) {
   for (int i = 0; i < n; ++i)
     if (!std::isfinite(x[i])) return false;
@@ -77,13 +84,17 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
   const float fmean = static_cast<float>(mean);
   // Each fixed row's factors are read once into a contiguous tile; its bias
   // moves to the target. The padding columns k..ks stay zero from
-  // construction. The rows are scattered over the table: fetch a few ahead.
+  // construction. The rows are scattered over the table: fetch every cache
+  // line of the row 16 rows ahead into L2 (locality 1: measured 1.6x the
+  // bandwidth of fetching into L1 on a 125 MB table, whose misses then
+  // queue behind the L1's few fill buffers).
   constexpr std::int64_t kAhead = 16;
   const int row_bytes = (k + 1) * 4;
   for (std::int64_t p = 0; p < degree; ++p) {
     if (p + kAhead < degree) {
       const char* next = reinterpret_cast<const char*>(fixed.row(cols[p + kAhead]));
-      for (int line = 0; line < row_bytes; line += 64) __builtin_prefetch(next + line);
+      for (int line = 0; line < row_bytes; line += 64) __builtin_prefetch(next + line, 0, 1);
+      __builtin_prefetch(next + row_bytes - 1, 0, 1);  // the row rarely starts on a line
     }
     const float* src = fixed.row(cols[p]);
     copy_factors(src, y + p * ks, k);
@@ -124,6 +135,7 @@ bool RowSolver::solve_dual(std::int64_t degree, float* row) {
   const double ones = params_.bias ? 1.0 : 0.0;
   for (int r = 0; r < n; ++r)
     for (int c = r; c < n; ++c) system_[r * ld + c] = gram_[r * n + c] + ones;
+  zero_padding(system_.data(), n, ld);
   for (int i = 0; i < n; ++i) system_[i * ld + i] += ridge;
   for (int i = 0; i < n; ++i) solution_[i] = target_[i];
   if (cholesky_solve(system_.data(), n, ld, solution_.data())) {
@@ -181,6 +193,7 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
       solution_[k] = t_sum;
     }
     for (int i = 0; i < w; ++i) system_[i * ld + i] += ridge;
+    zero_padding(system_.data(), w, ld);
     for (int i = 0; i < k; ++i) solution_[i] = vt_t[i];
     if (cholesky_solve(system_.data(), w, ld, solution_.data()) &&
         std::all_of(solution_.begin(), solution_.end(), [](double x) { return std::isfinite(x); }))
