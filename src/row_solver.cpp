@@ -104,10 +104,17 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
 
 RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree,
                            const FactorTable& fixed, double mean, float* row) {
-  const auto t0 = Clock::now();
-  gather(cols, values, degree, fixed, mean);
-  phases_.gather += seconds_between(t0, Clock::now());
-  RowResult result = params_.solver == Solver::cg ? solve_cg(degree, row) : solve_cholesky(degree, row);
+  RowResult result;
+  if (params_.solver == Solver::cg && gather_residual_gradient_fuses(params_.k)) {
+    // CG's first pass is fused with the gather: no separate copy loop.
+    const GatherSource source{fixed.data(), fixed.stride(), params_.k, params_.bias, static_cast<float>(mean)};
+    result = solve_cg(degree, row, &source, cols, values);
+  } else {
+    const auto t0 = Clock::now();
+    gather(cols, values, degree, fixed, mean);
+    phases_.gather += seconds_between(t0, Clock::now());
+    result = params_.solver == Solver::cg ? solve_cg(degree, row) : solve_cholesky(degree, row);
+  }
   if (!params_.bias) row[params_.k] = 0.0f;
   return result;
 }
@@ -214,7 +221,8 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
   return result;
 }
 
-RowResult RowSolver::solve_cg(std::int64_t degree, float* row) {
+RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSource* source, const std::int32_t* cols,
+                              const float* values) {
   const int k = params_.k, ks = tile_stride(k);
   const bool bias = params_.bias;
   const float* y = gathered_.data();
@@ -228,13 +236,22 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row) {
   float* ap = p + ks;
   float* e = ap + ks;      // per rating: t - Y x, updated alongside x so the error needs no extra pass
   float* yp = e + degree;  // per rating: (Y p) of the current step
-  const auto t0 = Clock::now();
+  auto t0 = Clock::now();
   std::copy(row, row + k, x);
   std::fill(x + k, x + ks, 0.f);
   float xb = bias ? row[k] : 0.f;
 
-  // r = Y^T (t - Y x) - ridge x: one pass over the tile.
-  const float e_sum = tile_residual_gradient(y, degree, ks, x, xb, target_.data(), e, r);
+  // r = Y^T (t - Y x) - ridge x: one pass over the tile, or the gather
+  // itself (its time counted as gathering).
+  float e_sum;
+  if (source) {
+    e_sum = tile_gather_residual_gradient(*source, cols, values, degree, gathered_.data(), target_.data(), x, xb, e, r);
+    const auto t1 = Clock::now();
+    phases_.gather += seconds_between(t0, t1);
+    t0 = t1;  // the solve's own time starts here
+  } else {
+    e_sum = tile_residual_gradient(y, degree, ks, x, xb, target_.data(), e, r);
+  }
   float rb = bias ? e_sum - ridge * xb : 0.f;
   float rs_old = rb * rb;
   for (int d = 0; d < ks; ++d) {

@@ -49,6 +49,46 @@ struct Fixed {
     return e_sum;
   }
 
+  // residual_gradient, with the tile's rows gathered from the table in the
+  // same pass (k = 16 V): each fixed row is read once, from wherever it
+  // is, and used from registers.
+  static float gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
+                                        std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
+                                        float* r) {
+    Vec16 xv[V], acc[V];
+#pragma GCC unroll 16
+    for (int c = 0; c < V; ++c) xv[c] = load(x + 16 * c), acc[c] = Vec16{};
+    constexpr std::int64_t kAhead = 16;  // as RowSolver::gather: whole rows, into L2
+    const int row_bytes = (16 * V + 1) * 4;
+    float e_sum = 0.f;
+    for (std::int64_t q = 0; q < rows; ++q) {
+      if (q + kAhead < rows) {
+        const char* next = reinterpret_cast<const char*>(source.table + cols[q + kAhead] * source.stride);
+        for (int line = 0; line < row_bytes; line += 64) __builtin_prefetch(next + line, 0, 1);
+        __builtin_prefetch(next + row_bytes - 1, 0, 1);
+      }
+      const float* src = source.table + cols[q] * source.stride;
+      float* row = y + q * 16 * V;
+      Vec16 rv[V], part[V];
+#pragma GCC unroll 16
+      for (int c = 0; c < V; ++c) rv[c] = load(src + 16 * c), store(row + 16 * c, rv[c]), part[c] = rv[c] * xv[c];
+#pragma GCC unroll 16
+      for (int width = 1; width < V; width *= 2)
+#pragma GCC unroll 16
+        for (int c = 0; c + width < V; c += 2 * width) part[c] += part[c + width];
+      const float tq = source.bias ? values[q] - source.mean - src[16 * V] : values[q] - source.mean;
+      t[q] = tq;
+      const float eq = tq - (sum(part[0]) + xb);
+      e[q] = eq;
+      e_sum += eq;
+      const Vec16 s = splat(eq);
+#pragma GCC unroll 16
+      for (int c = 0; c < V; ++c) acc[c] += s * rv[c];
+    }
+    for (int c = 0; c < V; ++c) store(r + 16 * c, acc[c]);
+    return e_sum;
+  }
+
   static NormalSums normal_product(const float* y, std::int64_t rows, const float* p, float pb, float* yp,
                                    float* ap) {
     Vec16 pv[V], acc[V];
@@ -153,6 +193,15 @@ float tile_residual_gradient(const float* y, std::int64_t rows, int ws, const fl
                              float* e, float* r) {
   DALS_TILE_DISPATCH(residual_gradient(y, rows, x, xb, t, e, r),
                      generic_residual_gradient(y, rows, ws, x, xb, t, e, r))
+}
+
+bool gather_residual_gradient_fuses(int k) { return k % 16 == 0 && k / 16 <= 10; }
+
+float tile_gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
+                                    std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
+                                    float* r) {
+  const int ws = source.k;  // a multiple of 16 (gather_residual_gradient_fuses)
+  DALS_TILE_DISPATCH(gather_residual_gradient(source, cols, values, rows, y, t, x, xb, e, r), 0.f)
 }
 
 NormalSums tile_normal_product(const float* y, std::int64_t rows, int ws, const float* p, float pb, float* yp,

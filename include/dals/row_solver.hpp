@@ -27,6 +27,7 @@
 
 #include "dals/config.hpp"
 #include "dals/factors.hpp"
+#include "dals/tile_kernels.hpp"
 
 namespace dals {
 
@@ -82,7 +83,9 @@ class RowSolver {
               double mean);
   RowResult solve_cholesky(std::int64_t degree, float* row);
   bool solve_dual(std::int64_t degree, float* row);
-  RowResult solve_cg(std::int64_t degree, float* row);
+  // With a source, the tile is gathered by CG's first pass (tile_kernels.hpp).
+  RowResult solve_cg(std::int64_t degree, float* row, const GatherSource* source = nullptr,
+                     const std::int32_t* cols = nullptr, const float* values = nullptr);
   double residual_squares(std::int64_t degree, const float* row);
 
   SolveParams params_;

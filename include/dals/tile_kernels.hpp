@@ -25,6 +25,28 @@ inline int tile_stride(int k) { return (k + 15) & ~15; }
 float tile_residual_gradient(const float* v, std::int64_t rows, int ks, const float* x, float xb, const float* t,
                              float* e, float* r);
 
+/// Where tile_gather_residual_gradient reads the tile's rows from: a factor
+/// table (row i at table + i * stride: k factors, then the bias).
+struct GatherSource {
+  const float* table = nullptr;
+  std::int64_t stride = 0;
+  int k = 0;
+  bool bias = true;  ///< targets less the fixed row's bias
+  float mean = 0.f;
+};
+
+/// Whether tile_gather_residual_gradient handles k (a multiple of 16 up to 160).
+bool gather_residual_gradient_fuses(int k);
+
+/// The gather and tile_residual_gradient in one pass (each fixed row is read
+/// once and used from registers): y's row q = the factors of table row
+/// cols[q], t[q] = values[q] - mean (- its bias), then e and r as
+/// tile_residual_gradient; returns sum e. Only where
+/// gather_residual_gradient_fuses(k).
+float tile_gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
+                                    std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
+                                    float* r);
+
 /// What tile_normal_product returns besides its arrays.
 struct NormalSums {
   float norm = 0.f;  ///< |V p + pb|^2
