@@ -105,7 +105,7 @@ InspectReport inspect_dataset(const std::string& dir) {
   ++report.files_checked;
   std::ostringstream s;
   s << dir << ": dals dataset (format version " << m.version << "), fingerprint " << m.fingerprint << "\n";
-  s << "  " << m.users << " users, " << m.items << " items, " << m.blocks << " blocks per side; " << m.train.ratings
+  s << "  " << m.users << " users, " << m.items << " items, " << m.blocks << (m.blocks == 1 ? " block per side; " : " blocks per side; ") << m.train.ratings
     << " training ratings (mean " << fixed(m.mean, "%.4f") << ")";
   if (m.has_test) s << ", " << m.test.ratings << " test ratings";
   s << "\n  balance by work (ratings + rows), largest block / mean: users " << fixed(balance(m.train.user_blocks), "%.3f")
@@ -157,7 +157,8 @@ InspectReport inspect_dataset(const std::string& dir) {
     const auto p = nlohmann::json::parse(m.provenance_json);
     s << "  written by " << p.value("tool", std::string("?"));
     if (p.contains("command_line")) s << ": " << p["command_line"].get<std::string>();
-    if (p.contains("sources")) s << " (" << p["sources"].size() << " source files)";
+    if (p.contains("sources"))
+      s << " (" << p["sources"].size() << (p["sources"].size() == 1 ? " source file)" : " source files)");
     s << "\n";
   } catch (const std::exception&) {
   }

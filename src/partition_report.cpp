@@ -33,7 +33,8 @@ std::string partition_summary(const PartitionResult& r, const std::string& outpu
                          (static_cast<double>(s.users) * static_cast<double>(s.items));
   out << "dals-partition: " << output << ": " << grouped(s.users) << " users, " << grouped(s.items) << " items, "
       << grouped(s.train_ratings) << " training + " << grouped(s.test_ratings) << " test ratings, " << m.blocks
-      << " blocks, mean " << format("%.4f", m.mean) << ", density " << format("%.3g%%", 100 * density) << "\n";
+      << (m.blocks == 1 ? " block, mean " : " blocks, mean ") << format("%.4f", m.mean) << ", density "
+      << format("%.3g%%", 100 * density) << "\n";
   out << "  input: " << s.files << (s.files == 1 ? " file, " : " files, ") << format("%.1f MB", s.input_bytes / 1e6)
       << ", " << grouped(s.lines) << " lines (" << grouped(s.header_lines) << " header, " << grouped(s.blank_lines)
       << " blank, " << grouped(s.bad_lines) << " bad); separator " << s.separator << "; ids: users " << s.user_ids
