@@ -16,7 +16,10 @@ LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
 make_synth "$DATA" 4000 2000 200000 4
 ITERS=40
-OPTS=(--data "$DATA" -k 32 --seed 5 --threads 1)
+# k = 96: iterations of ~0.1 s, long against the delay of a signal sent
+# through mpirun on a loaded machine (at k = 32 they took 20 ms, and three
+# went by before the ranks saw the signal).
+OPTS=(--data "$DATA" -k 96 --seed 5 --threads 1)
 DALS_CLI_TIMEOUT=120
 
 run_ranks 1 "$LOGS/reference" "$DALS_TRAIN" "${OPTS[@]}" --iterations "$ITERS" --quiet --output "$SCRATCH/reference"
