@@ -10,6 +10,7 @@
 #include "dals/cholesky.hpp"
 #include "dals/gram_kernel.hpp"
 #include "dals/tile_kernels.hpp"
+#include "simd_vectors.hpp"
 
 namespace dals {
 namespace {
@@ -20,13 +21,8 @@ double seconds_between(Clock::time_point a, Clock::time_point b) { return std::c
 // Copies one factor row (k floats) with inline vector moves: memcpy with a
 // run-time size became a call to memmove, which cost more than the copy.
 inline void copy_factors(const float* src, float* dst, int k) {
-  typedef float Vec16 __attribute__((vector_size(64)));
   int d = 0;
-  for (; d + 16 <= k; d += 16) {
-    Vec16 v;
-    std::memcpy(&v, src + d, sizeof v);
-    std::memcpy(dst + d, &v, sizeof v);
-  }
+  for (; d + 16 <= k; d += 16) simd::store(dst + d, simd::load(src + d));
   for (; d < k; ++d) dst[d] = src[d];
 }
 
@@ -84,18 +80,10 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
   const float fmean = static_cast<float>(mean);
   // Each fixed row's factors are read once into a contiguous tile; its bias
   // moves to the target. The padding columns k..ks stay zero from
-  // construction. The rows are scattered over the table: fetch every cache
-  // line of the row 16 rows ahead into L2 (locality 1: measured 1.6x the
-  // bandwidth of fetching into L1 on a 125 MB table, whose misses then
-  // queue behind the L1's few fill buffers).
-  constexpr std::int64_t kAhead = 16;
+  // construction. The rows are scattered over the table: fetch ahead.
   const int row_bytes = (k + 1) * 4;
   for (std::int64_t p = 0; p < degree; ++p) {
-    if (p + kAhead < degree) {
-      const char* next = reinterpret_cast<const char*>(fixed.row(cols[p + kAhead]));
-      for (int line = 0; line < row_bytes; line += 64) __builtin_prefetch(next + line, 0, 1);
-      __builtin_prefetch(next + row_bytes - 1, 0, 1);  // the row rarely starts on a line
-    }
+    if (p + simd::kGatherDistance < degree) simd::prefetch_row(fixed.row(cols[p + simd::kGatherDistance]), row_bytes);
     const float* src = fixed.row(cols[p]);
     copy_factors(src, y + p * ks, k);
     t[p] = bias ? values[p] - fmean - src[k] : values[p] - fmean;

@@ -33,4 +33,15 @@ inline float sum(Vec16 v) {
   return (s4[0] + s4[2]) + (s4[1] + s4[3]);
 }
 
+// Gathering rows scattered over a factor table: a row `distance` positions
+// ahead is fetched, every cache line of it, into L2 (locality 1: measured
+// 1.6x the bandwidth of fetching into L1 on a 125 MB table, whose misses
+// then queue behind the L1's few fill buffers).
+constexpr int kGatherDistance = 16;
+inline void prefetch_row(const float* row, int bytes) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int line = 0; line < bytes; line += 64) __builtin_prefetch(p + line, 0, 1);
+  __builtin_prefetch(p + bytes - 1, 0, 1);  // the row rarely starts on a line
+}
+
 }  // namespace dals::simd

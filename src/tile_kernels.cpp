@@ -58,15 +58,11 @@ struct Fixed {
     Vec16 xv[V], acc[V];
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) xv[c] = load(x + 16 * c), acc[c] = Vec16{};
-    constexpr std::int64_t kAhead = 16;  // as RowSolver::gather: whole rows, into L2
     const int row_bytes = (16 * V + 1) * 4;
     float e_sum = 0.f;
     for (std::int64_t q = 0; q < rows; ++q) {
-      if (q + kAhead < rows) {
-        const char* next = reinterpret_cast<const char*>(source.table + cols[q + kAhead] * source.stride);
-        for (int line = 0; line < row_bytes; line += 64) __builtin_prefetch(next + line, 0, 1);
-        __builtin_prefetch(next + row_bytes - 1, 0, 1);
-      }
+      if (q + simd::kGatherDistance < rows)
+        simd::prefetch_row(source.table + cols[q + simd::kGatherDistance] * source.stride, row_bytes);
       const float* src = source.table + cols[q] * source.stride;
       float* row = y + q * 16 * V;
       Vec16 rv[V], part[V];
