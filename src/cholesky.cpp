@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace dals {
 namespace {
@@ -50,6 +51,13 @@ void update_rows(double* a, int ld, int j0) {
 }  // namespace
 
 bool cholesky_solve(double* a, int n, int ld, double* b) {
+  // b rides along as column n: the row updates that factor A = U^T U turn
+  // it into y with U^T y = b (forward substitution) at no extra pass.
+  for (int i = 0; i < n; ++i) {
+    double* row = a + static_cast<long>(i) * ld;
+    row[n] = b[i];
+    std::fill(row + n + 1, row + ld, 0.0);  // scratch, but read (times 0) by the back substitution
+  }
   constexpr int kPanel = 4;
   for (int j0 = 0; j0 < n; j0 += kPanel) {
     const int rows = std::min(kPanel, n - j0);
@@ -80,22 +88,38 @@ bool cholesky_solve(double* a, int n, int ld, double* b) {
       row_j[j] = pivot;
     }
   }
-  // U^T y = b, forward, as axpys over the rows of U.
-  for (int i = 0; i < n; ++i) {
-    const double* row_i = a + static_cast<long>(i) * ld;
-    const double y = b[i] / row_i[i];
-    b[i] = y;
-#pragma omp simd
-    for (int p = i + 1; p < n; ++p) b[p] -= row_i[p] * y;
+  // U x = y, backward, by blocks of 8 rows from the bottom: the 8 dot
+  // products of a block's rows with the x already known are independent
+  // (one long chain of reductions and divisions before), then the block's
+  // own 8 x 8 triangle is solved in scalars. x is kept zero-padded to ld,
+  // and so are U's columns past n, so the dot products run over whole
+  // aligned vectors; column n (y) meets x[n] = 0.
+  thread_local std::vector<double> x_buffer;
+  if (static_cast<int>(x_buffer.size()) < ld) x_buffer.resize(ld);
+  double* x = x_buffer.data();
+  std::fill(x, x + ld, 0.0);
+  for (int i0 = (n - 1) & ~7; i0 >= 0; i0 -= 8) {
+    const int i1 = std::min(n, i0 + 8);
+    double s[8];
+    for (int i = i0; i < i1; ++i) {
+      const double* row_i = a + static_cast<long>(i) * ld;
+      Vec8 acc = {};
+      for (int p = i0 + 8; p < ld; p += 8) {
+        Vec8 u, v;
+        std::memcpy(&u, row_i + p, sizeof u);
+        std::memcpy(&v, x + p, sizeof v);
+        acc += u * v;
+      }
+      s[i - i0] = row_i[n] - (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])));
+    }
+    for (int i = i1 - 1; i >= i0; --i) {
+      const double* row_i = a + static_cast<long>(i) * ld;
+      double t = s[i - i0];
+      for (int p = i + 1; p < i1; ++p) t -= row_i[p] * x[p];
+      x[i] = t / row_i[i];
+    }
   }
-  // U x = y, backward, as dot products over the rows of U.
-  for (int i = n - 1; i >= 0; --i) {
-    const double* row_i = a + static_cast<long>(i) * ld;
-    double s = b[i];
-#pragma omp simd reduction(- : s)
-    for (int p = i + 1; p < n; ++p) s -= row_i[p] * b[p];
-    b[i] = s / row_i[i];
-  }
+  std::copy(x, x + n, b);
   return true;
 }
 

@@ -14,13 +14,15 @@
 
 namespace dals {
 
-/// Leading dimension to allocate for an n x n system: n rounded up to 8.
-inline int cholesky_leading_dimension(int n) { return (n + 7) & ~7; }
+/// Leading dimension to allocate for an n x n system: n + 1 (room for the
+/// right-hand side as one more column) rounded up to 8.
+inline int cholesky_leading_dimension(int n) { return (n + 8) & ~7; }
 
 /// Factors the symmetric positive definite n x n matrix `a` (row-major with
 /// leading dimension ld = cholesky_leading_dimension(n); only the upper
 /// triangle, c >= r, is read; the rest of each row, up to ld, is scratch) in
-/// place into U with A = U^T U, then solves A x = b, overwriting b with x.
+/// place into U with A = U^T U, carrying b along as column n so that it
+/// comes out as U^-T b, then solves U x = U^-T b, overwriting b with x.
 /// Returns false, leaving b unspecified, if a pivot is not positive (the
 /// matrix is not numerically positive definite).
 bool cholesky_solve(double* a, int n, int ld, double* b);
