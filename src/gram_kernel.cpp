@@ -82,32 +82,50 @@ float sums_generic(const float* v, std::int64_t rows, int ks, const float* t, fl
 
 }  // namespace
 
-float tile_gram(const float* v, std::int64_t rows, int ks, const float* t, float* gram, float* column_sums,
-                float* vt_t) {
+std::int64_t tile_gram_chunk_rows(int ks) {
+  // About 24 KiB of tile, so the passes over one chunk (one per register
+  // block) hit L1 after the first.
+  return std::max(8, 6144 / ks);
+}
+
+void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, float* gram, const RowPrefetch& ahead) {
   // Register blocks of up to 4 vectors (64 Gram rows) x 4 columns: 16
   // accumulators, and per tile row 4 loads and 4 broadcasts for 16 FMAs
   // (measured against 2 x 8, 3 x 8 and 1 x 16 at k = 64: 5-30% faster).
   constexpr int kColumns = 4;
   const int blocks = ks / 16;  // vector blocks of Gram rows
-  // Rows per chunk: about 24 KiB of tile, so the passes of one chunk (one
-  // per register block) hit L1 after the first.
-  const std::int64_t chunk = std::max(8, 6144 / ks);
-  if (rows == 0) std::fill(gram, gram + static_cast<std::size_t>(ks) * ks, 0.f);
-  for (std::int64_t q0 = 0; q0 < rows; q0 += chunk) {
-    const std::int64_t q1 = std::min(rows, q0 + chunk);
+  for (; q0 < q1; q0 += tile_gram_chunk_rows(ks)) {
+    const std::int64_t end = std::min(q1, q0 + tile_gram_chunk_rows(ks));
+    // Spread the caller's prefetches over the column steps of this chunk.
+    const int steps = ks / kColumns;
+    const std::int64_t per_step = (ahead.count + steps - 1) / steps;
+    std::int64_t next = 0;
     for (int j0 = 0; j0 < ks; j0 += kColumns) {
+      for (const std::int64_t stop = std::min(ahead.count, next + per_step); next < stop; ++next)
+        simd::prefetch_row(ahead.table + ahead.cols[next] * ahead.stride, ahead.row_bytes);
       // Lower triangle: the Gram rows i >= j0, from the vector block holding
       // j0 (ks is a multiple of 16: every register block has kColumns columns).
       for (int b = j0 / 16; b < blocks;) {
         switch (std::min(4, blocks - b)) {
-          case 1: gram_block<1, kColumns>(v, q0, q1, ks, 16 * b, j0, gram), b += 1; break;
-          case 2: gram_block<2, kColumns>(v, q0, q1, ks, 16 * b, j0, gram), b += 2; break;
-          case 3: gram_block<3, kColumns>(v, q0, q1, ks, 16 * b, j0, gram), b += 3; break;
-          default: gram_block<4, kColumns>(v, q0, q1, ks, 16 * b, j0, gram), b += 4; break;
+          case 1: gram_block<1, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 1; break;
+          case 2: gram_block<2, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 2; break;
+          case 3: gram_block<3, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 3; break;
+          default: gram_block<4, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 4; break;
         }
       }
     }
   }
+}
+
+float tile_gram(const float* v, std::int64_t rows, int ks, const float* t, float* gram, float* column_sums,
+                float* vt_t) {
+  if (rows == 0) std::fill(gram, gram + static_cast<std::size_t>(ks) * ks, 0.f);
+  tile_gram_rows(v, 0, rows, ks, gram);
+  return tile_sums(v, rows, ks, t, column_sums, vt_t);
+}
+
+float tile_sums(const float* v, std::int64_t rows, int ks, const float* t, float* column_sums, float* vt_t) {
+  const int blocks = ks / 16;
   switch (blocks) {
     case 1: return sums_fixed<1>(v, rows, t, column_sums, vt_t);
     case 2: return sums_fixed<2>(v, rows, t, column_sums, vt_t);

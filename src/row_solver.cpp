@@ -71,8 +71,8 @@ RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
       system_(static_cast<std::size_t>(params.width()) * cholesky_leading_dimension(params.width())),
       solution_(params.width()) {}
 
-void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
-                       double mean) {
+void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
+                       std::int64_t degree, const FactorTable& fixed, double mean) {
   const int k = params_.k, ks = tile_stride(k);
   const bool bias = params_.bias;
   float* y = gathered_.data();
@@ -82,7 +82,7 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
   // moves to the target. The padding columns k..ks stay zero from
   // construction. The rows are scattered over the table: fetch ahead.
   const int row_bytes = (k + 1) * 4;
-  for (std::int64_t p = 0; p < degree; ++p) {
+  for (std::int64_t p = begin; p < end; ++p) {
     if (p + simd::kGatherDistance < degree) simd::prefetch_row(fixed.row(cols[p + simd::kGatherDistance]), row_bytes);
     const float* src = fixed.row(cols[p]);
     copy_factors(src, y + p * ks, k);
@@ -97,9 +97,12 @@ RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::i
     // CG's first pass is fused with the gather: no separate copy loop.
     const GatherSource source{fixed.data(), fixed.stride(), params_.k, params_.bias, static_cast<float>(mean)};
     result = solve_cg(degree, row, &source, cols, values);
+  } else if (params_.solver == Solver::cholesky && !uses_dual(degree)) {
+    gather_and_sum_gram(cols, values, degree, fixed, mean);
+    result = solve_primal(degree, row);
   } else {
     const auto t0 = Clock::now();
-    gather(cols, values, degree, fixed, mean);
+    gather(cols, values, 0, degree, degree, fixed, mean);
     phases_.gather += seconds_between(t0, Clock::now());
     result = params_.solver == Solver::cg ? solve_cg(degree, row) : solve_cholesky(degree, row);
   }
@@ -150,13 +153,40 @@ bool RowSolver::solve_dual(std::int64_t degree, float* row) {
   return false;  // the primal path, with its ridge retries, takes over
 }
 
-RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
-  const int k = params_.k, ks = tile_stride(k), w = params_.width();
-  const int n = static_cast<int>(degree);
+bool RowSolver::uses_dual(std::int64_t degree) const {
   // A row with fewer ratings than unknowns: (Y^T Y + ridge I)^-1 Y^T t equals
   // Y^T (Y Y^T + ridge I)^-1 t, an n x n system instead of w x w (for most
   // users of a power-law dump the Cholesky of the w x w one dominates).
-  if (n < w && params_.ridge(degree) > 0 && solve_dual(degree, row)) {
+  return degree < params_.width() && params_.ridge(degree) > 0;
+}
+
+void RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
+                                    const FactorTable& fixed, double mean) {
+  // By chunks of rows: while the Gram kernel sums one chunk (in L1), the
+  // next chunk's rows are on their way into L2, so a heavy row's gather
+  // (scattered reads, latency-bound) overlaps its arithmetic.
+  const int ks = tile_stride(params_.k), row_bytes = (params_.k + 1) * 4;
+  const std::int64_t chunk = tile_gram_chunk_rows(ks);
+  auto t0 = Clock::now();
+  gather(cols, values, 0, std::min(chunk, degree), degree, fixed, mean);
+  if (degree == 0) std::fill(gram_.begin(), gram_.end(), 0.f);
+  for (std::int64_t q0 = 0; q0 < degree; q0 += chunk) {
+    const std::int64_t q1 = std::min(degree, q0 + chunk), q2 = std::min(degree, q1 + chunk);
+    // The gather fetched kGatherDistance rows past q1 already.
+    const std::int64_t from = std::min(q2, q1 + simd::kGatherDistance);
+    const RowPrefetch ahead{fixed.data(), fixed.stride(), cols + from, q2 - from, row_bytes};
+    auto t1 = Clock::now();
+    phases_.gather += seconds_between(t0, t1);
+    tile_gram_rows(gathered_.data(), q0, q1, ks, gram_.data(), ahead);
+    t0 = Clock::now();
+    phases_.gram += seconds_between(t1, t0);
+    gather(cols, values, q1, q2, degree, fixed, mean);
+  }
+  phases_.gather += seconds_between(t0, Clock::now());
+}
+
+RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
+  if (uses_dual(degree) && solve_dual(degree, row)) {
     RowResult result;
     const auto t1 = Clock::now();
     result.squared_error = residual_squares(degree, row);
@@ -164,11 +194,21 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
     return result;
   }
   const auto t0 = Clock::now();
-  // Y^T Y for Y = [V, 1]: V^T V, its last row the column sums of V and n;
-  // Y^T t = [V^T t, sum t].
+  if (degree == 0) std::fill(gram_.begin(), gram_.end(), 0.f);
+  tile_gram_rows(gathered_.data(), 0, degree, tile_stride(params_.k), gram_.data());
+  phases_.gram += seconds_between(t0, Clock::now());
+  return solve_primal(degree, row);
+}
+
+RowResult RowSolver::solve_primal(std::int64_t degree, float* row) {
+  const int k = params_.k, ks = tile_stride(k), w = params_.width();
+  const int n = static_cast<int>(degree);
+  const auto t0 = Clock::now();
+  // Y^T Y for Y = [V, 1]: V^T V (in gram_ already), its last row the column
+  // sums of V and n; Y^T t = [V^T t, sum t].
   float* column_sums = sums_.data();
   float* vt_t = column_sums + ks;
-  const float t_sum = tile_gram(gathered_.data(), degree, ks, target_.data(), gram_.data(), column_sums, vt_t);
+  const float t_sum = tile_sums(gathered_.data(), degree, ks, target_.data(), column_sums, vt_t);
   const auto t1 = Clock::now();
   phases_.gram += seconds_between(t0, t1);
 

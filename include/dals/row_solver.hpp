@@ -79,9 +79,16 @@ class RowSolver {
   PhaseSeconds& phase_seconds() { return phases_; }
 
  private:
-  void gather(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
-              double mean);
+  // Gathers tile rows [begin, end) of the row's `degree`.
+  void gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
+              std::int64_t degree, const FactorTable& fixed, double mean);
+  bool uses_dual(std::int64_t degree) const;
+  // The gather interleaved with the Gram kernel, chunk by chunk, into gram_.
+  void gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
+                           const FactorTable& fixed, double mean);
   RowResult solve_cholesky(std::int64_t degree, float* row);
+  // The w x w system from gram_ and the tile's sums, with ridge retries.
+  RowResult solve_primal(std::int64_t degree, float* row);
   bool solve_dual(std::int64_t degree, float* row);
   // With a source, the tile is gathered by CG's first pass (tile_kernels.hpp).
   RowResult solve_cg(std::int64_t degree, float* row, const GatherSource* source = nullptr,
