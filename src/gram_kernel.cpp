@@ -121,22 +121,25 @@ float tile_gram(const float* v, std::int64_t rows, int ks, const float* t, float
                 float* vt_t) {
   if (rows == 0) std::fill(gram, gram + static_cast<std::size_t>(ks) * ks, 0.f);
   tile_gram_rows(v, 0, rows, ks, gram);
-  return tile_sums(v, rows, ks, t, column_sums, vt_t);
+  return tile_sums(v, rows, ks, t, column_sums, vt_t).sum;
 }
 
-float tile_sums(const float* v, std::int64_t rows, int ks, const float* t, float* column_sums, float* vt_t) {
+TargetSums tile_sums(const float* v, std::int64_t rows, int ks, const float* t, float* column_sums, float* vt_t) {
   const int blocks = ks / 16;
+  TargetSums sums;
+  for (std::int64_t q = 0; q < rows; ++q) sums.squares += static_cast<double>(t[q]) * t[q];
   switch (blocks) {
-    case 1: return sums_fixed<1>(v, rows, t, column_sums, vt_t);
-    case 2: return sums_fixed<2>(v, rows, t, column_sums, vt_t);
-    case 3: return sums_fixed<3>(v, rows, t, column_sums, vt_t);
-    case 4: return sums_fixed<4>(v, rows, t, column_sums, vt_t);
-    case 5: return sums_fixed<5>(v, rows, t, column_sums, vt_t);
-    case 6: return sums_fixed<6>(v, rows, t, column_sums, vt_t);
-    case 7: return sums_fixed<7>(v, rows, t, column_sums, vt_t);
-    case 8: return sums_fixed<8>(v, rows, t, column_sums, vt_t);
-    default: return sums_generic(v, rows, ks, t, column_sums, vt_t);
+    case 1: sums.sum = sums_fixed<1>(v, rows, t, column_sums, vt_t); break;
+    case 2: sums.sum = sums_fixed<2>(v, rows, t, column_sums, vt_t); break;
+    case 3: sums.sum = sums_fixed<3>(v, rows, t, column_sums, vt_t); break;
+    case 4: sums.sum = sums_fixed<4>(v, rows, t, column_sums, vt_t); break;
+    case 5: sums.sum = sums_fixed<5>(v, rows, t, column_sums, vt_t); break;
+    case 6: sums.sum = sums_fixed<6>(v, rows, t, column_sums, vt_t); break;
+    case 7: sums.sum = sums_fixed<7>(v, rows, t, column_sums, vt_t); break;
+    case 8: sums.sum = sums_fixed<8>(v, rows, t, column_sums, vt_t); break;
+    default: sums.sum = sums_generic(v, rows, ks, t, column_sums, vt_t); break;
   }
+  return sums;
 }
 
 }  // namespace dals

@@ -93,13 +93,12 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
 RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree,
                            const FactorTable& fixed, double mean, float* row) {
   RowResult result;
-  if (params_.solver == Solver::cg && gather_residual_gradient_fuses(params_.k)) {
+  if (params_.solver == Solver::cg && tile_gather_fuses(params_.k)) {
     // CG's first pass is fused with the gather: no separate copy loop.
     const GatherSource source{fixed.data(), fixed.stride(), params_.k, params_.bias, static_cast<float>(mean)};
     result = solve_cg(degree, row, &source, cols, values);
   } else if (params_.solver == Solver::cholesky && !uses_dual(degree)) {
-    gather_and_sum_gram(cols, values, degree, fixed, mean);
-    result = solve_primal(degree, row);
+    result = solve_primal(degree, row, gather_and_sum_gram(cols, values, degree, fixed, mean));
   } else {
     const auto t0 = Clock::now();
     gather(cols, values, 0, degree, degree, fixed, mean);
@@ -160,15 +159,28 @@ bool RowSolver::uses_dual(std::int64_t degree) const {
   return degree < params_.width() && params_.ridge(degree) > 0;
 }
 
-void RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
-                                    const FactorTable& fixed, double mean) {
+TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
+                                          const FactorTable& fixed, double mean) {
   // By chunks of rows: while the Gram kernel sums one chunk (in L1), the
   // next chunk's rows are on their way into L2, so a heavy row's gather
-  // (scattered reads, latency-bound) overlaps its arithmetic.
+  // (scattered reads, latency-bound) overlaps its arithmetic. Where the
+  // width allows, the gather adds V^T 1 and V^T t as it goes.
   const int ks = tile_stride(params_.k), row_bytes = (params_.k + 1) * 4;
+  const bool fused = tile_gather_fuses(params_.k);
+  const GatherSource source{fixed.data(), fixed.stride(), params_.k, params_.bias, static_cast<float>(mean)};
+  float* column_sums = sums_.data();
+  float* vt_t = column_sums + ks;
+  TargetSums targets;
+  auto gather_chunk = [&](std::int64_t begin, std::int64_t end) {
+    if (fused)
+      tile_gather_sums(source, cols, values, begin, end, degree, gathered_.data(), target_.data(), column_sums, vt_t,
+                       targets);
+    else
+      gather(cols, values, begin, end, degree, fixed, mean);
+  };
   const std::int64_t chunk = tile_gram_chunk_rows(ks);
   auto t0 = Clock::now();
-  gather(cols, values, 0, std::min(chunk, degree), degree, fixed, mean);
+  gather_chunk(0, std::min(chunk, degree));
   if (degree == 0) std::fill(gram_.begin(), gram_.end(), 0.f);
   for (std::int64_t q0 = 0; q0 < degree; q0 += chunk) {
     const std::int64_t q1 = std::min(degree, q0 + chunk), q2 = std::min(degree, q1 + chunk);
@@ -180,9 +192,14 @@ void RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float* value
     tile_gram_rows(gathered_.data(), q0, q1, ks, gram_.data(), ahead);
     t0 = Clock::now();
     phases_.gram += seconds_between(t1, t0);
-    gather(cols, values, q1, q2, degree, fixed, mean);
+    gather_chunk(q1, q2);
   }
-  phases_.gather += seconds_between(t0, Clock::now());
+  auto t1 = Clock::now();
+  phases_.gather += seconds_between(t0, t1);
+  if (fused && degree > 0) return targets;
+  targets = tile_sums(gathered_.data(), degree, ks, target_.data(), column_sums, vt_t);
+  phases_.gram += seconds_between(t1, Clock::now());
+  return targets;
 }
 
 RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
@@ -194,23 +211,23 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
     return result;
   }
   const auto t0 = Clock::now();
+  const int ks = tile_stride(params_.k);
   if (degree == 0) std::fill(gram_.begin(), gram_.end(), 0.f);
-  tile_gram_rows(gathered_.data(), 0, degree, tile_stride(params_.k), gram_.data());
+  tile_gram_rows(gathered_.data(), 0, degree, ks, gram_.data());
+  const TargetSums targets = tile_sums(gathered_.data(), degree, ks, target_.data(), sums_.data(), sums_.data() + ks);
   phases_.gram += seconds_between(t0, Clock::now());
-  return solve_primal(degree, row);
+  return solve_primal(degree, row, targets);
 }
 
-RowResult RowSolver::solve_primal(std::int64_t degree, float* row) {
+RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetSums& targets) {
   const int k = params_.k, ks = tile_stride(k), w = params_.width();
   const int n = static_cast<int>(degree);
-  const auto t0 = Clock::now();
-  // Y^T Y for Y = [V, 1]: V^T V (in gram_ already), its last row the column
-  // sums of V and n; Y^T t = [V^T t, sum t].
-  float* column_sums = sums_.data();
-  float* vt_t = column_sums + ks;
-  const float t_sum = tile_sums(gathered_.data(), degree, ks, target_.data(), column_sums, vt_t);
   const auto t1 = Clock::now();
-  phases_.gram += seconds_between(t0, t1);
+  // Y^T Y for Y = [V, 1]: V^T V (gram_), its last row the column sums of V
+  // and n; Y^T t = [V^T t, sum t] (sums_ and targets).
+  const float* column_sums = sums_.data();
+  const float* vt_t = column_sums + ks;
+  const float t_sum = targets.sum;
 
   double ridge = params_.ridge(degree);
   double trace = params_.bias ? n : 0.0;
@@ -244,9 +261,31 @@ RowResult RowSolver::solve_primal(std::int64_t degree, float* row) {
     ridge = std::max(ridge * 10.0, 1e-6 * (trace / w + 1.0));
   }
   for (int d = 0; d < w; ++d) row[d] = static_cast<float>(solution_[d]);
-  result.squared_error = residual_squares(degree, row);
+  result.squared_error = normal_squared_error(degree, targets, row);
   phases_.factor += seconds_between(t1, Clock::now());
   return result;
+}
+
+double RowSolver::normal_squared_error(std::int64_t degree, const TargetSums& targets, const float* row) const {
+  // |t - Y x|^2 = t.t - 2 x.(Y^T t) + x^T (Y^T Y) x from the normal
+  // equations already formed: O(w^2) instead of a pass over the n x w tile.
+  // In double; the terms cancel by a factor of a few (the residual against
+  // the target's spread), far from float's precision.
+  const int k = params_.k, ks = tile_stride(k);
+  const float* column_sums = sums_.data();
+  const float* vt_t = column_sums + ks;
+  const double xb = params_.bias ? row[k] : 0.0;
+  double linear = xb * targets.sum, quadratic = static_cast<double>(degree) * xb * xb;
+  for (int j = 0; j < k; ++j) {
+    const double xj = row[j];
+    const float* column = gram_.data() + static_cast<std::size_t>(j) * ks;  // entries (i, j), i >= j
+    double below = 0;
+#pragma omp simd reduction(+ : below)
+    for (int i = j + 1; i < k; ++i) below += static_cast<double>(column[i]) * row[i];
+    quadratic += xj * (column[j] * xj + 2.0 * below + 2.0 * xb * column_sums[j]);
+    linear += xj * vt_t[j];
+  }
+  return std::max(0.0, targets.squares - 2.0 * linear + quadratic);
 }
 
 RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSource* source, const std::int32_t* cols,

@@ -85,6 +85,39 @@ struct Fixed {
     return e_sum;
   }
 
+  // The gather of rows [begin, end) with V^T 1 and V^T t accumulated in
+  // registers: the same sums, in the same order, as tile_sums.
+  static void gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values,
+                          std::int64_t begin, std::int64_t end, std::int64_t degree, float* y, float* t,
+                          float* column_sums, float* vt_t, TargetSums& sums) {
+    Vec16 ones[V], targets[V];
+#pragma GCC unroll 16
+    for (int c = 0; c < V; ++c) {
+      ones[c] = begin == 0 ? Vec16{} : load(column_sums + 16 * c);
+      targets[c] = begin == 0 ? Vec16{} : load(vt_t + 16 * c);
+    }
+    const int row_bytes = (16 * V + 1) * 4;
+    for (std::int64_t q = begin; q < end; ++q) {
+      if (q + simd::kGatherDistance < degree)
+        simd::prefetch_row(source.table + cols[q + simd::kGatherDistance] * source.stride, row_bytes);
+      const float* src = source.table + cols[q] * source.stride;
+      const float tq = source.bias ? values[q] - source.mean - src[16 * V] : values[q] - source.mean;
+      t[q] = tq;
+      sums.sum += tq;
+      sums.squares += static_cast<double>(tq) * tq;
+      const Vec16 s = splat(tq);
+      float* row = y + q * 16 * V;
+#pragma GCC unroll 16
+      for (int c = 0; c < V; ++c) {
+        const Vec16 x = load(src + 16 * c);
+        store(row + 16 * c, x);
+        ones[c] += x;
+        targets[c] += s * x;
+      }
+    }
+    for (int c = 0; c < V; ++c) store(column_sums + 16 * c, ones[c]), store(vt_t + 16 * c, targets[c]);
+  }
+
   static NormalSums normal_product(const float* y, std::int64_t rows, const float* p, float pb, float* yp,
                                    float* ap) {
     Vec16 pv[V], acc[V];
@@ -191,12 +224,19 @@ float tile_residual_gradient(const float* y, std::int64_t rows, int ws, const fl
                      generic_residual_gradient(y, rows, ws, x, xb, t, e, r))
 }
 
-bool gather_residual_gradient_fuses(int k) { return k % 16 == 0 && k / 16 <= 10; }
+bool tile_gather_fuses(int k) { return k % 16 == 0 && k / 16 <= 10; }
+
+void tile_gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values, std::int64_t begin,
+                      std::int64_t end, std::int64_t degree, float* y, float* t, float* column_sums, float* vt_t,
+                      TargetSums& sums) {
+  const int ws = source.k;  // a multiple of 16 (tile_gather_fuses)
+  DALS_TILE_DISPATCH(gather_sums(source, cols, values, begin, end, degree, y, t, column_sums, vt_t, sums), void())
+}
 
 float tile_gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
                                     std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
                                     float* r) {
-  const int ws = source.k;  // a multiple of 16 (gather_residual_gradient_fuses)
+  const int ws = source.k;  // a multiple of 16 (tile_gather_fuses)
   DALS_TILE_DISPATCH(gather_residual_gradient(source, cols, values, rows, y, t, x, xb, e, r), 0.f)
 }
 

@@ -44,7 +44,13 @@ struct RowPrefetch {
 void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, float* gram,
                     const RowPrefetch& ahead = {});
 
-/// column_sums = V^T 1 and vt_t = V^T t over all rows; returns sum t.
-float tile_sums(const float* v, std::int64_t rows, int ks, const float* t, float* column_sums, float* vt_t);
+/// What tile_sums returns besides its arrays.
+struct TargetSums {
+  float sum = 0.f;       ///< sum of t
+  double squares = 0.0;  ///< sum of t^2, in double
+};
+
+/// column_sums = V^T 1 and vt_t = V^T t over all rows.
+TargetSums tile_sums(const float* v, std::int64_t rows, int ks, const float* t, float* column_sums, float* vt_t);
 
 }  // namespace dals

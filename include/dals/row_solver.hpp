@@ -27,6 +27,7 @@
 
 #include "dals/config.hpp"
 #include "dals/factors.hpp"
+#include "dals/gram_kernel.hpp"
 #include "dals/tile_kernels.hpp"
 
 namespace dals {
@@ -83,12 +84,16 @@ class RowSolver {
   void gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
               std::int64_t degree, const FactorTable& fixed, double mean);
   bool uses_dual(std::int64_t degree) const;
-  // The gather interleaved with the Gram kernel, chunk by chunk, into gram_.
-  void gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
-                           const FactorTable& fixed, double mean);
+  // The gather interleaved with the Gram kernel, chunk by chunk, into gram_
+  // and sums_; returns the targets' sums.
+  TargetSums gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
+                                 const FactorTable& fixed, double mean);
   RowResult solve_cholesky(std::int64_t degree, float* row);
-  // The w x w system from gram_ and the tile's sums, with ridge retries.
-  RowResult solve_primal(std::int64_t degree, float* row);
+  // The w x w system from gram_, sums_ and the targets' sums, with ridge retries.
+  RowResult solve_primal(std::int64_t degree, float* row, const TargetSums& targets);
+  // The training error of the row's new value from the normal equations
+  // (gram_, sums_ and the targets' sums).
+  double normal_squared_error(std::int64_t degree, const TargetSums& targets, const float* row) const;
   bool solve_dual(std::int64_t degree, float* row);
   // With a source, the tile is gathered by CG's first pass (tile_kernels.hpp).
   RowResult solve_cg(std::int64_t degree, float* row, const GatherSource* source = nullptr,

@@ -15,6 +15,8 @@
 
 #include <cstdint>
 
+#include "dals/gram_kernel.hpp"
+
 namespace dals {
 
 /// Tile stride for k factors: k rounded up to 16.
@@ -35,14 +37,21 @@ struct GatherSource {
   float mean = 0.f;
 };
 
-/// Whether tile_gather_residual_gradient handles k (a multiple of 16 up to 160).
-bool gather_residual_gradient_fuses(int k);
+/// Whether the gathering kernels below handle k (a multiple of 16 up to 160).
+bool tile_gather_fuses(int k);
+
+/// Gathers tile rows [begin, end) as tile_gather_residual_gradient does
+/// (prefetching ahead up to `degree`), adding their V^T 1 and V^T t to
+/// column_sums and vt_t (begin = 0 starts them from zero) and their targets
+/// to `sums`: calls over consecutive ranges give tile_sums' bits.
+void tile_gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values, std::int64_t begin,
+                      std::int64_t end, std::int64_t degree, float* y, float* t, float* column_sums, float* vt_t,
+                      TargetSums& sums);
 
 /// The gather and tile_residual_gradient in one pass (each fixed row is read
 /// once and used from registers): y's row q = the factors of table row
 /// cols[q], t[q] = values[q] - mean (- its bias), then e and r as
-/// tile_residual_gradient; returns sum e. Only where
-/// gather_residual_gradient_fuses(k).
+/// tile_residual_gradient; returns sum e. Only where tile_gather_fuses(k).
 float tile_gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
                                     std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
                                     float* r);
