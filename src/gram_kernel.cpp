@@ -94,6 +94,7 @@ void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, fl
   // (measured against 2 x 8, 3 x 8 and 1 x 16 at k = 64: 5-30% faster).
   constexpr int kColumns = 4;
   const int blocks = ks / 16;  // vector blocks of Gram rows
+  if (q0 == 0 && q1 == 0) std::fill(gram, gram + static_cast<std::size_t>(ks) * ks, 0.f);
   for (; q0 < q1; q0 += tile_gram_chunk_rows(ks)) {
     const std::int64_t end = std::min(q1, q0 + tile_gram_chunk_rows(ks));
     // Spread the caller's prefetches over the column steps of this chunk.
@@ -115,13 +116,6 @@ void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, fl
       }
     }
   }
-}
-
-float tile_gram(const float* v, std::int64_t rows, int ks, const float* t, float* gram, float* column_sums,
-                float* vt_t) {
-  if (rows == 0) std::fill(gram, gram + static_cast<std::size_t>(ks) * ks, 0.f);
-  tile_gram_rows(v, 0, rows, ks, gram);
-  return tile_sums(v, rows, ks, t, column_sums, vt_t).sum;
 }
 
 TargetSums tile_sums(const float* v, std::int64_t rows, int ks, const float* t, float* column_sums, float* vt_t) {

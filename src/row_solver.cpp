@@ -181,7 +181,6 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   const std::int64_t chunk = tile_gram_chunk_rows(ks);
   auto t0 = Clock::now();
   gather_chunk(0, std::min(chunk, degree));
-  if (degree == 0) std::fill(gram_.begin(), gram_.end(), 0.f);
   for (std::int64_t q0 = 0; q0 < degree; q0 += chunk) {
     const std::int64_t q1 = std::min(degree, q0 + chunk), q2 = std::min(degree, q1 + chunk);
     // The gather fetched kGatherDistance rows past q1 already.
@@ -212,7 +211,6 @@ RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
   }
   const auto t0 = Clock::now();
   const int ks = tile_stride(params_.k);
-  if (degree == 0) std::fill(gram_.begin(), gram_.end(), 0.f);
   tile_gram_rows(gathered_.data(), 0, degree, ks, gram_.data());
   const TargetSums targets = tile_sums(gathered_.data(), degree, ks, target_.data(), sums_.data(), sums_.data() + ks);
   phases_.gram += seconds_between(t0, Clock::now());

@@ -17,23 +17,14 @@
 
 namespace dals {
 
-/// For a tile V (rows x ks floats, row-major, ks a multiple of 16) and
-/// targets t (rows floats):
-///   gram[j * ks + i] = (V^T V)[i][j] for every i >= j (the entries i < j are
-///   scratch), column_sums = V^T 1 and vt_t = V^T t (ks floats each).
-/// Returns the sum of t. The same as tile_gram_rows over all rows, then
-/// tile_sums.
-float tile_gram(const float* v, std::int64_t rows, int ks, const float* t, float* gram, float* column_sums,
-                float* vt_t);
+// A tile V is rows x ks floats, row-major, ks a multiple of 16; t holds
+// the rows' targets.
 
 /// The tile rows the kernel takes at a time (a chunk that stays in L1).
 std::int64_t tile_gram_chunk_rows(int ks);
 
-/// Adds rows [q0, q1) of V to the lower triangle of gram (q0 = 0 starts
-/// from zero), so that a caller can gather the next rows while these are
-/// summed. Calls on consecutive ranges that start at multiples of
-/// tile_gram_chunk_rows give the same bits as one call.
-/// Rows of a factor table to prefetch while the kernel runs.
+/// Rows of a factor table to prefetch while the kernel runs (the next rows
+/// a caller will gather).
 struct RowPrefetch {
   const float* table = nullptr;
   std::int64_t stride = 0;
@@ -41,6 +32,13 @@ struct RowPrefetch {
   std::int64_t count = 0;
   int row_bytes = 0;
 };
+
+/// Adds rows [q0, q1) of V to the Gram matrix: gram[j * ks + i] +=
+/// (V^T V)[i][j] for every i >= j (the entries i < j are scratch); q0 = 0
+/// starts from zero. Calls on consecutive ranges that start at multiples of
+/// tile_gram_chunk_rows give the bits of one call, so that a caller can
+/// gather the next rows while these are summed; `ahead` are prefetched,
+/// spread over the work.
 void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, float* gram,
                     const RowPrefetch& ahead = {});
 
@@ -50,7 +48,7 @@ struct TargetSums {
   double squares = 0.0;  ///< sum of t^2, in double
 };
 
-/// column_sums = V^T 1 and vt_t = V^T t over all rows.
+/// column_sums = V^T 1 and vt_t = V^T t (ks floats each) over all rows.
 TargetSums tile_sums(const float* v, std::int64_t rows, int ks, const float* t, float* column_sums, float* vt_t);
 
 }  // namespace dals

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dals/gram_kernel.hpp"
+#include "dals/tile_kernels.hpp"
 
 namespace dals {
 namespace {
@@ -20,12 +21,15 @@ void expect_gram_matches(int ks, std::int64_t rows) {
   for (float& x : v) x = normal(gen);
   for (float& x : t) x = normal(gen);
   std::vector<float> gram(static_cast<std::size_t>(ks) * ks, -1.f), column_sums(ks, -1.f), vt_t(ks, -1.f);
-  const float t_sum = tile_gram(v.data(), rows, ks, t.data(), gram.data(), column_sums.data(), vt_t.data());
+  tile_gram_rows(v.data(), 0, rows, ks, gram.data());
+  const TargetSums sums = tile_sums(v.data(), rows, ks, t.data(), column_sums.data(), vt_t.data());
+  const float t_sum = sums.sum;
   // Float sums of `rows` products: allow a relative error growing with rows.
   const double tolerance = 1e-5 * (rows + 1);
-  double want_t_sum = 0;
-  for (std::int64_t q = 0; q < rows; ++q) want_t_sum += t[q];
+  double want_t_sum = 0, want_squares = 0;
+  for (std::int64_t q = 0; q < rows; ++q) want_t_sum += t[q], want_squares += static_cast<double>(t[q]) * t[q];
   EXPECT_NEAR(t_sum, want_t_sum, tolerance * 4);
+  EXPECT_NEAR(sums.squares, want_squares, 1e-9 * (want_squares + 1));
   for (int j = 0; j < ks; ++j) {
     double sum = 0, target = 0;
     for (std::int64_t q = 0; q < rows; ++q) sum += v[q * ks + j], target += static_cast<double>(v[q * ks + j]) * t[q];
@@ -52,8 +56,10 @@ TEST(GramKernel, SameInputSameBits) {
   for (int i = 0; i < rows * ks; ++i) v[i] = std::sin(0.37f * i);
   for (int q = 0; q < rows; ++q) t[q] = std::cos(1.3f * q);
   std::vector<float> a(ks * ks), b(ks * ks), s(2 * ks), u(2 * ks);
-  tile_gram(v.data(), rows, ks, t.data(), a.data(), s.data(), s.data() + ks);
-  tile_gram(v.data(), rows, ks, t.data(), b.data(), u.data(), u.data() + ks);
+  tile_gram_rows(v.data(), 0, rows, ks, a.data());
+  tile_sums(v.data(), rows, ks, t.data(), s.data(), s.data() + ks);
+  tile_gram_rows(v.data(), 0, rows, ks, b.data());
+  tile_sums(v.data(), rows, ks, t.data(), u.data(), u.data() + ks);
   for (int j = 0; j < ks; ++j)
     for (int i = j; i < ks; ++i) ASSERT_EQ(a[j * ks + i], b[j * ks + i]);
   EXPECT_EQ(s, u);
@@ -63,6 +69,35 @@ TEST(GramKernel, SameInputSameBits) {
   for (std::int64_t q0 = 0; q0 < rows; q0 += chunk) tile_gram_rows(v.data(), q0, std::min<std::int64_t>(rows, q0 + chunk), ks, c.data());
   for (int j = 0; j < ks; ++j)
     for (int i = j; i < ks; ++i) ASSERT_EQ(a[j * ks + i], c[j * ks + i]);
+}
+
+TEST(GramKernel, GatherWithSumsGivesTheTileAndTileSumsBits) {
+  // The Cholesky path's gather adds V^T 1 and V^T t as it copies, chunk by
+  // chunk: the same tile, targets and bits as gathering, then tile_sums.
+  const int k = 64, rows = 250, table_rows = 1000;
+  const std::int64_t stride = k + 1;
+  std::vector<float> table(table_rows * stride);
+  for (std::size_t i = 0; i < table.size(); ++i) table[i] = std::sin(0.011f * static_cast<float>(i));
+  std::vector<std::int32_t> cols(rows);
+  std::vector<float> values(rows);
+  for (int q = 0; q < rows; ++q) cols[q] = (q * 37) % table_rows, values[q] = 1.f + static_cast<float>(q % 5);
+  const GatherSource source{table.data(), stride, k, true, 3.5f};
+  std::vector<float> tile(rows * k), t(rows), column_sums(k), vt_t(k);
+  TargetSums sums;
+  for (std::int64_t q0 = 0; q0 < rows; q0 += 96)
+    tile_gather_sums(source, cols.data(), values.data(), q0, std::min<std::int64_t>(rows, q0 + 96), rows, tile.data(),
+                     t.data(), column_sums.data(), vt_t.data(), sums);
+  for (int q = 0; q < rows; ++q) {
+    const float* src = table.data() + cols[q] * stride;
+    for (int d = 0; d < k; ++d) ASSERT_EQ(tile[q * k + d], src[d]);
+    ASSERT_EQ(t[q], values[q] - 3.5f - src[k]);
+  }
+  std::vector<float> want_sums(k), want_vt_t(k);
+  const TargetSums want = tile_sums(tile.data(), rows, k, t.data(), want_sums.data(), want_vt_t.data());
+  EXPECT_EQ(sums.sum, want.sum);
+  EXPECT_EQ(sums.squares, want.squares);
+  EXPECT_EQ(column_sums, want_sums);
+  EXPECT_EQ(vt_t, want_vt_t);
 }
 
 }  // namespace
