@@ -1,6 +1,7 @@
 #include "dals/gram_kernel.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "simd_vectors.hpp"
 
@@ -11,34 +12,64 @@ using simd::load;
 using simd::splat;
 using simd::store;
 using simd::Vec16;
+using simd::Vec8;
+
+inline Vec8 load8(const float* p) {
+  Vec8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, Vec8 v) { std::memcpy(p, &v, sizeof v); }
 
 // Gram entries [i0, i0 + 16 VR) x [j0, j0 + NC) over tile rows [q0, q1):
 // VR x NC accumulators in registers; per tile row, VR vector loads and NC
 // broadcasts feed VR x NC fused multiply-adds. The first chunk of rows
 // starts from zero, later ones from what the previous chunk stored.
-template <int VR, int NC>
+// HalfFirst: the first block's rows i0..i0+8 lie above the diagonal for
+// these columns (j0 in the upper half of a 16-block); only its rows
+// i0+8..i0+16 are computed, in 8-float vectors (half an AVX-512 FMA).
+template <int VR, int NC, bool HalfFirst>
 void gram_block(const float* v, std::int64_t q0, std::int64_t q1, int ks, int i0, int j0, float* gram) {
+  constexpr int Full0 = HalfFirst ? 1 : 0;  // the first full 16-row vector
   Vec16 acc[VR][NC];
+  Vec8 half[NC];
 #pragma GCC unroll 16
-  for (int c = 0; c < NC; ++c)
+  for (int c = 0; c < NC; ++c) {
+    if (HalfFirst) half[c] = q0 == 0 ? Vec8{} : load8(gram + (j0 + c) * ks + i0 + 8);
 #pragma GCC unroll 4
-    for (int r = 0; r < VR; ++r) acc[r][c] = q0 == 0 ? Vec16{} : load(gram + (j0 + c) * ks + i0 + 16 * r);
+    for (int r = Full0; r < VR; ++r) acc[r][c] = q0 == 0 ? Vec16{} : load(gram + (j0 + c) * ks + i0 + 16 * r);
+  }
   for (std::int64_t q = q0; q < q1; ++q) {
     const float* row = v + q * ks;
     Vec16 a[VR];
+    Vec8 a_half{};
+    if (HalfFirst) a_half = load8(row + i0 + 8);
 #pragma GCC unroll 4
-    for (int r = 0; r < VR; ++r) a[r] = load(row + i0 + 16 * r);
+    for (int r = Full0; r < VR; ++r) a[r] = load(row + i0 + 16 * r);
 #pragma GCC unroll 16
     for (int c = 0; c < NC; ++c) {
       const Vec16 s = splat(row[j0 + c]);
+      if (HalfFirst) half[c] += a_half * __builtin_shufflevector(s, s, 0, 1, 2, 3, 4, 5, 6, 7);
 #pragma GCC unroll 4
-      for (int r = 0; r < VR; ++r) acc[r][c] += a[r] * s;
+      for (int r = Full0; r < VR; ++r) acc[r][c] += a[r] * s;
     }
   }
 #pragma GCC unroll 16
-  for (int c = 0; c < NC; ++c)
+  for (int c = 0; c < NC; ++c) {
+    if (HalfFirst) store8(gram + (j0 + c) * ks + i0 + 8, half[c]);
 #pragma GCC unroll 4
-    for (int r = 0; r < VR; ++r) store(gram + (j0 + c) * ks + i0 + 16 * r, acc[r][c]);
+    for (int r = Full0; r < VR; ++r) store(gram + (j0 + c) * ks + i0 + 16 * r, acc[r][c]);
+  }
+}
+
+template <int NC, bool HalfFirst>
+void gram_blocks(int vr, const float* v, std::int64_t q0, std::int64_t q1, int ks, int i0, int j0, float* gram) {
+  switch (vr) {
+    case 1: return gram_block<1, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
+    case 2: return gram_block<2, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
+    case 3: return gram_block<3, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
+    default: return gram_block<4, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
+  }
 }
 
 // V^T 1 and V^T t: one pass, the ks / 16 pairs of accumulators in registers
@@ -106,13 +137,15 @@ void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, fl
         simd::prefetch_row(ahead.table + ahead.cols[next] * ahead.stride, ahead.row_bytes);
       // Lower triangle: the Gram rows i >= j0, from the vector block holding
       // j0 (ks is a multiple of 16: every register block has kColumns columns).
+      // Past the middle of a 16-block, its upper 8 rows are above the
+      // diagonal: the first call computes only its lower half.
       for (int b = j0 / 16; b < blocks;) {
-        switch (std::min(4, blocks - b)) {
-          case 1: gram_block<1, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 1; break;
-          case 2: gram_block<2, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 2; break;
-          case 3: gram_block<3, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 3; break;
-          default: gram_block<4, kColumns>(v, q0, end, ks, 16 * b, j0, gram), b += 4; break;
-        }
+        const int vr = std::min(4, blocks - b);
+        if (b == j0 / 16 && j0 % 16 >= 8)
+          gram_blocks<kColumns, true>(vr, v, q0, end, ks, 16 * b, j0, gram);
+        else
+          gram_blocks<kColumns, false>(vr, v, q0, end, ks, 16 * b, j0, gram);
+        b += vr;
       }
     }
   }
