@@ -181,6 +181,7 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   const std::int64_t chunk = tile_gram_chunk_rows(ks);
   auto t0 = Clock::now();
   gather_chunk(0, std::min(chunk, degree));
+  if (degree == 0) tile_gram_rows(gathered_.data(), 0, 0, ks, gram_.data());  // zeroes it
   for (std::int64_t q0 = 0; q0 < degree; q0 += chunk) {
     const std::int64_t q1 = std::min(degree, q0 + chunk), q2 = std::min(degree, q1 + chunk);
     // The gather fetched kGatherDistance rows past q1 already.
@@ -195,7 +196,7 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   }
   auto t1 = Clock::now();
   phases_.gather += seconds_between(t0, t1);
-  if (fused && degree > 0) return targets;
+  if (fused) return targets;
   targets = tile_sums(gathered_.data(), degree, ks, target_.data(), column_sums, vt_t);
   phases_.gram += seconds_between(t1, Clock::now());
   return targets;
