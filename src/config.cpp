@@ -15,6 +15,7 @@ namespace po = boost::program_options;
 
 const char* regularization_name(Regularization r) { return r == Regularization::l2 ? "l2" : "weighted"; }
 const char* solver_name(Solver s) { return s == Solver::cholesky ? "cholesky" : "cg"; }
+const char* precision_name(Precision p) { return p == Precision::single ? "float" : "half"; }
 
 namespace {
 std::string format_number(double value) {
@@ -65,6 +66,8 @@ std::string TrainConfig::hyperparameters_json() const {
                       {"solver", solver_name(solver)},
                       {"cg_steps", cg_steps},
                       {"seed", seed}};
+  // Only CG reads half precision; a Cholesky run's options do not mention it.
+  if (solver == Solver::cg) j["cg_precision"] = precision_name(cg_precision);
   return j.dump();
 }
 
@@ -101,12 +104,28 @@ std::istream& operator>>(std::istream& in, SolverArg& arg) {
 
 std::ostream& operator<<(std::ostream& out, const SolverArg& arg) { return out << solver_name(arg.value); }
 
+struct PrecisionArg {
+  Precision value = Precision::half;
+};
+
+std::istream& operator>>(std::istream& in, PrecisionArg& arg) {
+  std::string token;
+  in >> token;
+  if (token == "half") arg.value = Precision::half;
+  else if (token == "float") arg.value = Precision::single;
+  else in.setstate(std::ios::failbit);
+  return in;
+}
+
+std::ostream& operator<<(std::ostream& out, const PrecisionArg& arg) { return out << precision_name(arg.value); }
+
 }  // namespace
 
 ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& config, std::string& out) {
   TrainConfig defaults;
   RegularizationArg reg{defaults.regularization};
   SolverArg solver{defaults.solver};
+  PrecisionArg cg_precision{defaults.cg_precision};
   bool show_help = false, show_version = false;
 
   // The one table of options: name, binding with its default, help text.
@@ -122,6 +141,9 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
        "cholesky: exact solve of each row's (k+1)x(k+1) system; cg: a few conjugate-gradient steps, "
        "warm-started from the previous value, O(n_i k) per step")
       ("cg-steps", po::value(&config.cg_steps)->default_value(defaults.cg_steps), "conjugate-gradient steps per row (--solver cg)")
+      ("cg-precision", po::value(&cg_precision)->default_value(cg_precision),
+       "half: CG reads the fixed side's factors from a half-precision copy (half the memory traffic; "
+       "the solve stays in float); float: as stored (--solver cg)")
       ("no-bias", po::bool_switch(&config.no_bias), "drop user and item biases (the global mean stays)")
       ("seed", po::value(&config.seed)->default_value(defaults.seed), "seed of the initial factors");
   po::options_description run("Run");
@@ -182,6 +204,7 @@ ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& 
   }
   config.regularization = reg.value;
   config.solver = solver.value;
+  config.cg_precision = cg_precision.value;
   if (show_help) {
     std::ostringstream text;
     text << all;

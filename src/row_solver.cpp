@@ -72,12 +72,22 @@ RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
       solution_(params.width()) {}
 
 void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
-                       std::int64_t degree, const FactorTable& fixed, double mean) {
+                       std::int64_t degree, const FactorTable& fixed, const HalfFactors* half, double mean) {
   const int k = params_.k, ks = tile_stride(k);
   const bool bias = params_.bias;
   float* y = gathered_.data();
   float* t = target_.data();
   const float fmean = static_cast<float>(mean);
+  if (half) {  // whole rows of halves, zero-padded to ks like the tile
+    for (std::int64_t p = begin; p < end; ++p) {
+      if (p + simd::kGatherDistance < degree)
+        simd::prefetch_row(reinterpret_cast<const float*>(half->row(cols[p + simd::kGatherDistance])), ks * 2);
+      const std::uint16_t* src = half->row(cols[p]);
+      for (int d = 0; d < ks; d += 16) simd::store(y + p * ks + d, simd::load_half(src + d));
+      t[p] = bias ? values[p] - fmean - half->biases()[cols[p]] : values[p] - fmean;
+    }
+    return;
+  }
   // Each fixed row's factors are read once into a contiguous tile; its bias
   // moves to the target. The padding columns k..ks stay zero from
   // construction. The rows are scattered over the table: fetch ahead.
@@ -91,17 +101,20 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
 }
 
 RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree,
-                           const FactorTable& fixed, double mean, float* row) {
+                           const FactorTable& fixed, double mean, float* row, const HalfFactors* half) {
   RowResult result;
-  if (params_.solver == Solver::cg && tile_gather_fuses(params_.k)) {
+  if (params_.solver != Solver::cg) half = nullptr;  // the exact solve reads the float factors
+  if (params_.solver == Solver::cg && (half ? tile_gather_fuses_half(params_.k) : tile_gather_fuses(params_.k))) {
     // CG's first pass is fused with the gather: no separate copy loop.
-    const GatherSource source{fixed.data(), fixed.stride(), params_.k, params_.bias, static_cast<float>(mean)};
+    GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, params_.bias,
+                        static_cast<float>(mean)};
+    if (half) source.half_table = half->data(), source.half_biases = half->biases();
     result = solve_cg(degree, row, &source, cols, values);
   } else if (params_.solver == Solver::cholesky && !uses_dual(degree)) {
     result = solve_primal(degree, row, gather_and_sum_gram(cols, values, degree, fixed, mean));
   } else {
     const auto t0 = Clock::now();
-    gather(cols, values, 0, degree, degree, fixed, mean);
+    gather(cols, values, 0, degree, degree, fixed, half, mean);
     phases_.gather += seconds_between(t0, Clock::now());
     result = params_.solver == Solver::cg ? solve_cg(degree, row) : solve_cholesky(degree, row);
   }
@@ -109,12 +122,20 @@ RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::i
   return result;
 }
 
-double RowSolver::residual_squares(std::int64_t degree, const float* row) {
+double RowSolver::residual_squares(std::int64_t degree, const float* row, bool half_tile) {
   const int k = params_.k, ks = tile_stride(k);
   float* x = work_.data();  // the row's factors, zero-padded to the tile stride
   std::copy(row, row + k, x);
   std::fill(x + k, x + ks, 0.f);
-  return tile_squared_residual(gathered_.data(), degree, ks, x, params_.bias ? row[k] : 0.f, target_.data());
+  const float xb = params_.bias ? row[k] : 0.f;
+  if (half_tile) return tile_squared_residual(half_tile_data(), degree, ks, x, xb, target_.data());
+  return tile_squared_residual(gathered_.data(), degree, ks, x, xb, target_.data());
+}
+
+std::uint16_t* RowSolver::half_tile_data() {
+  // The float tile's buffer, used as halves: every access goes through
+  // memcpy or intrinsics that may alias (simd_vectors.hpp).
+  return reinterpret_cast<std::uint16_t*>(gathered_.data());
 }
 
 bool RowSolver::solve_dual(std::int64_t degree, float* row) {
@@ -167,7 +188,7 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   // width allows, the gather adds V^T 1 and V^T t as it goes.
   const int ks = tile_stride(params_.k), row_bytes = (params_.k + 1) * 4;
   const bool fused = tile_gather_fuses(params_.k);
-  const GatherSource source{fixed.data(), fixed.stride(), params_.k, params_.bias, static_cast<float>(mean)};
+  const GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, params_.bias, static_cast<float>(mean)};
   float* column_sums = sums_.data();
   float* vt_t = column_sums + ks;
   TargetSums targets;
@@ -176,7 +197,7 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
       tile_gather_sums(source, cols, values, begin, end, degree, gathered_.data(), target_.data(), column_sums, vt_t,
                        targets);
     else
-      gather(cols, values, begin, end, degree, fixed, mean);
+      gather(cols, values, begin, end, degree, fixed, nullptr, mean);
   };
   const std::int64_t chunk = tile_gram_chunk_rows(ks);
   auto t0 = Clock::now();
@@ -306,11 +327,23 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   std::copy(row, row + k, x);
   std::fill(x + k, x + ks, 0.f);
   float xb = bias ? row[k] : 0.f;
+  // Gathered from halves, a tile too large to stay in cache as floats
+  // stays halves: CG's passes stream half the bytes, for the same arithmetic.
+  const bool half_tile = source && source->half_table && degree * ks * 4 > kHalfTileBytes;
+  auto normal_product = [&](const float* p, float pb, float* yp, float* ap) {
+    return half_tile ? tile_normal_product(half_tile_data(), degree, ks, p, pb, yp, ap)
+                     : tile_normal_product(y, degree, ks, p, pb, yp, ap);
+  };
 
   // r = Y^T (t - Y x) - ridge x: one pass over the tile, or the gather
   // itself (its time counted as gathering).
   float e_sum;
-  if (source) {
+  if (half_tile) {
+    e_sum = tile_gather_residual_gradient(*source, cols, values, degree, half_tile_data(), target_.data(), x, xb, e, r);
+    const auto t1 = Clock::now();
+    phases_.gather += seconds_between(t0, t1);
+    t0 = t1;
+  } else if (source) {
     e_sum = tile_gather_residual_gradient(*source, cols, values, degree, gathered_.data(), target_.data(), x, xb, e, r);
     const auto t1 = Clock::now();
     phases_.gather += seconds_between(t0, t1);
@@ -328,7 +361,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   float pb = rb;
   for (int step = 0; step < params_.cg_steps && rs_old > 0.f; ++step) {
     // A p = Y^T (Y p) + ridge p: one pass, each tile row read once.
-    const NormalSums sums = tile_normal_product(y, degree, ks, p, pb, yp, ap);
+    const NormalSums sums = normal_product(p, pb, yp, ap);
     const float apb = bias ? sums.sum + ridge * pb : 0.f;
     float p_ap = sums.norm + ridge * pb * pb;
     for (int d = 0; d < ks; ++d) {
@@ -355,7 +388,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   RowResult result;
   if (!all_finite(x, k) || !std::isfinite(xb)) {  // keep the previous value, and count it
     result.retries = 1;
-    result.squared_error = residual_squares(degree, row);
+    result.squared_error = residual_squares(degree, row, half_tile);
     return result;
   }
   std::copy(x, x + k, row);

@@ -6,7 +6,12 @@
 // AVX-512 concerns no interface.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+#include <cstdint>
 #include <cstring>
+
+#if defined(__AVX512F__) || defined(__F16C__)
+#include <immintrin.h>
+#endif
 
 namespace dals::simd {
 
@@ -32,6 +37,46 @@ inline float sum(Vec16 v) {
   const Vec4 s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3) + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
   return (s4[0] + s4[2]) + (s4[1] + s4[3]);
 }
+
+// Half precision (IEEE binary16) to and from sixteen floats, rounding to
+// nearest even: one instruction each way with AVX-512, two with F16C, and
+// _Float16's conversions otherwise. The three give the same bits.
+inline Vec16 load_half(const std::uint16_t* p) {
+#if defined(__AVX512F__)
+  return (Vec16)_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+#elif defined(__F16C__)
+  const Vec8 lo = (Vec8)_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  const Vec8 hi = (Vec8)_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8)));
+  return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+  Vec16 v;
+  for (int i = 0; i < 16; ++i) {
+    _Float16 h;
+    std::memcpy(&h, p + i, sizeof h);
+    v[i] = static_cast<float>(h);
+  }
+  return v;
+#endif
+}
+
+inline void store_half(std::uint16_t* p, Vec16 v) {
+#if defined(__AVX512F__)
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph((__m512)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#elif defined(__F16C__)
+  const Vec8 lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  const Vec8 hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph((__m256)lo, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 8), _mm256_cvtps_ph((__m256)hi, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#else
+  for (int i = 0; i < 16; ++i) {
+    const _Float16 h = static_cast<_Float16>(v[i]);
+    std::memcpy(p + i, &h, sizeof h);
+  }
+#endif
+}
+
+// Sixteen halves copied as they are (32 bytes).
+inline void copy_half(std::uint16_t* dst, const std::uint16_t* src) { std::memcpy(dst, src, 32); }
 
 // Gathering rows scattered over a factor table: a row `distance` positions
 // ahead is fetched, every cache line of it, into L2 (locality 1: measured

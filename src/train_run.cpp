@@ -76,7 +76,9 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
     std::printf("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
                 config.factors, config.lambda, regularization_name(config.regularization),
                 config.no_bias ? "no" : "yes",
-                config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps)").c_str() : "cholesky",
+                config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
+                                                  precision_name(config.cg_precision) + " gathers)").c_str()
+                                           : "cholesky",
                 static_cast<unsigned long long>(config.seed), load_seconds,
                 model_bytes / 1048576.0);
     std::fflush(stdout);

@@ -20,6 +20,11 @@ const char* regularization_name(Regularization r);
 enum class Solver { cholesky, cg };
 const char* solver_name(Solver s);
 
+/// How CG reads the fixed side's factors: as stored (float) or from a
+/// half-precision copy (half_factors.hpp), half the bytes per rating.
+enum class Precision { single, half };
+const char* precision_name(Precision p);
+
 struct TrainConfig {
   std::string data;                    ///< dataset directory
   std::string output;                  ///< model directory to write
@@ -29,6 +34,7 @@ struct TrainConfig {
   Regularization regularization = Regularization::weighted;
   Solver solver = Solver::cholesky;
   int cg_steps = 3;                    ///< conjugate-gradient steps per row and half-iteration
+  Precision cg_precision = Precision::half;  ///< of the fixed factors CG reads
   int iterations = 10;
   std::uint64_t seed = 42;
   int threads = 0;                     ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores

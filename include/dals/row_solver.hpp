@@ -28,6 +28,7 @@
 #include "dals/config.hpp"
 #include "dals/factors.hpp"
 #include "dals/gram_kernel.hpp"
+#include "dals/half_factors.hpp"
 #include "dals/tile_kernels.hpp"
 
 namespace dals {
@@ -72,8 +73,10 @@ class RowSolver {
   /// then the bias): CG starts from it; both overwrite it with the solution
   /// (bias 0 without biases). The result is always finite: a row whose
   /// system cannot be solved keeps its previous value and is counted.
+  /// With `half`, a HalfFactors copy of `fixed`, CG reads the fixed rows
+  /// from it (--cg-precision half); Cholesky always reads `fixed`.
   RowResult solve(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
-                  double mean, float* row);
+                  double mean, float* row, const HalfFactors* half = nullptr);
 
   /// Phase times accumulated since the caller last reset them (a few clock
   /// reads per row: tens of nanoseconds against microseconds of work).
@@ -81,8 +84,9 @@ class RowSolver {
 
  private:
   // Gathers tile rows [begin, end) of the row's `degree`.
+  // From `half` where given.
   void gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
-              std::int64_t degree, const FactorTable& fixed, double mean);
+              std::int64_t degree, const FactorTable& fixed, const HalfFactors* half, double mean);
   bool uses_dual(std::int64_t degree) const;
   // The gather interleaved with the Gram kernel, chunk by chunk, into gram_
   // and sums_; returns the targets' sums.
@@ -98,7 +102,11 @@ class RowSolver {
   // With a source, the tile is gathered by CG's first pass (tile_kernels.hpp).
   RowResult solve_cg(std::int64_t degree, float* row, const GatherSource* source = nullptr,
                      const std::int32_t* cols = nullptr, const float* values = nullptr);
-  double residual_squares(std::int64_t degree, const float* row);
+  double residual_squares(std::int64_t degree, const float* row, bool half_tile = false);
+  // CG gathering from halves keeps a tile of more than this many bytes (as
+  // floats) in halves: 512 KiB, half of a Zen 4 or Sapphire Rapids core's L2.
+  static constexpr std::int64_t kHalfTileBytes = 512 * 1024;
+  std::uint16_t* half_tile_data();
 
   SolveParams params_;
   using FloatBuffer = std::vector<float, Eigen::aligned_allocator<float>>;

@@ -27,18 +27,25 @@ inline int tile_stride(int k) { return (k + 15) & ~15; }
 float tile_residual_gradient(const float* v, std::int64_t rows, int ks, const float* x, float xb, const float* t,
                              float* e, float* r);
 
-/// Where tile_gather_residual_gradient reads the tile's rows from: a factor
-/// table (row i at table + i * stride: k factors, then the bias).
+/// Where the gathering kernels read the tile's rows from: a factor table
+/// (row i at table + i * stride: k factors, then the bias) or, where
+/// half_table is set, a HalfFactors copy (row i at half_table + i *
+/// tile_stride(k) halves, its bias at half_biases[i]).
 struct GatherSource {
   const float* table = nullptr;
   std::int64_t stride = 0;
+  const std::uint16_t* half_table = nullptr;
+  const float* half_biases = nullptr;
   int k = 0;
   bool bias = true;  ///< targets less the fixed row's bias
   float mean = 0.f;
 };
 
-/// Whether the gathering kernels below handle k (a multiple of 16 up to 160).
+/// Whether the gathering kernels below handle k: from a float table, a
+/// multiple of 16 up to 160; from a half one (tile_gather_fuses_half), any k
+/// up to 160.
 bool tile_gather_fuses(int k);
+bool tile_gather_fuses_half(int k);
 
 /// Gathers tile rows [begin, end) as tile_gather_residual_gradient does
 /// (prefetching ahead up to `degree`), adding their V^T 1 and V^T t to
@@ -51,9 +58,18 @@ void tile_gather_sums(const GatherSource& source, const std::int32_t* cols, cons
 /// The gather and tile_residual_gradient in one pass (each fixed row is read
 /// once and used from registers): y's row q = the factors of table row
 /// cols[q], t[q] = values[q] - mean (- its bias), then e and r as
-/// tile_residual_gradient; returns sum e. Only where tile_gather_fuses(k).
+/// tile_residual_gradient; returns sum e. Only where tile_gather_fuses(k)
+/// (from a half table: tile_gather_fuses_half(k)).
 float tile_gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
                                     std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
+                                    float* r);
+/// The same from a half table into a half tile: y's rows are the table's
+/// halves as they are (half the bytes of a float tile, for rows whose float
+/// tile would not stay in cache across CG's passes). The same arithmetic on
+/// the same floats, in the same order (the compiler may pair multiplies and
+/// adds into FMAs differently from the float kernel's).
+float tile_gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
+                                    std::int64_t rows, std::uint16_t* y, float* t, const float* x, float xb, float* e,
                                     float* r);
 
 /// What tile_normal_product returns besides its arrays.
@@ -65,8 +81,13 @@ struct NormalSums {
 /// yp = V p + pb and ap = V^T yp (ks entries).
 NormalSums tile_normal_product(const float* v, std::int64_t rows, int ks, const float* p, float pb, float* yp,
                                float* ap);
+/// The same on a half tile.
+NormalSums tile_normal_product(const std::uint16_t* v, std::int64_t rows, int ks, const float* p, float pb,
+                               float* yp, float* ap);
 
 /// sum over rows of (t - (V x + xb))^2, in double.
 double tile_squared_residual(const float* v, std::int64_t rows, int ks, const float* x, float xb, const float* t);
+double tile_squared_residual(const std::uint16_t* v, std::int64_t rows, int ks, const float* x, float xb,
+                             const float* t);
 
 }  // namespace dals

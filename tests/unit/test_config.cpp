@@ -35,6 +35,8 @@ TEST(Config, DefaultsAndOverrides) {
   EXPECT_EQ(config.regularization, Regularization::weighted);
   EXPECT_EQ(config.iterations, 10);
   EXPECT_FALSE(config.no_bias);
+  EXPECT_EQ(config.solver, Solver::cholesky);
+  EXPECT_EQ(config.cg_precision, Precision::half);
   TrainConfig other;
   parse({"--data", "d", "-o", "o", "-k", "8", "--lambda", "0.5", "--regularization", "l2", "--no-bias",
          "--iterations", "3", "--threads", "2", "--seed", "9"},
@@ -46,6 +48,20 @@ TEST(Config, DefaultsAndOverrides) {
   EXPECT_EQ(other.iterations, 3);
   EXPECT_EQ(other.threads, 2);
   EXPECT_EQ(other.seed, 9u);
+  TrainConfig cg;
+  parse({"--data", "d", "-o", "o", "--solver", "cg", "--cg-precision", "float"}, cg);
+  EXPECT_EQ(cg.solver, Solver::cg);
+  EXPECT_EQ(cg.cg_precision, Precision::single);
+}
+
+// A checkpoint records how CG read the fixed side (a resume that changes it
+// needs --resume-override); a Cholesky run's options do not mention it.
+TEST(Config, HyperparametersNameTheCgPrecisionOfCgRunsOnly) {
+  TrainConfig cholesky, cg;
+  parse({"--data", "d", "-o", "o"}, cholesky);
+  parse({"--data", "d", "-o", "o", "--solver", "cg"}, cg);
+  EXPECT_EQ(cholesky.hyperparameters_json().find("cg_precision"), std::string::npos);
+  EXPECT_NE(cg.hyperparameters_json().find("\"cg_precision\":\"half\""), std::string::npos);
 }
 
 TEST(Config, ErrorsNameTheOption) {
@@ -54,6 +70,7 @@ TEST(Config, ErrorsNameTheOption) {
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--iterations", "-2"}).find("--iterations"), std::string::npos);
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--no-such-option"}).find("no-such-option"), std::string::npos);
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--regularization", "l1"}).find("regularization"), std::string::npos);
+  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--cg-precision", "double"}).find("cg-precision"), std::string::npos);
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--factors", "many"}).find("factors"), std::string::npos);
   EXPECT_NE(usage_error({"--output", "o"}).find("--data"), std::string::npos);
   EXPECT_NE(usage_error({"--data", "d"}).find("--output"), std::string::npos);

@@ -81,7 +81,7 @@ TEST(GramKernel, GatherWithSumsGivesTheTileAndTileSumsBits) {
   std::vector<std::int32_t> cols(rows);
   std::vector<float> values(rows);
   for (int q = 0; q < rows; ++q) cols[q] = (q * 37) % table_rows, values[q] = 1.f + static_cast<float>(q % 5);
-  const GatherSource source{table.data(), stride, k, true, 3.5f};
+  const GatherSource source{table.data(), stride, nullptr, nullptr, k, true, 3.5f};
   std::vector<float> tile(rows * k), t(rows), column_sums(k), vt_t(k);
   TargetSums sums;
   for (std::int64_t q0 = 0; q0 < rows; q0 += 96)

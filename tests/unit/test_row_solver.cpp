@@ -150,6 +150,61 @@ TEST(RowSolver, ConjugateGradientWithoutBiasLeavesTheBiasAtZero) {
   EXPECT_EQ(x[37], 0.f);
 }
 
+// A table whose values half precision holds exactly: gathered from its
+// HalfFactors copy, CG sees the same floats. Into a float tile it must give
+// the same bits, whether k fuses the float gather or not. A row too heavy for
+// the cache keeps its tile in halves: the same arithmetic, but the compiler
+// may pair multiplies and adds into FMAs differently in that kernel.
+TEST(RowSolver, ConjugateGradientFromAnExactHalfCopyGivesTheFloatBits) {
+  for (int k : {10, 37, 64, 170}) {
+    for (int degree : {40, 3000}) {
+      SolveParams params{k, 0.05, Regularization::weighted, true, Solver::cg, 3};
+      Problem p = make_problem(k, 4000, degree, 17u + k);
+      for (std::int64_t i = 0; i < p.fixed.rows(); ++i)
+        for (int d = 0; d <= k; ++d) p.fixed.row(i)[d] = std::round(p.fixed.row(i)[d] * 256.f) / 256.f;
+      HalfFactors half;
+      half.assign(p.fixed);
+      std::vector<float> start(k + 1, 0.01f), from_float = start, from_half = start;
+      RowSolver a(params, degree), b(params, degree);
+      const RowResult ra = a.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, from_float.data());
+      const RowResult rb = b.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, from_half.data(), &half);
+      if (degree * tile_stride(k) * 4 <= 512 * 1024) {
+        EXPECT_EQ(from_float, from_half) << "k=" << k << " degree=" << degree;
+        EXPECT_EQ(ra.squared_error, rb.squared_error) << "k=" << k << " degree=" << degree;
+      } else {
+        for (int d = 0; d <= k; ++d) EXPECT_NEAR(from_float[d], from_half[d], 1e-5 * std::abs(from_float[d]) + 1e-7);
+        EXPECT_NEAR(ra.squared_error, rb.squared_error, 1e-5 * ra.squared_error);
+      }
+    }
+  }
+}
+
+// Any table: the half copy perturbs each factor by at most 2^-11 relative,
+// far less than what 3 CG steps leave of the error.
+TEST(RowSolver, ConjugateGradientFromAHalfCopyStaysCloseToFloat) {
+  const int k = 64, degree = 3000;
+  SolveParams params{k, 0.05, Regularization::weighted, true, Solver::cg, 3};
+  Problem p = make_problem(k, 5000, degree, 23u);
+  HalfFactors half;
+  half.assign(p.fixed);
+  std::vector<float> from_float(k + 1, 0.f), from_half(k + 1, 0.f);
+  RowSolver a(params, degree), b(params, degree);
+  const RowResult ra = a.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, from_float.data());
+  const RowResult rb = b.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, from_half.data(), &half);
+  EXPECT_NE(from_float, from_half);  // the rounding shows
+  double diff = 0, norm = 0;
+  for (int d = 0; d <= k; ++d) diff += std::pow(from_float[d] - from_half[d], 2), norm += std::pow(from_float[d], 2);
+  EXPECT_LT(std::sqrt(diff / norm), 5e-3);
+  EXPECT_NEAR(ra.squared_error, rb.squared_error, 1e-3 * ra.squared_error);
+  // Cholesky ignores the copy: its bits are the float ones.
+  params.solver = Solver::cholesky;
+  std::vector<float> exact(k + 1, 0.f), exact_given_half(k + 1, 0.f);
+  RowSolver c(params, degree), d(params, degree);
+  c.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, exact.data());
+  d.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, exact_given_half.data(), &half);
+  EXPECT_EQ(exact, exact_given_half);
+}
+
 TEST(RowSolver, SingularSystemGetsRidgeAndStaysFinite) {
   // lambda = 0 with fewer ratings than factors: Y^T Y is singular.
   SolveParams params{16, 0.0, Regularization::l2, true};
