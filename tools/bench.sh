@@ -20,7 +20,8 @@
 #   small   20,000 x 5,000, 1M ratings, 8 blocks (seconds)
 #   ml20m   MovieLens-20M's shape: 138,000 x 27,000, 20M ratings, 16 blocks
 #   netflix Netflix's shape: 480,189 x 17,770, 100M ratings, 32 blocks
-# Layouts are RANKSxTHREADS. --quick = --datasets small --factors 64
+# Solvers: cholesky, cg (dals-train's default --cg-precision half) and
+# cg-float (--solver cg --cg-precision float). Layouts are RANKSxTHREADS. --quick = --datasets small --factors 64
 # --iterations 3. --lambda 0.03 (weighted): the best of 0.02, 0.03, 0.05,
 # 0.1, 0.3 and 1 on the Netflix shape (its planted rank-8 model, noise 0.5
 # and rounding give test RMSE 0.5936, 0.5865, 0.5930, 0.6397, 0.8788 and
@@ -54,7 +55,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 for d in $datasets; do case "$d" in small|ml20m|netflix) ;; *) bad_usage "unknown dataset '$d'" ;; esac; done
-for s in $solvers; do case "$s" in cholesky|cg) ;; *) bad_usage "unknown solver '$s'" ;; esac; done
+for s in $solvers; do case "$s" in cholesky|cg|cg-float) ;; *) bad_usage "unknown solver '$s'" ;; esac; done
 for l in $layouts; do [[ "$l" =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]] || bad_usage "layout '$l' is not RANKSxTHREADS"; done
 for k in $factors; do [[ "$k" =~ ^[1-9][0-9]*$ ]] || bad_usage "factor rank '$k' is not a positive integer"; done
 [[ "$iterations" =~ ^[1-9][0-9]*$ ]] || bad_usage "--iterations must be a positive integer"
@@ -112,9 +113,15 @@ run() {  # run DATASET K SOLVER LAYOUT
   data="$(dataset_dir "$name")"
   model="$bench/model-$name-k$k-$solver-$layout"
   log="$model.log"
+  # Bytes per gathered factor: CG reads a half-precision copy unless told otherwise.
+  local solver_args=(--solver "$solver") value_bytes=4
+  case "$solver" in
+    cg) solver_args=(--solver cg --cg-precision half) value_bytes=2 ;;
+    cg-float) solver_args=(--solver cg --cg-precision float) ;;
+  esac
   dals_phase "train $name k=$k $solver $ranks rank(s) x $threads thread(s)"
   OMP_NUM_THREADS="$threads" dals_mpirun -n "$ranks" "$DALS_BUILD/dals-train" --data "$data" --output "$model" \
-    --factors "$k" --lambda "$lambda" --solver "$solver" --iterations "$iterations" --threads "$threads" --force |
+    --factors "$k" --lambda "$lambda" "${solver_args[@]}" --iterations "$iterations" --threads "$threads" --force |
     tee "$log"
   local metrics="$model/metrics.jsonl" steady="$model/steady.jsonl"
   if [ "$iterations" -gt 1 ]; then tail -n +2 "$metrics" >"$steady"; else cp "$metrics" "$steady"; fi
@@ -139,10 +146,10 @@ run() {  # run DATASET K SOLVER LAYOUT
   local line
   line="$(awk -v m="$m" -v n="$n" -v nnz="$nnz" -v k="$k" -v t="$t" -v iter="$iter" -v exch="$exch" \
     -v gram="$gram" -v factor="$factor" -v gather="$gather" -v sgemm="$sgemm" -v triad="$triad" \
-    -v peak="$peak" -v mem="$model_mem" 'BEGIN {
+    -v peak="$peak" -v mem="$model_mem" -v bytes="$value_bytes" 'BEGIN {
       gram_rate = gram > 0 ? 2 * nnz * k * k / (gram * t) / 1e9 : -1   # 2 nnz k^2 per iteration (both halves)
       row_us = factor * t / (m + n) * 1e6
-      gather_gbs = 2 * nnz * k * 4 / (gather * t) / 1e9                # nnz k 4 bytes per half
+      gather_gbs = 2 * nnz * k * bytes / (gather * t) / 1e9            # nnz k 4 (or 2) bytes per half
       printf "%.3f %s %s %.2f %.2f %.0f%% %.1f%% %.2f", iter,
         gram_rate < 0 ? "-" : sprintf("%.1f", gram_rate), gram_rate < 0 ? "-" : sprintf("%.0f%%", 100 * gram_rate / sgemm),
         row_us, gather_gbs, 100 * gather_gbs / triad, 100 * exch / iter, peak / mem }')"
@@ -199,8 +206,9 @@ cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
   echo
   echo "Gram rate: 2 nnz k^2 flops per iteration (the Gram matrices' count, both halves) over the"
   echo "thread-seconds of the Gram kernel (V^T V, V^T 1, V^T t), per core, against sgemm at that k. Solve: Cholesky (or CG)"
-  echo "thread-seconds per row. Gather: nnz k 4 bytes per half over the gather thread-seconds."
-  echo "Model memory: ratings twice + test ratings + replicated factors (README, Memory)."
+  echo "thread-seconds per row. Gather: nnz k 4 bytes per half (cg: 2, its half-precision copy) over the gather"
+  echo "thread-seconds. Model memory: ratings twice + test ratings + replicated factors (+ cg: a half-precision copy"
+  echo "of the larger side) (README, Memory)."
   if [ "${#full_rows[@]}" -gt 0 ]; then
     echo
     echo "Full runs (dals-train as a user runs it; wall time from start to exit, loading and writing the model included):"
