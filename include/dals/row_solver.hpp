@@ -82,6 +82,14 @@ class RowSolver {
   /// reads per row: tens of nanoseconds against microseconds of work).
   PhaseSeconds& phase_seconds() { return phases_; }
 
+  /// CG gathering from halves keeps a row's tile in halves when as floats it
+  /// would take more than this: 4 MiB. Up to there the L3 feeds CG's passes
+  /// over a float tile about as fast as the L2 (4.3 ns a 64-float row at
+  /// 4 MB, 7.1 at 25 MB, 10.5 at 100 MB), and converting halves costs more
+  /// (5.2 ns); Netflix-shaped item half: 1.33-1.48 s at 4 MiB, 1.44-1.54 s
+  /// at 512 KiB, 1.7-1.9 s never.
+  static constexpr std::int64_t kHalfTileBytes = 4 << 20;
+
  private:
   // Gathers tile rows [begin, end) of the row's `degree`.
   // From `half` where given.
@@ -103,9 +111,6 @@ class RowSolver {
   RowResult solve_cg(std::int64_t degree, float* row, const GatherSource* source = nullptr,
                      const std::int32_t* cols = nullptr, const float* values = nullptr);
   double residual_squares(std::int64_t degree, const float* row, bool half_tile = false);
-  // CG gathering from halves keeps a tile of more than this many bytes (as
-  // floats) in halves: 512 KiB, half of a Zen 4 or Sapphire Rapids core's L2.
-  static constexpr std::int64_t kHalfTileBytes = 512 * 1024;
   std::uint16_t* half_tile_data();
 
   SolveParams params_;
