@@ -21,25 +21,25 @@ inline Vec8 load8(const float* p) {
 }
 inline void store8(float* p, Vec8 v) { std::memcpy(p, &v, sizeof v); }
 
-// Gram entries [i0, i0 + 16 VR) x [j0, j0 + NC) over tile rows [q0, q1):
-// VR x NC accumulators in registers; per tile row, VR vector loads and NC
+// Gram entries [i0, i0 + 16 VR) x [j0, j0 + NC) over `rows` tile rows from
+// v: VR x NC accumulators in registers; per tile row, VR vector loads and NC
 // broadcasts feed VR x NC fused multiply-adds. The first chunk of rows
 // starts from zero, later ones from what the previous chunk stored.
 // HalfFirst: the first block's rows i0..i0+8 lie above the diagonal for
 // these columns (j0 in the upper half of a 16-block); only its rows
 // i0+8..i0+16 are computed, in 8-float vectors (half an AVX-512 FMA).
 template <int VR, int NC, bool HalfFirst>
-void gram_block(const float* v, std::int64_t q0, std::int64_t q1, int ks, int i0, int j0, float* gram) {
+void gram_block(const float* v, std::int64_t rows, bool first, int ks, int i0, int j0, float* gram) {
   constexpr int Full0 = HalfFirst ? 1 : 0;  // the first full 16-row vector
   Vec16 acc[VR][NC];
   Vec8 half[NC];
 #pragma GCC unroll 16
   for (int c = 0; c < NC; ++c) {
-    if (HalfFirst) half[c] = q0 == 0 ? Vec8{} : load8(gram + (j0 + c) * ks + i0 + 8);
+    if (HalfFirst) half[c] = first ? Vec8{} : load8(gram + (j0 + c) * ks + i0 + 8);
 #pragma GCC unroll 4
-    for (int r = Full0; r < VR; ++r) acc[r][c] = q0 == 0 ? Vec16{} : load(gram + (j0 + c) * ks + i0 + 16 * r);
+    for (int r = Full0; r < VR; ++r) acc[r][c] = first ? Vec16{} : load(gram + (j0 + c) * ks + i0 + 16 * r);
   }
-  for (std::int64_t q = q0; q < q1; ++q) {
+  for (std::int64_t q = 0; q < rows; ++q) {
     const float* row = v + q * ks;
     Vec16 a[VR];
     Vec8 a_half{};
@@ -63,12 +63,12 @@ void gram_block(const float* v, std::int64_t q0, std::int64_t q1, int ks, int i0
 }
 
 template <int NC, bool HalfFirst>
-void gram_blocks(int vr, const float* v, std::int64_t q0, std::int64_t q1, int ks, int i0, int j0, float* gram) {
+void gram_blocks(int vr, const float* v, std::int64_t rows, bool first, int ks, int i0, int j0, float* gram) {
   switch (vr) {
-    case 1: return gram_block<1, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
-    case 2: return gram_block<2, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
-    case 3: return gram_block<3, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
-    default: return gram_block<4, NC, HalfFirst>(v, q0, q1, ks, i0, j0, gram);
+    case 1: return gram_block<1, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
+    case 2: return gram_block<2, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
+    case 3: return gram_block<3, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
+    default: return gram_block<4, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
   }
 }
 
@@ -126,8 +126,9 @@ void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, fl
   constexpr int kColumns = 4;
   const int blocks = ks / 16;  // vector blocks of Gram rows
   if (q0 == 0 && q1 == 0) std::fill(gram, gram + static_cast<std::size_t>(ks) * ks, 0.f);
-  for (; q0 < q1; q0 += tile_gram_chunk_rows(ks)) {
-    const std::int64_t end = std::min(q1, q0 + tile_gram_chunk_rows(ks));
+  for (std::int64_t start = q0; start < q1; start += tile_gram_chunk_rows(ks)) {
+    const std::int64_t rows = std::min(q1, start + tile_gram_chunk_rows(ks)) - start;
+    const float* chunk = v + (start - q0) * ks;
     // Spread the caller's prefetches over the column steps of this chunk.
     const int steps = ks / kColumns;
     const std::int64_t per_step = (ahead.count + steps - 1) / steps;
@@ -142,9 +143,9 @@ void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, fl
       for (int b = j0 / 16; b < blocks;) {
         const int vr = std::min(4, blocks - b);
         if (b == j0 / 16 && j0 % 16 >= 8)
-          gram_blocks<kColumns, true>(vr, v, q0, end, ks, 16 * b, j0, gram);
+          gram_blocks<kColumns, true>(vr, chunk, rows, start == 0, ks, 16 * b, j0, gram);
         else
-          gram_blocks<kColumns, false>(vr, v, q0, end, ks, 16 * b, j0, gram);
+          gram_blocks<kColumns, false>(vr, chunk, rows, start == 0, ks, 16 * b, j0, gram);
         b += vr;
       }
     }

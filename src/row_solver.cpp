@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "dals/cholesky.hpp"
 #include "dals/gram_kernel.hpp"
@@ -92,9 +93,30 @@ double row_solve_flops(const SolveParams& params, std::int64_t degree) {
          + 2.0 * n * w;      // residual for the training error
 }
 
+namespace {
+
+// Floats of tile buffer a solver needs for rows of up to max_degree ratings.
+std::size_t tile_floats(const SolveParams& params, std::int64_t max_degree) {
+  const std::int64_t ks = tile_stride(params.k), rows = std::max<std::int64_t>(max_degree, 1);
+  if (params.solver == Solver::cholesky && tile_gather_fuses(params.k)) {
+    // Gathered and summed a chunk at a time (gather_and_sum_gram); whole
+    // only below w rows, for the dual.
+    return static_cast<std::size_t>(ks * std::max<std::int64_t>(tile_gram_chunk_rows(static_cast<int>(ks)),
+                                                                 params.width()));
+  }
+  if (params.solver == Solver::cg && params.cg_half && tile_gather_fuses_half(params.k)) {
+    // Floats up to kHalfTileBytes, halves beyond.
+    const std::int64_t bytes = std::max(std::min(rows * ks * 4, RowSolver::kHalfTileBytes), rows * ks * 2);
+    return static_cast<std::size_t>((bytes + 3) / 4);
+  }
+  return static_cast<std::size_t>(rows * ks);
+}
+
+}  // namespace
+
 RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
     : params_(params),
-      gathered_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)) * tile_stride(params.k), 0.f),
+      gathered_(tile_floats(params, max_degree), 0.f),
       target_(static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1))),
       gram_(static_cast<std::size_t>(tile_stride(params.k)) * tile_stride(params.k)),
       sums_(2 * static_cast<std::size_t>(tile_stride(params.k))),
@@ -136,6 +158,9 @@ RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::i
                            const FactorTable& fixed, double mean, float* row, const HalfFactors* half) {
   RowResult result;
   if (params_.solver != Solver::cg) half = nullptr;  // the exact solve reads the float factors
+  // Its tile buffer was sized for halves (tile_floats).
+  if (params_.solver == Solver::cg && params_.cg_half && !half)
+    throw std::logic_error("RowSolver: cg_half is set, but no HalfFactors copy was given");
   if (params_.solver == Solver::cg && (half ? tile_gather_fuses_half(params_.k) : tile_gather_fuses(params_.k))) {
     // CG's first pass is fused with the gather: no separate copy loop.
     GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, params_.bias,
@@ -217,7 +242,10 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   // By chunks of rows: while the Gram kernel sums one chunk (in L1), the
   // next chunk's rows are on their way into L2, so a heavy row's gather
   // (scattered reads, latency-bound) overlaps its arithmetic. Where the
-  // width allows, the gather adds V^T 1 and V^T t as it goes.
+  // width allows, the gather adds V^T 1 and V^T t as it goes, and each
+  // chunk is gathered over the last in a buffer of one chunk (the kernel is
+  // done with it): the solver's memory does not grow with the heaviest row.
+  // Otherwise tile_sums needs the whole tile.
   const int ks = tile_stride(params_.k), row_bytes = (params_.k + 1) * 4;
   const bool fused = tile_gather_fuses(params_.k);
   const GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, params_.bias, static_cast<float>(mean)};
@@ -227,7 +255,7 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   auto gather_chunk = [&](std::int64_t begin, std::int64_t end) {
     if (fused)
       tile_gather_sums(source, cols, values, begin, end, degree, gathered_.data(), target_.data(), column_sums, vt_t,
-                       targets);
+                       targets);  // row begin at the buffer's start
     else
       gather(cols, values, begin, end, degree, fixed, nullptr, mean);
   };
@@ -242,7 +270,7 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
     const RowPrefetch ahead{fixed.data(), fixed.stride(), cols + from, q2 - from, row_bytes};
     auto t1 = Clock::now();
     phases_.gather += seconds_between(t0, t1);
-    tile_gram_rows(gathered_.data(), q0, q1, ks, gram_.data(), ahead);
+    tile_gram_rows(fused ? gathered_.data() : gathered_.data() + q0 * ks, q0, q1, ks, gram_.data(), ahead);
     t0 = Clock::now();
     phases_.gram += seconds_between(t1, t0);
     gather_chunk(q1, q2);

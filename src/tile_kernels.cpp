@@ -173,7 +173,7 @@ struct Fixed {
       sums.sum += tq;
       sums.squares += static_cast<double>(tq) * tq;
       const Vec16 s = splat(tq);
-      float* row = y + q * 16 * V;
+      float* row = y + (q - begin) * 16 * V;
 #pragma GCC unroll 16
       for (int c = 0; c < V; ++c) {
         const Vec16 x = load(src + 16 * c);

@@ -82,6 +82,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.bias = !config.no_bias;
   params_.solver = config.solver;
   params_.cg_steps = config.cg_steps;
+  params_.cg_half = reads_half();
 
   run_collectively(comm_, "dals-train", [&] {
     local_users_->ratings = read_owned(config_, manifest_, Split::train, Side::users, user_layout_.of(comm_.rank()));

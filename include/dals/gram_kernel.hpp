@@ -33,12 +33,13 @@ struct RowPrefetch {
   int row_bytes = 0;
 };
 
-/// Adds rows [q0, q1) of V to the Gram matrix: gram[j * ks + i] +=
-/// (V^T V)[i][j] for every i >= j (the entries i < j are scratch); q0 = 0
-/// starts from zero. Calls on consecutive ranges that start at multiples of
-/// tile_gram_chunk_rows give the bits of one call, so that a caller can
-/// gather the next rows while these are summed; `ahead` are prefetched,
-/// spread over the work.
+/// Adds rows [q0, q1) of V, which start at v (row q at v + (q - q0) * ks),
+/// to the Gram matrix: gram[j * ks + i] += (V^T V)[i][j] for every i >= j
+/// (the entries i < j are scratch); q0 = 0 starts from zero. Calls on
+/// consecutive ranges that start at multiples of tile_gram_chunk_rows give
+/// the bits of one call, so that a caller can gather the next rows (into the
+/// same buffer) while these are summed; `ahead` are prefetched, spread over
+/// the work.
 void tile_gram_rows(const float* v, std::int64_t q0, std::int64_t q1, int ks, float* gram,
                     const RowPrefetch& ahead = {});
 

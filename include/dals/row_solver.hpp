@@ -40,6 +40,9 @@ struct SolveParams {
   bool bias = true;
   Solver solver = Solver::cholesky;
   int cg_steps = 3;
+  /// CG reads the fixed side from a HalfFactors copy (RowSolver::solve must
+  /// be given it): heavy rows' tiles are then sized for halves.
+  bool cg_half = false;
   int width() const { return bias ? k + 1 : k; }
   double ridge(std::int64_t degree) const {
     return lambda * (regularization == Regularization::weighted ? static_cast<double>(degree) : 1.0);

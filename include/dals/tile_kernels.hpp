@@ -48,7 +48,8 @@ bool tile_gather_fuses(int k);
 bool tile_gather_fuses_half(int k);
 
 /// Gathers tile rows [begin, end) as tile_gather_residual_gradient does
-/// (prefetching ahead up to `degree`), adding their V^T 1 and V^T t to
+/// (prefetching ahead up to `degree`), row q to y + (q - begin) * k and its
+/// target to t[q], adding their V^T 1 and V^T t to
 /// column_sums and vt_t (begin = 0 starts them from zero) and their targets
 /// to `sums`: calls over consecutive ranges give tile_sums' bits.
 void tile_gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values, std::int64_t begin,

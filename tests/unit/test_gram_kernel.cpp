@@ -66,7 +66,8 @@ TEST(GramKernel, SameInputSameBits) {
   // Chunk by chunk, as the gather interleaves it: the same bits.
   std::vector<float> c(ks * ks);
   const std::int64_t chunk = tile_gram_chunk_rows(ks);
-  for (std::int64_t q0 = 0; q0 < rows; q0 += chunk) tile_gram_rows(v.data(), q0, std::min<std::int64_t>(rows, q0 + chunk), ks, c.data());
+  for (std::int64_t q0 = 0; q0 < rows; q0 += chunk)
+    tile_gram_rows(v.data() + q0 * ks, q0, std::min<std::int64_t>(rows, q0 + chunk), ks, c.data());
   for (int j = 0; j < ks; ++j)
     for (int i = j; i < ks; ++i) ASSERT_EQ(a[j * ks + i], c[j * ks + i]);
 }
@@ -85,8 +86,8 @@ TEST(GramKernel, GatherWithSumsGivesTheTileAndTileSumsBits) {
   std::vector<float> tile(rows * k), t(rows), column_sums(k), vt_t(k);
   TargetSums sums;
   for (std::int64_t q0 = 0; q0 < rows; q0 += 96)
-    tile_gather_sums(source, cols.data(), values.data(), q0, std::min<std::int64_t>(rows, q0 + 96), rows, tile.data(),
-                     t.data(), column_sums.data(), vt_t.data(), sums);
+    tile_gather_sums(source, cols.data(), values.data(), q0, std::min<std::int64_t>(rows, q0 + 96), rows,
+                     tile.data() + q0 * k, t.data(), column_sums.data(), vt_t.data(), sums);
   for (int q = 0; q < rows; ++q) {
     const float* src = table.data() + cols[q] * stride;
     for (int d = 0; d < k; ++d) ASSERT_EQ(tile[q * k + d], src[d]);

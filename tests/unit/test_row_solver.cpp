@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 #include "dals/row_solver.hpp"
 
@@ -95,6 +96,21 @@ TEST(RowSolver, MatchesDenseReferenceLargeK) {
   expect_matches_reference({64, 0.05, Regularization::weighted, true}, 180);
 }
 
+// The Cholesky path gathers a heavy row a chunk at a time into a buffer of
+// one chunk: many chunks, and one solver for heavy, light (dual) and heavy
+// rows in turn.
+TEST(RowSolver, HeavyRowsOverManyChunksMatchWithOneSolver) {
+  for (int k : {16, 64, 128}) expect_matches_reference({k, 0.05, Regularization::weighted, true}, 1500);
+  const SolveParams params{64, 0.05, Regularization::weighted, true};
+  RowSolver solver(params, 2000);
+  for (int degree : {2000, 10, 700}) {
+    Problem p = make_problem(64, 3000, degree, 77u + degree);
+    std::vector<float> out(65, 0.f);
+    solver.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, out.data());
+    EXPECT_LE(relative_error(out, reference(p, params, 3.5), 65), 1e-4) << "degree " << degree;
+  }
+}
+
 TEST(RowSolver, MatchesDenseReferenceForWidthsThatPadTheTile) {
   // k not a multiple of 16 (zero columns in the tile), and k past the
   // register-resident kernels (the generic loops).
@@ -168,7 +184,9 @@ TEST(RowSolver, ConjugateGradientFromAnExactHalfCopyGivesTheFloatBits) {
       HalfFactors half;
       half.assign(p.fixed);
       std::vector<float> start(k + 1, 0.01f), from_float = start, from_half = start;
-      RowSolver a(params, degree), b(params, degree);
+      SolveParams half_params = params;
+      half_params.cg_half = true;  // its tile buffer sized for halves past kHalfTileBytes
+      RowSolver a(params, degree), b(half_params, degree);
       const RowResult ra = a.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, from_float.data());
       const RowResult rb = b.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, from_half.data(), &half);
       const bool same_kernels = (k % 16 == 0 || k > 160) && degree * tile_stride(k) * 4 <= RowSolver::kHalfTileBytes;
@@ -207,6 +225,15 @@ TEST(RowSolver, ConjugateGradientFromAHalfCopyStaysCloseToFloat) {
   c.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, exact.data());
   d.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, exact_given_half.data(), &half);
   EXPECT_EQ(exact, exact_given_half);
+}
+
+TEST(RowSolver, ASolverSizedForHalvesNeedsTheHalfCopy) {
+  SolveParams params{64, 0.05, Regularization::weighted, true, Solver::cg, 3};
+  params.cg_half = true;
+  Problem p = make_problem(64, 500, 100, 3u);
+  RowSolver solver(params, 100);
+  std::vector<float> out(65, 0.f);
+  EXPECT_THROW(solver.solve(p.cols.data(), p.values.data(), 100, p.fixed, 3.5, out.data()), std::logic_error);
 }
 
 TEST(RowSolver, SingularSystemGetsRidgeAndStaysFinite) {
