@@ -188,8 +188,14 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
       const std::int64_t row = local.order[i];
       const std::int64_t begin = r.indptr[row], degree = r.degree(row);
       if (degree == 0) continue;  // no ratings: keeps its initial factors and zero bias
-      const RowResult result =
-          solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean, solving.row(r.first_row + row), fixed_half);
+      // Rows go by degree, scattered over the table: fetch the next one's
+      // current value (CG's warm start) while this one is solved.
+      if (i + 1 < local.order.size()) {
+        const char* next = reinterpret_cast<const char*>(solving.row(r.first_row + local.order[i + 1]));
+        for (int line = 0; line < solving.stride() * 4; line += 64) __builtin_prefetch(next + line);
+      }
+      const RowResult result = solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
+                                            solving.row(r.first_row + row), fixed_half);
       retries += result.retries;
       squared_error += result.squared_error;
     }
