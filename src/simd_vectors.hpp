@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #if defined(__AVX512F__) || defined(__F16C__)
 #include <immintrin.h>
@@ -36,6 +37,17 @@ inline float sum(Vec16 v) {
                   __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
   const Vec4 s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3) + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
   return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+// sum() of two vectors at once: the same pairs of lanes added in the same
+// order (so each result has sum()'s bits), with the shuffles shared.
+inline std::pair<float, float> sum_pair(Vec16 a, Vec16 b) {
+  // Lanes 0-7: a's 0-7 + 8-15; lanes 8-15: b's.
+  const Vec16 s8 = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+                   __builtin_shufflevector(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  // Then i + (i + 4) within each half, then (0 + 2), (1 + 3), then their sum.
+  const Vec16 s4 = s8 + __builtin_shufflevector(s8, s8, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+  return {(s4[0] + s4[2]) + (s4[1] + s4[3]), (s4[8] + s4[10]) + (s4[9] + s4[11])};
 }
 
 // Half precision (IEEE binary16) to and from sixteen floats, rounding to

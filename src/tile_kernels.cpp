@@ -1,5 +1,7 @@
 #include "dals/tile_kernels.hpp"
 
+#include <utility>
+
 #include "simd_vectors.hpp"
 
 namespace dals {
@@ -10,6 +12,7 @@ using simd::splat;
 using simd::store;
 using simd::sum;
 using simd::Vec16;
+using float2 = std::pair<float, float>;
 
 // Sixteen tile entries as floats, from a float tile or a half one.
 inline Vec16 load_any(const float* p) { return load(p); }
@@ -191,7 +194,34 @@ struct Fixed {
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) pv[c] = load(p + 16 * c), acc[c] = Vec16{};
     NormalSums sums;
-    for (std::int64_t q = 0; q < rows; ++q) {
+    std::int64_t q = 0;
+    // Two rows at a time: their horizontal sums share the shuffles (the same
+    // pairing of lanes as simd::sum, so each row's dot has the same bits).
+    for (; q + 2 <= rows; q += 2) {
+      const T* row0 = y + q * 16 * V;
+      const T* row1 = row0 + 16 * V;
+      Vec16 a0[V], a1[V], p0[V], p1[V];
+#pragma GCC unroll 16
+      for (int c = 0; c < V; ++c) {
+        a0[c] = load_any(row0 + 16 * c), a1[c] = load_any(row1 + 16 * c);
+        p0[c] = a0[c] * pv[c], p1[c] = a1[c] * pv[c];
+      }
+#pragma GCC unroll 16
+      for (int width = 1; width < V; width *= 2)
+#pragma GCC unroll 16
+        for (int c = 0; c + width < V; c += 2 * width) p0[c] += p0[c + width], p1[c] += p1[c + width];
+      const float2 d = simd::sum_pair(p0[0], p1[0]);
+      const float d0 = d.first + pb, d1 = d.second + pb;
+      yp[q] = d0, yp[q + 1] = d1;
+      sums.norm += d0 * d0;
+      sums.sum += d0;
+      sums.norm += d1 * d1;
+      sums.sum += d1;
+      const Vec16 s0 = splat(d0), s1 = splat(d1);
+#pragma GCC unroll 16
+      for (int c = 0; c < V; ++c) acc[c] += s0 * a0[c], acc[c] += s1 * a1[c];
+    }
+    for (; q < rows; ++q) {
       const T* row = y + q * 16 * V;
       const float d = row_dot<V>(row, pv) + pb;
       yp[q] = d;
