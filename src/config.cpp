@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "dals/error.hpp"
 #include "dals/version.hpp"
@@ -13,9 +14,38 @@
 namespace dals {
 namespace po = boost::program_options;
 
-const char* regularization_name(Regularization r) { return r == Regularization::l2 ? "l2" : "weighted"; }
-const char* solver_name(Solver s) { return s == Solver::cholesky ? "cholesky" : "cg"; }
-const char* precision_name(Precision p) { return p == Precision::single ? "float" : "half"; }
+namespace {
+
+// Each enum option's values by name: the one table for parsing and printing.
+template <class E>
+struct Names;
+template <>
+struct Names<Regularization> {
+  static constexpr std::pair<const char*, Regularization> table[] = {{"l2", Regularization::l2},
+                                                                     {"weighted", Regularization::weighted}};
+};
+template <>
+struct Names<Solver> {
+  static constexpr std::pair<const char*, Solver> table[] = {{"cholesky", Solver::cholesky}, {"cg", Solver::cg}};
+};
+template <>
+struct Names<Precision> {
+  static constexpr std::pair<const char*, Precision> table[] = {{"half", Precision::half},
+                                                                {"float", Precision::single}};
+};
+
+template <class E>
+const char* name_of(E value) {
+  for (const auto& [name, v] : Names<E>::table)
+    if (v == value) return name;
+  return "?";
+}
+
+}  // namespace
+
+const char* regularization_name(Regularization r) { return name_of(r); }
+const char* solver_name(Solver s) { return name_of(s); }
+const char* precision_name(Precision p) { return name_of(p); }
 
 namespace {
 std::string format_number(double value) {
@@ -74,58 +104,36 @@ std::string TrainConfig::hyperparameters_json() const {
 namespace {
 
 // Boost parses enums through operator>> on the value string.
-struct RegularizationArg {
-  Regularization value = Regularization::weighted;
+template <class E>
+struct EnumArg {
+  E value;
 };
 
-std::istream& operator>>(std::istream& in, RegularizationArg& arg) {
+template <class E>
+std::istream& operator>>(std::istream& in, EnumArg<E>& arg) {
   std::string token;
   in >> token;
-  if (token == "l2") arg.value = Regularization::l2;
-  else if (token == "weighted") arg.value = Regularization::weighted;
-  else in.setstate(std::ios::failbit);
+  for (const auto& [name, value] : Names<E>::table)
+    if (token == name) {
+      arg.value = value;
+      return in;
+    }
+  in.setstate(std::ios::failbit);
   return in;
 }
 
-std::ostream& operator<<(std::ostream& out, const RegularizationArg& arg) { return out << regularization_name(arg.value); }
-
-struct SolverArg {
-  Solver value = Solver::cholesky;
-};
-
-std::istream& operator>>(std::istream& in, SolverArg& arg) {
-  std::string token;
-  in >> token;
-  if (token == "cholesky") arg.value = Solver::cholesky;
-  else if (token == "cg") arg.value = Solver::cg;
-  else in.setstate(std::ios::failbit);
-  return in;
+template <class E>
+std::ostream& operator<<(std::ostream& out, const EnumArg<E>& arg) {
+  return out << name_of(arg.value);
 }
-
-std::ostream& operator<<(std::ostream& out, const SolverArg& arg) { return out << solver_name(arg.value); }
-
-struct PrecisionArg {
-  Precision value = Precision::half;
-};
-
-std::istream& operator>>(std::istream& in, PrecisionArg& arg) {
-  std::string token;
-  in >> token;
-  if (token == "half") arg.value = Precision::half;
-  else if (token == "float") arg.value = Precision::single;
-  else in.setstate(std::ios::failbit);
-  return in;
-}
-
-std::ostream& operator<<(std::ostream& out, const PrecisionArg& arg) { return out << precision_name(arg.value); }
 
 }  // namespace
 
 ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& config, std::string& out) {
   TrainConfig defaults;
-  RegularizationArg reg{defaults.regularization};
-  SolverArg solver{defaults.solver};
-  PrecisionArg cg_precision{defaults.cg_precision};
+  EnumArg<Regularization> reg{defaults.regularization};
+  EnumArg<Solver> solver{defaults.solver};
+  EnumArg<Precision> cg_precision{defaults.cg_precision};
   bool show_help = false, show_version = false;
 
   // The one table of options: name, binding with its default, help text.
