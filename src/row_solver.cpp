@@ -332,7 +332,9 @@ RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetS
       break;
     if (result.retries == 8) {  // give up: keep the row's previous value rather than write NaN
       ++result.retries;
-      result.squared_error = residual_squares(degree, row);
+      // From the normal equations: the tile may be gone (gathered a chunk
+      // at a time over one chunk's buffer).
+      result.squared_error = normal_squared_error(degree, targets, row);
       phases_.factor += seconds_between(t1, Clock::now());
       return result;
     }
@@ -415,6 +417,9 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   add_scaled(r, -ridge, x, ks);
   std::copy(r, r + ks, p);
   float rs_old = rb * rb + dot(r, r, ks);
+  // Non-finite data (e.g. a factor beyond half precision's range in the
+  // copy): no step is taken, and the row counts as not solved below.
+  const bool finite_start = std::isfinite(rs_old);
   float pb = rb;
   for (int step = 0; step < params_.cg_steps && rs_old > 0.f; ++step) {
     // A p = Y^T (Y p) + ridge p: one pass, each tile row read once.
@@ -438,7 +443,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   }
   phases_.factor += seconds_between(t0, Clock::now());
   RowResult result;
-  if (!all_finite(x, k) || !std::isfinite(xb)) {  // keep the previous value, and count it
+  if (!finite_start || !all_finite(x, k) || !std::isfinite(xb)) {  // keep the previous value, and count it
     result.retries = 1;
     result.squared_error = residual_squares(degree, row, half_tile);
     return result;

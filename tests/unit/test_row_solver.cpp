@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -225,6 +226,39 @@ TEST(RowSolver, ConjugateGradientFromAHalfCopyStaysCloseToFloat) {
   c.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, exact.data());
   d.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, exact_given_half.data(), &half);
   EXPECT_EQ(exact, exact_given_half);
+}
+
+// A system that no ridge makes solvable (a non-finite fixed row): the row
+// keeps its previous value and is counted, also when the row is heavy
+// enough to be gathered a chunk at a time (the tile is gone by then).
+TEST(RowSolver, UnsolvableRowKeepsItsValueAndIsCounted) {
+  for (int degree : {40, 2000}) {
+    const SolveParams params{16, 0.1, Regularization::weighted, true};
+    Problem p = make_problem(16, 3000, degree, 31u);
+    p.fixed.row(p.cols[degree / 2])[3] = std::numeric_limits<float>::quiet_NaN();
+    RowSolver solver(params, degree);
+    std::vector<float> out(17, 0.25f);
+    const RowResult r = solver.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, out.data());
+    EXPECT_GT(r.retries, 0) << "degree " << degree;
+    EXPECT_EQ(out, std::vector<float>(17, 0.25f)) << "degree " << degree;
+  }
+}
+
+// CG from a half copy whose factor overflowed half precision (k = 20: the
+// tile's padding turns the infinity into NaN): kept and counted too.
+TEST(RowSolver, ConjugateGradientOnAnInfiniteHalfCopyKeepsTheRowAndCountsIt) {
+  for (int k : {16, 20, 64}) {
+    SolveParams params{k, 0.1, Regularization::weighted, true, Solver::cg, 3};
+    Problem p = make_problem(k, 500, 100, 41u);
+    p.fixed.row(p.cols[7])[1] = 1e6f;  // beyond 65504: infinite in halves
+    HalfFactors half;
+    half.assign(p.fixed);
+    RowSolver solver(params, 100);
+    std::vector<float> out(k + 1, 0.5f);
+    const RowResult r = solver.solve(p.cols.data(), p.values.data(), 100, p.fixed, 3.5, out.data(), &half);
+    EXPECT_EQ(r.retries, 1) << "k=" << k;
+    EXPECT_EQ(out, std::vector<float>(k + 1, 0.5f)) << "k=" << k;
+  }
 }
 
 TEST(RowSolver, ASolverSizedForHalvesNeedsTheHalfCopy) {
