@@ -70,10 +70,13 @@ json check_fits(const SavedState& saved, const std::string& dir, const Manifest&
     throw Error(where + ": the checkpoint is at " + saved.progress.describe() + ", beyond --iterations " +
                 std::to_string(config.iterations));
 
-  const json then = json::parse(saved.hyperparameters), now = json::parse(config.hyperparameters_json());
+  json then = json::parse(saved.hyperparameters);
+  const json now = json::parse(config.hyperparameters_json());
+  // CG checkpoints from before --cg-precision existed were trained in float.
+  if (then.value("solver", "") == "cg" && !then.contains("cg_precision")) then["cg_precision"] = "float";
   json changed = json::object();
   std::string first_change;
-  for (const json* side : {&then, &now})
+  for (const json* side : {static_cast<const json*>(&then), &now})
     for (const auto& [key, value] : side->items()) {
       (void)value;
       const json a = then.value(key, json()), b = now.value(key, json());

@@ -102,6 +102,10 @@ train cg-write-3 3 --output "$SCRATCH/m4-cg" --iterations 4 --solver cg --checkp
 train cg-resume-2 2 --output "$SCRATCH/m10-cg" --iterations 10 --solver cg --checkpoint-dir "$SCRATCH/c-cg" \
   --resume auto --quiet
 identical_models cg-resume-2 "$SCRATCH/ref10-cg" "$SCRATCH/m10-cg"
+# How CG reads the fixed side is one of its options: changing it needs the override.
+train_fails cg-other-precision 2 --data "$DATA" "${OPTS[@]}" --solver cg --cg-precision float \
+  --output "$SCRATCH/x10" --iterations 12 --checkpoint-dir "$SCRATCH/c-cg" --resume auto \
+  -- state.json cg_precision --resume-override
 
 # ---------------------------------------------------------------- schedule, keep, fresh start
 C3=$SCRATCH/c3
