@@ -38,6 +38,13 @@ CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, S
   CsrBlock all;
   all.first_row = own.first_row;
   all.num_cols = m.rows(other(side));
+  // The manifest knows the sizes: growing the arrays block by block would
+  // copy them and hold old and new at once (peak RSS, not just time).
+  std::int64_t rows = 0, nnz = 0;
+  for (int b = own.first_block; b < own.end_block; ++b) rows += blocks[b].rows, nnz += blocks[b].nnz;
+  all.indptr.reserve(static_cast<std::size_t>(rows) + 1);
+  all.indices.reserve(static_cast<std::size_t>(nnz));
+  all.values.reserve(static_cast<std::size_t>(nnz));
   for (int b = own.first_block; b < own.end_block; ++b)
     all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], all.num_cols));
   return all;
