@@ -40,10 +40,15 @@ void CsrBlock::append(const CsrBlock& next) {
     throw Error("internal: appending block starting at row " + std::to_string(next.first_row) + " after row " +
                 std::to_string(first_row + rows()));
   const std::int64_t base = nnz();
-  indptr.reserve(indptr.size() + next.rows());
   for (std::int64_t r = 1; r <= next.rows(); ++r) indptr.push_back(base + next.indptr[r]);
   indices.insert(indices.end(), next.indices.begin(), next.indices.end());
   values.insert(values.end(), next.values.begin(), next.values.end());
+}
+
+void CsrBlock::reserve(std::int64_t rows, std::int64_t nnz) {
+  indptr.reserve(static_cast<std::size_t>(rows) + 1);
+  indices.reserve(static_cast<std::size_t>(nnz));
+  values.reserve(static_cast<std::size_t>(nnz));
 }
 
 CsrBlock csr_from_triplets(std::int64_t first_row, std::int64_t rows, std::int64_t num_cols,

@@ -42,9 +42,7 @@ CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, S
   // copy them and hold old and new at once (peak RSS, not just time).
   std::int64_t rows = 0, nnz = 0;
   for (int b = own.first_block; b < own.end_block; ++b) rows += blocks[b].rows, nnz += blocks[b].nnz;
-  all.indptr.reserve(static_cast<std::size_t>(rows) + 1);
-  all.indices.reserve(static_cast<std::size_t>(nnz));
-  all.values.reserve(static_cast<std::size_t>(nnz));
+  all.reserve(rows, nnz);
   for (int b = own.first_block; b < own.end_block; ++b)
     all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], all.num_cols));
   return all;
@@ -89,7 +87,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.bias = !config.no_bias;
   params_.solver = config.solver;
   params_.cg_steps = config.cg_steps;
-  params_.cg_half = reads_half();
+  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half;
 
   run_collectively(comm_, "dals-train", [&] {
     local_users_->ratings = read_owned(config_, manifest_, Split::train, Side::users, user_layout_.of(comm_.rank()));
@@ -128,7 +126,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   const int threads = omp_get_max_threads();
   solvers_.reserve(threads);
   for (int t = 0; t < threads; ++t) solvers_.emplace_back(params_, max_degree);
-  if (reads_half()) half_fixed_.reserve(std::max(manifest_.users, manifest_.items), params_.k);
+  if (params_.cg_half) half_fixed_.reserve(std::max(manifest_.users, manifest_.items), params_.k);
 
   users_ = FactorTable(manifest_.users, params_.k);
   items_ = FactorTable(manifest_.items, params_.k);
@@ -166,10 +164,6 @@ std::int64_t Trainer::model_bytes() const {
          static_cast<std::int64_t>(users_.bytes() + items_.bytes() + half_fixed_.bytes());
 }
 
-bool Trainer::reads_half() const {
-  return config_.solver == Solver::cg && config_.cg_precision == Precision::half;
-}
-
 Trainer::HalfResult Trainer::solve_half(Side side) {
   const Local& local = *(side == Side::users ? local_users_ : local_items_);
   FactorTable& solving = side == Side::users ? users_ : items_;
@@ -183,7 +177,7 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
   // The fixed side as CG reads it: converted once per half-iteration
   // (Netflix-shaped users: about 10 ms), after every change to it.
   const HalfFactors* fixed_half = nullptr;
-  if (reads_half()) {
+  if (params_.cg_half) {
     half_fixed_.assign(fixed);
     fixed_half = &half_fixed_;
   }

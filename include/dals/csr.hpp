@@ -38,6 +38,9 @@ struct CsrBlock {
 
   /// Appends the rows of `next`, which must start where this block ends.
   void append(const CsrBlock& next);
+  /// Room for `rows` rows and `nnz` ratings in all, so that appends up to
+  /// them never reallocate.
+  void reserve(std::int64_t rows, std::int64_t nnz);
 };
 
 /// @brief Builds a block of `rows` rows from triplets whose rows lie in

@@ -101,8 +101,7 @@ class Trainer {
   CsrBlock test_by_user_;
   std::vector<std::uint8_t> user_known_, item_known_;
   std::vector<RowSolver> solvers_;  // one per OpenMP thread
-  HalfFactors half_fixed_;          // the fixed side in half precision (CG with --cg-precision half)
-  bool reads_half() const;
+  HalfFactors half_fixed_;          // the fixed side in half precision (params_.cg_half)
   double flops_per_iteration_ = 0;  // whole job
   int iteration_ = 0;
   bool mid_iteration_ = false;
