@@ -53,8 +53,9 @@ inline std::pair<float, float> sum_pair(Vec16 a, Vec16 b) {
 // The sums of four vectors at once, sum_quad(a, b, c, d)[4 r + j] being the
 // r-th's total for every j: two shuffles and an add halve four vectors into
 // two, and again into one, then two in-lane butterflies finish each quarter.
-// Half the shuffles per vector of sum_pair, and no scalar extraction. The
-// lanes pair differently from sum(): its own fixed tree, so its own bits.
+// Half the shuffles per vector of sum_pair, and no scalar extraction. Each
+// total pairs the lanes as sum() does (i + (i + 8), then + (i + 4), then
+// (0 + 2) + (1 + 3)), so it has sum()'s bits.
 inline Vec16 sum_quad(Vec16 a, Vec16 b, Vec16 c, Vec16 d) {
   const Vec16 ab = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
                    __builtin_shufflevector(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
@@ -67,12 +68,6 @@ inline Vec16 sum_quad(Vec16 a, Vec16 b, Vec16 c, Vec16 d) {
   const Vec16 halves = quarters + __builtin_shufflevector(quarters, quarters, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9,
                                                           14, 15, 12, 13);
   return halves + __builtin_shufflevector(halves, halves, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
-}
-
-// Lane L of v in every lane.
-template <int L>
-inline Vec16 broadcast_lane(Vec16 v) {
-  return __builtin_shufflevector(v, v, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L);
 }
 
 // Half precision (IEEE binary16) to and from sixteen floats, rounding to

@@ -84,7 +84,9 @@ inline float row_dot(const T* row, const Vec16* v) {
   return sum(part[0]);
 }
 
-// Dot products of four tile rows (in registers) with v, as a Vec4.
+// Dot products of four tile rows (in registers) with v, as a Vec4: each
+// row's products summed in order over its vectors (not row_dot's tree: the
+// rows taken four at a time have their own bits), then sum_quad.
 template <int V>
 inline Vec4 quad_dots(const Vec16 (&a)[4][V], const Vec16* v) {
   Vec16 d[4];
@@ -131,7 +133,7 @@ struct Fixed {
   // Rows q .. q + n - 1 of a tile into a[0 .. n - 1], zero rows after: the
   // tile's last rows go through the same arithmetic as the others, so a
   // row's bits do not depend on its position, nor on the kernel (the fused
-  // gather and the passes after it share every line below).
+  // gather and the pass it replaces share residual_quad).
   template <class T>
   static void load_quad(const T* y, std::int64_t q, int n, Vec16 (&a)[4][V]) {
 #pragma GCC unroll 4

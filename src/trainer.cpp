@@ -202,8 +202,9 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
         // And the start of its ratings, elsewhere in the arrays for the same
         // reason: the hardware's stream prefetcher takes a few misses to
         // start on each row's columns and values.
-        const auto* cols = reinterpret_cast<const char*>(&r.indices[r.indptr[next_row]]);
-        const auto* values = reinterpret_cast<const char*>(&r.values[r.indptr[next_row]]);
+        // (A row without ratings may start at the arrays' end: nothing to fetch.)
+        const auto* cols = reinterpret_cast<const char*>(r.indices.data() + r.indptr[next_row]);
+        const auto* values = reinterpret_cast<const char*>(r.values.data() + r.indptr[next_row]);
         const std::int64_t bytes = std::min<std::int64_t>(r.degree(next_row) * 4, kRatingPrefetchBytes);
         for (std::int64_t line = 0; line < bytes; line += 64)
           __builtin_prefetch(cols + line), __builtin_prefetch(values + line);

@@ -1,13 +1,15 @@
 // CG's tile kernels against sums in double, for every width class (rows
-// taken four at a time up to 64 factors, two at a time above, the generic
-// loop past 160) and for row counts around the group sizes; and their
-// variants that must agree bit for bit: half tiles with float tiles holding
-// the same values, the fused gather with the gather followed by the pass.
+// taken four at a time up to 64 factors, one or two at a time above, the
+// generic loop past 160) and for row counts around the group sizes; and
+// their variants that must agree bit for bit: half tiles with float tiles
+// holding the same values, the fused gather with the gather followed by the
+// pass, a row's results wherever it sits in the tile.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -49,69 +51,156 @@ std::vector<float> random_vector(std::size_t n, std::mt19937& gen) {
   return v;
 }
 
-// Float sums of `terms` products of magnitude about `scale`.
-double tolerance(std::int64_t terms, double scale) { return 1e-5 * (terms + 1) * scale; }
+// A float sum of n terms, in any order and with any pairing into FMAs, is
+// within n u sum |terms| of the exact sum (u = 2^-24); twice that here.
+double rounding_bound(std::int64_t n, double sum_of_magnitudes) {
+  return 2.0 * static_cast<double>(n + 1) * std::ldexp(1.0, -24) * sum_of_magnitudes + 1e-30;
+}
 
+// Arrays one entry per row, with guard entries after the last: the kernels
+// must write exactly `rows` of them.
+constexpr int kGuard = 5;
+constexpr float kGuardValue = -7.25f;
+std::vector<float> guarded(std::int64_t rows) { return std::vector<float>(rows + kGuard, kGuardValue); }
+void expect_guards_intact(const std::vector<float>& v, std::int64_t rows, const char* what) {
+  for (int g = 0; g < kGuard; ++g) EXPECT_EQ(v[rows + g], kGuardValue) << what << ": written past its " << rows << " rows";
+}
+
+// Each result against double sums within the rounding bound; each sum over
+// rows against the kernel's own per-row results, so that the bound is that
+// of one sum (the per-row results are checked first).
 TEST(TileKernels, NormalProductMatchesDoubleSums) {
   for (int ks : kWidths)
     for (std::int64_t rows : kRows) {
+      const std::string at = "ks=" + std::to_string(ks) + " rows=" + std::to_string(rows);
       std::mt19937 gen(static_cast<unsigned>(ks * 1000 + rows));
       const Tile tile = exact_tile(rows, ks, gen);
       const std::vector<float> p = random_vector(ks, gen);
       const float pb = 0.375f;
-      std::vector<float> yp(rows, -1.f), ap(ks, -1.f);
+      std::vector<float> yp = guarded(rows), ap(ks, -1.f);
       const NormalSums got = tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp.data(), ap.data());
-      std::vector<double> want_yp(rows);
-      double want_norm = 0, want_sum = 0;
+      expect_guards_intact(yp, rows, "yp");
+      double norm = 0, norm_bound = 0, total = 0, total_bound = 0;
       for (std::int64_t q = 0; q < rows; ++q) {
-        double d = pb;
-        for (int j = 0; j < ks; ++j) d += static_cast<double>(tile.floats[q * ks + j]) * p[j];
-        want_yp[q] = d, want_norm += d * d, want_sum += d;
-        ASSERT_NEAR(yp[q], d, tolerance(ks, 4)) << "ks=" << ks << " rows=" << rows << " row " << q;
+        double d = pb, magnitude = std::abs(pb);
+        for (int j = 0; j < ks; ++j) {
+          const double term = static_cast<double>(tile.floats[q * ks + j]) * p[j];
+          d += term, magnitude += std::abs(term);
+        }
+        ASSERT_NEAR(yp[q], d, rounding_bound(ks + 1, magnitude)) << at << " row " << q;
+        norm += static_cast<double>(yp[q]) * yp[q], total += yp[q];
+        norm_bound += static_cast<double>(yp[q]) * yp[q], total_bound += std::abs(yp[q]);
       }
       for (int j = 0; j < ks; ++j) {
-        double a = 0;
-        for (std::int64_t q = 0; q < rows; ++q) a += tile.floats[q * ks + j] * want_yp[q];
-        ASSERT_NEAR(ap[j], a, tolerance(rows * ks, 16)) << "ks=" << ks << " rows=" << rows << " column " << j;
+        double a = 0, magnitude = 0;
+        for (std::int64_t q = 0; q < rows; ++q) {
+          const double term = static_cast<double>(tile.floats[q * ks + j]) * yp[q];
+          a += term, magnitude += std::abs(term);
+        }
+        ASSERT_NEAR(ap[j], a, rounding_bound(rows, magnitude)) << at << " column " << j;
       }
-      EXPECT_NEAR(got.norm, want_norm, tolerance(rows * ks, 1) * (want_norm + 1)) << "ks=" << ks << " rows=" << rows;
-      EXPECT_NEAR(got.sum, want_sum, tolerance(rows * ks, 16)) << "ks=" << ks << " rows=" << rows;
+      EXPECT_NEAR(got.norm, norm, rounding_bound(rows, norm_bound)) << at;
+      EXPECT_NEAR(got.sum, total, rounding_bound(rows, total_bound)) << at;
 
       // The same values as halves: the same arithmetic, the same bits.
-      std::vector<float> yp_half(rows), ap_half(ks);
+      std::vector<float> yp_half = guarded(rows), ap_half(ks);
       const NormalSums half =
           tile_normal_product(tile.halves.data(), rows, ks, p.data(), pb, yp_half.data(), ap_half.data());
-      EXPECT_EQ(yp_half, yp) << "ks=" << ks << " rows=" << rows;
-      EXPECT_EQ(ap_half, ap) << "ks=" << ks << " rows=" << rows;
-      EXPECT_EQ(half.norm, got.norm) << "ks=" << ks << " rows=" << rows;
-      EXPECT_EQ(half.sum, got.sum) << "ks=" << ks << " rows=" << rows;
+      EXPECT_EQ(yp_half, yp) << at;
+      EXPECT_EQ(ap_half, ap) << at;
+      EXPECT_EQ(half.norm, got.norm) << at;
+      EXPECT_EQ(half.sum, got.sum) << at;
     }
 }
 
 TEST(TileKernels, ResidualGradientMatchesDoubleSums) {
   for (int ks : kWidths)
     for (std::int64_t rows : kRows) {
+      const std::string at = "ks=" + std::to_string(ks) + " rows=" + std::to_string(rows);
       std::mt19937 gen(static_cast<unsigned>(ks * 1000 + rows + 7));
       const Tile tile = exact_tile(rows, ks, gen);
       const std::vector<float> x = random_vector(ks, gen), t = random_vector(rows, gen);
       const float xb = -0.25f;
-      std::vector<float> e(rows, -1.f), r(ks, -1.f);
+      std::vector<float> e = guarded(rows), r(ks, -1.f);
       const float e_sum = tile_residual_gradient(tile.floats.data(), rows, ks, x.data(), xb, t.data(), e.data(),
                                                  r.data());
-      std::vector<double> want_e(rows);
-      double want_sum = 0;
+      expect_guards_intact(e, rows, "e");
+      double total = 0, total_bound = 0;
       for (std::int64_t q = 0; q < rows; ++q) {
-        double d = xb;
-        for (int j = 0; j < ks; ++j) d += static_cast<double>(tile.floats[q * ks + j]) * x[j];
-        want_e[q] = t[q] - d, want_sum += want_e[q];
-        ASSERT_NEAR(e[q], want_e[q], tolerance(ks, 4)) << "ks=" << ks << " rows=" << rows << " row " << q;
+        double d = t[q] - static_cast<double>(xb), magnitude = std::abs(t[q]) + std::abs(xb);
+        for (int j = 0; j < ks; ++j) {
+          const double term = static_cast<double>(tile.floats[q * ks + j]) * x[j];
+          d -= term, magnitude += std::abs(term);
+        }
+        ASSERT_NEAR(e[q], d, rounding_bound(ks + 2, magnitude)) << at << " row " << q;
+        total += e[q], total_bound += std::abs(e[q]);
       }
       for (int j = 0; j < ks; ++j) {
-        double g = 0;
-        for (std::int64_t q = 0; q < rows; ++q) g += tile.floats[q * ks + j] * want_e[q];
-        ASSERT_NEAR(r[j], g, tolerance(rows * ks, 16)) << "ks=" << ks << " rows=" << rows << " column " << j;
+        double g = 0, magnitude = 0;
+        for (std::int64_t q = 0; q < rows; ++q) {
+          const double term = static_cast<double>(tile.floats[q * ks + j]) * e[q];
+          g += term, magnitude += std::abs(term);
+        }
+        ASSERT_NEAR(r[j], g, rounding_bound(rows, magnitude)) << at << " column " << j;
       }
-      EXPECT_NEAR(e_sum, want_sum, tolerance(rows * ks, 16)) << "ks=" << ks << " rows=" << rows;
+      EXPECT_NEAR(e_sum, total, rounding_bound(rows, total_bound)) << at;
+    }
+}
+
+// Up to 64 factors a row's results have the same bits wherever it sits: in
+// a full group of four or among the last rows (the tile padded with zeros).
+TEST(TileKernels, RowResultsDoNotDependOnTheRowsPosition) {
+  for (int ks : {16, 32, 48, 64}) {
+    const std::int64_t rows = 7;  // rows 0-3 a full group, 4-6 the last
+    std::mt19937 gen(static_cast<unsigned>(ks));
+    const Tile tile = exact_tile(rows, ks, gen);
+    const std::vector<float> p = random_vector(ks, gen), t = random_vector(rows, gen);
+    for (std::int64_t last : {4, 5, 6}) {
+      // Rows 1 and `last` swapped.
+      std::vector<float> swapped = tile.floats, swapped_t = t;
+      std::swap_ranges(swapped.begin() + 1 * ks, swapped.begin() + 2 * ks, swapped.begin() + last * ks);
+      std::swap(swapped_t[1], swapped_t[last]);
+      std::vector<float> yp(rows), yp_swapped(rows), ap(ks), e(rows), e_swapped(rows), r(ks);
+      tile_normal_product(tile.floats.data(), rows, ks, p.data(), 0.5f, yp.data(), ap.data());
+      tile_normal_product(swapped.data(), rows, ks, p.data(), 0.5f, yp_swapped.data(), ap.data());
+      tile_residual_gradient(tile.floats.data(), rows, ks, p.data(), 0.5f, t.data(), e.data(), r.data());
+      tile_residual_gradient(swapped.data(), rows, ks, p.data(), 0.5f, swapped_t.data(), e_swapped.data(), r.data());
+      EXPECT_EQ(yp[1], yp_swapped[last]) << "ks=" << ks << " row 1 moved to " << last;
+      EXPECT_EQ(yp[last], yp_swapped[1]) << "ks=" << ks << " row " << last << " moved to 1";
+      EXPECT_EQ(e[1], e_swapped[last]) << "ks=" << ks << " row 1 moved to " << last;
+      EXPECT_EQ(e[last], e_swapped[1]) << "ks=" << ks << " row " << last << " moved to 1";
+    }
+  }
+}
+
+// A non-finite entry in one row makes that row's result and the sums over
+// rows non-finite (CG then counts the row as not solved), wherever the row
+// sits; the zero rows that pad the last group add nothing, and the other
+// rows' results keep their bits.
+TEST(TileKernels, NonFiniteRowsStayNonFinite) {
+  for (int ks : {32, 64, 80})
+    for (std::int64_t bad : {1, 4}) {  // in the full group, among the last rows
+      const std::int64_t rows = 5;
+      std::mt19937 gen(static_cast<unsigned>(ks + bad));
+      const Tile tile = exact_tile(rows, ks, gen);
+      std::vector<float> broken = tile.floats;
+      broken[bad * ks + 3] = std::numeric_limits<float>::infinity();
+      const std::vector<float> p = random_vector(ks, gen), t = random_vector(rows, gen);
+      std::vector<float> yp(rows), ap(ks), yp_clean(rows), e(rows), e_clean(rows), r(ks);
+      const NormalSums sums = tile_normal_product(broken.data(), rows, ks, p.data(), 0.5f, yp.data(), ap.data());
+      const float e_sum = tile_residual_gradient(broken.data(), rows, ks, p.data(), 0.5f, t.data(), e.data(), r.data());
+      tile_normal_product(tile.floats.data(), rows, ks, p.data(), 0.5f, yp_clean.data(), ap.data());
+      tile_residual_gradient(tile.floats.data(), rows, ks, p.data(), 0.5f, t.data(), e_clean.data(), r.data());
+      const std::string at = "ks=" + std::to_string(ks) + " bad row " + std::to_string(bad);
+      EXPECT_FALSE(std::isfinite(yp[bad])) << at;
+      EXPECT_FALSE(std::isfinite(e[bad])) << at;
+      EXPECT_FALSE(std::isfinite(sums.norm)) << at;
+      EXPECT_FALSE(std::isfinite(e_sum)) << at;
+      for (std::int64_t q = 0; q < rows; ++q) {
+        if (q == bad) continue;
+        EXPECT_EQ(yp[q], yp_clean[q]) << at << " row " << q;
+        EXPECT_EQ(e[q], e_clean[q]) << at << " row " << q;
+      }
     }
 }
 
