@@ -87,10 +87,13 @@ class RowSolver {
 
   /// CG gathering from halves keeps a row's tile in halves when as floats it
   /// would take more than this: 4 MiB. Up to there the L3 feeds CG's passes
-  /// over a float tile about as fast as the L2 (4.3 ns a 64-float row at
-  /// 4 MB, 7.1 at 25 MB, 10.5 at 100 MB), and converting halves costs more
-  /// (5.2 ns); Netflix-shaped item half: 1.33-1.48 s at 4 MiB, 1.44-1.54 s
-  /// at 512 KiB, 1.7-1.9 s never.
+  /// over a float tile about as fast as the L2 (one thread: 3.5 ns a 64-float
+  /// row in L2, 3.7 at 5 MB, 4.4 at 15 MB, 8.8 at 51 MB), and converting
+  /// halves costs about 4.4 ns at any size; with both cores' tiles and the
+  /// gathers sharing the L3, a larger threshold did not pay: Netflix-shaped
+  /// item half 1.20 s at 4 MiB, 1.27 at 8, 1.25 at 16 (medians of four
+  /// alternating runs); with the earlier kernels 1.33-1.48 s at 4 MiB,
+  /// 1.44-1.54 s at 512 KiB, 1.7-1.9 s never.
   static constexpr std::int64_t kHalfTileBytes = 4 << 20;
 
  private:
