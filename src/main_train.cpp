@@ -6,6 +6,7 @@
 
 #include "dals/comm.hpp"
 #include "dals/config.hpp"
+#include "dals/crash_point.hpp"
 #include "dals/train_run.hpp"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  dals::announce_ready(rank);  // for the kill test only (crash_point.hpp)
   int exit_code = 0;
   try {
     dals::TrainConfig config;

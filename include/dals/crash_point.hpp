@@ -21,4 +21,12 @@ namespace dals {
 /// rank and this occurrence. Otherwise does nothing.
 void crash_point(const char* point, int rank);
 
+/// With DALS_TEST_READY=PREFIX in the environment, creates the empty file
+/// PREFIX.rankR.ready (R = rank); otherwise does nothing. dals-train calls it
+/// right after MPI_Init: the kill test draws its random kills only once every
+/// rank is past MPI_Init, because a rank killed while it is still connecting
+/// to Open MPI 4.1's launcher can leave mpirun hanging (PMIx "UNREACHABLE"),
+/// a launcher's fault the job cannot prevent or observe.
+void announce_ready(int rank);
+
 }  // namespace dals

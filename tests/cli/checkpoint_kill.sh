@@ -9,7 +9,11 @@
 # (DALS_TEST_CRASH, see crash_point.hpp): after a rank's blocks are written,
 # after COMPLETE but before the rename, after the rename, and during the
 # final model's write; (2) SIGKILL from outside at seeded random moments,
-# chained: each resumed run is killed again, then a last run finishes.
+# chained: each resumed run is killed again, then a last run finishes. The
+# random moments start once every rank is past MPI_Init (DALS_TEST_READY,
+# crash_point.hpp): a rank killed while still connecting to Open MPI 4.1's
+# launcher can leave mpirun itself hanging (PMIx "UNREACHABLE"), which no
+# job can prevent.
 #
 # Usage (as ctest runs it): bash checkpoint_kill.sh BUILD_DIR SCRATCH_DIR [SEED]
 set -u -o pipefail
@@ -37,8 +41,8 @@ killed_run() {
   local case_name=$1 np=$2 prefix=$3 ckpt=$4 output=$5
   shift 5
   local status=0
-  rm -f "$prefix".rank*.child
-  env "$@" timeout -k 10 "$DALS_CLI_TIMEOUT" "$MPIRUN" --oversubscribe --bind-to none -n "$np" \
+  rm -f "$prefix".rank*.child "$prefix".rank*.ready
+  env DALS_TEST_READY="$prefix" "$@" timeout -k 10 "$DALS_CLI_TIMEOUT" "$MPIRUN" --oversubscribe --bind-to none -n "$np" \
     bash -c 'r=${OMPI_COMM_WORLD_RANK:-0}; echo $$ >"$0.rank$r.child"; exec "$@" >"$0.rank$r.out" 2>"$0.rank$r.err"' \
     "$prefix" "$DALS_TRAIN" "${OPTS[@]}" --checkpoint-dir "$ckpt" --resume auto --output "$output" \
     >"$prefix.mpirun.out" 2>&1 &
@@ -77,14 +81,31 @@ for spec in blocks-written:1:3 blocks-written:2:1 sealed:0:5 published:0:7 block
 done
 
 # ---------------------------------------------------------------- random kills
-# Kill times are drawn from [5%, 95%] of an uninterrupted run of the same
-# command, timed here, so the kills land inside runs on a fast or a slow machine.
-calibrate_start=$(date +%s%N)
+# wait_ready PREFIX NP: until every rank of the run has passed MPI_Init (or the
+# job is gone); returns 1 if not all did within the timeout.
+wait_ready() {
+  local prefix=$1 np=$2 waited=0 r ready
+  while ((waited < DALS_CLI_TIMEOUT * 100)); do
+    ready=0
+    for ((r = 0; r < np; r++)); do [[ -e "$prefix.rank$r.ready" ]] && ready=$((ready + 1)); done
+    ((ready == np)) && return 0
+    kill -0 "$KILLED_RUN_PID" 2>/dev/null || return 1
+    sleep 0.01
+    waited=$((waited + 1))
+  done
+  return 1
+}
+
+# Kill times are drawn from [5%, 90%] of an uninterrupted run of the same
+# command after MPI_Init, timed here, so the kills land inside runs on a fast
+# or a slow machine (and not in MPI_Finalize, for the reason above).
 killed_run calibrate 3 "$LOGS/calibrate" "$SCRATCH/calibrate/ckpt" "$SCRATCH/calibrate/model"
+wait_ready "$LOGS/calibrate" 3
+calibrate_start=$(date +%s%N)
 wait "$KILLED_RUN_PID"
 RUN_MS=$((($(date +%s%N) - calibrate_start) / 1000000))
 check calibrate "an uninterrupted checkpointing run finishes" loads "$SCRATCH/calibrate/model"
-echo "     [random] an uninterrupted run takes ${RUN_MS} ms"
+echo "     [random] an uninterrupted run takes ${RUN_MS} ms after MPI_Init"
 RANDOM=$SEED
 case_name=random
 ckpt=$SCRATCH/random/ckpt
@@ -95,7 +116,13 @@ for ((kill = 1; kill <= RANDOM_KILLS; kill++)); do
   prefix=$LOGS/random-$kill
   touch "$prefix.started"
   killed_run "$case_name" 3 "$prefix" "$ckpt" "$output"
-  delay_ms=$((RUN_MS / 20 + RANDOM % (RUN_MS * 9 / 10)))
+  delay_ms=$((RUN_MS / 20 + RANDOM % (RUN_MS * 17 / 20)))
+  if ! wait_ready "$prefix" 3; then
+    CLI_CHECKS=$((CLI_CHECKS + 1))
+    fail "random-$kill" "not every rank got past MPI_Init (see $prefix.*)"
+    wait "$KILLED_RUN_PID"
+    continue
+  fi
   victim=$((RANDOM % 3))
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   pid=$(cat "$prefix.rank$victim.child" 2>/dev/null || true)
@@ -104,7 +131,7 @@ for ((kill = 1; kill <= RANDOM_KILLS; kill++)); do
     # A staging directory this run created and did not rename: the kill hit a write.
     tmp_left=$(find "$ckpt" -maxdepth 1 -name '*.tmp' -newer "$prefix.started" 2>/dev/null | head -n 1)
     [[ -n "$tmp_left" ]] && during_write=$((during_write + 1))
-    echo "     [random] kill $kill: rank $victim at ${delay_ms} ms${tmp_left:+ (a checkpoint was being written: $(basename "$tmp_left"))}"
+    echo "     [random] kill $kill: rank $victim at ${delay_ms} ms after MPI_Init${tmp_left:+ (a checkpoint was being written: $(basename "$tmp_left"))}"
   else
     echo "     [random] kill $kill: rank $victim had already exited at ${delay_ms} ms"
   fi
