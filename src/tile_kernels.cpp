@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "gather_rows.hpp"
 #include "simd_vectors.hpp"
 
 namespace dals {
@@ -15,6 +16,10 @@ using simd::sum;
 using simd::Vec16;
 using simd::Vec4;
 using float2 = std::pair<float, float>;
+using gather::FloatRows;
+using gather::FloatTile;
+using gather::HalfRows;
+using gather::HalfTile;
 
 // For the lambdas that hold a kernel's body for four rows (called with n =
 // 4 in the loop, then once for the last rows): inlined at each call, the
@@ -24,50 +29,6 @@ using float2 = std::pair<float, float>;
 // Sixteen tile entries as floats, from a float tile or a half one.
 inline Vec16 load_any(const float* p) { return load(p); }
 inline Vec16 load_any(const std::uint16_t* p) { return simd::load_half(p); }
-
-// Where the gathering kernels read a fixed row's factors and bias (k = 16 V):
-// a FactorTable's float rows (the bias after the factors) ...
-template <int V>
-struct FloatRows {
-  static constexpr int kDistance = simd::kGatherDistance;
-  const float* table;
-  std::int64_t stride;
-  const float* row(std::int32_t i) const { return table + i * stride; }
-  void prefetch(std::int32_t i) const { simd::prefetch_row(row(i), (16 * V + 1) * 4); }
-  float bias(const float* r, std::int32_t) const { return r[16 * V]; }
-};
-// ... or HalfFactors' rows, 64-byte aligned, the biases apart.
-template <int V>
-struct HalfRows {
-  // Two lines a row: fetched twice as many rows ahead (Netflix-shaped item
-  // half: 1.85-1.96 s at 16 rows, 1.46-1.49 s at 32).
-  static constexpr int kDistance = 2 * simd::kGatherDistance;
-  const std::uint16_t* table;
-  const float* biases;
-  const std::uint16_t* row(std::int32_t i) const { return table + static_cast<std::int64_t>(i) * 16 * V; }
-  void prefetch(std::int32_t i) const {
-    const char* p = reinterpret_cast<const char*>(row(i));
-#pragma GCC unroll 16
-    for (int line = 0; line < 32 * V; line += 64) __builtin_prefetch(p + line, 0, 1);
-    __builtin_prefetch(biases + i, 0, 1);
-  }
-  float bias(const std::uint16_t*, std::int32_t i) const { return biases[i]; }
-};
-
-// Where they put a gathered row's 16-entry group c: as floats, or, from
-// half rows, the halves as they are.
-struct FloatTile {
-  float* y;
-  template <int V, class T>
-  void put(std::int64_t q, int c, const T*, Vec16 v) const { store(y + q * 16 * V + 16 * c, v); }
-};
-struct HalfTile {
-  std::uint16_t* y;
-  template <int V>
-  void put(std::int64_t q, int c, const std::uint16_t* src, Vec16) const {
-    simd::copy_half(y + q * 16 * V + 16 * c, src + 16 * c);
-  }
-};
 
 // Dot product of a tile row with a register-resident vector: the V products
 // are independent and summed as a tree, not as one long chain.
