@@ -422,19 +422,23 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   const bool finite_start = std::isfinite(rs_old);
   float pb = rb;
   for (int step = 0; step < params_.cg_steps && rs_old > 0.f; ++step) {
-    // A p = Y^T (Y p) + ridge p: one pass, each tile row read once.
-    const NormalSums sums = normal_product(p, pb, yp, ap);
-    const float apb = bias ? sums.sum + ridge * pb : 0.f;
-    add_scaled(ap, ridge, p, ks);
+    // A p = Y^T (Y p) + ridge p: one pass, each tile row read once. The
+    // last step needs only Y p (for p^T A p and the errors), not the next
+    // gradient: its pass skips Y^T (Y p), half the pass's arithmetic.
+    const bool last = step + 1 == params_.cg_steps;
+    const NormalSums sums = normal_product(p, pb, yp, last ? nullptr : ap);
     const float p_ap = sums.norm + ridge * (pb * pb + dot(p, p, ks));
     if (!(p_ap > 0.f)) break;  // p = 0 or a numerical breakdown: x is as good as it gets
     const float alpha = rs_old / p_ap;
     xb += alpha * pb;
-    rb -= alpha * apb;
     add_scaled(x, alpha, p, ks);
+    for (std::int64_t q = 0; q < degree; ++q) e[q] -= alpha * yp[q];
+    if (last) break;
+    const float apb = bias ? sums.sum + ridge * pb : 0.f;
+    add_scaled(ap, ridge, p, ks);
+    rb -= alpha * apb;
     add_scaled(r, -alpha, ap, ks);
     const float rs_new = rb * rb + dot(r, r, ks);
-    for (std::int64_t q = 0; q < degree; ++q) e[q] -= alpha * yp[q];
     const float beta = rs_new / rs_old;
     const simd::Vec16 b = simd::splat(beta);
     for (int d = 0; d < ks; d += 16) simd::store(p + d, simd::load(r + d) + b * simd::load(p + d));

@@ -277,7 +277,9 @@ struct Fixed {
     for (int c = 0; c < V; ++c) store(column_sums + 16 * c, ones[c]), store(vt_t + 16 * c, targets[c]);
   }
 
-  template <class T>
+  // kGradient false: yp and the sums only, no ap (CG's last step needs no
+  // new gradient); the same yp and sums, bit for bit, at half the FMAs.
+  template <bool kGradient, class T>
   static NormalSums normal_product(const T* y, std::int64_t rows, const float* p, float pb, float* yp, float* ap) {
     Vec16 pv[V], acc[V];
 #pragma GCC unroll 16
@@ -300,7 +302,7 @@ struct Fixed {
           for (int i = n; i < 4; ++i) buffer[i] = 0.f;
         }
         std::memcpy(yp + q, buffer, n * sizeof(float));
-        quad_axpy<V>(a, buffer, acc);
+        if constexpr (kGradient) quad_axpy<V>(a, buffer, acc);
       };
       for (; q + 4 <= rows; q += 4) quad(4);
       if (q < rows) quad(static_cast<int>(rows - q)), q = rows;
@@ -327,9 +329,11 @@ struct Fixed {
         total.add(d0);
         norm.add(d1 * d1);
         total.add(d1);
-        const Vec16 s0 = splat(d0), s1 = splat(d1);
+        if constexpr (kGradient) {
+          const Vec16 s0 = splat(d0), s1 = splat(d1);
 #pragma GCC unroll 16
-        for (int c = 0; c < V; ++c) acc[c] += s0 * a0[c], acc[c] += s1 * a1[c];
+          for (int c = 0; c < V; ++c) acc[c] += s0 * a0[c], acc[c] += s1 * a1[c];
+        }
       }
     }
     for (; q < rows; ++q) {
@@ -338,11 +342,14 @@ struct Fixed {
       yp[q] = d;
       norm.add(d * d);
       total.add(d);
-      const Vec16 s = splat(d);
+      if constexpr (kGradient) {
+        const Vec16 s = splat(d);
 #pragma GCC unroll 16
-      for (int c = 0; c < V; ++c) acc[c] += s * load_any(row + 16 * c);
+        for (int c = 0; c < V; ++c) acc[c] += s * load_any(row + 16 * c);
+      }
     }
-    for (int c = 0; c < V; ++c) store(ap + 16 * c, acc[c]);
+    if constexpr (kGradient)
+      for (int c = 0; c < V; ++c) store(ap + 16 * c, acc[c]);
     return NormalSums{norm.total(), total.total()};
   }
 
@@ -381,7 +388,8 @@ float generic_residual_gradient(const float* y, std::int64_t rows, int ws, const
 template <class T>
 NormalSums generic_normal_product(const T* y, std::int64_t rows, int ws, const float* p, float pb, float* yp,
                                   float* ap) {
-  for (int d = 0; d < ws; ++d) ap[d] = 0.f;
+  if (ap)
+    for (int d = 0; d < ws; ++d) ap[d] = 0.f;
   NormalSums sums;
   for (std::int64_t q = 0; q < rows; ++q) {
     const T* row = y + q * ws;
@@ -391,6 +399,7 @@ NormalSums generic_normal_product(const T* y, std::int64_t rows, int ws, const f
     yp[q] = d;
     sums.norm += d * d;
     sums.sum += d;
+    if (!ap) continue;
     const Vec16 s = splat(d);
     for (int c = 0; c < ws; c += 16) store(ap + c, load(ap + c) + s * load_any(row + c));
   }
@@ -460,14 +469,23 @@ float tile_gather_residual_gradient(const GatherSource& source, const std::int32
   DALS_TILE_DISPATCH(gather_residual_gradient(source, cols, values, rows, y, t, x, xb, e, r), 0.f)
 }
 
+namespace {
+template <class T>
+NormalSums normal_product_any(const T* y, std::int64_t rows, int ws, const float* p, float pb, float* yp, float* ap) {
+  if (ap == nullptr)
+    DALS_TILE_DISPATCH(normal_product<false>(y, rows, p, pb, yp, ap), generic_normal_product(y, rows, ws, p, pb, yp, ap))
+  DALS_TILE_DISPATCH(normal_product<true>(y, rows, p, pb, yp, ap), generic_normal_product(y, rows, ws, p, pb, yp, ap))
+}
+}  // namespace
+
 NormalSums tile_normal_product(const float* y, std::int64_t rows, int ws, const float* p, float pb, float* yp,
                                float* ap) {
-  DALS_TILE_DISPATCH(normal_product(y, rows, p, pb, yp, ap), generic_normal_product(y, rows, ws, p, pb, yp, ap))
+  return normal_product_any(y, rows, ws, p, pb, yp, ap);
 }
 
 NormalSums tile_normal_product(const std::uint16_t* y, std::int64_t rows, int ws, const float* p, float pb,
                                float* yp, float* ap) {
-  DALS_TILE_DISPATCH(normal_product(y, rows, p, pb, yp, ap), generic_normal_product(y, rows, ws, p, pb, yp, ap))
+  return normal_product_any(y, rows, ws, p, pb, yp, ap);
 }
 
 double tile_squared_residual(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t) {

@@ -79,7 +79,8 @@ struct NormalSums {
   float sum = 0.f;   ///< sum of V p + pb
 };
 
-/// yp = V p + pb and ap = V^T yp (ks entries).
+/// yp = V p + pb and ap = V^T yp (ks entries). With ap null, yp and the
+/// sums alone (the same bits), at half the arithmetic: CG's last step.
 NormalSums tile_normal_product(const float* v, std::int64_t rows, int ks, const float* p, float pb, float* yp,
                                float* ap);
 /// The same on a half tile.

@@ -124,6 +124,35 @@ TEST(TileKernels, NormalProductMatchesDoubleSums) {
     }
 }
 
+// Without ap (CG's last step), the same yp and sums, bit for bit, from
+// float and half tiles, in every width class; and nothing written to ap.
+TEST(TileKernels, NormalProductWithoutGradientGivesTheSameBits) {
+  for (int ks : kWidths)
+    for (std::int64_t rows : kRows) {
+      const std::string at = "ks=" + std::to_string(ks) + " rows=" + std::to_string(rows);
+      std::mt19937 gen(static_cast<unsigned>(ks * 1000 + rows + 7));
+      const Tile tile = exact_tile(rows, ks, gen);
+      const std::vector<float> p = random_vector(ks, gen);
+      const float pb = -0.625f;
+      std::vector<float> yp = guarded(rows), ap(ks);
+      const NormalSums with = tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp.data(), ap.data());
+      std::vector<float> yp_only = guarded(rows);
+      const NormalSums without = tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp_only.data(), nullptr);
+      EXPECT_EQ(yp_only, yp) << at;
+      EXPECT_EQ(without.norm, with.norm) << at;
+      EXPECT_EQ(without.sum, with.sum) << at;
+      std::vector<float> yp_half = guarded(rows), ap_half(ks);
+      const NormalSums half_with =
+          tile_normal_product(tile.halves.data(), rows, ks, p.data(), pb, yp_half.data(), ap_half.data());
+      std::vector<float> yp_half_only = guarded(rows);
+      const NormalSums half_without =
+          tile_normal_product(tile.halves.data(), rows, ks, p.data(), pb, yp_half_only.data(), nullptr);
+      EXPECT_EQ(yp_half_only, yp_half) << at;
+      EXPECT_EQ(half_without.norm, half_with.norm) << at;
+      EXPECT_EQ(half_without.sum, half_with.sum) << at;
+    }
+}
+
 TEST(TileKernels, ResidualGradientMatchesDoubleSums) {
   for (int ks : kWidths)
     for (std::int64_t rows : kRows) {
