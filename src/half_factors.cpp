@@ -10,10 +10,9 @@ namespace dals {
 void HalfFactors::reserve(std::int64_t rows, int k) {
   const std::size_t halves = static_cast<std::size_t>(rows) * tile_stride(k);
   if (halves > capacity_) {
-    // Rows start on cache lines: a 64-factor row is exactly two of them.
-    const std::size_t bytes = (halves * sizeof(std::uint16_t) + 63) & ~std::size_t{63};
-    data_.reset(static_cast<std::uint16_t*>(std::aligned_alloc(64, bytes)));
-    if (!data_) throw std::bad_alloc();
+    // Rows start on cache lines (a 64-factor row is exactly two of them),
+    // and the table, read at random, sits in huge pages (huge_pages.hpp).
+    data_.reset(static_cast<std::uint16_t*>(allocate_for_random_reads(halves * sizeof(std::uint16_t))));
     capacity_ = halves;
   }
   biases_.reserve(static_cast<std::size_t>(rows));

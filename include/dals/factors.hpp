@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dals/huge_pages.hpp"
 #include "dals/manifest.hpp"
 
 namespace dals {
@@ -35,7 +36,8 @@ class FactorTable {
  private:
   std::int64_t rows_ = 0;
   int k_ = 0;
-  std::vector<float> data_;
+  // Read at random by every gather: huge pages (huge_pages.hpp).
+  std::vector<float, HugePageAllocator<float>> data_;
 };
 
 }  // namespace dals

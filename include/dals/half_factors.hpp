@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dals/factors.hpp"
+#include "dals/huge_pages.hpp"
 
 namespace dals {
 
@@ -49,7 +50,7 @@ class HalfFactors {
   int k_ = 0, stride_ = 0;
   std::size_t capacity_ = 0;  // halves allocated
   std::unique_ptr<std::uint16_t[], Free> data_;
-  std::vector<float> biases_;
+  std::vector<float, HugePageAllocator<float>> biases_;
 };
 
 }  // namespace dals
