@@ -210,15 +210,17 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
       const std::int64_t row = local.order[i];
       const std::int64_t begin = r.indptr[row], degree = r.degree(row);
       if (degree == 0) continue;  // no ratings: keeps its initial factors and zero bias
-      // Rows go by degree, scattered over the table: fetch the next one's
-      // current value (CG's warm start) while this one is solved.
+      // Fetch the next row's current value (CG's warm start) while this
+      // one is solved: the heavy rows, taken by degree, are scattered over
+      // the table (so is a thread's next chunk; in storage order, the
+      // fetch mostly finds the row in cache already).
       if (i + 1 < local.order.size()) {
         const std::int64_t next_row = local.order[i + 1];
         const char* next = reinterpret_cast<const char*>(solving.row(r.first_row + next_row));
         for (int line = 0; line < solving.stride() * 4; line += 64) __builtin_prefetch(next + line);
         // And the start of its ratings, elsewhere in the arrays for the same
         // reason: the hardware's stream prefetcher takes a few misses to
-        // start on each row's columns and values.
+        // start on a new stream of columns and values.
         // (A row without ratings may start at the arrays' end: nothing to fetch.)
         const auto* cols = reinterpret_cast<const char*>(r.indices.data() + r.indptr[next_row]);
         const auto* values = reinterpret_cast<const char*>(r.values.data() + r.indptr[next_row]);
