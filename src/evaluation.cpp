@@ -1,6 +1,24 @@
 #include "dals/evaluation.hpp"
 
+#include "simd_vectors.hpp"
+
 namespace dals {
+namespace {
+
+// u . v over k entries: sixteen running sums, then the last k % 16 in
+// order; a fixed order for a given k. (One running sum was a chain of k
+// dependent adds: the test RMSE of a Netflix-shaped run took about 43 ns a
+// rating, a tenth of CG's iteration time.)
+float factor_dot(const float* u, const float* v, int k) {
+  simd::Vec16 acc{};
+  int d = 0;
+  for (; d + 16 <= k; d += 16) acc += simd::load(u + d) * simd::load(v + d);
+  float dot = simd::sum(acc);
+  for (; d < k; ++d) dot += u[d] * v[d];
+  return dot;
+}
+
+}  // namespace
 
 double predict(const FactorTable& users, const FactorTable& items, std::int64_t user, std::int64_t item, double mean,
                bool user_known, bool item_known) {
@@ -8,11 +26,7 @@ double predict(const FactorTable& users, const FactorTable& items, std::int64_t 
   if (user_known) p += users.bias(user);
   if (item_known) p += items.bias(item);
   if (user_known && item_known) {
-    const float* u = users.row(user);
-    const float* v = items.row(item);
-    float dot = 0.f;
-    for (int d = 0; d < users.k(); ++d) dot += u[d] * v[d];
-    p += dot;
+    p += factor_dot(users.row(user), items.row(item), users.k());
   }
   return p;
 }

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+#include <string>
+
 #include "dals/evaluation.hpp"
 
 namespace dals {
@@ -15,6 +19,30 @@ TEST(Predict, FullModelAndColdStartFallbacks) {
   EXPECT_DOUBLE_EQ(predict(users, items, 0, 1, mu, false, true), 3.0 - 0.25);  // unknown user: mu + c_j
   EXPECT_DOUBLE_EQ(predict(users, items, 0, 1, mu, true, false), 3.0 + 0.5);   // unknown item: mu + b_i
   EXPECT_DOUBLE_EQ(predict(users, items, 0, 1, mu, false, false), 3.0);
+}
+
+// Every width class of the dot (whole vectors of 16, a tail, both): the
+// prediction within a float sum's rounding bound of the product in double,
+// and the same for the same pair of rows wherever they sit in the tables.
+TEST(Predict, FactorDotMatchesDoubleSumsForAnyK) {
+  std::mt19937 gen(5);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  for (int k = 1; k <= 70; ++k) {
+    FactorTable users(3, k), items(2, k);
+    for (int i = 0; i < 3; ++i)
+      for (int d = 0; d < k; ++d) users.row(i)[d] = normal(gen);
+    for (int j = 0; j < 2; ++j)
+      for (int d = 0; d < k; ++d) items.row(j)[d] = normal(gen);
+    for (int d = 0; d < k; ++d) users.row(2)[d] = users.row(0)[d];
+    double exact = 0, magnitude = 0;
+    for (int d = 0; d < k; ++d) {
+      const double term = static_cast<double>(users.row(0)[d]) * items.row(1)[d];
+      exact += term, magnitude += std::abs(term);
+    }
+    const double got = predict(users, items, 0, 1, 0.0, true, true);
+    EXPECT_NEAR(got, exact, 2.0 * (k + 1) * std::ldexp(1.0, -24) * magnitude) << "k=" << k;
+    EXPECT_EQ(predict(users, items, 2, 1, 0.0, true, true), got) << "k=" << k;
+  }
 }
 
 TEST(Evaluation, ErrorAndRegularizerOverLocalRows) {
