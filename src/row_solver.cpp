@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "dals/cholesky.hpp"
@@ -50,19 +51,29 @@ void add_scaled(float* y, float alpha, const float* x, int n) {
   for (int d = 0; d < n; d += 16) simd::store(y + d, simd::load(y + d) + a * simd::load(x + d));
 }
 
-// sum e^2 in double: eight running sums, then a fixed tree.
-double squares(const float* e, std::int64_t n) {
+// sum e^2 in double: eight running sums, then a fixed tree. With y, of
+// (e - alpha y)^2, e - alpha y in float as CG's update of e computes it:
+// CG's last update of e folded into its sum of squares (one pass less).
+double squares(const float* e, std::int64_t n, float alpha = 0.f, const float* y = nullptr) {
   typedef double Vec8d __attribute__((vector_size(64)));
   Vec8d acc{};
   std::int64_t q = 0;
   for (; q + 8 <= n; q += 8) {
     simd::Vec8 f;
     std::memcpy(&f, e + q, sizeof f);
+    if (y) {
+      simd::Vec8 g;
+      std::memcpy(&g, y + q, sizeof g);
+      f -= alpha * g;
+    }
     const Vec8d v = __builtin_convertvector(f, Vec8d);
     acc += v * v;
   }
   double total = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-  for (; q < n; ++q) total += static_cast<double>(e[q]) * e[q];
+  for (; q < n; ++q) {
+    const float f = y ? e[q] - alpha * y[q] : e[q];
+    total += static_cast<double>(f) * f;
+  }
   return total;
 }
 
@@ -83,9 +94,10 @@ double row_solve_flops(const SolveParams& params, std::int64_t degree) {
            + 2.0 * n * w       // x = Y^T z
            + 2.0 * n * w;      // residual for the training error
   if (params.solver == Solver::cg)
-    return 4.0 * n * w                          // initial residual: Y x, then Y^T e
-           + params.cg_steps * (4.0 * n * w     // fused Y p and Y^T (Y p)
-                                + 10.0 * w);    // vector updates
+    return 4.0 * n * w                                // initial residual: Y x, then Y^T e
+           + (params.cg_steps - 1) * (4.0 * n * w)    // fused Y p and Y^T (Y p)
+           + 2.0 * n * w                              // the last step: Y p only
+           + params.cg_steps * 10.0 * w;              // vector updates
   return n * w * (w + 1)     // SSYRK, lower triangle
          + 2.0 * n * w       // SGEMV
          + w * w * w / 3.0   // Cholesky
@@ -421,6 +433,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   // copy): no step is taken, and the row counts as not solved below.
   const bool finite_start = std::isfinite(rs_old);
   float pb = rb;
+  std::optional<float> final_alpha;  // set where the last step ran
   for (int step = 0; step < params_.cg_steps && rs_old > 0.f; ++step) {
     // A p = Y^T (Y p) + ridge p: one pass, each tile row read once. The
     // last step needs only Y p (for p^T A p and the errors), not the next
@@ -432,8 +445,11 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
     const float alpha = rs_old / p_ap;
     xb += alpha * pb;
     add_scaled(x, alpha, p, ks);
+    if (last) {  // e's update by this step is left to its sum of squares below
+      final_alpha = alpha;
+      break;
+    }
     for (std::int64_t q = 0; q < degree; ++q) e[q] -= alpha * yp[q];
-    if (last) break;
     const float apb = bias ? sums.sum + ridge * pb : 0.f;
     add_scaled(ap, ridge, p, ks);
     rb -= alpha * apb;
@@ -454,7 +470,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   }
   std::copy(x, x + k, row);
   row[k] = xb;
-  result.squared_error = squares(e, degree);
+  result.squared_error = final_alpha ? squares(e, degree, *final_alpha, yp) : squares(e, degree);
   return result;
 }
 

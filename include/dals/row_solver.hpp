@@ -51,7 +51,8 @@ struct SolveParams {
 
 /// Floating-point operations of one row's solve, used for GFLOP/s figures.
 /// Cholesky: Gram + Y^T t + factorization + triangular solves + residual;
-/// CG: the initial residual and each step's fused pass over the tile.
+/// CG: the initial residual and each step's fused pass over the tile (the
+/// last step's pass computes Y p only).
 double row_solve_flops(const SolveParams& params, std::int64_t degree);
 
 /// What one row's solve reports.

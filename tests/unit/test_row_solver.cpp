@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 #include "dals/row_solver.hpp"
 
@@ -156,6 +157,46 @@ TEST(RowSolver, ConjugateGradientConvergesToTheExactSolution) {
   EXPECT_LE(relative_error(cold, want, 17), 1e-4);
 }
 
+// A few CG steps from zero against the same steps in double (the last step
+// computes no new gradient: its x and error must still be CG's), with and
+// without the bias, through the four-row kernels (k = 64) and the others.
+TEST(RowSolver, ConjugateGradientStepsMatchCgInDouble) {
+  for (int k : {16, 64, 80})
+    for (bool bias : {true, false})
+      for (int steps : {1, 2, 3}) {
+        const std::string at = "k=" + std::to_string(k) + " bias=" + std::to_string(bias) + " steps=" + std::to_string(steps);
+        const SolveParams params{k, 0.1, Regularization::weighted, bias, Solver::cg, steps};
+        const int w = params.width(), degree = 150;
+        Problem p = make_problem(k, 300, degree, 7u + k);
+        const double mean = 3.5;
+        Eigen::MatrixXd y(degree, w);
+        Eigen::VectorXd t(degree);
+        for (int i = 0; i < degree; ++i) {
+          const float* v = p.fixed.row(p.cols[i]);
+          for (int d = 0; d < k; ++d) y(i, d) = v[d];
+          if (bias) y(i, k) = 1.0;
+          t(i) = p.values[i] - mean - (bias ? v[k] : 0.0);
+        }
+        const Eigen::MatrixXd a = y.transpose() * y + params.lambda * degree * Eigen::MatrixXd::Identity(w, w);
+        Eigen::VectorXd want = Eigen::VectorXd::Zero(w), r = y.transpose() * t, dir = r;
+        for (int s = 0; s < steps; ++s) {
+          const Eigen::VectorXd ad = a * dir;
+          const double alpha = r.squaredNorm() / dir.dot(ad);
+          want += alpha * dir;
+          const Eigen::VectorXd next = r - alpha * ad;
+          dir = next + (next.squaredNorm() / r.squaredNorm()) * dir;
+          r = next;
+        }
+        std::vector<float> x(k + 1, 0.f);
+        RowSolver solver(params, degree);
+        const RowResult result = solver.solve(p.cols.data(), p.values.data(), degree, p.fixed, mean, x.data());
+        EXPECT_EQ(result.retries, 0) << at;
+        EXPECT_LE(relative_error(x, want, w), 1e-4) << at;
+        const double direct = direct_squared_error(p, params, mean, x);
+        EXPECT_NEAR(result.squared_error, direct, 1e-4 * direct) << at;
+      }
+}
+
 TEST(RowSolver, ConjugateGradientWithoutBiasLeavesTheBiasAtZero) {
   SolveParams params{37, 0.5, Regularization::l2, false, Solver::cg, 60};
   Problem p = make_problem(37, 300, 200, 5u);
@@ -290,6 +331,12 @@ TEST(RowSolver, FlopCountGrowsWithDegreeAndWidth) {
   SolveParams cg = k64;
   cg.solver = Solver::cg;
   EXPECT_LT(row_solve_flops(cg, 100) * 5, row_solve_flops(k64, 100));  // the point of CG
+  // CG: 4 n w for the first residual, 4 n w a step but 2 n w for the last
+  // (no new gradient), 10 w of vector updates a step.
+  cg.cg_steps = 3;
+  EXPECT_NEAR(row_solve_flops(cg, 100), 4.0 * 100 * 65 + 2 * 4.0 * 100 * 65 + 2.0 * 100 * 65 + 3 * 10.0 * 65, 1e-6);
+  cg.cg_steps = 1;
+  EXPECT_NEAR(row_solve_flops(cg, 100), 4.0 * 100 * 65 + 2.0 * 100 * 65 + 10.0 * 65, 1e-6);
 }
 
 }  // namespace

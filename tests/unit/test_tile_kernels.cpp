@@ -125,7 +125,7 @@ TEST(TileKernels, NormalProductMatchesDoubleSums) {
 }
 
 // Without ap (CG's last step), the same yp and sums, bit for bit, from
-// float and half tiles, in every width class; and nothing written to ap.
+// float and half tiles, in every width class, and yp written exactly.
 TEST(TileKernels, NormalProductWithoutGradientGivesTheSameBits) {
   for (int ks : kWidths)
     for (std::int64_t rows : kRows) {
@@ -137,7 +137,9 @@ TEST(TileKernels, NormalProductWithoutGradientGivesTheSameBits) {
       std::vector<float> yp = guarded(rows), ap(ks);
       const NormalSums with = tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp.data(), ap.data());
       std::vector<float> yp_only = guarded(rows);
-      const NormalSums without = tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp_only.data(), nullptr);
+      const NormalSums without =
+          tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp_only.data(), nullptr);
+      expect_guards_intact(yp_only, rows, "yp without ap");
       EXPECT_EQ(yp_only, yp) << at;
       EXPECT_EQ(without.norm, with.norm) << at;
       EXPECT_EQ(without.sum, with.sum) << at;
@@ -147,6 +149,7 @@ TEST(TileKernels, NormalProductWithoutGradientGivesTheSameBits) {
       std::vector<float> yp_half_only = guarded(rows);
       const NormalSums half_without =
           tile_normal_product(tile.halves.data(), rows, ks, p.data(), pb, yp_half_only.data(), nullptr);
+      expect_guards_intact(yp_half_only, rows, "yp from halves without ap");
       EXPECT_EQ(yp_half_only, yp_half) << at;
       EXPECT_EQ(half_without.norm, half_with.norm) << at;
       EXPECT_EQ(half_without.sum, half_with.sum) << at;
