@@ -9,6 +9,7 @@
 
 #include "dals/dataset.hpp"
 #include "dals/evaluation.hpp"
+#include "dals/huge_pages.hpp"
 
 namespace dals {
 
@@ -182,7 +183,8 @@ std::int64_t Trainer::model_bytes() const {
     return static_cast<std::int64_t>(b.indptr.size() * 8 + b.indices.size() * 4 + b.values.size() * 4);
   };
   return csr_bytes(local_users_->ratings) + csr_bytes(local_items_->ratings) + csr_bytes(test_by_user_) +
-         static_cast<std::int64_t>(users_.bytes() + items_.bytes() + half_fixed_.bytes());
+         static_cast<std::int64_t>(bytes_for_random_reads(users_.bytes()) + bytes_for_random_reads(items_.bytes()) +
+                                   half_fixed_.bytes());
 }
 
 Trainer::HalfResult Trainer::solve_half(Side side) {

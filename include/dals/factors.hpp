@@ -26,6 +26,7 @@ class FactorTable {
   float bias(std::int64_t i) const { return row(i)[k_]; }
   float* data() { return data_.data(); }
   const float* data() const { return data_.data(); }
+  /// Bytes of the rows (the allocation holding them: bytes_for_random_reads(bytes())).
   std::size_t bytes() const { return data_.size() * sizeof(float); }
 
   /// Initial factors of rows [first, end): entries N(0, 1/k) drawn from the

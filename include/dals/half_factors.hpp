@@ -40,7 +40,10 @@ class HalfFactors {
   const std::uint16_t* row(std::int64_t i) const { return data_.get() + i * stride_; }
   const float* biases() const { return biases_.data(); }
   /// Bytes held (factors and biases), for the memory model.
-  std::size_t bytes() const { return capacity_ * sizeof(std::uint16_t) + biases_.capacity() * sizeof(float); }
+  std::size_t bytes() const {
+    return bytes_for_random_reads(capacity_ * sizeof(std::uint16_t)) +
+           bytes_for_random_reads(biases_.capacity() * sizeof(float));
+  }
 
  private:
   struct Free {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <new>
 #include <cstdlib>
 #include <numeric>
 #include <vector>
@@ -31,6 +32,14 @@ TEST(HugePages, SmallAllocationsStartOnACacheLine) {
     EXPECT_EQ(address(p) % 64, 0u) << bytes;
     std::free(p);
   }
+}
+
+TEST(HugePages, TheMemoryModelCountsTheRounding) {
+  EXPECT_EQ(bytes_for_random_reads(0), 0u);
+  EXPECT_EQ(bytes_for_random_reads(1), 64u);
+  EXPECT_EQ(bytes_for_random_reads(kHugePageBytes - 1), kHugePageBytes);
+  EXPECT_EQ(bytes_for_random_reads(kHugePageBytes + 1), 2 * kHugePageBytes);
+  EXPECT_THROW(bytes_for_random_reads(SIZE_MAX - 5), std::bad_alloc);
 }
 
 TEST(HugePages, VectorsGrowAndKeepTheirValues) {
