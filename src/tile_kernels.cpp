@@ -5,6 +5,7 @@
 
 #include "gather_rows.hpp"
 #include "simd_vectors.hpp"
+#include "tile_kernels_generic.hpp"
 
 namespace dals {
 namespace {
@@ -367,58 +368,6 @@ struct Fixed {
   }
 };
 
-// Any width: the same arithmetic with the vectors in memory.
-float generic_residual_gradient(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t,
-                                float* e, float* r) {
-  for (int d = 0; d < ws; ++d) r[d] = 0.f;
-  float e_sum = 0.f;
-  for (std::int64_t q = 0; q < rows; ++q) {
-    const float* row = y + q * ws;
-    Vec16 dot = Vec16{};
-    for (int c = 0; c < ws; c += 16) dot += load(row + c) * load(x + c);
-    const float eq = t[q] - (sum(dot) + xb);
-    e[q] = eq;
-    e_sum += eq;
-    const Vec16 s = splat(eq);
-    for (int c = 0; c < ws; c += 16) store(r + c, load(r + c) + s * load(row + c));
-  }
-  return e_sum;
-}
-
-template <class T>
-NormalSums generic_normal_product(const T* y, std::int64_t rows, int ws, const float* p, float pb, float* yp,
-                                  float* ap) {
-  if (ap)
-    for (int d = 0; d < ws; ++d) ap[d] = 0.f;
-  NormalSums sums;
-  for (std::int64_t q = 0; q < rows; ++q) {
-    const T* row = y + q * ws;
-    Vec16 dot = Vec16{};
-    for (int c = 0; c < ws; c += 16) dot += load_any(row + c) * load(p + c);
-    const float d = sum(dot) + pb;
-    yp[q] = d;
-    sums.norm += d * d;
-    sums.sum += d;
-    if (!ap) continue;
-    const Vec16 s = splat(d);
-    for (int c = 0; c < ws; c += 16) store(ap + c, load(ap + c) + s * load_any(row + c));
-  }
-  return sums;
-}
-
-template <class T>
-double generic_squared_residual(const T* y, std::int64_t rows, int ws, const float* x, float xb, const float* t) {
-  double total = 0;
-  for (std::int64_t q = 0; q < rows; ++q) {
-    const T* row = y + q * ws;
-    Vec16 dot = Vec16{};
-    for (int c = 0; c < ws; c += 16) dot += load_any(row + c) * load(x + c);
-    const double e = t[q] - (sum(dot) + xb);
-    total += e * e;
-  }
-  return total;
-}
-
 // Dispatch on the vectors per row: k up to 160 gets register-resident
 // kernels, wider tiles the generic loop.
 #define DALS_TILE_DISPATCH(call, generic)                   \
@@ -441,7 +390,7 @@ double generic_squared_residual(const T* y, std::int64_t rows, int ws, const flo
 float tile_residual_gradient(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t,
                              float* e, float* r) {
   DALS_TILE_DISPATCH(residual_gradient(y, rows, x, xb, t, e, r),
-                     generic_residual_gradient(y, rows, ws, x, xb, t, e, r))
+                     generic::residual_gradient(y, rows, ws, x, xb, t, e, r))
 }
 
 bool tile_gather_fuses(int k) { return k % 16 == 0 && k / 16 <= 10; }
@@ -472,9 +421,11 @@ float tile_gather_residual_gradient(const GatherSource& source, const std::int32
 namespace {
 template <class T>
 NormalSums normal_product_any(const T* y, std::int64_t rows, int ws, const float* p, float pb, float* yp, float* ap) {
-  if (ap == nullptr)
-    DALS_TILE_DISPATCH(normal_product<false>(y, rows, p, pb, yp, ap), generic_normal_product(y, rows, ws, p, pb, yp, ap))
-  DALS_TILE_DISPATCH(normal_product<true>(y, rows, p, pb, yp, ap), generic_normal_product(y, rows, ws, p, pb, yp, ap))
+  if (ap == nullptr) {
+    DALS_TILE_DISPATCH(normal_product<false>(y, rows, p, pb, yp, ap),
+                       generic::normal_product(y, rows, ws, p, pb, yp, ap))
+  }
+  DALS_TILE_DISPATCH(normal_product<true>(y, rows, p, pb, yp, ap), generic::normal_product(y, rows, ws, p, pb, yp, ap))
 }
 }  // namespace
 
@@ -489,12 +440,12 @@ NormalSums tile_normal_product(const std::uint16_t* y, std::int64_t rows, int ws
 }
 
 double tile_squared_residual(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t) {
-  DALS_TILE_DISPATCH(squared_residual(y, rows, x, xb, t), generic_squared_residual(y, rows, ws, x, xb, t))
+  DALS_TILE_DISPATCH(squared_residual(y, rows, x, xb, t), generic::squared_residual(y, rows, ws, x, xb, t))
 }
 
 double tile_squared_residual(const std::uint16_t* y, std::int64_t rows, int ws, const float* x, float xb,
                              const float* t) {
-  DALS_TILE_DISPATCH(squared_residual(y, rows, x, xb, t), generic_squared_residual(y, rows, ws, x, xb, t))
+  DALS_TILE_DISPATCH(squared_residual(y, rows, x, xb, t), generic::squared_residual(y, rows, ws, x, xb, t))
 }
 
 }  // namespace dals

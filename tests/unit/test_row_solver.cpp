@@ -164,7 +164,8 @@ TEST(RowSolver, ConjugateGradientStepsMatchCgInDouble) {
   for (int k : {16, 64, 80})
     for (bool bias : {true, false})
       for (int steps : {1, 2, 3}) {
-        const std::string at = "k=" + std::to_string(k) + " bias=" + std::to_string(bias) + " steps=" + std::to_string(steps);
+        const std::string at =
+            "k=" + std::to_string(k) + " bias=" + std::to_string(bias) + " steps=" + std::to_string(steps);
         const SolveParams params{k, 0.1, Regularization::weighted, bias, Solver::cg, steps};
         const int w = params.width(), degree = 150;
         Problem p = make_problem(k, 300, degree, 7u + k);
