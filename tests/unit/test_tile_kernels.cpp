@@ -134,25 +134,17 @@ TEST(TileKernels, NormalProductWithoutGradientGivesTheSameBits) {
       const Tile tile = exact_tile(rows, ks, gen);
       const std::vector<float> p = random_vector(ks, gen);
       const float pb = -0.625f;
-      std::vector<float> yp = guarded(rows), ap(ks);
-      const NormalSums with = tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp.data(), ap.data());
-      std::vector<float> yp_only = guarded(rows);
-      const NormalSums without =
-          tile_normal_product(tile.floats.data(), rows, ks, p.data(), pb, yp_only.data(), nullptr);
-      expect_guards_intact(yp_only, rows, "yp without ap");
-      EXPECT_EQ(yp_only, yp) << at;
-      EXPECT_EQ(without.norm, with.norm) << at;
-      EXPECT_EQ(without.sum, with.sum) << at;
-      std::vector<float> yp_half = guarded(rows), ap_half(ks);
-      const NormalSums half_with =
-          tile_normal_product(tile.halves.data(), rows, ks, p.data(), pb, yp_half.data(), ap_half.data());
-      std::vector<float> yp_half_only = guarded(rows);
-      const NormalSums half_without =
-          tile_normal_product(tile.halves.data(), rows, ks, p.data(), pb, yp_half_only.data(), nullptr);
-      expect_guards_intact(yp_half_only, rows, "yp from halves without ap");
-      EXPECT_EQ(yp_half_only, yp_half) << at;
-      EXPECT_EQ(half_without.norm, half_with.norm) << at;
-      EXPECT_EQ(half_without.sum, half_with.sum) << at;
+      auto expect_same_without_gradient = [&](const auto* v, const char* what) {
+        std::vector<float> yp = guarded(rows), ap(ks), yp_only = guarded(rows);
+        const NormalSums with = tile_normal_product(v, rows, ks, p.data(), pb, yp.data(), ap.data());
+        const NormalSums without = tile_normal_product(v, rows, ks, p.data(), pb, yp_only.data(), nullptr);
+        expect_guards_intact(yp_only, rows, what);
+        EXPECT_EQ(yp_only, yp) << what << " " << at;
+        EXPECT_EQ(without.norm, with.norm) << what << " " << at;
+        EXPECT_EQ(without.sum, with.sum) << what << " " << at;
+      };
+      expect_same_without_gradient(tile.floats.data(), "float tile");
+      expect_same_without_gradient(tile.halves.data(), "half tile");
     }
 }
 
