@@ -107,6 +107,10 @@ inline void store_half(std::uint16_t* p, Vec16 v) {
 #endif
 }
 
+// Sixteen tile entries as floats, from a float tile or a half one.
+inline Vec16 load_any(const float* p) { return load(p); }
+inline Vec16 load_any(const std::uint16_t* p) { return load_half(p); }
+
 // Sixteen halves copied as they are (32 bytes).
 inline void copy_half(std::uint16_t* dst, const std::uint16_t* src) { std::memcpy(dst, src, 32); }
 

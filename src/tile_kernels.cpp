@@ -11,6 +11,7 @@ namespace dals {
 namespace {
 
 using simd::load;
+using simd::load_any;
 using simd::splat;
 using simd::store;
 using simd::sum;
@@ -26,10 +27,6 @@ using gather::HalfTile;
 // 4 in the loop, then once for the last rows): inlined at each call, the
 // loop's copy is compiled for a constant 4 (a variable n: 3.5 -> 6.7 ns a row).
 #define DALS_INLINE __attribute__((always_inline))
-
-// Sixteen tile entries as floats, from a float tile or a half one.
-inline Vec16 load_any(const float* p) { return load(p); }
-inline Vec16 load_any(const std::uint16_t* p) { return simd::load_half(p); }
 
 // Dot product of a tile row with a register-resident vector: the V products
 // are independent and summed as a tree, not as one long chain.

@@ -11,13 +11,11 @@
 namespace dals::generic {
 
 using simd::load;
+using simd::load_any;
 using simd::splat;
 using simd::store;
 using simd::sum;
 using simd::Vec16;
-
-inline Vec16 load_any(const float* p) { return load(p); }
-inline Vec16 load_any(const std::uint16_t* p) { return simd::load_half(p); }
 
 inline float residual_gradient(const float* y, std::int64_t rows, int ws, const float* x, float xb, const float* t,
                                float* e, float* r) {
