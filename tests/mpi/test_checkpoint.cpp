@@ -8,10 +8,10 @@
 #include <cstring>
 #include <filesystem>
 
-#include "dals/checkpoint.hpp"
-#include "dals/generate.hpp"
-#include "dals/resume.hpp"
-#include "dals/trainer.hpp"
+#include "dals/checkpoint/checkpoint.hpp"
+#include "dals/generate/generate.hpp"
+#include "dals/checkpoint/resume.hpp"
+#include "dals/train/trainer.hpp"
 
 namespace dals {
 namespace {

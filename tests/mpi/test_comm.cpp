@@ -1,7 +1,7 @@
 // Collectives of comm.hpp at whatever rank count the test runs with.
 #include <gtest/gtest.h>
 
-#include "dals/comm.hpp"
+#include "dals/mpi/comm.hpp"
 
 namespace dals {
 namespace {

@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "dals/comm.hpp"
-#include "dals/dataset.hpp"
-#include "dals/error.hpp"
-#include "dals/fs_util.hpp"
-#include "dals/generate.hpp"
-#include "dals/manifest.hpp"
+#include "dals/mpi/comm.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+#include "dals/generate/generate.hpp"
+#include "dals/data/manifest.hpp"
 
 namespace dals {
 namespace {

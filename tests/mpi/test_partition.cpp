@@ -11,11 +11,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dals/comm.hpp"
-#include "dals/exchange.hpp"
-#include "dals/inspect.hpp"
-#include "dals/manifest.hpp"
-#include "dals/partition.hpp"
+#include "dals/mpi/comm.hpp"
+#include "dals/mpi/exchange.hpp"
+#include "dals/data/inspect.hpp"
+#include "dals/data/manifest.hpp"
+#include "dals/partition/partition.hpp"
 
 namespace dals {
 namespace {

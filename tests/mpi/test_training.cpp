@@ -8,8 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "dals/generate.hpp"
-#include "dals/trainer.hpp"
+#include "dals/generate/generate.hpp"
+#include "dals/train/trainer.hpp"
 
 namespace dals {
 namespace {

@@ -27,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "dals/dataset.hpp"
-#include "dals/error.hpp"
-#include "dals/hdf5_file.hpp"
-#include "dals/manifest.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/core/error.hpp"
+#include "dals/data/hdf5_file.hpp"
+#include "dals/data/manifest.hpp"
 
 namespace fs = std::filesystem;
 

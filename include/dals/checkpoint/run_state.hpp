@@ -1,0 +1,59 @@
+#pragma once
+/// @file run_state.hpp
+/// @brief state.json: what a model or checkpoint records beside its factors.
+///
+/// The factor blocks alone do not say how far a run got, with which options,
+/// on which data. state.json does, and for a checkpoint it holds everything
+/// a resumed run needs to continue bit-identically: the progress (iterations
+/// done, and whether the user half of the next one is done too), the
+/// hyper-parameters and seed, the dataset's fingerprint and block ranges, the
+/// metrics so far and the history of earlier resumes.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dals/train/config.hpp"
+#include "dals/data/manifest.hpp"
+
+namespace dals {
+
+class Trainer;
+
+/// How far a run got, counted in half-iterations: `iterations` done, plus
+/// the user half of the next one when `mid`.
+struct Progress {
+  int iterations = 0;
+  bool mid = false;
+  int halves() const { return 2 * iterations + (mid ? 1 : 0); }
+  /// "iteration 7" or "iteration 7 and the user half of 8"
+  std::string describe() const;
+  friend bool operator==(const Progress&, const Progress&) = default;
+};
+
+/// What a run carries from one process to the next, beside the factors.
+struct RunHistory {
+  std::vector<std::string> metrics;  ///< one flat JSON record per finished iteration
+  std::string resumes = "[]";        ///< JSON array, one object per resume: from, progress, ranks, overrides
+};
+
+/// Writes state.json for the trainer's current state. `format` is
+/// "dals-model" or "dals-checkpoint".
+std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history,
+                       const char* format);
+
+/// A state.json read back, as far as resuming needs it.
+struct SavedState {
+  std::string format;
+  Progress progress;
+  std::string hyperparameters;  ///< JSON object, as TrainConfig::hyperparameters_json() wrote it
+  std::string fingerprint;
+  std::int64_t users = 0, items = 0;
+  std::vector<std::int64_t> user_block_firsts, item_block_firsts;
+  RunHistory history;
+};
+
+/// Parses state.json text; Error naming `path` if it is malformed.
+SavedState parse_state(const std::string& text, const std::string& path);
+
+}  // namespace dals

@@ -1,0 +1,83 @@
+#pragma once
+/// @file dataset.hpp
+/// @brief Files of a dataset directory: rating blocks and id maps.
+///
+///     DATA/manifest.json
+///     DATA/by-user/block-00007.h5       CSR of block 7's users
+///     DATA/by-item/block-00007.h5       CSC: the same ratings by item
+///     DATA/test/by-user/..., test/by-item/...   held-out ratings (optional)
+///     DATA/ids/users/block-00007.h5     dense -> raw id; ids/items likewise
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dals/data/csr.hpp"
+#include "dals/data/manifest.hpp"
+
+namespace dals {
+
+enum class Split { train, test };
+
+/// "block-00007.h5"
+std::string block_file_name(int block);
+
+/// Path of a rating block file of a dataset directory.
+std::string ratings_path(const std::string& dir, Split split, Side side, int block);
+
+/// Path of an id-map block file.
+std::string ids_path(const std::string& dir, Side side, int block);
+
+/// Checks that a dataset may be written to `output`: it must not exist, or,
+/// with `force`, be a dataset (it has manifest.json) or an empty directory;
+/// anything else is refused, so --force never deletes a user's other files.
+void check_dataset_output(const std::string& output, bool force);
+
+/// Creates the sub-directories of a new dataset directory.
+void create_dataset_dirs(const std::string& dir, bool with_test);
+
+/// Writes one rating block (indptr int64, indices int32, values float32, plus
+/// first_row and num_cols attributes) and returns the BlockInfo the manifest
+/// must record for it.
+BlockInfo write_ratings_block(const std::string& path, const CsrBlock& block);
+
+/// Reads one rating block and checks it against what the manifest says
+/// (id range, nnz, checksum, column count) and against CsrBlock::validate().
+/// Every problem is an Error naming the file.
+CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols);
+
+/// Writes the raw ids of a block's dense ids (raw_ids[d - first]).
+void write_id_block(const std::string& path, std::int64_t first, const std::vector<std::int64_t>& raw_ids);
+
+/// Reads an id-map block written by write_id_block (an Error for a string block).
+std::vector<std::int64_t> read_id_block(const std::string& path, const BlockInfo& expected);
+
+/// @brief Raw string ids of one block: id first + r is bytes[offsets[r], offsets[r + 1]).
+struct StringIds {
+  std::vector<std::int64_t> offsets{0};
+  std::vector<char> bytes;
+  std::int64_t size() const { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  std::string_view at(std::int64_t r) const {
+    return {bytes.data() + offsets[r], static_cast<std::size_t>(offsets[r + 1] - offsets[r])};
+  }
+  void push_back(std::string_view id) {
+    bytes.insert(bytes.end(), id.begin(), id.end());
+    offsets.push_back(static_cast<std::int64_t>(bytes.size()));
+  }
+};
+
+/// A string id block (dals-partition, for ids that are not all integers):
+/// attribute id_type "string", datasets raw_offsets (int64) and raw_bytes (char).
+void write_string_id_block(const std::string& path, std::int64_t first, const StringIds& ids);
+
+/// Reads a string id block, checking offsets and size against `expected`.
+StringIds read_string_id_block(const std::string& path, const BlockInfo& expected);
+
+/// The id_type attribute of an id block: "int64" or "string".
+std::string id_block_type(const std::string& path);
+
+/// Combined checksum of a block's arrays, as recorded in the manifest.
+std::uint64_t block_checksum(const CsrBlock& block);
+
+}  // namespace dals

@@ -1,0 +1,41 @@
+#pragma once
+/// @file dataset_builder.hpp
+/// @brief Writes a whole dataset from ratings held in memory.
+///
+/// For small inputs (tests, a CSV that fits in memory); the streaming
+/// writers (dals-generate, dals-partition) produce the same layout.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dals/data/manifest.hpp"
+
+namespace dals {
+
+struct RawRating {
+  std::int64_t user;  ///< raw user id
+  std::int64_t item;  ///< raw item id
+  float value;
+};
+
+struct BuildOptions {
+  int blocks = 4;
+  double test_fraction = 0.0;  ///< each rating goes to the test split with this probability
+  std::uint64_t seed = 1;      ///< keys the dense-id permutation and the split
+  std::string provenance_json = "{}";
+  bool force = false;          ///< replace an existing dataset directory
+};
+
+/// Assigns dense ids (a seeded hash order of the raw ids, so popular rows
+/// spread over blocks), cuts blocks balanced by ratings + rows, splits off
+/// the test set and writes DIR.tmp, then renames it to DIR (an existing DIR
+/// is replaced only with options.force).
+/// Duplicate (user, item) pairs are an Error. Returns the manifest written.
+Manifest build_dataset(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options);
+
+/// Cuts [0, costs.size()) into `blocks` contiguous ranges of about equal
+/// summed cost. Returns blocks + 1 boundaries.
+std::vector<std::int64_t> balanced_cuts(const std::vector<std::int64_t>& costs, int blocks);
+
+}  // namespace dals

@@ -1,0 +1,130 @@
+#pragma once
+/// @file comm.hpp
+/// @brief An owning MPI communicator with typed, checked collectives.
+///
+/// Every MPI call is checked, in release builds too; a failure becomes an
+/// Error carrying MPI_Error_string, the call, file and line. The owner dups
+/// its communicator so that dals' messages never mix with a caller's.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "dals/core/error.hpp"
+
+namespace dals {
+
+/// Throws Error naming the MPI call, file and line if rc is not MPI_SUCCESS.
+void check_mpi(int rc, const char* call, const char* file, int line);
+#define DALS_MPI(call) ::dals::check_mpi((call), #call, __FILE__, __LINE__)
+
+template <class T>
+MPI_Datatype mpi_type() {
+  if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
+  else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
+  else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+}
+
+/// MPI counts are int: narrows a 64-bit count or throws.
+int checked_count(std::int64_t count, const char* what);
+
+class Comm {
+ public:
+  /// Dups `base` (MPI_COMM_WORLD by default).
+  explicit Comm(MPI_Comm base = MPI_COMM_WORLD);
+  Comm(const Comm&) = delete;  // two owners would free the communicator twice
+  Comm& operator=(const Comm&) = delete;
+  Comm(Comm&& other) noexcept;
+  Comm& operator=(Comm&&) = delete;
+  /// Frees the dup unless MPI is already finalized; never throws.
+  ~Comm() noexcept;
+
+  MPI_Comm get() const { return comm_; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+
+  void barrier() const;
+
+  template <class T>
+  T allreduce(T value, MPI_Op op) const {
+    T out{};
+    DALS_MPI(MPI_Allreduce(&value, &out, 1, mpi_type<T>(), op, comm_));
+    return out;
+  }
+  template <class T>
+  void allreduce_inplace(std::span<T> values, MPI_Op op) const {
+    DALS_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"), mpi_type<T>(),
+                           op, comm_));
+  }
+  template <class T>
+  T sum(T value) const { return allreduce(value, MPI_SUM); }
+  template <class T>
+  T max(T value) const { return allreduce(value, MPI_MAX); }
+
+  /// Logical AND over ranks: true only if every rank passed true.
+  bool all_true(bool ok) const;
+
+  template <class T>
+  void broadcast(std::span<T> values, int root = 0) const {
+    DALS_MPI(MPI_Bcast(values.data(), checked_count(values.size(), "broadcast"), mpi_type<T>(), root, comm_));
+  }
+  std::string broadcast_string(const std::string& text, int root = 0) const;
+
+  /// One value from every rank, in rank order.
+  template <class T>
+  std::vector<T> allgather(T value) const {
+    std::vector<T> out(size_);
+    DALS_MPI(MPI_Allgather(&value, 1, mpi_type<T>(), out.data(), 1, mpi_type<T>(), comm_));
+    return out;
+  }
+
+  /// In-place all-gather of rows of `width` elements: rank r contributes
+  /// rows [first[r], first[r] + count[r]) of `table`. Counts are in rows,
+  /// with a contiguous row datatype, so they stay far below INT_MAX even
+  /// when the element count does not.
+  template <class T>
+  void allgather_rows(T* table, int width, const std::vector<std::int64_t>& first,
+                      const std::vector<std::int64_t>& count) const {
+    allgather_rows_raw(table, mpi_type<T>(), width, first, count);
+  }
+
+ private:
+  void allgather_rows_raw(void* table, MPI_Datatype element, int width, const std::vector<std::int64_t>& first,
+                          const std::vector<std::int64_t>& count) const;
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+/// Thrown on every rank once the ranks agreed that one of them failed; the
+/// failing rank has already printed its error.
+struct AgreedFailure {
+  int exit_code;
+};
+
+/// Runs `step` on every rank and agrees on the outcome: if any rank threw an
+/// Error, the lowest such rank prints "<tool>: error: <message>" and every
+/// rank throws AgreedFailure{exit_code}. A collective: all ranks must call it.
+void run_collectively(const Comm& comm, const std::string& tool, const std::function<void()>& step,
+                      int exit_code = 1);
+
+/// Like run_collectively, but a failure is returned instead of thrown: ""
+/// if every rank succeeded, else the message of the lowest failing rank, on
+/// every rank. For steps whose failure has a fallback (a damaged checkpoint
+/// is skipped for an older one). A collective: all ranks must call it.
+std::string try_collectively(const Comm& comm, const std::function<void()>& step);
+
+}  // namespace dals

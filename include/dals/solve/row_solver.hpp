@@ -1,0 +1,134 @@
+#pragma once
+/// @file row_solver.hpp
+/// @brief The ALS kernel: one row's regularized least-squares solve.
+///
+/// With the other side fixed, a user's (u_i, b_i) minimizes
+///   sum_j (A_ij - mu - c_j - [v_j, 1] . [u_i, b_i])^2 + reg * (|u_i|^2 + b_i^2),
+/// reg = lambda (l2) or lambda * n_i (weighted, ALS-WR). Items are symmetric.
+/// The solver gathers the n_i fixed rows' factors v_j into a contiguous
+/// tile V (n_i x k, padded to 16 floats) with targets t (the rating less the
+/// mean and the fixed row's bias); the regression is on Y = [V, 1] (w = k + 1
+/// unknowns, or k without biases), the ones column implicit. Then either
+///  - cholesky: forms Y^T Y and Y^T t in one register-blocked kernel
+///    (gram_kernel.hpp), adds reg to the diagonal and solves by Cholesky in
+///    double precision; a row with fewer ratings than unknowns (n_i < w)
+///    solves the same problem through its n_i x n_i dual,
+///    Y^T (Y Y^T + reg I)^-1 t;
+///  - cg: runs a few conjugate-gradient steps on the same system, warm-started
+///    from the row's current value (Takacs et al. 2011), touching each row of
+///    V once per step: O(n_i w) per step instead of O(n_i w^2 + w^3).
+/// Both return the row's training squared error at the new value, computed
+/// on the tile while it is in cache, so the trainer needs no extra pass.
+
+#include <cstdint>
+#include <vector>
+
+#include "dals/core/aligned_allocator.hpp"
+#include "dals/train/config.hpp"
+#include "dals/solve/factors.hpp"
+#include "dals/solve/gram_kernel.hpp"
+#include "dals/solve/half_factors.hpp"
+#include "dals/solve/tile_kernels.hpp"
+
+namespace dals {
+
+struct SolveParams {
+  int k = 0;
+  double lambda = 0.0;
+  Regularization regularization = Regularization::weighted;
+  bool bias = true;
+  Solver solver = Solver::cholesky;
+  int cg_steps = 3;
+  /// CG reads the fixed side from a HalfFactors copy (RowSolver::solve must
+  /// be given it): heavy rows' tiles are then sized for halves.
+  bool cg_half = false;
+  int width() const { return bias ? k + 1 : k; }
+  double ridge(std::int64_t degree) const {
+    return lambda * (regularization == Regularization::weighted ? static_cast<double>(degree) : 1.0);
+  }
+};
+
+/// Floating-point operations of one row's solve, used for GFLOP/s figures.
+/// Cholesky: Gram + Y^T t + factorization + triangular solves + residual;
+/// CG: the initial residual and each step's fused pass over the tile (the
+/// last step's pass computes Y p only).
+double row_solve_flops(const SolveParams& params, std::int64_t degree);
+
+/// What one row's solve reports.
+struct RowResult {
+  int retries = 0;             ///< times the ridge was strengthened (Cholesky) or the row kept (CG)
+  double squared_error = 0.0;  ///< sum over the row's ratings of (rating - prediction)^2 after the solve
+};
+
+/// Seconds one thread spent in each phase (for the benchmark's breakdown).
+struct PhaseSeconds {
+  double gather = 0, gram = 0, factor = 0;
+};
+
+/// Per-thread workspace: buffers sized once for the heaviest row, reused for
+/// every row, so the hot loop never allocates.
+class RowSolver {
+ public:
+  RowSolver(const SolveParams& params, std::int64_t max_degree);
+
+  /// Solves one row from its ratings (cols[p], values[p]), p < degree, and
+  /// the fixed side's table. `row` holds the row's current value (k factors,
+  /// then the bias): CG starts from it; both overwrite it with the solution
+  /// (bias 0 without biases). The result is always finite: a row whose
+  /// system cannot be solved keeps its previous value and is counted.
+  /// With `half`, a HalfFactors copy of `fixed`, CG reads the fixed rows
+  /// from it (--cg-precision half); Cholesky always reads `fixed`.
+  RowResult solve(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
+                  double mean, float* row, const HalfFactors* half = nullptr);
+
+  /// Phase times accumulated since the caller last reset them (a few clock
+  /// reads per row: tens of nanoseconds against microseconds of work).
+  PhaseSeconds& phase_seconds() { return phases_; }
+
+  /// CG gathering from halves keeps a row's tile in halves when as floats it
+  /// would take more than this: 4 MiB. Up to there the L3 feeds CG's passes
+  /// over a float tile about as fast as the L2 (one thread: 3.5 ns a 64-float
+  /// row in L2, 3.7 at 5 MB, 4.4 at 15 MB, 8.8 at 51 MB), and converting
+  /// halves costs about 4.4 ns at any size; with both cores' tiles and the
+  /// gathers sharing the L3, a larger threshold did not pay: Netflix-shaped
+  /// item half 1.20 s at 4 MiB, 1.27 at 8, 1.25 at 16 (medians of four
+  /// alternating runs); with the earlier kernels 1.33-1.48 s at 4 MiB,
+  /// 1.44-1.54 s at 512 KiB, 1.7-1.9 s never.
+  static constexpr std::int64_t kHalfTileBytes = 4 << 20;
+
+ private:
+  // Gathers tile rows [begin, end) of the row's `degree`.
+  // From `half` where given.
+  void gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
+              std::int64_t degree, const FactorTable& fixed, const HalfFactors* half, double mean);
+  bool uses_dual(std::int64_t degree) const;
+  // The gather interleaved with the Gram kernel, chunk by chunk, into gram_
+  // and sums_; returns the targets' sums.
+  TargetSums gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
+                                 const FactorTable& fixed, double mean);
+  RowResult solve_cholesky(std::int64_t degree, float* row);
+  // The w x w system from gram_, sums_ and the targets' sums, with ridge retries.
+  RowResult solve_primal(std::int64_t degree, float* row, const TargetSums& targets);
+  // The training error of the row's new value from the normal equations
+  // (gram_, sums_ and the targets' sums).
+  double normal_squared_error(std::int64_t degree, const TargetSums& targets, const float* row) const;
+  bool solve_dual(std::int64_t degree, float* row);
+  // With a source, the tile is gathered by CG's first pass (tile_kernels.hpp).
+  RowResult solve_cg(std::int64_t degree, float* row, const GatherSource* source = nullptr,
+                     const std::int32_t* cols = nullptr, const float* values = nullptr);
+  double residual_squares(std::int64_t degree, const float* row, bool half_tile = false);
+  std::uint16_t* half_tile_data();
+
+  SolveParams params_;
+  using FloatBuffer = AlignedFloats;
+  FloatBuffer gathered_;  // degree x tile_stride(k), row-major, zero padding: the fixed rows' factors
+  FloatBuffer target_;    // degree: rating - mean - the fixed row's bias
+  FloatBuffer gram_;      // tile_stride(k)^2: V^T V, or the dual's n x n V V^T
+  FloatBuffer sums_;      // V^T 1 and V^T t (tile_stride(k) each), or the dual's z
+  FloatBuffer work_;      // CG: x, r, p, A p (stride each), e and Y p (degree each)
+  std::vector<double> system_;    // width x width, row-major, factored in place
+  std::vector<double> solution_;  // width
+  PhaseSeconds phases_;
+};
+
+}  // namespace dals

@@ -1,0 +1,112 @@
+#pragma once
+/// @file trainer.hpp
+/// @brief Distributed explicit ALS: data on ranks, half-iterations, exchange.
+///
+/// Rank r owns a contiguous run of user blocks (their ratings by user, CSR)
+/// and of item blocks (by item, CSC), and holds all of U and V. A user half
+/// solves the rank's user rows from V, heaviest rows first over OpenMP
+/// threads, then all-gathers the updated rows of U; the item half mirrors it.
+/// Each row's solve depends only on replicated data, so results are
+/// bit-identical for any number of ranks and threads.
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dals/mpi/comm.hpp"
+#include "dals/train/config.hpp"
+#include "dals/data/csr.hpp"
+#include "dals/solve/factors.hpp"
+#include "dals/train/layout.hpp"
+#include "dals/data/manifest.hpp"
+#include "dals/solve/row_solver.hpp"
+
+namespace dals {
+
+/// What one iteration measured (times are the slowest rank's).
+struct IterationRecord {
+  int iteration = 0;
+  double train_rmse = 0;
+  double test_rmse = std::numeric_limits<double>::quiet_NaN();  ///< NaN without a test split
+  double objective = 0;         ///< squared error + regularizer: never increases under exact ALS
+  double user_seconds = 0;      ///< user half: solves
+  double item_seconds = 0;      ///< item half: solves
+  double exchange_seconds = 0;  ///< both all-gathers (includes waiting for the slowest rank)
+  double gflops = 0;            ///< solve flops / solve seconds, whole job
+  double gather_seconds = 0;    ///< per thread, both halves: copying fixed rows into tiles
+  double gram_seconds = 0;      ///< per thread: SSYRK + SGEMV (Cholesky only)
+  double factor_seconds = 0;    ///< per thread: Cholesky, or the CG steps
+  std::int64_t ridge_retries = 0;
+  std::string to_json() const;
+};
+
+class Trainer {
+ public:
+  /// Collective: reads the manifest and this rank's blocks (every check of
+  /// dataset.hpp applies) and draws the initial factors.
+  Trainer(const Comm& comm, const TrainConfig& config);
+  ~Trainer();
+
+  /// Collective: one user half, one item half, then the metrics. After
+  /// solve_user_half() (or a restore between halves), only the item half.
+  IterationRecord iterate();
+
+  /// Collective: the user half of the next iteration alone (solve, all-gather),
+  /// so that a run can stop, and checkpoint, between the halves.
+  void solve_user_half();
+  /// True from solve_user_half() until iterate() completes that iteration.
+  bool mid_iteration() const { return mid_iteration_; }
+
+  /// Resuming (resume.hpp): a checkpoint overwrites the rows of this rank's
+  /// blocks in these tables; restored() then all-gathers them and sets the
+  /// progress. The factors are all the state ALS carries from one half to
+  /// the next, so this continues bit-identically.
+  FactorTable& factors_to_restore(Side side) { return side == Side::users ? users_ : items_; }
+  void restored(int iterations_done, bool mid_iteration);
+  /// Draws the initial factors again (a checkpoint failed half-way through loading).
+  void reset_factors();
+
+  const Manifest& manifest() const { return manifest_; }
+  const SideLayout& layout(Side side) const { return side == Side::users ? user_layout_ : item_layout_; }
+  const FactorTable& factors(Side side) const { return side == Side::users ? users_ : items_; }
+  int iterations_done() const { return iteration_; }
+  /// Bytes this rank holds in ratings and factors (the memory model).
+  std::int64_t model_bytes() const;
+
+ private:
+  struct Local;  // one side's local ratings and solve order
+  struct HalfResult {
+    double seconds = 0;
+    std::int64_t retries = 0;
+    double squared_error = 0;  // of this rank's rows' ratings, after their solve
+    PhaseSeconds phases;       // summed over this rank's threads
+  };
+  HalfResult solve_half(Side side);
+  double exchange(Side side);
+  IterationRecord evaluate(double local_train_squared_error) const;
+
+  const Comm& comm_;
+  TrainConfig config_;
+  Manifest manifest_;
+  SideLayout user_layout_;
+  SideLayout item_layout_;
+  SolveParams params_;
+  FactorTable users_;
+  FactorTable items_;
+  std::unique_ptr<Local> local_users_;
+  std::unique_ptr<Local> local_items_;
+  CsrBlock test_by_user_;
+  std::vector<std::uint8_t> user_known_, item_known_;
+  std::vector<RowSolver> solvers_;  // one per OpenMP thread
+  HalfFactors half_fixed_;          // the fixed side in half precision (params_.cg_half)
+  double flops_per_iteration_ = 0;  // whole job
+  int iteration_ = 0;
+  bool mid_iteration_ = false;
+  HalfResult user_half_;        // of the iteration in progress, while mid_iteration_
+  double user_exchange_ = 0;
+};
+
+}  // namespace dals

@@ -1,0 +1,171 @@
+#include "dals/checkpoint/model_io.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "dals/checkpoint/crash_point.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/core/fs_util.hpp"
+#include "dals/data/hdf5_file.hpp"
+
+namespace dals {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string factor_block_path(const std::string& model_dir, Side side, int block) {
+  return model_dir + "/" + side_name(side) + "/" + block_file_name(block);
+}
+
+std::string staging_dir(const std::string& model_dir) { return model_dir + ".tmp"; }
+
+void write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first, std::int64_t rows) {
+  const int k = table.k();
+  std::vector<float> factors(static_cast<std::size_t>(rows) * k), biases(rows);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const float* src = table.row(first + i);
+    std::copy(src, src + k, factors.begin() + i * k);
+    biases[i] = src[k];
+  }
+  H5File f = H5File::create(path);
+  f.set_attribute("first_row", first);
+  f.set_attribute("factors_k", static_cast<std::int64_t>(k));
+  f.write("factors", std::span<const float>(factors), static_cast<std::uint64_t>(k));
+  f.write("biases", std::span<const float>(biases));
+  f.close();
+  fsync_path(path);
+}
+
+void read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table) {
+  H5File f = H5File::open(path);
+  if (f.int_attribute("first_row") != first)
+    throw Error(path + ": factor block does not start at id " + std::to_string(first));
+  std::uint64_t cols = 0;
+  auto factors = f.read<float>("factors", &cols);
+  auto biases = f.read<float>("biases");
+  const int k = table.k();
+  if (static_cast<int>(cols) != k && !(rows == 0 && factors.empty()))
+    throw Error(path + ": factor block has k = " + std::to_string(cols) + ", expected " + std::to_string(k));
+  if (static_cast<std::int64_t>(biases.size()) != rows ||
+      static_cast<std::int64_t>(factors.size()) != rows * k)
+    throw Error(path + ": factor block has " + std::to_string(biases.size()) + " rows, expected " +
+                std::to_string(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    float* dst = table.row(first + i);
+    std::copy(factors.begin() + i * k, factors.begin() + (i + 1) * k, dst);
+    dst[k] = biases[i];
+  }
+}
+
+void check_output_available(const Comm& comm, const std::string& model_dir, bool force) {
+  std::error_code ec;
+  if (comm.is_root() && fs::exists(model_dir, ec) && !force)
+    throw Error(model_dir + ": already exists (pass --force to replace it)");
+}
+
+void make_factor_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  for (const char* sub : {"users", "items"}) {
+    fs::create_directories(dir + "/" + sub, ec);
+    if (ec) throw Error(dir + "/" + sub + ": cannot create directory: " + ec.message());
+  }
+}
+
+void create_staging_dir(const Comm& comm, const std::string& model_dir) {
+  if (comm.is_root()) make_factor_dir(staging_dir(model_dir));
+}
+
+void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept {
+  if (!comm.is_root()) return;
+  std::error_code ec;
+  fs::remove_all(staging_dir(model_dir), ec);
+}
+
+std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, const std::string& dest,
+                                const FactorView& view, const std::string& state_json, bool replace) {
+  std::int64_t bytes = 0;
+  run_collectively(comm, "dals-train", [&] {
+    for (Side side : {Side::users, Side::items}) {
+      const OwnedRange& own = (side == Side::users ? view.user_layout : view.item_layout).of(comm.rank());
+      const auto& blocks = view.manifest.train.blocks(side);
+      const FactorTable& table = side == Side::users ? view.users : view.items;
+      for (int b = own.first_block; b < own.end_block; ++b) {
+        write_factor_block(factor_block_path(staging, side, b), table, blocks[b].first, blocks[b].rows);
+        bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
+      }
+    }
+    crash_point("blocks-written", comm.rank());
+  });
+  // Only after every rank's blocks are on disk (the agreement above) may
+  // COMPLETE say so.
+  run_collectively(comm, "dals-train", [&] {
+    if (!comm.is_root()) return;
+    write_file_atomic(staging + "/state.json", state_json);
+    for (const char* sub : {"users", "items"}) fsync_path(staging + "/" + sub);
+    write_file_atomic(staging + "/COMPLETE", "complete\n");
+    crash_point("sealed", comm.rank());
+    publish_directory(staging, dest, replace);
+    crash_point("published", comm.rank());
+  });
+  return bytes;
+}
+
+std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const SideLayout& user_layout,
+                               const SideLayout& item_layout, int rank, FactorTable& users, FactorTable& items) {
+  std::int64_t bytes = 0;
+  for (Side side : {Side::users, Side::items}) {
+    const OwnedRange& own = (side == Side::users ? user_layout : item_layout).of(rank);
+    const auto& blocks = manifest.train.blocks(side);
+    FactorTable& table = side == Side::users ? users : items;
+    for (int b = own.first_block; b < own.end_block; ++b) {
+      read_factor_block(factor_block_path(dir, side, b), blocks[b].first, blocks[b].rows, table);
+      bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
+    }
+  }
+  return bytes;
+}
+
+void publish_model(const Comm& comm, const std::string& model_dir, const Manifest& manifest,
+                   const SideLayout& user_layout, const SideLayout& item_layout, const FactorTable& users,
+                   const FactorTable& items, const std::string& state_json, bool force) {
+  publish_factor_dir(comm, staging_dir(model_dir), model_dir, FactorView{manifest, user_layout, item_layout, users, items},
+                     state_json, force);
+}
+
+Model read_model(const std::string& model_dir) {
+  if (!fs::exists(model_dir + "/COMPLETE"))
+    throw Error(model_dir + ": not a complete model (no COMPLETE file)");
+  Model model;
+  const std::string state_path = model_dir + "/state.json";
+  model.state_json = read_text_file(state_path);
+  std::vector<std::int64_t> user_firsts, item_firsts;
+  std::int64_t m = 0, n = 0;
+  int k = 0;
+  try {
+    json state = json::parse(model.state_json);
+    const json& ds = state.at("dataset");
+    m = ds.at("users").get<std::int64_t>();
+    n = ds.at("items").get<std::int64_t>();
+    model.mean = ds.at("mean").get<double>();
+    user_firsts = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
+    item_firsts = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
+    k = state.at("hyperparameters").at("factors").get<int>();
+    model.bias = state.at("hyperparameters").at("bias").get<bool>();
+  } catch (const json::exception& e) {
+    throw Error(state_path + ": malformed state: " + e.what());
+  }
+  model.users = FactorTable(m, k);
+  model.items = FactorTable(n, k);
+  for (Side side : {Side::users, Side::items}) {
+    const auto& firsts = side == Side::users ? user_firsts : item_firsts;
+    const std::int64_t total = side == Side::users ? m : n;
+    for (std::size_t b = 0; b < firsts.size(); ++b) {
+      const std::int64_t end = b + 1 < firsts.size() ? firsts[b + 1] : total;
+      read_factor_block(factor_block_path(model_dir, side, static_cast<int>(b)), firsts[b], end - firsts[b],
+                        side == Side::users ? model.users : model.items);
+    }
+  }
+  return model;
+}
+
+}  // namespace dals

@@ -1,0 +1,180 @@
+#include "dals/checkpoint/resume.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "dals/checkpoint/checkpoint.hpp"
+#include "dals/core/fs_util.hpp"
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/train/trainer.hpp"
+
+namespace dals {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Rank 0: the candidates, newest first.
+std::vector<std::string> candidates(const TrainConfig& config) {
+  std::vector<std::string> paths;
+  if (config.resume != "auto") {
+    paths.push_back(config.resume);
+    return paths;
+  }
+  for (const CheckpointEntry& c : list_checkpoints(config.checkpoint_dir)) paths.push_back(c.path);
+  return paths;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(text.substr(start, end - start));
+  return lines;
+}
+
+// Rank 0: state.json of a complete checkpoint, or an Error saying why it is not one.
+std::string read_state_text(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(dir + ": no such checkpoint directory");
+  if (!fs::exists(dir + "/COMPLETE", ec)) throw Error(dir + ": incomplete checkpoint (no COMPLETE file)");
+  const std::string path = dir + "/state.json";
+  const std::string text = read_text_file(path);
+  parse_state(text, path);  // throws if malformed
+  return text;
+}
+
+std::string show(const json& value) { return value.is_null() ? "(absent)" : value.dump(); }
+
+// Rank 0: Error if the checkpoint cannot continue this run; otherwise the
+// hyper-parameters that --resume-override allowed to change.
+json check_fits(const SavedState& saved, const std::string& dir, const Manifest& m, const TrainConfig& config) {
+  const std::string where = dir + "/state.json";
+  if (saved.fingerprint != m.fingerprint)
+    throw Error(where + ": the checkpoint is of another dataset (fingerprint " + saved.fingerprint + ", but " +
+                config.data + " has " + m.fingerprint + ")");
+  std::vector<std::int64_t> user_firsts, item_firsts;
+  for (const auto& b : m.train.user_blocks) user_firsts.push_back(b.first);
+  for (const auto& b : m.train.item_blocks) item_firsts.push_back(b.first);
+  if (saved.users != m.users || saved.items != m.items || saved.user_block_firsts != user_firsts ||
+      saved.item_block_firsts != item_firsts)
+    throw Error(where + ": the checkpoint's blocks do not match the dataset's (" + config.data + ")");
+  if (saved.progress.halves() > 2 * config.iterations)
+    throw Error(where + ": the checkpoint is at " + saved.progress.describe() + ", beyond --iterations " +
+                std::to_string(config.iterations));
+
+  json then = json::parse(saved.hyperparameters);
+  const json now = json::parse(config.hyperparameters_json());
+  // CG checkpoints from before --cg-precision existed were trained in float.
+  if (then.value("solver", "") == "cg" && !then.contains("cg_precision")) then["cg_precision"] = "float";
+  json changed = json::object();
+  std::string first_change;
+  for (const json* side : {static_cast<const json*>(&then), &now})
+    for (const auto& [key, value] : side->items()) {
+      (void)value;
+      const json a = then.value(key, json()), b = now.value(key, json());
+      if (a == b || changed.contains(key)) continue;
+      if (key == "factors")
+        throw Error(where + ": the checkpoint has k = " + show(a) + ", this run k = " + show(b) +
+                    " (k cannot change on resume)");
+      changed[key] = {{"checkpoint", a}, {"now", b}};
+      if (first_change.empty()) first_change = key + " = " + show(a) + " in the checkpoint, " + show(b) + " now";
+    }
+  if (!changed.empty() && !config.resume_override)
+    throw Error(where + ": the checkpoint was trained with other options: " + first_change +
+                (changed.size() > 1 ? " (and " + std::to_string(changed.size() - 1) + " more)" : "") +
+                "; pass --resume-override to continue with the new ones");
+  return changed;
+}
+
+void warn(const Comm& comm, const std::string& text) {
+  if (!comm.is_root()) return;
+  std::fprintf(stderr, "dals-train: warning: %s\n", text.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history) {
+  ResumeOutcome out;
+  if (config.resume.empty()) return out;
+  const bool automatic = config.resume == "auto";
+  const double start = MPI_Wtime();
+
+  std::vector<std::string> found;
+  run_collectively(comm, "dals-train", [&] {
+    if (comm.is_root()) found = candidates(config);
+  });
+  found = split_lines(comm.broadcast_string(join_lines(found)));
+
+  bool touched = false;  // a failed load may have overwritten some rows
+  int skipped = 0;
+  for (const std::string& dir : found) {
+    // Rank 0 reads state.json; a missing COMPLETE or a bad state.json skips the checkpoint.
+    std::string text;
+    std::string problem = try_collectively(comm, [&] {
+      if (comm.is_root()) text = read_state_text(dir);
+    });
+    if (problem.empty()) {
+      text = comm.broadcast_string(text);
+      const SavedState saved = parse_state(text, dir + "/state.json");
+      json changed;
+      // A checkpoint that does not fit this run is an error, not a skip:
+      // falling back to an older one of the same directory would not fit either.
+      run_collectively(comm, "dals-train", [&] {
+        if (comm.is_root()) changed = check_fits(saved, dir, trainer.manifest(), config);
+      });
+      changed = json::parse(comm.broadcast_string(changed.dump()));
+
+      std::int64_t bytes = 0;
+      touched = true;
+      problem = try_collectively(comm, [&] {
+        bytes = read_owned_blocks(dir, trainer.manifest(), trainer.layout(Side::users), trainer.layout(Side::items),
+                                  comm.rank(), trainer.factors_to_restore(Side::users),
+                                  trainer.factors_to_restore(Side::items));
+      });
+      if (problem.empty()) {
+        trainer.restored(saved.progress.iterations, saved.progress.mid);
+        history = saved.history;
+        json resumes = json::parse(history.resumes);
+        resumes.push_back({{"from", dir},
+                           {"iteration", saved.progress.iterations},
+                           {"user_half_done", saved.progress.mid},
+                           {"ranks", comm.size()},
+                           {"target_iterations", config.iterations},
+                           {"overridden", changed}});
+        history.resumes = resumes.dump();
+        out.resumed = true;
+        out.path = dir;
+        out.progress = saved.progress;
+        out.bytes = comm.sum(bytes);
+        out.seconds = comm.max(MPI_Wtime() - start);
+        if (comm.is_root() && !changed.empty())
+          std::printf("resume: --resume-override: continuing with changed options %s\n", changed.dump().c_str());
+        return out;
+      }
+    }
+    if (!automatic) {
+      if (comm.is_root()) std::fprintf(stderr, "dals-train: error: %s\n", problem.c_str());
+      throw AgreedFailure{1};
+    }
+    warn(comm, problem + "; skipping checkpoint " + dir);
+    ++skipped;
+  }
+  if (touched) trainer.reset_factors();
+  if (skipped > 0)
+    warn(comm, "no usable checkpoint in " + config.checkpoint_dir + " (" + std::to_string(skipped) +
+                   " skipped): starting from iteration 0");
+  else if (comm.is_root() && !config.quiet)
+    std::printf("resume: no checkpoint in %s yet: starting from iteration 0\n", config.checkpoint_dir.c_str());
+  return out;
+}
+
+}  // namespace dals

@@ -1,0 +1,86 @@
+#include "dals/checkpoint/run_state.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "dals/core/checksum.hpp"
+#include "dals/core/error.hpp"
+#include "dals/train/trainer.hpp"
+#include "dals/core/version.hpp"
+
+namespace dals {
+using nlohmann::json;
+
+std::string Progress::describe() const {
+  std::string text = "iteration " + std::to_string(iterations);
+  if (mid) text += " and the user half of " + std::to_string(iterations + 1);
+  return text;
+}
+
+std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history,
+                       const char* format) {
+  const Manifest& m = trainer.manifest();
+  json ds = {{"path", config.data},     {"fingerprint", m.fingerprint}, {"users", m.users},
+             {"items", m.items},        {"blocks", m.blocks},           {"mean", m.mean},
+             {"train_ratings", m.train.ratings}};
+  std::vector<std::int64_t> user_firsts, item_firsts;
+  for (const auto& b : m.train.user_blocks) user_firsts.push_back(b.first);
+  for (const auto& b : m.train.item_blocks) item_firsts.push_back(b.first);
+  ds["user_block_firsts"] = user_firsts;
+  ds["item_block_firsts"] = item_firsts;
+  json metric_array = json::array();
+  for (const auto& line : history.metrics) metric_array.push_back(json::parse(line));
+  json state = {{"format", format},
+                {"version", 1},
+                {"dals_version", kVersion},
+                {"iteration", trainer.iterations_done()},
+                // true: the user half of the next iteration is done too (a checkpoint taken between halves)
+                {"user_half_done", trainer.mid_iteration()},
+                {"target_iterations", config.iterations},
+                {"hyperparameters", json::parse(config.hyperparameters_json())},
+                {"dataset", ds},
+                {"metrics", metric_array},
+                {"resumes", json::parse(history.resumes)}};
+  // The blocks carry checksums; so does this file, whose every field counts
+  // (a changed digit in "iteration" would silently skip iterations).
+  state["checksum"] = to_hex(checksum64(state.dump().data(), state.dump().size()));
+  return state.dump(1) + "\n";
+}
+
+SavedState parse_state(const std::string& text, const std::string& path) {
+  SavedState s;
+  try {
+    json state = json::parse(text);
+    s.format = state.at("format").get<std::string>();
+    if (s.format != "dals-model" && s.format != "dals-checkpoint")
+      throw Error(path + ": not a dals model or checkpoint (format \"" + s.format + "\")");
+    if (state.contains("checksum")) {
+      const std::string stored = state.at("checksum").get<std::string>();
+      state.erase("checksum");
+      const std::string body = state.dump(), computed = to_hex(checksum64(body.data(), body.size()));
+      if (stored != computed)
+        throw Error(path + ": checksum mismatch (stored " + stored + ", computed " + computed + "): the file is damaged");
+    } else if (s.format == "dals-checkpoint") {
+      throw Error(path + ": no checksum");  // models of dals 0.1 had none; checkpoints always do
+    }
+    s.progress.iterations = state.at("iteration").get<int>();
+    s.progress.mid = state.value("user_half_done", false);
+    if (s.progress.iterations < 0) throw Error(path + ": negative iteration");
+    s.hyperparameters = state.at("hyperparameters").dump();
+    const json& ds = state.at("dataset");
+    s.fingerprint = ds.at("fingerprint").get<std::string>();
+    s.users = ds.at("users").get<std::int64_t>();
+    s.items = ds.at("items").get<std::int64_t>();
+    s.user_block_firsts = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
+    s.item_block_firsts = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
+    for (const json& record : state.at("metrics")) s.history.metrics.push_back(record.dump());
+    if (static_cast<int>(s.history.metrics.size()) != s.progress.iterations)
+      throw Error(path + ": " + std::to_string(s.history.metrics.size()) + " metrics records for " +
+                  std::to_string(s.progress.iterations) + " iterations");
+    s.history.resumes = state.contains("resumes") ? state.at("resumes").dump() : "[]";
+  } catch (const json::exception& e) {
+    throw Error(path + ": malformed state: " + e.what());
+  }
+  return s;
+}
+
+}  // namespace dals

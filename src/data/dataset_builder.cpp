@@ -1,0 +1,157 @@
+#include "dals/data/dataset_builder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <unordered_map>
+
+#include "dals/data/dataset.hpp"
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+#include "dals/core/rng.hpp"
+
+namespace dals {
+
+std::vector<std::int64_t> balanced_cuts(const std::vector<std::int64_t>& costs, int blocks) {
+  const std::int64_t n = static_cast<std::int64_t>(costs.size());
+  std::int64_t total = 0;
+  for (auto c : costs) total += c;
+  std::vector<std::int64_t> cuts(blocks + 1, n);
+  cuts[0] = 0;
+  std::int64_t acc = 0, i = 0;
+  for (int b = 1; b < blocks; ++b) {
+    // Block b starts once the running cost reaches b/B of the total.
+    const long double target = static_cast<long double>(total) * b / blocks;
+    while (i < n && acc + costs[i] / 2.0L < target) acc += costs[i++];
+    cuts[b] = i;
+  }
+  return cuts;
+}
+
+namespace {
+
+struct DenseIds {
+  std::vector<std::int64_t> raw_of_dense;
+  std::unordered_map<std::int64_t, std::int64_t> dense_of_raw;
+};
+
+// Orders raw ids by a seeded hash: a deterministic shuffle that spreads the
+// popular ids over all blocks, whatever order they had in the input.
+DenseIds assign_dense_ids(std::vector<std::int64_t> raw, std::uint64_t seed, std::uint64_t side) {
+  std::sort(raw.begin(), raw.end());
+  raw.erase(std::unique(raw.begin(), raw.end()), raw.end());
+  std::sort(raw.begin(), raw.end(), [&](std::int64_t a, std::int64_t b) {
+    auto ha = key_hash(seed, side, static_cast<std::uint64_t>(a)), hb = key_hash(seed, side, static_cast<std::uint64_t>(b));
+    return ha != hb ? ha < hb : a < b;
+  });
+  DenseIds ids;
+  ids.raw_of_dense = raw;
+  ids.dense_of_raw.reserve(raw.size());
+  for (std::size_t d = 0; d < raw.size(); ++d) ids.dense_of_raw.emplace(raw[d], static_cast<std::int64_t>(d));
+  return ids;
+}
+
+Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options);
+
+}  // namespace
+
+Manifest build_dataset(const std::string& out_dir, const std::vector<RawRating>& ratings, const BuildOptions& options) {
+  if (ratings.empty()) throw Error(out_dir + ": no ratings to write");
+  if (options.blocks <= 0) throw Error("--blocks must be positive");
+  if (std::filesystem::exists(out_dir) && !options.force)
+    throw Error(out_dir + ": already exists (pass --force to replace it)");
+  // Everything is written under DIR.tmp and renamed at the end: a failure
+  // leaves no half-written dataset, and a previous one stays intact.
+  const std::string dir = out_dir + ".tmp";
+  std::filesystem::remove_all(dir);
+  try {
+    Manifest m = write_all_blocks(dir, ratings, options);
+    publish_directory(dir, out_dir, options.force);
+    return m;
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    throw;
+  }
+}
+
+namespace {
+
+Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options) {
+  std::vector<std::int64_t> raw_users, raw_items;
+  raw_users.reserve(ratings.size());
+  raw_items.reserve(ratings.size());
+  for (const auto& r : ratings) {
+    if (!std::isfinite(r.value)) throw Error(dir + ": non-finite rating for user " + std::to_string(r.user));
+    raw_users.push_back(r.user);
+    raw_items.push_back(r.item);
+  }
+  DenseIds users = assign_dense_ids(std::move(raw_users), options.seed, 1);
+  DenseIds items = assign_dense_ids(std::move(raw_items), options.seed, 2);
+
+  Manifest m;
+  m.users = static_cast<std::int64_t>(users.raw_of_dense.size());
+  m.items = static_cast<std::int64_t>(items.raw_of_dense.size());
+  m.blocks = options.blocks;
+  if (m.users < m.blocks || m.items < m.blocks)
+    throw Error(dir + ": " + std::to_string(options.blocks) + " blocks need at least as many users and items");
+  m.has_test = options.test_fraction > 0;
+  m.provenance_json = options.provenance_json;
+
+  std::vector<Triplet> train, test;
+  std::vector<std::int64_t> user_cost(m.users, 1), item_cost(m.items, 1);
+  double sum = 0;
+  for (const auto& r : ratings) {
+    Triplet t{users.dense_of_raw.at(r.user), items.dense_of_raw.at(r.item), r.value};
+    const bool to_test = m.has_test && to_unit(key_hash(options.seed, 3, static_cast<std::uint64_t>(r.user),
+                                                        static_cast<std::uint64_t>(r.item))) < options.test_fraction;
+    if (to_test) {
+      test.push_back(t);
+    } else {
+      train.push_back(t);
+      sum += r.value;
+      ++user_cost[t.row];
+      ++item_cost[t.col];
+    }
+  }
+  if (train.empty()) throw Error(dir + ": every rating went to the test split");
+  m.mean = sum / static_cast<double>(train.size());
+  m.train.ratings = static_cast<std::int64_t>(train.size());
+  m.test.ratings = static_cast<std::int64_t>(test.size());
+
+  const auto user_cuts = balanced_cuts(user_cost, m.blocks);
+  const auto item_cuts = balanced_cuts(item_cost, m.blocks);
+  create_dataset_dirs(dir, m.has_test);
+
+  auto write_side = [&](Split split, Side side, const std::vector<Triplet>& all, SplitInfo& info) {
+    const auto& cuts = side == Side::users ? user_cuts : item_cuts;
+    const std::int64_t num_cols = side == Side::users ? m.items : m.users;
+    std::vector<std::vector<Triplet>> per_block(m.blocks);
+    for (const auto& t : all) {
+      Triplet e = side == Side::users ? t : Triplet{t.col, t.row, t.value};
+      int b = static_cast<int>(std::upper_bound(cuts.begin(), cuts.end(), e.row) - cuts.begin()) - 1;
+      per_block[b].push_back(e);
+    }
+    info.blocks(side).clear();
+    for (int b = 0; b < m.blocks; ++b) {
+      CsrBlock block = csr_from_triplets(cuts[b], cuts[b + 1] - cuts[b], num_cols, std::move(per_block[b]));
+      info.blocks(side).push_back(write_ratings_block(ratings_path(dir, split, side, b), block));
+    }
+  };
+  for (Side side : {Side::users, Side::items}) {
+    write_side(Split::train, side, train, m.train);
+    if (m.has_test) write_side(Split::test, side, test, m.test);
+    const auto& cuts = side == Side::users ? user_cuts : item_cuts;
+    const auto& raw = side == Side::users ? users.raw_of_dense : items.raw_of_dense;
+    for (int b = 0; b < m.blocks; ++b)
+      write_id_block(ids_path(dir, side, b), cuts[b],
+                     std::vector<std::int64_t>(raw.begin() + cuts[b], raw.begin() + cuts[b + 1]));
+  }
+  m.fingerprint = m.compute_fingerprint();
+  write_manifest(dir, m);
+  return m;
+}
+
+}  // namespace
+
+}  // namespace dals

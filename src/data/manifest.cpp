@@ -1,0 +1,169 @@
+#include "dals/data/manifest.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "dals/core/checksum.hpp"
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+
+namespace dals {
+using nlohmann::json;
+
+const char* side_name(Side side) { return side == Side::users ? "users" : "items"; }
+
+namespace {
+
+json blocks_to_json(const std::vector<BlockInfo>& blocks) {
+  json out = json::array();
+  for (const auto& b : blocks)
+    out.push_back({{"first", b.first}, {"rows", b.rows}, {"nnz", b.nnz}, {"checksum", to_hex(b.checksum)}});
+  return out;
+}
+
+std::vector<BlockInfo> blocks_from_json(const json& in) {
+  std::vector<BlockInfo> out;
+  for (const auto& b : in) {
+    BlockInfo info;
+    info.first = b.at("first").get<std::int64_t>();
+    info.rows = b.at("rows").get<std::int64_t>();
+    info.nnz = b.at("nnz").get<std::int64_t>();
+    info.checksum = std::stoull(b.at("checksum").get<std::string>(), nullptr, 16);
+    out.push_back(info);
+  }
+  return out;
+}
+
+json split_to_json(const SplitInfo& s) {
+  return {{"ratings", s.ratings}, {"user_blocks", blocks_to_json(s.user_blocks)},
+          {"item_blocks", blocks_to_json(s.item_blocks)}};
+}
+
+SplitInfo split_from_json(const json& in) {
+  SplitInfo s;
+  s.ratings = in.at("ratings").get<std::int64_t>();
+  s.user_blocks = blocks_from_json(in.at("user_blocks"));
+  s.item_blocks = blocks_from_json(in.at("item_blocks"));
+  return s;
+}
+
+std::uint64_t hash_split(std::uint64_t h, const SplitInfo& s) {
+  h = hash_combine(h, static_cast<std::uint64_t>(s.ratings));
+  for (const auto* blocks : {&s.user_blocks, &s.item_blocks})
+    for (const auto& b : *blocks) {
+      h = hash_combine(h, static_cast<std::uint64_t>(b.first));
+      h = hash_combine(h, static_cast<std::uint64_t>(b.rows));
+      h = hash_combine(h, static_cast<std::uint64_t>(b.nnz));
+      h = hash_combine(h, b.checksum);
+    }
+  return h;
+}
+
+void validate_split(const std::string& where, const char* split, const SplitInfo& s, const Manifest& m) {
+  for (Side side : {Side::users, Side::items}) {
+    const auto& blocks = s.blocks(side);
+    if (static_cast<int>(blocks.size()) != m.blocks)
+      throw Error(where + ": " + split + " has " + std::to_string(blocks.size()) + " " + side_name(side) +
+                  " blocks, expected " + std::to_string(m.blocks));
+    std::int64_t next = 0, nnz = 0;
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      if (blocks[b].first != next || blocks[b].rows < 0 || blocks[b].nnz < 0)
+        throw Error(where + ": " + split + " " + side_name(side) + " block " + std::to_string(b) +
+                    " does not continue the previous block");
+      next += blocks[b].rows;
+      nnz += blocks[b].nnz;
+    }
+    if (next != m.rows(side))
+      throw Error(where + ": " + split + " " + side_name(side) + " blocks cover " + std::to_string(next) +
+                  " ids, expected " + std::to_string(m.rows(side)));
+    if (nnz != s.ratings)
+      throw Error(where + ": " + split + " " + side_name(side) + " blocks hold " + std::to_string(nnz) +
+                  " ratings, expected " + std::to_string(s.ratings));
+  }
+}
+
+}  // namespace
+
+std::string Manifest::compute_fingerprint() const {
+  std::uint64_t h = 0x64616c73;  // "dals"
+  h = hash_combine(h, static_cast<std::uint64_t>(version));
+  h = hash_combine(h, static_cast<std::uint64_t>(users));
+  h = hash_combine(h, static_cast<std::uint64_t>(items));
+  h = hash_combine(h, static_cast<std::uint64_t>(blocks));
+  h = checksum64(&mean, sizeof mean, h);
+  h = hash_split(h, train);
+  h = hash_combine(h, has_test ? 1 : 0);
+  if (has_test) h = hash_split(h, test);
+  return to_hex(h);
+}
+
+void Manifest::validate(const std::string& where) const {
+  if (version != kFormatVersion)
+    throw Error(where + ": format version " + std::to_string(version) + " is not supported (expected " +
+                std::to_string(kFormatVersion) + ")");
+  if (users <= 0 || items <= 0) throw Error(where + ": users and items must be positive");
+  if (users > INT32_MAX || items > INT32_MAX)
+    throw Error(where + ": more than 2^31-1 users or items is not supported");
+  if (blocks <= 0) throw Error(where + ": blocks must be positive");
+  validate_split(where, "train", train, *this);
+  if (has_test) validate_split(where, "test", test, *this);
+  for (Side side : {Side::users, Side::items})
+    for (std::size_t b = 0; has_test && b < train.blocks(side).size(); ++b)
+      if (train.blocks(side)[b].first != test.blocks(side)[b].first ||
+          train.blocks(side)[b].rows != test.blocks(side)[b].rows)
+        throw Error(where + ": test " + side_name(side) + " block " + std::to_string(b) +
+                    " does not match the training block's id range");
+  if (fingerprint != compute_fingerprint())
+    throw Error(where + ": fingerprint " + fingerprint + " does not match the manifest's contents (" +
+                compute_fingerprint() + "): the manifest was edited or damaged");
+}
+
+Manifest read_manifest(const std::string& dir) {
+  const std::string path = dir + "/manifest.json";
+  std::string text;
+  try {
+    text = read_text_file(path);
+  } catch (const Error&) {
+    throw Error(path + ": cannot read the dataset manifest (is " + dir + " a dataset directory?)");
+  }
+  Manifest m;
+  try {
+    json j = json::parse(text);
+    if (j.at("format").get<std::string>() != "dals-dataset") throw Error(path + ": not a dals dataset manifest");
+    m.version = j.at("version").get<int>();
+    m.users = j.at("users").get<std::int64_t>();
+    m.items = j.at("items").get<std::int64_t>();
+    m.blocks = j.at("blocks").get<int>();
+    m.mean = j.at("mean").get<double>();
+    m.train = split_from_json(j.at("train"));
+    m.has_test = j.contains("test") && !j.at("test").is_null();
+    if (m.has_test) m.test = split_from_json(j.at("test"));
+    m.fingerprint = j.at("fingerprint").get<std::string>();
+    m.provenance_json = j.value("provenance", json::object()).dump();
+  } catch (const json::exception& e) {
+    throw Error(path + ": malformed manifest: " + e.what());
+  } catch (const std::invalid_argument&) {
+    throw Error(path + ": malformed manifest: a checksum is not hexadecimal");
+  } catch (const std::out_of_range&) {
+    throw Error(path + ": malformed manifest: a checksum is out of range");
+  }
+  m.validate(path);
+  return m;
+}
+
+void write_manifest(const std::string& dir, const Manifest& m) {
+  json j;
+  j["format"] = "dals-dataset";
+  j["version"] = m.version;
+  j["users"] = m.users;
+  j["items"] = m.items;
+  j["ratings"] = m.train.ratings;
+  j["blocks"] = m.blocks;
+  j["mean"] = m.mean;
+  j["fingerprint"] = m.fingerprint;
+  j["train"] = split_to_json(m.train);
+  j["test"] = m.has_test ? split_to_json(m.test) : json(nullptr);
+  j["provenance"] = m.provenance_json.empty() ? json::object() : json::parse(m.provenance_json);
+  write_file_atomic(dir + "/manifest.json", j.dump(1) + "\n");
+}
+
+}  // namespace dals

@@ -1,0 +1,176 @@
+#include "dals/run/train_run.hpp"
+
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "dals/checkpoint/checkpoint.hpp"
+#include "dals/core/checksum.hpp"
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/run/preemption.hpp"
+#include "dals/checkpoint/resume.hpp"
+#include "dals/checkpoint/run_state.hpp"
+#include "dals/train/trainer.hpp"
+#include "dals/core/version.hpp"
+
+namespace dals {
+
+std::int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+namespace {
+
+// Every rank must train the same thing: a rank started with other options
+// (a stale config file on one node) would silently desynchronize the job.
+void check_same_config(const Comm& comm, const TrainConfig& config) {
+  const std::string text = config.hyperparameters_json() + config.data + "|" + config.output + "|" +
+                           std::to_string(config.iterations) + "|" + config.checkpoint_dir + "|" + config.resume +
+                           "|" + std::to_string(config.checkpoint_every) + "|" +
+                           std::to_string(config.keep_checkpoints) + "|" + std::to_string(config.resume_override);
+  const std::uint64_t mine = checksum64(text.data(), text.size());
+  const std::uint64_t lowest = comm.allreduce(mine, MPI_MIN), highest = comm.allreduce(mine, MPI_MAX);
+  run_collectively(comm, "dals-train", [&] {
+    if (lowest != highest) throw Error("ranks were started with different options (configuration hash differs)");
+  });
+}
+
+std::string fmt(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+std::string progress_line(const IterationRecord& r) {
+  std::string line = "iter " + std::to_string(r.iteration) + "  train_rmse " + fmt("%.4f", r.train_rmse);
+  if (!std::isnan(r.test_rmse)) line += "  test_rmse " + fmt("%.4f", r.test_rmse);
+  line += "  users " + fmt("%.3fs", r.user_seconds) + "  items " + fmt("%.3fs", r.item_seconds) + "  exchange " +
+          fmt("%.3fs", r.exchange_seconds) + "  " + fmt("%.1f", r.gflops) + " GFLOP/s";
+  if (r.ridge_retries > 0) line += "  ridge_retries " + std::to_string(r.ridge_retries);
+  return line;
+}
+
+}  // namespace
+
+namespace {
+
+// Everything after loading: the iterations, their report, the published model.
+void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history,
+                       const ResumeOutcome& resumed, double start) {
+  const Manifest& m = trainer.manifest();
+  const double load_seconds = MPI_Wtime() - start;
+  const std::int64_t model_bytes = comm.max(trainer.model_bytes());
+
+  std::ofstream metrics_file;
+  if (comm.is_root()) {
+    std::printf("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s\n",
+                kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
+                static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
+                m.blocks, comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(),
+                omp_get_max_threads() == 1 ? "" : "s");
+    std::printf("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
+                config.factors, config.lambda, regularization_name(config.regularization),
+                config.no_bias ? "no" : "yes",
+                config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
+                                                  precision_name(config.cg_precision) + " gathers)").c_str()
+                                           : "cholesky",
+                static_cast<unsigned long long>(config.seed), load_seconds,
+                model_bytes / 1048576.0);
+    std::fflush(stdout);
+    if (resumed.resumed) {
+      std::printf("resumed from %s at %s: %.1f MB in %.3fs\n", resumed.path.c_str(),
+                  resumed.progress.describe().c_str(), resumed.bytes / 1e6, resumed.seconds);
+      std::fflush(stdout);
+    }
+    metrics_file.open(staging_dir(config.output) + "/metrics.jsonl");
+    for (const auto& line : history.metrics) metrics_file << line << "\n";  // the iterations of earlier runs
+    metrics_file << std::flush;
+  }
+
+  Checkpointer checkpoints(comm, config);
+  if (resumed.resumed) checkpoints.resumed_from(resumed.path, resumed.progress);
+  StopControl stop(comm, config, start, load_seconds);
+  if (comm.is_root() && !config.quiet && !stop.deadline_text().empty())
+    std::printf("%s\n", stop.deadline_text().c_str());
+  // A stop (signal or deadline) is agreed at a half-iteration boundary;
+  // the run then saves where it is and ends with its own exit code.
+  auto stop_requested = [&] { return checkpoints.enabled() && stop.should_stop(checkpoints.slowest_write_seconds()); };
+  auto stop_here = [&] {
+    const std::string path = checkpoints.write(trainer, history);
+    if (comm.is_root()) {
+      std::fprintf(stderr, "dals-train: stopped by %s after %s; checkpoint %s; continue with --resume auto\n",
+                   stop.reason().c_str(), Progress{trainer.iterations_done(), trainer.mid_iteration()}.describe().c_str(),
+                   path.c_str());
+      std::fflush(stderr);
+    }
+    // Not a failure, but the same way out: every rank is here together and
+    // leaves with the same code, after the staging directory is removed.
+    throw AgreedFailure{kExitPreempted};
+  };
+
+  IterationRecord last;
+  const int first_iteration = trainer.iterations_done();
+  if (stop_requested()) stop_here();  // signalled while loading
+  while (trainer.iterations_done() < config.iterations) {
+    if (!trainer.mid_iteration()) {
+      trainer.solve_user_half();
+      if (stop_requested()) stop_here();
+    }
+    last = trainer.iterate();
+    history.metrics.push_back(last.to_json());
+    if (comm.is_root()) {
+      if (!config.quiet) {
+        std::printf("%s\n", progress_line(last).c_str());
+        std::fflush(stdout);
+      }
+      metrics_file << history.metrics.back() << "\n" << std::flush;
+    }
+    if (checkpoints.due(trainer.iterations_done())) {
+      const double t = MPI_Wtime();
+      checkpoints.write(trainer, history);
+      stop.exclude(MPI_Wtime() - t);
+    }
+    if (trainer.iterations_done() < config.iterations && stop_requested()) stop_here();
+  }
+  if (checkpoints.enabled()) checkpoints.write(trainer, history);  // the final state (a no-op if written above)
+  if (comm.is_root()) metrics_file.close();
+
+  publish_model(comm, config.output, m, trainer.layout(Side::users), trainer.layout(Side::items),
+                trainer.factors(Side::users), trainer.factors(Side::items), state_json(trainer, config, history, "dals-model"),
+                config.force);
+  const std::int64_t peak = comm.max(peak_rss_bytes());
+  if (comm.is_root()) {
+    std::printf("done: %d iterations in %.2fs", config.iterations, MPI_Wtime() - start);
+    if (trainer.iterations_done() > first_iteration) {
+      std::printf("; train_rmse %.4f", last.train_rmse);
+      if (!std::isnan(last.test_rmse)) std::printf("; test_rmse %.4f", last.test_rmse);
+    }
+    std::printf("; peak memory %.1f MiB per rank\nmodel: %s\n", peak / 1048576.0, config.output.c_str());
+  }
+}
+
+}  // namespace
+
+void run_training(const Comm& comm, const TrainConfig& config) {
+  if (!config.checkpoint_dir.empty()) install_stop_handlers();  // early: a signal while loading counts too
+  check_same_config(comm, config);
+  run_collectively(comm, "dals-train", [&] { check_output_available(comm, config.output, config.force); });
+  const double start = MPI_Wtime();
+  Trainer trainer(comm, config);
+  RunHistory history;
+  const ResumeOutcome resumed = resume_training(comm, config, trainer, history);
+  run_collectively(comm, "dals-train", [&] { create_staging_dir(comm, config.output); });
+  try {
+    train_and_publish(comm, config, trainer, history, resumed, start);
+  } catch (const AgreedFailure&) {
+    remove_staging_dir(comm, config.output);  // a failed run leaves nothing half-written behind
+    throw;
+  }
+}
+
+}  // namespace dals

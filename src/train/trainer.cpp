@@ -1,0 +1,307 @@
+#include "dals/train/trainer.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "dals/data/dataset.hpp"
+#include "dals/train/evaluation.hpp"
+#include "dals/core/huge_pages.hpp"
+
+namespace dals {
+
+struct Trainer::Local {
+  CsrBlock ratings;                 // owned rows of this side, all owned blocks appended
+  std::vector<std::int64_t> order;  // local rows, as solve_order takes them
+  double flops = 0;                 // of one half on this rank
+};
+
+namespace {
+
+// Bytes of the next row's columns (and as many of its values) fetched ahead:
+// the first 256 ratings, by when the stream prefetcher has caught on.
+constexpr std::int64_t kRatingPrefetchBytes = 1024;
+
+Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config) {
+  Manifest manifest;
+  run_collectively(comm, "dals-train", [&] {
+    manifest = read_manifest(config.data);
+    if (comm.size() > manifest.blocks)
+      throw Error(config.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
+                  std::to_string(manifest.blocks) + (manifest.blocks == 1 ? " block" : " blocks") +
+                  " per side (P must be <= B; re-partition with more blocks)");
+  });
+  return manifest;
+}
+
+CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own) {
+  const SplitInfo& info = split == Split::train ? m.train : m.test;
+  const auto& blocks = info.blocks(side);
+  CsrBlock all;
+  all.first_row = own.first_row;
+  all.num_cols = m.rows(other(side));
+  // The manifest knows the sizes: growing the arrays block by block would
+  // copy them and hold old and new at once (peak RSS, not just time).
+  std::int64_t rows = 0, nnz = 0;
+  for (int b = own.first_block; b < own.end_block; ++b) rows += blocks[b].rows, nnz += blocks[b].nnz;
+  all.reserve(rows, nnz);
+  for (int b = own.first_block; b < own.end_block; ++b)
+    all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], all.num_cols));
+  return all;
+}
+
+double seconds_since(double start) { return MPI_Wtime() - start; }
+
+// The order the threads take a half's rows in (dynamically, a few at a
+// time). Rows heavy enough to leave a thread finishing alone go first,
+// longest first; the rest in storage order, so that consecutive rows'
+// offsets, ratings and factors are read as streams. (All rows by degree
+// started each row somewhere else in those arrays: a TLB and cache miss or
+// more per row, 5% of a Netflix-shaped CG run's samples, now 0.7%.) Any order gives
+// the same bits: each row's solve depends on the fixed side only.
+std::vector<std::int64_t> solve_order(const CsrBlock& r, int threads) {
+  // A row is heavy above 1/256 of a thread's share of the ratings: the rows
+  // left in storage order then end a thread's work at most a few such rows
+  // (a few percent of it) after the others'.
+  const std::int64_t heavy = std::max<std::int64_t>(1, r.nnz() / (256 * std::max(1, threads)));
+  std::vector<std::int64_t> order, rest;
+  for (std::int64_t i = 0; i < r.rows(); ++i) (r.degree(i) > heavy ? order : rest).push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::int64_t a, std::int64_t b) { return r.degree(a) > r.degree(b); });
+  order.insert(order.end(), rest.begin(), rest.end());
+  return order;
+}
+
+// A row's cost relative to one of its ratings, for balancing ranks (layout.hpp).
+double row_weight(const TrainConfig& config) {
+  return config.solver == Solver::cholesky ? (config.factors + 1) / 3.0 : 1.0;
+}
+
+}  // namespace
+
+std::string IterationRecord::to_json() const {
+  nlohmann::json j = {{"iteration", iteration},
+                      {"train_rmse", train_rmse},
+                      {"objective", objective},
+                      {"user_seconds", user_seconds},
+                      {"item_seconds", item_seconds},
+                      {"exchange_seconds", exchange_seconds},
+                      {"gflops", gflops},
+                      {"gather_seconds", gather_seconds},
+                      {"gram_seconds", gram_seconds},
+                      {"factor_seconds", factor_seconds},
+                      {"ridge_retries", ridge_retries}};
+  j["test_rmse"] = std::isnan(test_rmse) ? nlohmann::json(nullptr) : nlohmann::json(test_rmse);
+  return j.dump();
+}
+
+Trainer::Trainer(const Comm& comm, const TrainConfig& config)
+    : comm_(comm),
+      config_(config),
+      manifest_(read_checked_manifest(comm, config)),
+      user_layout_(manifest_.train.user_blocks, comm.size(), row_weight(config)),
+      item_layout_(manifest_.train.item_blocks, comm.size(), row_weight(config)),
+      local_users_(std::make_unique<Local>()),
+      local_items_(std::make_unique<Local>()) {
+  params_.k = config.factors;
+  params_.lambda = config.lambda;
+  params_.regularization = config.regularization;
+  params_.bias = !config.no_bias;
+  params_.solver = config.solver;
+  params_.cg_steps = config.cg_steps;
+  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half;
+
+  run_collectively(comm_, "dals-train", [&] {
+    local_users_->ratings = read_owned(config_, manifest_, Split::train, Side::users, user_layout_.of(comm_.rank()));
+    local_items_->ratings = read_owned(config_, manifest_, Split::train, Side::items, item_layout_.of(comm_.rank()));
+    if (manifest_.has_test)
+      test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, user_layout_.of(comm_.rank()));
+  });
+
+  // Which rows have training ratings, on every rank: cold rows predict from biases only.
+  user_known_.assign(manifest_.users, 0);
+  item_known_.assign(manifest_.items, 0);
+  for (Side side : {Side::users, Side::items}) {
+    const CsrBlock& local = (side == Side::users ? local_users_ : local_items_)->ratings;
+    auto& known = side == Side::users ? user_known_ : item_known_;
+    for (std::int64_t r = 0; r < local.rows(); ++r) known[local.first_row + r] = local.degree(r) > 0;
+    comm_.allgather_rows(known.data(), 1, layout(side).first_rows(), layout(side).row_counts());
+  }
+
+  // BLAS runs inside our OpenMP threads: it must not spawn threads of its own.
+  openblas_set_num_threads(1);
+  if (config_.threads > 0) omp_set_num_threads(config_.threads);
+  const int threads = omp_get_max_threads();
+
+  std::int64_t max_degree = 1;
+  for (Local* local : {local_users_.get(), local_items_.get()}) {
+    const CsrBlock& r = local->ratings;
+    local->order = solve_order(r, threads);
+    for (std::int64_t i = 0; i < r.rows(); ++i) {
+      max_degree = std::max(max_degree, r.degree(i));
+      if (r.degree(i) > 0) local->flops += row_solve_flops(params_, r.degree(i));
+    }
+  }
+  flops_per_iteration_ = comm_.sum(local_users_->flops + local_items_->flops);
+
+  solvers_.reserve(threads);
+  for (int t = 0; t < threads; ++t) solvers_.emplace_back(params_, max_degree);
+  if (params_.cg_half) half_fixed_.reserve(std::max(manifest_.users, manifest_.items), params_.k);
+
+  users_ = FactorTable(manifest_.users, params_.k);
+  items_ = FactorTable(manifest_.items, params_.k);
+  reset_factors();
+}
+
+void Trainer::reset_factors() {
+  users_.init_random(config_.seed, Side::users, 0, manifest_.users);
+  items_.init_random(config_.seed, Side::items, 0, manifest_.items);
+}
+
+void Trainer::restored(int iterations_done, bool mid_iteration) {
+  exchange(Side::users);
+  exchange(Side::items);
+  iteration_ = iterations_done;
+  mid_iteration_ = mid_iteration;
+  user_half_ = HalfResult{};  // the metrics of a split iteration count its second half only
+  user_exchange_ = 0;
+}
+
+void Trainer::solve_user_half() {
+  if (mid_iteration_) return;
+  user_half_ = solve_half(Side::users);
+  user_exchange_ = exchange(Side::users);
+  mid_iteration_ = true;
+}
+
+Trainer::~Trainer() = default;
+
+std::int64_t Trainer::model_bytes() const {
+  auto csr_bytes = [](const CsrBlock& b) {
+    return static_cast<std::int64_t>(b.indptr.size() * 8 + b.indices.size() * 4 + b.values.size() * 4);
+  };
+  return csr_bytes(local_users_->ratings) + csr_bytes(local_items_->ratings) + csr_bytes(test_by_user_) +
+         static_cast<std::int64_t>(bytes_for_random_reads(users_.bytes()) + bytes_for_random_reads(items_.bytes()) +
+                                   half_fixed_.bytes());
+}
+
+Trainer::HalfResult Trainer::solve_half(Side side) {
+  const Local& local = *(side == Side::users ? local_users_ : local_items_);
+  FactorTable& solving = side == Side::users ? users_ : items_;
+  const FactorTable& fixed = side == Side::users ? items_ : users_;
+  const CsrBlock& r = local.ratings;
+  const double mean = manifest_.mean;
+  const double start = MPI_Wtime();
+  std::int64_t retries = 0;
+  double squared_error = 0;
+  for (auto& solver : solvers_) solver.phase_seconds() = PhaseSeconds{};
+  // The fixed side as CG reads it: converted once per half-iteration
+  // (Netflix-shaped users: about 10 ms), after every change to it.
+  const HalfFactors* fixed_half = nullptr;
+  if (params_.cg_half) {
+    half_fixed_.assign(fixed);
+    fixed_half = &half_fixed_;
+  }
+#pragma omp parallel reduction(+ : retries, squared_error)
+  {
+    RowSolver& solver = solvers_[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 4)
+    for (std::size_t i = 0; i < local.order.size(); ++i) {
+      const std::int64_t row = local.order[i];
+      const std::int64_t begin = r.indptr[row], degree = r.degree(row);
+      if (degree == 0) continue;  // no ratings: keeps its initial factors and zero bias
+      // Fetch the next row's current value (CG's warm start) while this
+      // one is solved: the heavy rows, taken by degree, are scattered over
+      // the table (so is a thread's next chunk; in storage order, the
+      // fetch mostly finds the row in cache already).
+      if (i + 1 < local.order.size()) {
+        const std::int64_t next_row = local.order[i + 1];
+        const char* next = reinterpret_cast<const char*>(solving.row(r.first_row + next_row));
+        for (int line = 0; line < solving.stride() * 4; line += 64) __builtin_prefetch(next + line);
+        // And the start of its ratings, elsewhere in the arrays for the same
+        // reason: the hardware's stream prefetcher takes a few misses to
+        // start on a new stream of columns and values.
+        // (A row without ratings may start at the arrays' end: nothing to fetch.)
+        const auto* cols = reinterpret_cast<const char*>(r.indices.data() + r.indptr[next_row]);
+        const auto* values = reinterpret_cast<const char*>(r.values.data() + r.indptr[next_row]);
+        const std::int64_t bytes = std::min<std::int64_t>(r.degree(next_row) * 4, kRatingPrefetchBytes);
+        for (std::int64_t line = 0; line < bytes; line += 64)
+          __builtin_prefetch(cols + line), __builtin_prefetch(values + line);
+      }
+      const RowResult result = solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
+                                            solving.row(r.first_row + row), fixed_half);
+      retries += result.retries;
+      squared_error += result.squared_error;
+    }
+  }
+  HalfResult half;
+  half.seconds = seconds_since(start);
+  half.retries = retries;
+  half.squared_error = squared_error;
+  for (auto& solver : solvers_) {
+    half.phases.gather += solver.phase_seconds().gather;
+    half.phases.gram += solver.phase_seconds().gram;
+    half.phases.factor += solver.phase_seconds().factor;
+  }
+  return half;
+}
+
+double Trainer::exchange(Side side) {
+  const double start = MPI_Wtime();
+  FactorTable& table = side == Side::users ? users_ : items_;
+  comm_.allgather_rows(table.data(), table.stride(), layout(side).first_rows(), layout(side).row_counts());
+  return seconds_since(start);
+}
+
+IterationRecord Trainer::iterate() {
+  solve_user_half();
+  const HalfResult users = user_half_;
+  const double user_exchange = user_exchange_;
+  mid_iteration_ = false;
+  const HalfResult items = solve_half(Side::items);
+  const double item_exchange = exchange(Side::items);
+  ++iteration_;
+
+  double times[3] = {users.seconds, items.seconds, user_exchange + item_exchange};
+  comm_.allreduce_inplace(std::span<double>(times, 3), MPI_MAX);
+  // Thread-seconds of each phase, averaged over every thread of the job.
+  const double threads = static_cast<double>(solvers_.size()) * comm_.size();
+  double phases[3] = {users.phases.gather + items.phases.gather, users.phases.gram + items.phases.gram,
+                      users.phases.factor + items.phases.factor};
+  comm_.allreduce_inplace(std::span<double>(phases, 3), MPI_SUM);
+  // The item half solved every rating's item last, with the users fixed:
+  // its squared error is the training error of the finished iteration.
+  IterationRecord out = evaluate(items.squared_error);
+  out.user_seconds = times[0];
+  out.item_seconds = times[1];
+  out.exchange_seconds = times[2];
+  out.gather_seconds = phases[0] / threads;
+  out.gram_seconds = phases[1] / threads;
+  out.factor_seconds = phases[2] / threads;
+  out.gflops = flops_per_iteration_ / std::max(1e-9, times[0] + times[1]) * 1e-9;
+  out.ridge_retries = comm_.sum(users.retries + items.retries);
+  return out;
+}
+
+IterationRecord Trainer::evaluate(double local_train_squared_error) const {
+  IterationRecord rec;
+  rec.iteration = iteration_;
+  const double reg = regularization_value(local_users_->ratings, users_, params_) +
+                     regularization_value(local_items_->ratings, items_, params_);
+  double sums[3] = {local_train_squared_error, reg, 0};
+  if (manifest_.has_test) {
+    const ErrorSums test = rating_error(test_by_user_, users_, items_, manifest_.mean, user_known_, item_known_);
+    sums[2] = test.squared_error;
+  }
+  comm_.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);
+  rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, manifest_.train.ratings)));
+  rec.objective = sums[0] + sums[1];
+  if (manifest_.has_test && manifest_.test.ratings > 0)
+    rec.test_rmse = std::sqrt(sums[2] / static_cast<double>(manifest_.test.ratings));
+  return rec;
+}
+
+}  // namespace dals
