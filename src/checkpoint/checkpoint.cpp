@@ -76,8 +76,7 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
       if (ec) throw Error(config_.checkpoint_dir + ": cannot create the checkpoint directory: " + ec.message());
       make_factor_dir(staging);  // also clears a stale one left by a killed run
     });
-    const FactorView view{trainer.manifest(), trainer.layout(Side::users), trainer.layout(Side::items),
-                          trainer.factors(Side::users), trainer.factors(Side::items)};
+    const FactorView view{trainer.manifest(), trainer.layouts(), trainer.all_factors()};
     // replace: a checkpoint of the same progress can only be an older copy of
     // this very state (or a damaged one that resuming skipped).
     bytes = publish_factor_dir(comm_, staging, dest, view, state_json(trainer, config_, history, "dals-checkpoint"),

@@ -86,9 +86,9 @@ std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, co
   std::int64_t bytes = 0;
   run_collectively(comm, "dals-train", [&] {
     for (Side side : {Side::users, Side::items}) {
-      const OwnedRange& own = (side == Side::users ? view.user_layout : view.item_layout).of(comm.rank());
+      const OwnedRange& own = view.layouts[side].of(comm.rank());
       const auto& blocks = view.manifest.train.blocks(side);
-      const FactorTable& table = side == Side::users ? view.users : view.items;
+      const FactorTable& table = view.tables[side];
       for (int b = own.first_block; b < own.end_block; ++b) {
         write_factor_block(factor_block_path(staging, side, b), table, blocks[b].first, blocks[b].rows);
         bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
@@ -110,13 +110,13 @@ std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, co
   return bytes;
 }
 
-std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const SideLayout& user_layout,
-                               const SideLayout& item_layout, int rank, FactorTable& users, FactorTable& items) {
+std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const PerSide<SideLayout>& layouts,
+                               int rank, PerSide<FactorTable>& tables) {
   std::int64_t bytes = 0;
-  for (Side side : {Side::users, Side::items}) {
-    const OwnedRange& own = (side == Side::users ? user_layout : item_layout).of(rank);
+  for (Side side : kBothSides) {
+    const OwnedRange& own = layouts[side].of(rank);
     const auto& blocks = manifest.train.blocks(side);
-    FactorTable& table = side == Side::users ? users : items;
+    FactorTable& table = tables[side];
     for (int b = own.first_block; b < own.end_block; ++b) {
       read_factor_block(factor_block_path(dir, side, b), blocks[b].first, blocks[b].rows, table);
       bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
@@ -125,11 +125,9 @@ std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest,
   return bytes;
 }
 
-void publish_model(const Comm& comm, const std::string& model_dir, const Manifest& manifest,
-                   const SideLayout& user_layout, const SideLayout& item_layout, const FactorTable& users,
-                   const FactorTable& items, const std::string& state_json, bool force) {
-  publish_factor_dir(comm, staging_dir(model_dir), model_dir, FactorView{manifest, user_layout, item_layout, users, items},
-                     state_json, force);
+void publish_model(const Comm& comm, const std::string& model_dir, const FactorView& factors,
+                   const std::string& state_json, bool force) {
+  publish_factor_dir(comm, staging_dir(model_dir), model_dir, factors, state_json, force);
 }
 
 Model read_model(const std::string& model_dir) {
@@ -138,31 +136,29 @@ Model read_model(const std::string& model_dir) {
   Model model;
   const std::string state_path = model_dir + "/state.json";
   model.state_json = read_text_file(state_path);
-  std::vector<std::int64_t> user_firsts, item_firsts;
-  std::int64_t m = 0, n = 0;
+  PerSide<std::vector<std::int64_t>> firsts;
+  PerSide<std::int64_t> rows;
   int k = 0;
   try {
     json state = json::parse(model.state_json);
     const json& ds = state.at("dataset");
-    m = ds.at("users").get<std::int64_t>();
-    n = ds.at("items").get<std::int64_t>();
+    rows.users = ds.at("users").get<std::int64_t>();
+    rows.items = ds.at("items").get<std::int64_t>();
     model.mean = ds.at("mean").get<double>();
-    user_firsts = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
-    item_firsts = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
+    firsts.users = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
+    firsts.items = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
     k = state.at("hyperparameters").at("factors").get<int>();
     model.bias = state.at("hyperparameters").at("bias").get<bool>();
   } catch (const json::exception& e) {
     throw Error(state_path + ": malformed state: " + e.what());
   }
-  model.users = FactorTable(m, k);
-  model.items = FactorTable(n, k);
-  for (Side side : {Side::users, Side::items}) {
-    const auto& firsts = side == Side::users ? user_firsts : item_firsts;
-    const std::int64_t total = side == Side::users ? m : n;
-    for (std::size_t b = 0; b < firsts.size(); ++b) {
-      const std::int64_t end = b + 1 < firsts.size() ? firsts[b + 1] : total;
-      read_factor_block(factor_block_path(model_dir, side, static_cast<int>(b)), firsts[b], end - firsts[b],
-                        side == Side::users ? model.users : model.items);
+  for (Side side : kBothSides) {
+    model.tables[side] = FactorTable(rows[side], k);
+    const auto& first = firsts[side];
+    for (std::size_t b = 0; b < first.size(); ++b) {
+      const std::int64_t end = b + 1 < first.size() ? first[b + 1] : rows[side];
+      read_factor_block(factor_block_path(model_dir, side, static_cast<int>(b)), first[b], end - first[b],
+                        model.tables[side]);
     }
   }
   return model;

@@ -136,9 +136,7 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
       std::int64_t bytes = 0;
       touched = true;
       problem = try_collectively(comm, [&] {
-        bytes = read_owned_blocks(dir, trainer.manifest(), trainer.layout(Side::users), trainer.layout(Side::items),
-                                  comm.rank(), trainer.factors_to_restore(Side::users),
-                                  trainer.factors_to_restore(Side::items));
+        bytes = read_owned_blocks(dir, trainer.manifest(), trainer.layouts(), comm.rank(), trainer.factors_to_restore());
       });
       if (problem.empty()) {
         trainer.restored(saved.progress.iterations, saved.progress.mid);

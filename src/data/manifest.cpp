@@ -9,7 +9,6 @@
 namespace dals {
 using nlohmann::json;
 
-const char* side_name(Side side) { return side == Side::users ? "users" : "items"; }
 
 namespace {
 

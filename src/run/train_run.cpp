@@ -140,9 +140,8 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
   if (checkpoints.enabled()) checkpoints.write(trainer, history);  // the final state (a no-op if written above)
   if (comm.is_root()) metrics_file.close();
 
-  publish_model(comm, config.output, m, trainer.layout(Side::users), trainer.layout(Side::items),
-                trainer.factors(Side::users), trainer.factors(Side::items), state_json(trainer, config, history, "dals-model"),
-                config.force);
+  publish_model(comm, config.output, FactorView{m, trainer.layouts(), trainer.all_factors()},
+                state_json(trainer, config, history, "dals-model"), config.force);
   const std::int64_t peak = comm.max(peak_rss_bytes());
   if (comm.is_root()) {
     std::printf("done: %d iterations in %.2fs", config.iterations, MPI_Wtime() - start);

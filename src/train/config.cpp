@@ -15,39 +15,6 @@ namespace dals {
 namespace po = boost::program_options;
 
 namespace {
-
-// Each enum option's values by name: the one table for parsing and printing.
-template <class E>
-struct Names;
-template <>
-struct Names<Regularization> {
-  static constexpr std::pair<const char*, Regularization> table[] = {{"l2", Regularization::l2},
-                                                                     {"weighted", Regularization::weighted}};
-};
-template <>
-struct Names<Solver> {
-  static constexpr std::pair<const char*, Solver> table[] = {{"cholesky", Solver::cholesky}, {"cg", Solver::cg}};
-};
-template <>
-struct Names<Precision> {
-  static constexpr std::pair<const char*, Precision> table[] = {{"half", Precision::half},
-                                                                {"float", Precision::single}};
-};
-
-template <class E>
-const char* name_of(E value) {
-  for (const auto& [name, v] : Names<E>::table)
-    if (v == value) return name;
-  return "?";
-}
-
-}  // namespace
-
-const char* regularization_name(Regularization r) { return name_of(r); }
-const char* solver_name(Solver s) { return name_of(s); }
-const char* precision_name(Precision p) { return name_of(p); }
-
-namespace {
 std::string format_number(double value) {
   std::ostringstream out;
   out << value;
@@ -113,7 +80,7 @@ template <class E>
 std::istream& operator>>(std::istream& in, EnumArg<E>& arg) {
   std::string token;
   in >> token;
-  for (const auto& [name, value] : Names<E>::table)
+  for (const auto& [name, value] : EnumNames<E>::table)
     if (token == name) {
       arg.value = value;
       return in;
@@ -124,7 +91,7 @@ std::istream& operator>>(std::istream& in, EnumArg<E>& arg) {
 
 template <class E>
 std::ostream& operator<<(std::ostream& out, const EnumArg<E>& arg) {
-  return out << name_of(arg.value);
+  return out << enum_name(arg.value);
 }
 
 }  // namespace

@@ -102,10 +102,9 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     : comm_(comm),
       config_(config),
       manifest_(read_checked_manifest(comm, config)),
-      user_layout_(manifest_.train.user_blocks, comm.size(), row_weight(config)),
-      item_layout_(manifest_.train.item_blocks, comm.size(), row_weight(config)),
-      local_users_(std::make_unique<Local>()),
-      local_items_(std::make_unique<Local>()) {
+      layouts_{SideLayout(manifest_.train.blocks(Side::users), comm.size(), row_weight(config)),
+               SideLayout(manifest_.train.blocks(Side::items), comm.size(), row_weight(config))},
+      local_{std::make_unique<Local>(), std::make_unique<Local>()} {
   params_.k = config.factors;
   params_.lambda = config.lambda;
   params_.regularization = config.regularization;
@@ -115,18 +114,17 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half;
 
   run_collectively(comm_, "dals-train", [&] {
-    local_users_->ratings = read_owned(config_, manifest_, Split::train, Side::users, user_layout_.of(comm_.rank()));
-    local_items_->ratings = read_owned(config_, manifest_, Split::train, Side::items, item_layout_.of(comm_.rank()));
+    for (Side side : kBothSides)
+      local_[side]->ratings = read_owned(config_, manifest_, Split::train, side, layout(side).of(comm_.rank()));
     if (manifest_.has_test)
-      test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, user_layout_.of(comm_.rank()));
+      test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()));
   });
 
   // Which rows have training ratings, on every rank: cold rows predict from biases only.
-  user_known_.assign(manifest_.users, 0);
-  item_known_.assign(manifest_.items, 0);
-  for (Side side : {Side::users, Side::items}) {
-    const CsrBlock& local = (side == Side::users ? local_users_ : local_items_)->ratings;
-    auto& known = side == Side::users ? user_known_ : item_known_;
+  for (Side side : kBothSides) {
+    const CsrBlock& local = local_[side]->ratings;
+    auto& known = known_[side];
+    known.assign(manifest_.rows(side), 0);
     for (std::int64_t r = 0; r < local.rows(); ++r) known[local.first_row + r] = local.degree(r) > 0;
     comm_.allgather_rows(known.data(), 1, layout(side).first_rows(), layout(side).row_counts());
   }
@@ -137,7 +135,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   const int threads = omp_get_max_threads();
 
   std::int64_t max_degree = 1;
-  for (Local* local : {local_users_.get(), local_items_.get()}) {
+  for (Local* local : {local_[Side::users].get(), local_[Side::items].get()}) {
     const CsrBlock& r = local->ratings;
     local->order = solve_order(r, threads);
     for (std::int64_t i = 0; i < r.rows(); ++i) {
@@ -145,20 +143,18 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       if (r.degree(i) > 0) local->flops += row_solve_flops(params_, r.degree(i));
     }
   }
-  flops_per_iteration_ = comm_.sum(local_users_->flops + local_items_->flops);
+  flops_per_iteration_ = comm_.sum(local_[Side::users]->flops + local_[Side::items]->flops);
 
   solvers_.reserve(threads);
   for (int t = 0; t < threads; ++t) solvers_.emplace_back(params_, max_degree);
   if (params_.cg_half) half_fixed_.reserve(std::max(manifest_.users, manifest_.items), params_.k);
 
-  users_ = FactorTable(manifest_.users, params_.k);
-  items_ = FactorTable(manifest_.items, params_.k);
+  for (Side side : kBothSides) factors_[side] = FactorTable(manifest_.rows(side), params_.k);
   reset_factors();
 }
 
 void Trainer::reset_factors() {
-  users_.init_random(config_.seed, Side::users, 0, manifest_.users);
-  items_.init_random(config_.seed, Side::items, 0, manifest_.items);
+  for (Side side : kBothSides) factors_[side].init_random(config_.seed, side, 0, manifest_.rows(side));
 }
 
 void Trainer::restored(int iterations_done, bool mid_iteration) {
@@ -183,15 +179,16 @@ std::int64_t Trainer::model_bytes() const {
   auto csr_bytes = [](const CsrBlock& b) {
     return static_cast<std::int64_t>(b.indptr.size() * 8 + b.indices.size() * 4 + b.values.size() * 4);
   };
-  return csr_bytes(local_users_->ratings) + csr_bytes(local_items_->ratings) + csr_bytes(test_by_user_) +
-         static_cast<std::int64_t>(bytes_for_random_reads(users_.bytes()) + bytes_for_random_reads(items_.bytes()) +
+  return csr_bytes(local_[Side::users]->ratings) + csr_bytes(local_[Side::items]->ratings) + csr_bytes(test_by_user_) +
+         static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
+                                   bytes_for_random_reads(factors_.items.bytes()) +
                                    half_fixed_.bytes());
 }
 
 Trainer::HalfResult Trainer::solve_half(Side side) {
-  const Local& local = *(side == Side::users ? local_users_ : local_items_);
-  FactorTable& solving = side == Side::users ? users_ : items_;
-  const FactorTable& fixed = side == Side::users ? items_ : users_;
+  const Local& local = *local_[side];
+  FactorTable& solving = factors_[side];
+  const FactorTable& fixed = factors_[other(side)];
   const CsrBlock& r = local.ratings;
   const double mean = manifest_.mean;
   const double start = MPI_Wtime();
@@ -251,7 +248,7 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
 
 double Trainer::exchange(Side side) {
   const double start = MPI_Wtime();
-  FactorTable& table = side == Side::users ? users_ : items_;
+  FactorTable& table = factors_[side];
   comm_.allgather_rows(table.data(), table.stride(), layout(side).first_rows(), layout(side).row_counts());
   return seconds_since(start);
 }
@@ -289,11 +286,11 @@ IterationRecord Trainer::iterate() {
 IterationRecord Trainer::evaluate(double local_train_squared_error) const {
   IterationRecord rec;
   rec.iteration = iteration_;
-  const double reg = regularization_value(local_users_->ratings, users_, params_) +
-                     regularization_value(local_items_->ratings, items_, params_);
+  const double reg = regularization_value(local_[Side::users]->ratings, factors_.users, params_) +
+                     regularization_value(local_[Side::items]->ratings, factors_.items, params_);
   double sums[3] = {local_train_squared_error, reg, 0};
   if (manifest_.has_test) {
-    const ErrorSums test = rating_error(test_by_user_, users_, items_, manifest_.mean, user_known_, item_known_);
+    const ErrorSums test = rating_error(test_by_user_, factors_.users, factors_.items, manifest_.mean, known_.users, known_.items);
     sums[2] = test.squared_error;
   }
   comm_.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);

@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
   }
   try {
     dals::Model a = dals::read_model(argv[1]), b = dals::read_model(argv[2]);
-    const bool users = same_table("users", a.users, b.users);
-    const bool items = same_table("items", a.items, b.items);
+    const bool users = same_table("users", a.tables.users, b.tables.users);
+    const bool items = same_table("items", a.tables.items, b.tables.items);
     if (users && items) {
       std::printf("identical: %s and %s\n", argv[1], argv[2]);
       return 0;

@@ -19,6 +19,7 @@
 #include "dals/mpi/comm.hpp"
 #include "dals/solve/factors.hpp"
 #include "dals/train/layout.hpp"
+#include "dals/core/types.hpp"
 #include "dals/data/manifest.hpp"
 
 namespace dals {
@@ -51,10 +52,8 @@ void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept
 /// them in memory: the manifest's blocks, who owns which, and the tables.
 struct FactorView {
   const Manifest& manifest;
-  const SideLayout& user_layout;
-  const SideLayout& item_layout;
-  const FactorTable& users;
-  const FactorTable& items;
+  const PerSide<SideLayout>& layouts;
+  const PerSide<FactorTable>& tables;
 };
 
 /// Rank 0: creates `dir` with users/ and items/, removing a stale one (of a
@@ -72,24 +71,22 @@ std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, co
                                 const FactorView& factors, const std::string& state_json, bool replace);
 
 /// Reads, from a model or checkpoint directory, the factor blocks that
-/// `rank` owns on both sides into its rows of `users` and `items` (checking
-/// id ranges, k and checksums). Error naming the file on any problem.
-/// Returns the bytes of factor data read.
-std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const SideLayout& user_layout,
-                               const SideLayout& item_layout, int rank, FactorTable& users, FactorTable& items);
+/// `rank` owns on both sides into its rows of `tables` (checking id ranges,
+/// k and checksums). Error naming the file on any problem. Returns the
+/// bytes of factor data read.
+std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const PerSide<SideLayout>& layouts,
+                               int rank, PerSide<FactorTable>& tables);
 
 /// Collective. publish_factor_dir from the staging directory of `model_dir`.
-void publish_model(const Comm& comm, const std::string& model_dir, const Manifest& manifest,
-                   const SideLayout& user_layout, const SideLayout& item_layout, const FactorTable& users,
-                   const FactorTable& items, const std::string& state_json, bool force);
+void publish_model(const Comm& comm, const std::string& model_dir, const FactorView& factors,
+                   const std::string& state_json, bool force);
 
 /// A model read back whole (for tools and tests; one process).
 struct Model {
   std::string state_json;
   double mean = 0;
   bool bias = true;
-  FactorTable users;
-  FactorTable items;
+  PerSide<FactorTable> tables;
 };
 
 /// Reads MODEL/state.json and every factor block; Error naming the file on

@@ -18,7 +18,6 @@
 
 namespace dals {
 
-enum class Split { train, test };
 
 /// "block-00007.h5"
 std::string block_file_name(int block);

@@ -6,12 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace dals {
+#include "dals/core/types.hpp"
 
-/// @brief Which side of the rating matrix.
-enum class Side { users, items };
-const char* side_name(Side side);  ///< "users" / "items"
-inline Side other(Side side) { return side == Side::users ? Side::items : Side::users; }
+namespace dals {
 
 /// @brief One block as the manifest records it.
 struct BlockInfo {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "dals/core/huge_pages.hpp"
-#include "dals/data/manifest.hpp"
+#include "dals/core/types.hpp"
 
 namespace dals {
 

@@ -24,29 +24,13 @@
 #include <vector>
 
 #include "dals/core/aligned_allocator.hpp"
-#include "dals/train/config.hpp"
 #include "dals/solve/factors.hpp"
 #include "dals/solve/gram_kernel.hpp"
 #include "dals/solve/half_factors.hpp"
+#include "dals/solve/solve_params.hpp"
 #include "dals/solve/tile_kernels.hpp"
 
 namespace dals {
-
-struct SolveParams {
-  int k = 0;
-  double lambda = 0.0;
-  Regularization regularization = Regularization::weighted;
-  bool bias = true;
-  Solver solver = Solver::cholesky;
-  int cg_steps = 3;
-  /// CG reads the fixed side from a HalfFactors copy (RowSolver::solve must
-  /// be given it): heavy rows' tiles are then sized for halves.
-  bool cg_half = false;
-  int width() const { return bias ? k + 1 : k; }
-  double ridge(std::int64_t degree) const {
-    return lambda * (regularization == Regularization::weighted ? static_cast<double>(degree) : 1.0);
-  }
-};
 
 /// Floating-point operations of one row's solve, used for GFLOP/s figures.
 /// Cholesky: Gram + Y^T t + factorization + triangular solves + residual;

@@ -11,19 +11,9 @@
 #include <cstdint>
 #include <string>
 
+#include "dals/solve/solve_params.hpp"
+
 namespace dals {
-
-enum class Regularization { l2, weighted };
-const char* regularization_name(Regularization r);
-
-/// How each row's system is solved (row_solver.hpp).
-enum class Solver { cholesky, cg };
-const char* solver_name(Solver s);
-
-/// How CG reads the fixed side's factors: as stored (float) or from a
-/// half-precision copy (half_factors.hpp), half the bytes per rating.
-enum class Precision { single, half };
-const char* precision_name(Precision p);
 
 struct TrainConfig {
   std::string data;                    ///< dataset directory

@@ -7,7 +7,7 @@
 
 #include "dals/data/csr.hpp"
 #include "dals/solve/factors.hpp"
-#include "dals/solve/row_solver.hpp"
+#include "dals/solve/solve_params.hpp"
 
 namespace dals {
 

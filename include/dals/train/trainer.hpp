@@ -21,6 +21,7 @@
 #include "dals/data/csr.hpp"
 #include "dals/solve/factors.hpp"
 #include "dals/train/layout.hpp"
+#include "dals/core/types.hpp"
 #include "dals/data/manifest.hpp"
 #include "dals/solve/row_solver.hpp"
 
@@ -64,14 +65,16 @@ class Trainer {
   /// blocks in these tables; restored() then all-gathers them and sets the
   /// progress. The factors are all the state ALS carries from one half to
   /// the next, so this continues bit-identically.
-  FactorTable& factors_to_restore(Side side) { return side == Side::users ? users_ : items_; }
+  PerSide<FactorTable>& factors_to_restore() { return factors_; }
   void restored(int iterations_done, bool mid_iteration);
   /// Draws the initial factors again (a checkpoint failed half-way through loading).
   void reset_factors();
 
   const Manifest& manifest() const { return manifest_; }
-  const SideLayout& layout(Side side) const { return side == Side::users ? user_layout_ : item_layout_; }
-  const FactorTable& factors(Side side) const { return side == Side::users ? users_ : items_; }
+  const SideLayout& layout(Side side) const { return layouts_[side]; }
+  const PerSide<SideLayout>& layouts() const { return layouts_; }
+  const FactorTable& factors(Side side) const { return factors_[side]; }
+  const PerSide<FactorTable>& all_factors() const { return factors_; }
   int iterations_done() const { return iteration_; }
   /// Bytes this rank holds in ratings and factors (the memory model).
   std::int64_t model_bytes() const;
@@ -91,15 +94,12 @@ class Trainer {
   const Comm& comm_;
   TrainConfig config_;
   Manifest manifest_;
-  SideLayout user_layout_;
-  SideLayout item_layout_;
+  PerSide<SideLayout> layouts_;
   SolveParams params_;
-  FactorTable users_;
-  FactorTable items_;
-  std::unique_ptr<Local> local_users_;
-  std::unique_ptr<Local> local_items_;
+  PerSide<FactorTable> factors_;
+  PerSide<std::unique_ptr<Local>> local_;
   CsrBlock test_by_user_;
-  std::vector<std::uint8_t> user_known_, item_known_;
+  PerSide<std::vector<std::uint8_t>> known_;  // which rows have training ratings (all rows, every rank)
   std::vector<RowSolver> solvers_;  // one per OpenMP thread
   HalfFactors half_fixed_;          // the fixed side in half precision (params_.cg_half)
   double flops_per_iteration_ = 0;  // whole job
