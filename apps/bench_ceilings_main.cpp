@@ -7,7 +7,6 @@
 //     with every OpenMP thread;
 //   MPI_Allgather GB/s between the ranks (when run on 2 or more).
 #include <cblas.h>
-#include <mpi.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -15,6 +14,8 @@
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include "dals/mpi/tool_main.hpp"
 
 namespace {
 
@@ -64,15 +65,16 @@ double triad_gbs(int threads) {
   return 3.0 * 4.0 * n / seconds * 1e-9;
 }
 
-double allgather_gbs(MPI_Comm comm) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  const int per_rank = 1 << 22;  // 16 MiB from each rank
-  std::vector<float> send(per_rank, 1.f), recv(static_cast<std::size_t>(per_rank) * size);
-  MPI_Barrier(comm);
-  const double seconds = best_seconds(2, [&] {
-    MPI_Allgather(send.data(), per_rank, MPI_FLOAT, recv.data(), per_rank, MPI_FLOAT, comm);
-  });
+// The trainer's exchange: an in-place all-gather of rows (Comm::allgather_rows).
+double allgather_gbs(const dals::Comm& comm) {
+  const int size = comm.size();
+  const int width = 1024, rows = 1 << 12;  // 16 MiB from each rank
+  const std::int64_t per_rank = std::int64_t{width} * rows;
+  std::vector<float> table(static_cast<std::size_t>(per_rank) * size, 1.f);
+  std::vector<std::int64_t> first(size), count(size, rows);
+  for (int r = 0; r < size; ++r) first[r] = std::int64_t{r} * rows;
+  comm.barrier();
+  const double seconds = best_seconds(2, [&] { comm.allgather_rows(table.data(), width, first, count); });
   // Bytes each rank receives from the others per second.
   return 4.0 * per_rank * (size - 1) / seconds * 1e-9;
 }
@@ -80,13 +82,11 @@ double allgather_gbs(MPI_Comm comm) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return dals::run_mpi_tool("dals-bench-ceilings", argc, argv, [](const dals::Comm& comm) {
+  const int size = comm.size();
   openblas_set_num_threads(1);
-  const double allgather = size > 1 ? allgather_gbs(MPI_COMM_WORLD) : 0.0;
-  if (rank == 0) {
+  const double allgather = size > 1 ? allgather_gbs(comm) : 0.0;
+  if (comm.is_root()) {
     const std::string blas = blas_rates();
     const int threads = omp_get_max_threads();
     const double triad1 = triad_gbs(1), triad_all = triad_gbs(threads);
@@ -94,6 +94,5 @@ int main(int argc, char** argv) {
                 "\"triad_threads\": %d, \"allgather_gbs\": %.2f, \"allgather_ranks\": %d}\n",
                 blas.c_str(), triad1, threads, triad_all, threads, allgather, size);
   }
-  MPI_Finalize();
-  return 0;
+  });
 }

@@ -1,19 +1,17 @@
 // dals-import: a small rating file (CSV or TSV: user,item,rating[,...], 64-bit
 // integer ids, optional header) held in memory and written as a dataset.
 // For files that fit in memory; dals-partition is the tool for large dumps.
-#include <boost/program_options.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "dals/data/dataset_builder.hpp"
 #include "dals/core/error.hpp"
-
-namespace po = boost::program_options;
+#include "dals/core/option_table.hpp"
+#include "dals/data/dataset_builder.hpp"
+#include "dals/mpi/tool_main.hpp"
 
 namespace {
 
@@ -56,47 +54,58 @@ std::vector<dals::RawRating> read_ratings(const std::string& path) {
   return out;
 }
 
+struct ImportOptions {
+  std::string input, output;
+  int blocks = 4;
+  double test_fraction = 0.1;
+  std::uint64_t seed = 1;
+  bool force = false;
+};
+
+const dals::OptionTable<ImportOptions>& import_options() {
+  using O = ImportOptions;
+  static const dals::OptionTable<O> table = [] {
+    dals::OptionTable<O> t("Usage: dals-import --input FILE --output DIR [options]\n"
+                           "Writes a small in-memory rating file (user,item,rating; integer ids) as a dataset",
+                           "");
+    const std::string g = "Options";
+    t.add(g, "input", &O::input, "CSV/TSV file: user,item,rating[,ignored...]; a header line is skipped")
+        .add(g, "output", &O::output, "dataset directory to create")
+        .add(g, "blocks", &O::blocks, "blocks per side (B >= the ranks you will train on)")
+        .add(g, "test-fraction", &O::test_fraction, "fraction held out for testing")
+        .add(g, "seed", &O::seed, "seed of the id permutation and the split")
+        .add(g, "force", &O::force, "replace an existing --output dataset");
+    return t;
+  }();
+  return table;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string input, output;
-  dals::BuildOptions options;
-  po::options_description desc("Usage: dals-import --input FILE --output DIR [options]\n"
-                               "Writes a small in-memory rating file (user,item,rating; integer ids) as a dataset");
-  desc.add_options()("input", po::value(&input), "CSV/TSV file: user,item,rating[,ignored...]; a header line is skipped")(
-      "output", po::value(&output), "dataset directory to create")(
-      "blocks", po::value(&options.blocks)->default_value(4), "blocks per side (B >= the ranks you will train on)")(
-      "test-fraction", po::value(&options.test_fraction)->default_value(0.1, "0.1"), "fraction held out for testing")(
-      "seed", po::value(&options.seed)->default_value(1), "seed of the id permutation and the split")(
-      "force", po::bool_switch(&options.force), "replace an existing --output dataset")("help,h",
-                                                                                                    "show this help");
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-      std::cout << desc;
+  return dals::run_tool("dals-import", [&] {
+    ImportOptions o;
+    std::string text;
+    if (import_options().parse(argc, argv, o, text) == dals::ParseOutcome::help_shown) {
+      std::fputs(text.c_str(), stdout);
       return 0;
     }
-    if (input.empty() || output.empty()) throw po::error("--input and --output are required");
-    if (options.blocks < 1) throw po::error("--blocks must be positive");
-    if (!(options.test_fraction >= 0 && options.test_fraction < 1)) throw po::error("--test-fraction must be in [0, 1)");
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "dals-import: error: %s (see --help)\n", e.what());
-    return 2;
-  }
-  try {
-    auto ratings = read_ratings(input);
-    options.provenance_json = nlohmann::json{{"tool", "dals-import"}, {"input", input},
+    if (o.input.empty() || o.output.empty()) throw dals::UsageError{"--input and --output are required"};
+    if (o.blocks < 1) throw dals::UsageError{"--blocks must be positive"};
+    if (!(o.test_fraction >= 0 && o.test_fraction < 1)) throw dals::UsageError{"--test-fraction must be in [0, 1)"};
+    dals::BuildOptions options;
+    options.blocks = o.blocks;
+    options.test_fraction = o.test_fraction;
+    options.seed = o.seed;
+    options.force = o.force;
+    auto ratings = read_ratings(o.input);
+    options.provenance_json = nlohmann::json{{"tool", "dals-import"}, {"input", o.input},
                                              {"test_fraction", options.test_fraction}, {"seed", options.seed}}
                                   .dump();
-    auto m = dals::build_dataset(output, ratings, options);
-    std::printf("%s: %lld users, %lld items, %lld train + %lld test ratings, %d blocks, mean %.4f\n", output.c_str(),
-                static_cast<long long>(m.users), static_cast<long long>(m.items),
+    auto m = dals::build_dataset(o.output, ratings, options);
+    std::printf("%s: %lld users, %lld items, %lld train + %lld test ratings, %d blocks, mean %.4f\n",
+                o.output.c_str(), static_cast<long long>(m.users), static_cast<long long>(m.items),
                 static_cast<long long>(m.train.ratings), static_cast<long long>(m.test.ratings), m.blocks, m.mean);
-  } catch (const dals::Error& e) {
-    std::fprintf(stderr, "dals-import: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

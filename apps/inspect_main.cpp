@@ -1,80 +1,91 @@
 // dals-inspect: prints a dataset's summary and checks every file of it
 // (exit 0 only if all is well); or dumps its ratings with raw ids, or looks
 // raw ids up. One process, no mpirun needed.
-#include <boost/program_options.hpp>
 #include <cstdio>
-#include <iostream>
 
-#include "dals/core/error.hpp"
+#include "dals/core/log.hpp"
+#include "dals/core/option_table.hpp"
+#include "dals/core/types.hpp"
 #include "dals/data/id_index.hpp"
 #include "dals/data/inspect.hpp"
+#include "dals/mpi/tool_main.hpp"
 
-namespace po = boost::program_options;
+namespace {
 
-int main(int argc, char** argv) {
-  std::string dir, dump, by = "users";
+struct InspectOptions {
+  std::string data, dump, by = "users";
   std::vector<std::string> users, items;
   bool quiet = false;
-  po::options_description desc(
-      "Usage: dals-inspect DATA [options]\n"
-      "Prints the dataset's summary and checks every file: checksums, id ranges, both orientations\n"
-      "holding the same ratings, id maps. Exit 0 only if all is well");
-  desc.add_options()("data", po::value(&dir), "dataset directory (or the first positional argument)")(
-      "dump", po::value(&dump), "instead: print the train or test ratings as raw_user,raw_item,rating")(
-      "by", po::value(&by)->default_value(by), "with --dump: the blocks to read, users (CSR) or items (CSC)")(
-      "user", po::value(&users)->composing(), "instead: print the dense id of this raw user id (repeatable)")(
-      "item", po::value(&items)->composing(), "instead: print the dense id of this raw item id (repeatable)")(
-      "quiet", po::bool_switch(&quiet), "print only problems")("help,h", "print this help and exit");
-  po::positional_options_description positional;
-  positional.add("data", 1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(positional).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-      std::cout << desc;
-      return 0;
-    }
-    if (dir.empty()) throw po::error("a dataset directory is required");
-    if (!dump.empty() && dump != "train" && dump != "test") throw po::error("--dump must be train or test");
-    if (by != "users" && by != "items") throw po::error("--by must be users or items");
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "dals-inspect: error: %s (see --help)\n", e.what());
-    return 2;
+};
+
+const dals::OptionTable<InspectOptions>& inspect_options() {
+  using O = InspectOptions;
+  static const dals::OptionTable<O> table = [] {
+    dals::OptionTable<O> t(
+        "Usage: dals-inspect DATA [options]\n"
+        "Prints the dataset's summary and checks every file: checksums, id ranges, both orientations\n"
+        "holding the same ratings, id maps. Exit 0 only if all is well",
+        "");
+    const std::string g = "Options";
+    t.add(g, "data", &O::data, "dataset directory (or the first positional argument)")
+        .add(g, "dump", &O::dump, "instead: print the train or test ratings as raw_user,raw_item,rating")
+        .add(g, "by", &O::by, "with --dump: the blocks to read, users (CSR) or items (CSC)")
+        .add(g, "user", &O::users, "instead: print the dense id of this raw user id (repeatable)")
+        .add(g, "item", &O::items, "instead: print the dense id of this raw item id (repeatable)")
+        .add(g, "quiet", &O::quiet, "print only problems")
+        .positional("data");
+    return t;
+  }();
+  return table;
+}
+
+int inspect(const InspectOptions& o) {
+  const std::string& dir = o.data;
+  if (!o.dump.empty()) {
+    dals::dump_ratings(dir, o.dump == "train" ? dals::Split::train : dals::Split::test,
+                       o.by == "users" ? dals::Side::users : dals::Side::items, stdout);
+    return 0;
   }
-  try {
-    if (!dump.empty()) {
-      dals::dump_ratings(dir, dump == "train" ? dals::Split::train : dals::Split::test,
-                         by == "users" ? dals::Side::users : dals::Side::items, stdout);
-      return 0;
-    }
-    if (!users.empty() || !items.empty()) {
-      int missing = 0;
-      for (dals::Side side : {dals::Side::users, dals::Side::items}) {
-        const auto& wanted = side == dals::Side::users ? users : items;
-        if (wanted.empty()) continue;
-        dals::IdLookup lookup(dir, side);
-        for (const auto& raw : wanted) {
-          const auto dense = lookup.dense_id(raw);
-          const char* name = side == dals::Side::users ? "user" : "item";
-          if (dense) std::printf("%s %s: dense id %lld\n", name, raw.c_str(), static_cast<long long>(*dense));
-          else std::printf("%s %s: not in the dataset\n", name, raw.c_str()), ++missing;
-        }
+  if (!o.users.empty() || !o.items.empty()) {
+    int missing = 0;
+    const dals::PerSide<const std::vector<std::string>*> wanted{&o.users, &o.items};
+    for (dals::Side side : dals::kBothSides) {
+      if (wanted[side]->empty()) continue;
+      dals::IdLookup lookup(dir, side);
+      const char* name = side == dals::Side::users ? "user" : "item";
+      for (const auto& raw : *wanted[side]) {
+        const auto dense = lookup.dense_id(raw);
+        if (dense) std::printf("%s %s: dense id %lld\n", name, raw.c_str(), static_cast<long long>(*dense));
+        else std::printf("%s %s: not in the dataset\n", name, raw.c_str()), ++missing;
       }
-      return missing > 0 ? 1 : 0;
     }
-    const dals::InspectReport report = dals::inspect_dataset(dir);
-    if (!quiet) std::printf("%s", report.summary.c_str());
-    for (const auto& problem : report.problems) std::fprintf(stderr, "dals-inspect: error: %s\n", problem.c_str());
-    if (!report.problems.empty()) {
-      std::fprintf(stderr, "dals-inspect: %s: %zu problem(s) in %d files checked\n", dir.c_str(),
-                   report.problems.size(), report.files_checked);
-      return 1;
-    }
-    if (!quiet) std::printf("  checked %d files: all is well\n", report.files_checked);
-  } catch (const dals::Error& e) {
-    std::fprintf(stderr, "dals-inspect: error: %s\n", e.what());
+    return missing > 0 ? 1 : 0;
+  }
+  const dals::InspectReport report = dals::inspect_dataset(dir);
+  if (!o.quiet) std::printf("%s", report.summary.c_str());
+  for (const auto& problem : report.problems) dals::Log::error("%s", problem.c_str());
+  if (!report.problems.empty()) {
+    std::fprintf(stderr, "dals-inspect: %s: %zu problem(s) in %d files checked\n", dir.c_str(),
+                 report.problems.size(), report.files_checked);
     return 1;
   }
+  if (!o.quiet) std::printf("  checked %d files: all is well\n", report.files_checked);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return dals::run_tool("dals-inspect", [&] {
+    InspectOptions o;
+    std::string text;
+    if (inspect_options().parse(argc, argv, o, text) == dals::ParseOutcome::help_shown) {
+      std::fputs(text.c_str(), stdout);
+      return 0;
+    }
+    if (o.data.empty()) throw dals::UsageError{"a dataset directory is required"};
+    if (!o.dump.empty() && o.dump != "train" && o.dump != "test") throw dals::UsageError{"--dump must be train or test"};
+    if (o.by != "users" && o.by != "items") throw dals::UsageError{"--by must be users or items"};
+    return inspect(o);
+  });
 }

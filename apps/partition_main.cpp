@@ -3,24 +3,23 @@
 // number of ranks.
 #include <cstdio>
 
-#include "dals/partition/partition.hpp"
+#include "dals/core/log.hpp"
 #include "dals/mpi/tool_main.hpp"
+#include "dals/partition/partition.hpp"
 
 int main(int argc, char** argv) {
-  return dals::run_mpi_tool(argc, argv, [&](const dals::Comm& comm) {
-    dals::PartitionCommandLine cl;
-    dals::run_collectively(comm, "dals-partition", [&] { cl = dals::parse_partition_command_line(argc, argv); }, 2);
-    if (cl.help) {
-      if (comm.is_root()) std::printf("%s", cl.usage.c_str());
+  return dals::run_mpi_tool("dals-partition", argc, argv, [&](const dals::Comm& comm) {
+    dals::PartitionOptions options;
+    std::string text;
+    if (dals::parse_collectively(comm, [&] { return dals::parse_partition_options(argc, argv, options, text); }) ==
+        dals::ParseOutcome::help_shown) {
+      if (comm.is_root()) std::fputs(text.c_str(), stdout);
       return;
     }
-    const dals::PartitionResult result = dals::partition_dataset(comm, cl.options);
-    if (!comm.is_root()) return;
-    for (const auto& sample : result.stats.bad_line_samples)
-      std::fprintf(stderr, "dals-partition: warning: skipped %s\n", sample.c_str());
+    const dals::PartitionResult result = dals::partition_dataset(comm, options);
+    for (const auto& sample : result.stats.bad_line_samples) dals::Log::warn("skipped %s", sample.c_str());
     if (result.stats.bad_lines > static_cast<std::int64_t>(result.stats.bad_line_samples.size()))
-      std::fprintf(stderr, "dals-partition: warning: skipped %lld bad lines in all\n",
-                   static_cast<long long>(result.stats.bad_lines));
-    std::printf("%s\n", dals::partition_summary(result, cl.options.output).c_str());
+      dals::Log::warn("skipped %lld bad lines in all", static_cast<long long>(result.stats.bad_lines));
+    dals::Log::info("%s", dals::partition_summary(result, options.output).c_str());
   });
 }

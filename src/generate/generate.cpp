@@ -227,15 +227,12 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
   comm.allreduce_inplace(std::span<std::int64_t>(counts.item_train), MPI_SUM);
   if (has_test) comm.allreduce_inplace(std::span<std::int64_t>(counts.item_test), MPI_SUM);
   {
-    std::vector<int> sizes(P), displs(P);
+    std::vector<std::int64_t> sizes(P);
     for (int r = 0; r < P; ++r) {
       const Range share = even_share(o.users, P, r);
-      sizes[r] = checked_count(share.end - share.begin, "user counts");
-      displs[r] = checked_count(share.begin, "user counts");
+      sizes[r] = share.end - share.begin;
     }
-    counts.user_train.resize(o.users);
-    DALS_MPI(MPI_Allgatherv(my_user_train.data(), sizes[rank], MPI_INT32_T, counts.user_train.data(), sizes.data(),
-                            displs.data(), MPI_INT32_T, comm.get()));
+    counts.user_train = comm.allgatherv(std::span<const std::int32_t>(my_user_train), sizes);
   }
 
   // Cuts balance training ratings plus rows, as the trainer's work does.

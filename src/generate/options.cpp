@@ -1,27 +1,17 @@
 // dals-generate's command line: parsing, validation and the summary line.
-#include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <sstream>
 
 #include "dals/core/error.hpp"
 #include "dals/generate/generate.hpp"
 
 namespace dals {
-namespace po = boost::program_options;
 
 namespace {
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw Error(message);
-}
-
-// "0.1", not boost's "0.10000000000000001".
-std::string shortest(double x) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", x);
-  return text;
 }
 
 bool finite_in(double x, double lo, double hi) { return std::isfinite(x) && x >= lo && x <= hi; }
@@ -57,56 +47,41 @@ void validate_generate_options(const GenerateOptions& o) {
           "--ratings must be at least --users x --min-degree (" + std::to_string(o.users * o.min_degree) + ")");
 }
 
-GenerateCommandLine parse_generate_command_line(int argc, const char* const* argv) {
-  GenerateCommandLine cl;
-  GenerateOptions& o = cl.options;
-  std::int64_t seed = static_cast<std::int64_t>(o.seed);
-  po::options_description desc(
-      "Usage: mpirun -n P dals-generate --output DIR [options]\n"
-      "Writes a synthetic dataset drawn from a planted model\n"
-      "  rating = mean + b_i + c_j + u_i.v_j + noise\n"
-      "in the dals dataset layout. The result is the same for any P.\n\nOptions");
-  // clang-format off
-  desc.add_options()
-    ("help,h", "print this help and exit")
-    ("output,o", po::value<std::string>(&o.output), "dataset directory to write (required)")
-    ("users", po::value<std::int64_t>(&o.users)->default_value(o.users), "number of users m")
-    ("items", po::value<std::int64_t>(&o.items)->default_value(o.items), "number of items n")
-    ("ratings", po::value<std::int64_t>(&o.ratings)->default_value(o.ratings),
-     "target number of ratings, train + test (the result is close, not exact)")
-    ("true-rank", po::value<int>(&o.true_rank)->default_value(o.true_rank), "rank of the planted factors")
-    ("noise", po::value<double>(&o.noise)->default_value(o.noise, shortest(o.noise)), "standard deviation of the Gaussian noise")
-    ("test-fraction", po::value<double>(&o.test_fraction)->default_value(o.test_fraction, shortest(o.test_fraction)),
-     "probability that a rating is held out for testing (0: no test split)")
-    ("blocks", po::value<int>(&o.blocks)->default_value(o.blocks), "blocks per side B (the most ranks training can use)")
-    ("seed", po::value<std::int64_t>(&seed)->default_value(seed), "random seed (>= 0)")
-    ("round", po::bool_switch(&o.round), "round ratings to integers and clip them to [1, 5]")
-    ("mean", po::value<double>(&o.mean)->default_value(o.mean, shortest(o.mean)), "global mean of the planted model")
-    ("bias-sd", po::value<double>(&o.bias_sd)->default_value(o.bias_sd, shortest(o.bias_sd)), "standard deviation of user and item biases")
-    ("user-skew", po::value<double>(&o.user_skew)->default_value(o.user_skew, shortest(o.user_skew)),
-     "tail exponent of user activity in [0, 4] (0: exponential degrees)")
-    ("item-skew", po::value<double>(&o.item_skew)->default_value(o.item_skew, shortest(o.item_skew)),
-     "tail exponent of item popularity in [0, 4] (0: exponential weights)")
-    ("min-degree", po::value<std::int64_t>(&o.min_degree)->default_value(o.min_degree),
-     "fewest ratings (train + test) of any user")
-    ("text-output", po::value<std::string>(&o.text_output),
-     "also write the ratings as PREFIX-train.csv and PREFIX-test.csv (user,item,rating; raw ids)")
-    ("force", po::bool_switch(&o.force), "replace an existing dataset at --output");
-  // clang-format on
-  std::ostringstream usage;
-  usage << desc;
-  cl.usage = usage.str();
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw Error(std::string(e.what()) + " (see --help)");
-  }
-  cl.help = vm.count("help") > 0;
-  if (seed < 0) throw Error("--seed must be >= 0");
-  o.seed = static_cast<std::uint64_t>(seed);
-  return cl;
+const OptionTable<GenerateOptions>& generate_options() {
+  using O = GenerateOptions;
+  static const OptionTable<O> table = [] {
+    OptionTable<O> t("Usage: mpirun -n P dals-generate --output DIR [options]\n"
+                     "Writes a synthetic dataset drawn from a planted model\n"
+                     "  rating = mean + b_i + c_j + u_i.v_j + noise\n"
+                     "in the dals dataset layout. The result is the same for any P",
+                     "");
+    const std::string g = "Options";
+    t.add(g, "output,o", &O::output, "dataset directory to write (required)")
+        .add(g, "users", &O::users, "number of users m")
+        .add(g, "items", &O::items, "number of items n")
+        .add(g, "ratings", &O::ratings, "target number of ratings, train + test (the result is close, not exact)")
+        .add(g, "true-rank", &O::true_rank, "rank of the planted factors")
+        .add(g, "noise", &O::noise, "standard deviation of the Gaussian noise")
+        .add(g, "test-fraction", &O::test_fraction,
+             "probability that a rating is held out for testing (0: no test split)")
+        .add(g, "blocks", &O::blocks, "blocks per side B (the most ranks training can use)")
+        .add(g, "seed", &O::seed, "random seed (>= 0)")
+        .add(g, "round", &O::round, "round ratings to integers and clip them to [1, 5]")
+        .add(g, "mean", &O::mean, "global mean of the planted model")
+        .add(g, "bias-sd", &O::bias_sd, "standard deviation of user and item biases")
+        .add(g, "user-skew", &O::user_skew, "tail exponent of user activity in [0, 4] (0: exponential degrees)")
+        .add(g, "item-skew", &O::item_skew, "tail exponent of item popularity in [0, 4] (0: exponential weights)")
+        .add(g, "min-degree", &O::min_degree, "fewest ratings (train + test) of any user")
+        .add(g, "text-output", &O::text_output,
+             "also write the ratings as PREFIX-train.csv and PREFIX-test.csv (user,item,rating; raw ids)")
+        .add(g, "force", &O::force, "replace an existing dataset at --output");
+    return t;
+  }();
+  return table;
+}
+
+ParseOutcome parse_generate_options(int argc, const char* const* argv, GenerateOptions& options, std::string& text) {
+  return generate_options().parse(argc, argv, options, text);
 }
 
 std::string generate_summary(const GenerateResult& result, const std::string& output) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "dals/core/log.hpp"
+
 namespace dals {
 
 void check_mpi(int rc, const char* call, const char* file, int line) {
@@ -22,6 +24,8 @@ int checked_count(std::int64_t count, const char* what) {
 
 Comm::Comm(MPI_Comm base) {
   DALS_MPI(MPI_Comm_dup(base, &comm_));
+  // Errors return to the caller (and DALS_MPI) instead of aborting the job.
+  DALS_MPI(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
   DALS_MPI(MPI_Comm_rank(comm_, &rank_));
   DALS_MPI(MPI_Comm_size(comm_, &size_));
 }
@@ -37,6 +41,14 @@ Comm::~Comm() noexcept {
 }
 
 void Comm::barrier() const { DALS_MPI(MPI_Barrier(comm_)); }
+
+Comm Comm::split_shared() const {
+  MPI_Comm node = MPI_COMM_NULL;
+  DALS_MPI(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
+  Comm out(node);  // dups it, with the same error handler
+  MPI_Comm_free(&node);
+  return out;
+}
 
 bool Comm::all_true(bool ok) const {
   int local = ok ? 1 : 0, global = 0;
@@ -95,6 +107,10 @@ void run_collectively(const Comm& comm, const std::string& tool, const std::func
     std::fflush(stderr);
   }
   throw AgreedFailure{exit_code};
+}
+
+void run_collectively(const Comm& comm, const std::function<void()>& step, int exit_code) {
+  run_collectively(comm, Log::tool(), step, exit_code);
 }
 
 std::string try_collectively(const Comm& comm, const std::function<void()>& step) {

@@ -66,26 +66,16 @@ void build_item_table(Job& job, const FlatMap64& local_items) {
 
   // All-gather: the owners' ranges are in rank order, so the concatenation is sorted.
   const std::vector<std::int64_t> counts = comm.allgather(static_cast<std::int64_t>(mine.size()));
-  std::vector<int> count32(comm.size()), displs(comm.size());
-  std::int64_t total = 0;
-  for (int r = 0; r < comm.size(); ++r) {
-    count32[r] = checked_count(counts[r], "item table");
-    displs[r] = checked_count(total, "item table");
-    total += counts[r];
-  }
   ItemTable& t = job.items;
-  t.hash.resize(total);
-  t.flags.resize(total);
   std::vector<std::uint64_t> my_hash(mine.size());
   std::vector<std::uint8_t> my_flags(mine.size());
   for (std::size_t i = 0; i < mine.size(); ++i) {
     my_hash[i] = mine[i].hash;
     my_flags[i] = static_cast<std::uint8_t>(mine[i].flags);
   }
-  DALS_MPI(MPI_Allgatherv(my_hash.data(), count32[comm.rank()], MPI_UINT64_T, t.hash.data(), count32.data(),
-                          displs.data(), MPI_UINT64_T, comm.get()));
-  DALS_MPI(MPI_Allgatherv(my_flags.data(), count32[comm.rank()], MPI_UINT8_T, t.flags.data(), count32.data(),
-                          displs.data(), MPI_UINT8_T, comm.get()));
+  t.hash = comm.allgatherv(std::span<const std::uint64_t>(my_hash), counts);
+  t.flags = comm.allgatherv(std::span<const std::uint8_t>(my_flags), counts);
+  const auto total = static_cast<std::int64_t>(t.hash.size());
   t.position = FlatMap64(static_cast<std::size_t>(total));
   for (std::int64_t i = 0; i < total; ++i) t.position[t.hash[i]] = static_cast<std::uint32_t>(i);
   t.alive.assign(total, 0);

@@ -70,9 +70,7 @@ void compute_layout(Job& job) {
   job.users = comm.sum(job.local_users);
   job.train_total = comm.sum(job.local_train);
   job.test_total = comm.sum(job.local_test);
-  std::int64_t before = 0;
-  DALS_MPI(MPI_Exscan(&job.local_users, &before, 1, MPI_INT64_T, MPI_SUM, comm.get()));
-  job.user_offset = comm.rank() == 0 ? 0 : before;
+  job.user_offset = comm.exscan_sum(job.local_users);
 
   ItemTable& items = job.items;
   items.dense.assign(items.hash.size(), -1);
@@ -96,9 +94,8 @@ void compute_layout(Job& job) {
   h.hi = comm.allreduce(job.rating_max, MPI_MAX);
   std::vector<double> mine = job.distinct;
   mine.resize(Histogram::kMaxExact + 1, std::nan(""));
-  std::vector<double> all(mine.size() * comm.size());
-  DALS_MPI(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_DOUBLE, all.data(), static_cast<int>(mine.size()),
-                         MPI_DOUBLE, comm.get()));
+  const std::vector<double> all = comm.allgatherv(std::span<const double>(mine),
+                                                   std::vector<std::int64_t>(comm.size(), mine.size()));
   for (double v : all)
     if (!std::isnan(v)) h.values.push_back(v);
   std::sort(h.values.begin(), h.values.end());
@@ -123,9 +120,7 @@ void compute_layout(Job& job) {
     }
   });
   job.item_cuts = balanced_cuts(item_cost, job.blocks);
-  std::int64_t my_cost = job.local_users + job.local_train, cost_before = 0;
-  DALS_MPI(MPI_Exscan(&my_cost, &cost_before, 1, MPI_INT64_T, MPI_SUM, comm.get()));
-  if (comm.rank() == 0) cost_before = 0;
+  const std::int64_t my_cost = job.local_users + job.local_train, cost_before = comm.exscan_sum(my_cost);
   job.user_cuts = user_cuts(job, cost_before, comm.sum(my_cost));
 }
 

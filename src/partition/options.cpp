@@ -1,5 +1,4 @@
 // dals-partition's command line: the option table, parsing and validation.
-#include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -8,23 +7,11 @@
 #include "dals/partition/partition.hpp"
 
 namespace dals {
-namespace po = boost::program_options;
 
 namespace {
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw Error(message);
-}
-
-template <class E>
-E parse_choice(const std::string& option, const std::string& value,
-               const std::vector<std::pair<const char*, E>>& choices) {
-  std::string names;
-  for (const auto& [name, e] : choices) {
-    if (value == name) return e;
-    names += (names.empty() ? "" : ", ") + std::string(name);
-  }
-  throw Error(option + " must be one of " + names + ", got '" + value + "' (see --help)");
 }
 
 }  // namespace
@@ -71,121 +58,106 @@ void validate_partition_options(const PartitionOptions& o) {
   require(o.buckets_per_rank >= 0 && o.buckets_per_rank <= 65536, "--buckets-per-rank must be in [0, 65536]");
 }
 
-PartitionCommandLine parse_partition_command_line(int argc, const char* const* argv) {
-  PartitionCommandLine cl;
-  PartitionOptions& o = cl.options;
-  std::string id_type = "auto", dedup = "last", test_pick = "last", cold_start = "drop", memory_limit;
-  std::int64_t seed = 1, max_bad_lines = -1;
-  double min_rating = o.min_rating, max_rating = o.max_rating;
-  po::options_description input("Input"), cleaning("Cleaning"), split("Split"), output("Output"),
-      resources("Resources");
-  // clang-format off
-  input.add_options()
-    ("input,i", po::value(&o.inputs)->composing(), "rating file or glob, plain or gzip (by content); repeatable")
-    ("test-input", po::value(&o.test_inputs)->composing(),
-     "held-out ratings (file or glob, repeatable), mapped with the training ids")
-    ("separator", po::value(&o.separator)->default_value(o.separator),
-     "field separator: ',' '\\t' (or tab) '::' whitespace, or any string; auto: the first of :: tab , ; | "
-     "found in the first data line, else whitespace")
-    ("header", po::bool_switch(&o.header), "the first line of every file is a header: skipped, and names the columns")
-    ("columns", po::value(&o.columns),
-     "what each field is, in order: user,item,rating,timestamp ('-' skips a field), e.g. -,user,item,rating")
-    ("user-column", po::value(&o.user_column), "user id field: header name or 1-based index (default 1)")
-    ("item-column", po::value(&o.item_column), "item id field: header name or 1-based index (default 2)")
-    ("rating-column", po::value(&o.rating_column),
-     "rating field: header name or 1-based index (default 3; none with --implicit)")
-    ("time-column", po::value(&o.time_column),
-     "timestamp field (integer, decimal or ISO date): header name or 1-based index (default: none)")
-    ("implicit", po::bool_switch(&o.implicit),
-     "implicit feedback: each line is one event of value 1 (or give a count column as --rating-column); "
-     "duplicates are summed")
-    ("id-type", po::value(&id_type)->default_value(id_type),
-     "auto: canonical integer ids stored as int64, other ids as strings (per side); int64: a non-integer id "
-     "is a bad line; string: store every id as a string");
-  cleaning.add_options()
-    ("dedup", po::value(&dedup)->default_value(dedup),
-     "a repeated (user, item) pair keeps: last (by timestamp, then input order), mean, max, sum; or error "
-     "(default sum with --implicit)")
-    ("min-rating", po::value(&min_rating), "drop ratings below this value")
-    ("max-rating", po::value(&max_rating), "drop ratings above this value")
-    ("min-user-ratings", po::value(&o.min_user_ratings)->default_value(0),
-     "drop users with fewer training ratings")
-    ("min-item-ratings", po::value(&o.min_item_ratings)->default_value(0),
-     "drop items with fewer training ratings")
-    ("k-core", po::bool_switch(&o.k_core), "repeat the two count filters until every user and item passes them");
-  split.add_options()
-    ("test-fraction", po::value(&o.test_fraction)->default_value(0, "0"),
-     "hold out each rating with this probability (a seeded hash of user and item)")
-    ("test-per-user", po::value(&o.test_per_user)->default_value(0),
-     "hold out N ratings of every user (never all of a user's ratings)")
-    ("test-pick", po::value(&test_pick)->default_value(test_pick),
-     "which ones with --test-per-user: last (by timestamp, then input order) or random")
-    ("cold-start", po::value(&cold_start)->default_value(cold_start),
-     "test ratings whose user or item has no training rating: drop, or keep (those ids get no training "
-     "ratings; dals-train predicts them from the biases)");
-  output.add_options()
-    ("output,o", po::value(&o.output), "dataset directory to write (under OUTPUT.tmp, renamed at the end)")
-    ("blocks", po::value(&o.blocks)->default_value(0),
-     "blocks per side, the most ranks dals-train can use (0: max(64, ratings / 8M), at most the users and items)")
-    ("seed", po::value(&seed)->default_value(seed), "seed of the id order and of random splits (>= 0)")
-    ("force", po::bool_switch(&o.force), "replace an existing dataset at --output");
-  resources.add_options()
-    ("memory-limit", po::value(&memory_limit),
-     "memory per rank, e.g. 512M or 4G (default: half the node's memory, or of its cgroup limit, divided by "
-     "its ranks); larger inputs are spilled to --tmp-dir")
-    ("tmp-dir", po::value(&o.tmp_dir), "directory for temporary files (default: OUTPUT.tmp); removed at the end")
-    ("buckets-per-rank", po::value(&o.buckets_per_rank)->default_value(0),
-     "hash buckets the ratings are sorted in, per rank (0: from the input size, ~1 MB each; a bucket larger "
-     "than an eighth of --memory-limit is split further)")
-    ("skip-bad-lines", po::bool_switch(&o.skip_bad_lines), "skip malformed lines, count them, report the first few")
-    ("max-bad-lines", po::value(&max_bad_lines), "fail if more lines than this are bad (implies --skip-bad-lines)")
-    ("quiet", po::bool_switch(&o.quiet), "no progress line on stderr")
-    ("help,h", "print this help and exit");
-  // clang-format on
-  po::options_description desc(
-      "Usage: mpirun -n P dals-partition --input FILE... --output DIR [options]\n"
-      "Turns rating dumps (text or gzip, any size) into a dals dataset: dense ids balanced by work,\n"
-      "blocks by user (CSR) and by item (CSC), id maps, manifest. The result is the same for any P\n"
-      "and any --memory-limit");
-  desc.add(input).add(cleaning).add(split).add(output).add(resources);
-  po::positional_options_description positional;
-  positional.add("input", -1);
-  std::ostringstream usage;
-  usage << desc;
-  cl.usage = usage.str();
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw Error(std::string(e.what()) + " (see --help)");
-  }
-  cl.help = vm.count("help") > 0;
-  if (cl.help) return cl;
-  if (seed < 0) throw Error("--seed must be >= 0");
-  o.seed = static_cast<std::uint64_t>(seed);
-  o.id_type = parse_choice<IdType>("--id-type", id_type,
-                                   {{"auto", IdType::automatic}, {"int64", IdType::int64}, {"string", IdType::string}});
-  o.dedup_given = !vm["dedup"].defaulted();
-  o.dedup = parse_choice<Dedup>("--dedup", dedup,
-                                {{"last", Dedup::last}, {"mean", Dedup::mean}, {"max", Dedup::max},
-                                 {"sum", Dedup::sum}, {"error", Dedup::error}});
+const OptionTable<PartitionOptions>& partition_options() {
+  using O = PartitionOptions;
+  using J = nlohmann::json;
+  static const OptionTable<O> table = [] {
+    OptionTable<O> t("Usage: mpirun -n P dals-partition --input FILE... --output DIR [options]\n"
+                     "Turns rating dumps (text or gzip, any size) into a dals dataset: dense ids balanced by work,\n"
+                     "blocks by user (CSR) and by item (CSC), id maps, manifest. The result is the same for any P\n"
+                     "and any --memory-limit",
+                     "");
+    t.add("Input", "input,i", &O::inputs, "rating file or glob, plain or gzip (by content); repeatable")
+        .add("Input", "test-input", &O::test_inputs,
+             "held-out ratings (file or glob, repeatable), mapped with the training ids")
+        .add("Input", "separator", &O::separator,
+             "field separator: ',' '\\t' (or tab) '::' whitespace, or any string; auto: the first of :: tab , ; | "
+             "found in the first data line, else whitespace")
+        .add("Input", "header", &O::header, "the first line of every file is a header: skipped, and names the columns")
+        .add("Input", "columns", &O::columns,
+             "what each field is, in order: user,item,rating,timestamp ('-' skips a field), e.g. -,user,item,rating")
+        .add("Input", "user-column", &O::user_column, "user id field: header name or 1-based index (default 1)")
+        .add("Input", "item-column", &O::item_column, "item id field: header name or 1-based index (default 2)")
+        .add("Input", "rating-column", &O::rating_column,
+             "rating field: header name or 1-based index (default 3; none with --implicit)")
+        .add("Input", "time-column", &O::time_column,
+             "timestamp field (integer, decimal or ISO date): header name or 1-based index (default: none)")
+        .add("Input", "implicit", &O::implicit,
+             "implicit feedback: each line is one event of value 1 (or give a count column as --rating-column); "
+             "duplicates are summed")
+        .add("Input", "id-type", &O::id_type,
+             "auto: canonical integer ids stored as int64, other ids as strings (per side); int64: a non-integer "
+             "id is a bad line; string: store every id as a string");
+    t.add_custom(
+         "Cleaning", "dedup",
+         "a repeated (user, item) pair keeps: last (by timestamp, then input order), mean, max, sum; or error "
+         "(default sum with --implicit)",
+         [](O& o, const std::string& v) {
+           o.dedup = OptionTable<O>::parse_as<Dedup>("--dedup", {v});
+           o.dedup_given = true;
+         },
+         [](const O& o) { return J(enum_name(o.dedup)); })
+        .add("Cleaning", "min-rating", &O::min_rating, "drop ratings below this value")
+        .add("Cleaning", "max-rating", &O::max_rating, "drop ratings above this value")
+        .add("Cleaning", "min-user-ratings", &O::min_user_ratings, "drop users with fewer training ratings")
+        .add("Cleaning", "min-item-ratings", &O::min_item_ratings, "drop items with fewer training ratings")
+        .add("Cleaning", "k-core", &O::k_core, "repeat the two count filters until every user and item passes them");
+    t.add("Split", "test-fraction", &O::test_fraction,
+          "hold out each rating with this probability (a seeded hash of user and item)")
+        .add("Split", "test-per-user", &O::test_per_user,
+             "hold out N ratings of every user (never all of a user's ratings)")
+        .add("Split", "test-pick", &O::test_pick,
+             "which ones with --test-per-user: last (by timestamp, then input order) or random")
+        .add_custom(
+            "Split", "cold-start",
+            "test ratings whose user or item has no training rating: drop, or keep (those ids get no training "
+            "ratings; dals-train predicts them from the biases)",
+            [](O& o, const std::string& v) {
+              if (v != "drop" && v != "keep") detail::bad_choice("--cold-start", v, "drop, keep");
+              o.keep_cold_start = v == "keep";
+            },
+            [](const O& o) { return J(o.keep_cold_start ? "keep" : "drop"); });
+    t.add("Output", "output,o", &O::output, "dataset directory to write (under OUTPUT.tmp, renamed at the end)")
+        .add("Output", "blocks", &O::blocks,
+             "blocks per side, the most ranks dals-train can use (0: max(64, ratings / 8M), at most the users and "
+             "items)")
+        .add("Output", "seed", &O::seed, "seed of the id order and of random splits (>= 0)")
+        .add("Output", "force", &O::force, "replace an existing dataset at --output");
+    t.add_custom(
+         "Resources", "memory-limit",
+         "memory per rank, e.g. 512M or 4G (default: half the node's memory, or of its cgroup limit, divided by "
+         "its ranks); larger inputs are spilled to --tmp-dir",
+         [](O& o, const std::string& v) { o.memory_limit = parse_byte_size(v, "--memory-limit"); },
+         [](const O& o) { return o.memory_limit ? J(o.memory_limit) : J(nullptr); })
+        .add("Resources", "tmp-dir", &O::tmp_dir,
+             "directory for temporary files (default: OUTPUT.tmp); removed at the end")
+        .add("Resources", "buckets-per-rank", &O::buckets_per_rank,
+             "hash buckets the ratings are sorted in, per rank (0: from the input size, ~1 MB each; a bucket "
+             "larger than an eighth of --memory-limit is split further)")
+        .add("Resources", "skip-bad-lines", &O::skip_bad_lines,
+             "skip malformed lines, count them, report the first few")
+        .add_custom(
+            "Resources", "max-bad-lines", "fail if more lines than this are bad (implies --skip-bad-lines)",
+            [](O& o, const std::string& v) {
+              o.max_bad_lines = static_cast<std::int64_t>(detail::parse_unsigned("--max-bad-lines", v));
+              o.skip_bad_lines = true;
+            },
+            [](const O& o) { return o.max_bad_lines >= 0 ? J(o.max_bad_lines) : J(nullptr); })
+        .add("Resources", "quiet", &O::quiet, "no progress line on stderr", OptionUse::local)
+        .positional("input");
+    return t;
+  }();
+  return table;
+}
+
+ParseOutcome parse_partition_options(int argc, const char* const* argv, PartitionOptions& o, std::string& text) {
+  if (partition_options().parse(argc, argv, o, text) == ParseOutcome::help_shown) return ParseOutcome::help_shown;
   if (o.implicit && !o.dedup_given) o.dedup = Dedup::sum;
-  o.test_pick = parse_choice<TestPick>("--test-pick", test_pick, {{"last", TestPick::last}, {"random", TestPick::random}});
-  o.keep_cold_start = parse_choice<bool>("--cold-start", cold_start, {{"drop", false}, {"keep", true}});
-  o.min_rating = min_rating;
-  o.max_rating = max_rating;
-  if (vm.count("max-bad-lines")) {
-    if (max_bad_lines < 0) throw Error("--max-bad-lines must be >= 0");
-    o.max_bad_lines = max_bad_lines;
-    o.skip_bad_lines = true;
-  }
-  if (vm.count("memory-limit")) o.memory_limit = parse_byte_size(memory_limit, "--memory-limit");
   for (int a = 0; a < argc; ++a) {
     if (a > 0) o.command_line.push_back(' ');
     o.command_line.append(argv[a]);
   }
-  return cl;
+  return ParseOutcome::run;
 }
 
 }  // namespace dals

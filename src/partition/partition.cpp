@@ -56,11 +56,7 @@ double usable_memory() {
 
 std::uint64_t default_memory_limit(const Comm& comm) {
   // Half the node's memory, shared by the ranks on the node.
-  MPI_Comm node;
-  DALS_MPI(MPI_Comm_split_type(comm.get(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node));
-  int on_node = 1;
-  MPI_Comm_size(node, &on_node);
-  MPI_Comm_free(&node);
+  const int on_node = comm.split_shared().size();
   return std::max<std::uint64_t>(static_cast<std::uint64_t>(usable_memory() * 0.5 / on_node), 16u << 20);
 }
 

@@ -29,10 +29,7 @@ namespace {
 // Every rank must train the same thing: a rank started with other options
 // (a stale config file on one node) would silently desynchronize the job.
 void check_same_config(const Comm& comm, const TrainConfig& config) {
-  const std::string text = config.hyperparameters_json() + config.data + "|" + config.output + "|" +
-                           std::to_string(config.iterations) + "|" + config.checkpoint_dir + "|" + config.resume +
-                           "|" + std::to_string(config.checkpoint_every) + "|" +
-                           std::to_string(config.keep_checkpoints) + "|" + std::to_string(config.resume_override);
+  const std::string text = config.agreement_text();  // every option the table does not mark local
   const std::uint64_t mine = checksum64(text.data(), text.size());
   const std::uint64_t lowest = comm.allreduce(mine, MPI_MIN), highest = comm.allreduce(mine, MPI_MAX);
   run_collectively(comm, "dals-train", [&] {

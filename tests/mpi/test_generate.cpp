@@ -263,30 +263,34 @@ TEST(Generate, FailsTogetherOnBadOptionsAndExistingOutput) {
 TEST(Generate, ParsesTheCommandLine) {
   const char* argv[] = {"dals-generate", "--output", "/x/y",  "--users=50", "--items", "40",
                         "--ratings",     "900",      "--round", "--seed",   "12",      "--test-fraction=0"};
-  const GenerateCommandLine cl = parse_generate_command_line(static_cast<int>(std::size(argv)), argv);
-  EXPECT_FALSE(cl.help);
-  EXPECT_EQ(cl.options.output, "/x/y");
-  EXPECT_EQ(cl.options.users, 50);
-  EXPECT_EQ(cl.options.items, 40);
-  EXPECT_EQ(cl.options.ratings, 900);
-  EXPECT_TRUE(cl.options.round);
-  EXPECT_FALSE(cl.options.force);
-  EXPECT_EQ(cl.options.seed, 12u);
-  EXPECT_EQ(cl.options.test_fraction, 0.0);
-  EXPECT_EQ(cl.options.blocks, GenerateOptions{}.blocks);
-  EXPECT_NO_THROW(validate_generate_options(cl.options));
+  GenerateOptions parsed;
+  std::string text;
+  EXPECT_EQ(parse_generate_options(static_cast<int>(std::size(argv)), argv, parsed, text), ParseOutcome::run);
+  EXPECT_EQ(parsed.output, "/x/y");
+  EXPECT_EQ(parsed.users, 50);
+  EXPECT_EQ(parsed.items, 40);
+  EXPECT_EQ(parsed.ratings, 900);
+  EXPECT_TRUE(parsed.round);
+  EXPECT_FALSE(parsed.force);
+  EXPECT_EQ(parsed.seed, 12u);
+  EXPECT_EQ(parsed.test_fraction, 0.0);
+  EXPECT_EQ(parsed.blocks, GenerateOptions{}.blocks);
+  EXPECT_NO_THROW(validate_generate_options(parsed));
 
   const char* help[] = {"dals-generate", "--help"};
-  const GenerateCommandLine h = parse_generate_command_line(2, help);
-  EXPECT_TRUE(h.help);
-  EXPECT_NE(h.usage.find("--item-skew"), std::string::npos);
+  GenerateOptions h;
+  EXPECT_EQ(parse_generate_options(2, help, h, text), ParseOutcome::help_shown);
+  EXPECT_NE(text.find("--item-skew"), std::string::npos);
 
-  const char* bad_value[] = {"dals-generate", "--users", "many"};
-  try {
-    parse_generate_command_line(3, bad_value);
-    ADD_FAILURE() << "a malformed --users was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--users"), std::string::npos) << e.what();
+  const char* bad_values[][3] = {{"dals-generate", "--users", "many"}, {"dals-generate", "--seed", "-1"}};
+  for (const auto& bad : bad_values) {
+    GenerateOptions b;
+    try {
+      parse_generate_options(3, bad, b, text);
+      ADD_FAILURE() << "a malformed " << bad[1] << " was accepted";
+    } catch (const UsageError& e) {
+      EXPECT_NE(e.message.find(bad[1]), std::string::npos) << e.message;
+    }
   }
 
   // Each invalid option is named in the message.

@@ -43,8 +43,9 @@
 #include <string>
 #include <vector>
 
-#include "dals/mpi/comm.hpp"
+#include "dals/core/option_table.hpp"
 #include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
 
 namespace dals {
 
@@ -72,17 +73,14 @@ struct GenerateOptions {
 /// ("--users must be positive").
 void validate_generate_options(const GenerateOptions& options);
 
-/// The parsed command line of dals-generate.
-struct GenerateCommandLine {
-  GenerateOptions options;
-  bool help = false;   ///< --help was given: print `usage` and exit 0
-  std::string usage;   ///< the option table
-};
+/// dals-generate's one option table (core/option_table.hpp).
+const OptionTable<GenerateOptions>& generate_options();
 
-/// Parses dals-generate's arguments (argv[0] is the program name). Throws
-/// Error for an unknown option or a malformed value; does not validate
+/// Parses dals-generate's arguments (argv[0] is the program name) into
+/// `options`; --help gives help_shown with the help in `text`. Throws
+/// UsageError for an unknown option or a malformed value; does not validate
 /// ranges (validate_generate_options does, and generate_dataset calls it).
-GenerateCommandLine parse_generate_command_line(int argc, const char* const* argv);
+ParseOutcome parse_generate_options(int argc, const char* const* argv, GenerateOptions& options, std::string& text);
 
 struct GenerateResult {
   Manifest manifest;     ///< as written to OUTPUT/manifest.json (on every rank)

@@ -3,8 +3,13 @@
 /// @brief An owning MPI communicator with typed, checked collectives.
 ///
 /// Every MPI call is checked, in release builds too; a failure becomes an
-/// Error carrying MPI_Error_string, the call, file and line. The owner dups
-/// its communicator so that dals' messages never mix with a caller's.
+/// Error carrying MPI_Error_string, the call, file and line. For that the
+/// owner sets MPI_ERRORS_RETURN on its communicator: under MPI's default
+/// handler (MPI_ERRORS_ARE_FATAL, which a dup inherits) a failing call
+/// aborts the job before any check can see it. The owner dups its
+/// communicator so that dals' messages never mix with a caller's. No raw
+/// MPI_Comm leaves this room: the collectives the tools need are typed
+/// members here (and Exchange, exchange.hpp).
 
 #include <mpi.h>
 
@@ -50,7 +55,7 @@ class Comm {
   /// Frees the dup unless MPI is already finalized; never throws.
   ~Comm() noexcept;
 
-  MPI_Comm get() const { return comm_; }
+  MPI_Comm get() const { return comm_; }  // for the MPI room's own code (exchange.cpp)
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool is_root() const { return rank_ == 0; }
@@ -81,6 +86,34 @@ class Comm {
     DALS_MPI(MPI_Bcast(values.data(), checked_count(values.size(), "broadcast"), mpi_type<T>(), root, comm_));
   }
   std::string broadcast_string(const std::string& text, int root = 0) const;
+
+  /// Sum of `value` over the ranks before this one (0 on rank 0).
+  template <class T>
+  T exscan_sum(T value) const {
+    T out{};
+    DALS_MPI(MPI_Exscan(&value, &out, 1, mpi_type<T>(), MPI_SUM, comm_));
+    return rank_ == 0 ? T{} : out;
+  }
+
+  /// Every rank's `mine`, concatenated in rank order; `counts[r]` is rank
+  /// r's size (all ranks pass the same counts).
+  template <class T>
+  std::vector<T> allgatherv(std::span<const T> mine, const std::vector<std::int64_t>& counts) const {
+    std::vector<int> sizes(size_), displs(size_);
+    std::int64_t total = 0;
+    for (int r = 0; r < size_; ++r) {
+      sizes[r] = checked_count(counts[r], "allgatherv");
+      displs[r] = checked_count(total, "allgatherv displacement");
+      total += counts[r];
+    }
+    std::vector<T> out(static_cast<std::size_t>(total));
+    DALS_MPI(MPI_Allgatherv(mine.data(), sizes[rank_], mpi_type<T>(), out.data(), sizes.data(), displs.data(),
+                            mpi_type<T>(), comm_));
+    return out;
+  }
+
+  /// The ranks of this communicator that share this rank's node (MPI_COMM_TYPE_SHARED).
+  Comm split_shared() const;
 
   /// One value from every rank, in rank order.
   template <class T>
@@ -120,6 +153,8 @@ struct AgreedFailure {
 /// rank throws AgreedFailure{exit_code}. A collective: all ranks must call it.
 void run_collectively(const Comm& comm, const std::string& tool, const std::function<void()>& step,
                       int exit_code = 1);
+/// The same, with the tool's name from the logger (core/log.hpp).
+void run_collectively(const Comm& comm, const std::function<void()>& step, int exit_code = 1);
 
 /// Like run_collectively, but a failure is returned instead of thrown: ""
 /// if every rank succeeded, else the message of the lowest failing rank, on

@@ -22,17 +22,33 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <string>
 #include <vector>
 
-#include "dals/mpi/comm.hpp"
+#include "dals/core/option_table.hpp"
 #include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
 
 namespace dals {
 
 enum class Dedup { last, mean, max, sum, error };
 enum class IdType { automatic, int64, string };
 enum class TestPick { last, random };
+template <>
+struct EnumNames<Dedup> {
+  static constexpr std::pair<const char*, Dedup> table[] = {
+      {"last", Dedup::last}, {"mean", Dedup::mean}, {"max", Dedup::max}, {"sum", Dedup::sum}, {"error", Dedup::error}};
+};
+template <>
+struct EnumNames<IdType> {
+  static constexpr std::pair<const char*, IdType> table[] = {
+      {"auto", IdType::automatic}, {"int64", IdType::int64}, {"string", IdType::string}};
+};
+template <>
+struct EnumNames<TestPick> {
+  static constexpr std::pair<const char*, TestPick> table[] = {{"last", TestPick::last}, {"random", TestPick::random}};
+};
 
 /// @brief Every option of dals-partition, with its default.
 struct PartitionOptions {
@@ -76,14 +92,13 @@ struct PartitionOptions {
 /// Throws Error naming the first invalid option or combination.
 void validate_partition_options(const PartitionOptions& options);
 
-struct PartitionCommandLine {
-  PartitionOptions options;
-  bool help = false;
-  std::string usage;
-};
+/// dals-partition's one option table (core/option_table.hpp).
+const OptionTable<PartitionOptions>& partition_options();
 
-/// Parses dals-partition's arguments; Error for an unknown option or a bad value.
-PartitionCommandLine parse_partition_command_line(int argc, const char* const* argv);
+/// Parses dals-partition's arguments into `options` (and the command line
+/// itself, for the manifest's provenance); --help gives help_shown with the
+/// help in `text`. UsageError for an unknown option or a bad value.
+ParseOutcome parse_partition_options(int argc, const char* const* argv, PartitionOptions& options, std::string& text);
 
 /// Parses "512M", "2G", "1.5GiB", "300000000" (bytes); Error if malformed.
 std::uint64_t parse_byte_size(const std::string& text, const std::string& option);

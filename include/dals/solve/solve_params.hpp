@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "dals/core/enum_names.hpp"
+
 namespace dals {
 
 enum class Regularization { l2, weighted };
@@ -18,9 +20,6 @@ enum class Solver { cholesky, cg };
 /// half-precision copy (half_factors.hpp), half the bytes per rating.
 enum class Precision { single, half };
 
-/// Each enum's values by name: the one table for parsing and printing.
-template <class E>
-struct EnumNames;
 template <>
 struct EnumNames<Regularization> {
   static constexpr std::pair<const char*, Regularization> table[] = {{"l2", Regularization::l2},
@@ -36,13 +35,6 @@ struct EnumNames<Precision> {
                                                                 {"float", Precision::single}};
 };
 
-/// The name of an enum value (EnumNames' table), "?" for none.
-template <class E>
-constexpr const char* enum_name(E value) {
-  for (const auto& [name, v] : EnumNames<E>::table)
-    if (v == value) return name;
-  return "?";
-}
 inline const char* regularization_name(Regularization r) { return enum_name(r); }
 inline const char* solver_name(Solver s) { return enum_name(s); }
 inline const char* precision_name(Precision p) { return enum_name(p); }

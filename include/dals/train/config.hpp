@@ -2,15 +2,17 @@
 /// @file config.hpp
 /// @brief dals-train's options: one struct, the single source of truth.
 ///
-/// Each field's default lives here; its option name, help text and parsing
-/// live in one table in config.cpp, from which both the command line and the
-/// `--config FILE` (INI: `name = value`, same names without dashes) parser
-/// are built; validate() checks values and combinations and names the
-/// offending option.
+/// Each field's default lives here; its option name, help text and use
+/// live in one table (train_options() in config.cpp, an OptionTable), from
+/// which the command line, the `--config FILE` parser (INI: `name = value`,
+/// same names without dashes), --help, the hyper-parameters of state.json
+/// and the cross-rank agreement text are all made; validate() checks
+/// values and combinations and names the offending option.
 
 #include <cstdint>
 #include <string>
 
+#include "dals/core/option_table.hpp"
 #include "dals/solve/solve_params.hpp"
 
 namespace dals {
@@ -43,15 +45,12 @@ struct TrainConfig {
   void validate() const;
   /// The options that define the model, as a JSON object (for state.json).
   std::string hyperparameters_json() const;
+  /// Every option that must be the same on every rank, as one text.
+  std::string agreement_text() const;
 };
 
-/// Result of parsing a command line.
-enum class ParseOutcome { run, help_shown };
-
-/// Thrown for a bad command line or config file; main exits with 2.
-struct UsageError {
-  std::string message;
-};
+/// dals-train's one option table.
+const OptionTable<TrainConfig>& train_options();
 
 /// Parses argv and, if given, --config FILE (the command line wins). On
 /// --help/--version, prints to `out` and returns help_shown. Throws

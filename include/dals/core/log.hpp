@@ -1,0 +1,34 @@
+#pragma once
+/// @file log.hpp
+/// @brief The one logger: the tool's name set once by its start, info and
+/// warnings printed by rank 0 only, errors by the rank that reports them.
+///
+///     Log::info("iter %d  train_rmse %.4f", it, rmse);   // stdout, rank 0
+///     Log::warn("%s: skipped: %s", path, why);           // "dals-train: warning: ..."
+///     Log::error("%s", message);                          // "dals-train: error: ..."
+///
+/// Every line is flushed at once: under mpirun and Slurm, output that waits
+/// in a buffer is lost when a job is killed, and lines of ranks interleave.
+
+#include <string>
+
+namespace dals {
+
+class Log {
+ public:
+  /// Set by the tool's start (mpi/tool_main.hpp) before anything prints.
+  static void set_tool(const std::string& name);
+  static void set_rank(int rank);
+  static const std::string& tool();
+  static bool is_root();
+
+  /// A line on stdout, from rank 0.
+  static void info(const char* format, ...) __attribute__((format(printf, 1, 2)));
+  /// "TOOL: warning: ..." on stderr, from rank 0.
+  static void warn(const char* format, ...) __attribute__((format(printf, 1, 2)));
+  /// "TOOL: error: ..." on stderr, from the calling rank (the agreed failure
+  /// has chosen it to speak for all).
+  static void error(const char* format, ...) __attribute__((format(printf, 1, 2)));
+};
+
+}  // namespace dals
