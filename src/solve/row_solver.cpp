@@ -3,7 +3,6 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -11,14 +10,12 @@
 
 #include "dals/solve/cholesky.hpp"
 #include "dals/solve/gram_kernel.hpp"
+#include "dals/solve/phase_timer.hpp"
 #include "dals/solve/tile_kernels.hpp"
 #include "dals/solve/simd_vectors.hpp"
 
 namespace dals {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 // Copies one factor row (k floats) with inline vector moves: memcpy with a
 // run-time size became a call to memmove, which cost more than the copy.
@@ -182,9 +179,10 @@ RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::i
   } else if (params_.solver == Solver::cholesky && !uses_dual(degree)) {
     result = solve_primal(degree, row, gather_and_sum_gram(cols, values, degree, fixed, mean));
   } else {
-    const auto t0 = Clock::now();
-    gather(cols, values, 0, degree, degree, fixed, half, mean);
-    phases_.gather += seconds_between(t0, Clock::now());
+    {
+      PhaseTimer timer(phases_.gather);
+      gather(cols, values, 0, degree, degree, fixed, half, mean);
+    }
     result = params_.solver == Solver::cg ? solve_cg(degree, row) : solve_cholesky(degree, row);
   }
   if (!params_.bias) row[params_.k] = 0.0f;
@@ -212,12 +210,11 @@ bool RowSolver::solve_dual(std::int64_t degree, float* row) {
   const int n = static_cast<int>(degree);
   const float* y = gathered_.data();
   const double ridge = params_.ridge(degree);
-  const auto t0 = Clock::now();
+  PhaseTimer timer(phases_.gram);
   // G = Y Y^T (n x n) for Y = [V, 1]: V V^T by SYRK "Trans" on the
   // column-major V^T (ks x n, lda ks), plus 1 everywhere for the ones column.
   cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, n, k, 1.0f, y, ks, 0.0f, gram_.data(), n);
-  const auto t1 = Clock::now();
-  phases_.gram += seconds_between(t0, t1);
+  timer.switch_to(phases_.factor);
   const int ld = cholesky_leading_dimension(n);
   const double ones = params_.bias ? 1.0 : 0.0;
   for (int r = 0; r < n; ++r)
@@ -235,10 +232,8 @@ bool RowSolver::solve_dual(std::int64_t degree, float* row) {
     if (params_.bias) x[k] = z_sum;
     const bool finite = all_finite(x, w);
     if (finite) std::copy(x, x + w, row);
-    phases_.factor += seconds_between(t1, Clock::now());
     return finite;
   }
-  phases_.factor += seconds_between(t1, Clock::now());
   return false;  // the primal path, with its ridge retries, takes over
 }
 
@@ -272,7 +267,7 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
       gather(cols, values, begin, end, degree, fixed, nullptr, mean);
   };
   const std::int64_t chunk = tile_gram_chunk_rows(ks);
-  auto t0 = Clock::now();
+  PhaseTimer timer(phases_.gather);
   gather_chunk(0, std::min(chunk, degree));
   if (degree == 0) tile_gram_rows(gathered_.data(), 0, 0, ks, gram_.data());  // zeroes it
   for (std::int64_t q0 = 0; q0 < degree; q0 += chunk) {
@@ -280,41 +275,35 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
     // The gather fetched kGatherDistance rows past q1 already.
     const std::int64_t from = std::min(q2, q1 + simd::kGatherDistance);
     const RowPrefetch ahead{fixed.data(), fixed.stride(), cols + from, q2 - from, row_bytes};
-    auto t1 = Clock::now();
-    phases_.gather += seconds_between(t0, t1);
+    timer.switch_to(phases_.gram);
     tile_gram_rows(fused ? gathered_.data() : gathered_.data() + q0 * ks, q0, q1, ks, gram_.data(), ahead);
-    t0 = Clock::now();
-    phases_.gram += seconds_between(t1, t0);
+    timer.switch_to(phases_.gather);
     gather_chunk(q1, q2);
   }
-  auto t1 = Clock::now();
-  phases_.gather += seconds_between(t0, t1);
   if (fused) return targets;
-  targets = tile_sums(gathered_.data(), degree, ks, target_.data(), column_sums, vt_t);
-  phases_.gram += seconds_between(t1, Clock::now());
-  return targets;
+  timer.switch_to(phases_.gram);
+  return tile_sums(gathered_.data(), degree, ks, target_.data(), column_sums, vt_t);
 }
 
 RowResult RowSolver::solve_cholesky(std::int64_t degree, float* row) {
   if (uses_dual(degree) && solve_dual(degree, row)) {
+    PhaseTimer timer(phases_.factor);
     RowResult result;
-    const auto t1 = Clock::now();
     result.squared_error = residual_squares(degree, row);
-    phases_.factor += seconds_between(t1, Clock::now());
     return result;
   }
-  const auto t0 = Clock::now();
+  PhaseTimer timer(phases_.gram);
   const int ks = tile_stride(params_.k);
   tile_gram_rows(gathered_.data(), 0, degree, ks, gram_.data());
   const TargetSums targets = tile_sums(gathered_.data(), degree, ks, target_.data(), sums_.data(), sums_.data() + ks);
-  phases_.gram += seconds_between(t0, Clock::now());
+  timer.stop();
   return solve_primal(degree, row, targets);
 }
 
 RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetSums& targets) {
   const int k = params_.k, ks = tile_stride(k), w = params_.width();
   const int n = static_cast<int>(degree);
-  const auto t1 = Clock::now();
+  PhaseTimer timer(phases_.factor);
   // Y^T Y for Y = [V, 1]: V^T V (gram_), its last row the column sums of V
   // and n; Y^T t = [V^T t, sum t] (sums_ and targets).
   const float* column_sums = sums_.data();
@@ -347,7 +336,6 @@ RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetS
       // From the normal equations: the tile may be gone (gathered a chunk
       // at a time over one chunk's buffer).
       result.squared_error = normal_squared_error(degree, targets, row);
-      phases_.factor += seconds_between(t1, Clock::now());
       return result;
     }
     // Not positive definite in floating point (e.g. lambda = 0 and fewer
@@ -356,7 +344,6 @@ RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetS
   }
   for (int d = 0; d < w; ++d) row[d] = static_cast<float>(solution_[d]);
   result.squared_error = normal_squared_error(degree, targets, row);
-  phases_.factor += seconds_between(t1, Clock::now());
   return result;
 }
 
@@ -397,7 +384,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   float* ap = p + ks;
   float* e = ap + ks;      // per rating: t - Y x, updated alongside x so the error needs no extra pass
   float* yp = e + degree;  // per rating: (Y p) of the current step
-  auto t0 = Clock::now();
+  PhaseTimer timer(source ? phases_.gather : phases_.factor);
   std::copy(row, row + k, x);
   std::fill(x + k, x + ks, 0.f);
   float xb = bias ? row[k] : 0.f;
@@ -414,14 +401,10 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   float e_sum;
   if (half_tile) {
     e_sum = tile_gather_residual_gradient(*source, cols, values, degree, half_tile_data(), target_.data(), x, xb, e, r);
-    const auto t1 = Clock::now();
-    phases_.gather += seconds_between(t0, t1);
-    t0 = t1;
+    timer.switch_to(phases_.factor);
   } else if (source) {
     e_sum = tile_gather_residual_gradient(*source, cols, values, degree, gathered_.data(), target_.data(), x, xb, e, r);
-    const auto t1 = Clock::now();
-    phases_.gather += seconds_between(t0, t1);
-    t0 = t1;  // the solve's own time starts here
+    timer.switch_to(phases_.factor);  // the solve's own time starts here
   } else {
     e_sum = tile_residual_gradient(y, degree, ks, x, xb, target_.data(), e, r);
   }
@@ -461,7 +444,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
     pb = rb + beta * pb;
     rs_old = rs_new;
   }
-  phases_.factor += seconds_between(t0, Clock::now());
+  timer.stop();
   RowResult result;
   if (!finite_start || !all_finite(x, k) || !std::isfinite(xb)) {  // keep the previous value, and count it
     result.retries = 1;
