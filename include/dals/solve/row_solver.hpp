@@ -76,8 +76,7 @@ class RowSolver {
   /// halves costs about 4.4 ns at any size; with both cores' tiles and the
   /// gathers sharing the L3, a larger threshold did not pay: Netflix-shaped
   /// item half 1.20 s at 4 MiB, 1.27 at 8, 1.25 at 16 (medians of four
-  /// alternating runs); with the earlier kernels 1.33-1.48 s at 4 MiB,
-  /// 1.44-1.54 s at 512 KiB, 1.7-1.9 s never.
+  /// alternating runs).
   static constexpr std::int64_t kHalfTileBytes = 4 << 20;
 
  private:
