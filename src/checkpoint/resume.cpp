@@ -114,7 +114,6 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
   });
   found = split_lines(comm.broadcast_string(join_lines(found)));
 
-  bool touched = false;  // a failed load may have overwritten some rows
   int skipped = 0;
   for (const std::string& dir : found) {
     // Rank 0 reads state.json; a missing COMPLETE or a bad state.json skips the checkpoint.
@@ -133,13 +132,15 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
       });
       changed = json::parse(comm.broadcast_string(changed.dump()));
 
+      // A read that fails on one rank fails on all (agreed); the trainer
+      // then draws its initial factors again over the rows it overwrote.
       std::int64_t bytes = 0;
-      touched = true;
-      problem = try_collectively(comm, [&] {
-        bytes = read_owned_blocks(dir, trainer.manifest(), trainer.layouts(), comm.rank(), trainer.factors_to_restore());
-      });
+      problem = trainer.restore(
+          [&](const PerSide<SideLayout>& layouts, int rank, PerSide<FactorTable>& tables) {
+            bytes = read_owned_blocks(dir, trainer.manifest(), layouts, rank, tables);
+          },
+          saved.progress.iterations, saved.progress.mid);
       if (problem.empty()) {
-        trainer.restored(saved.progress.iterations, saved.progress.mid);
         history = saved.history;
         json resumes = json::parse(history.resumes);
         resumes.push_back({{"from", dir},
@@ -166,7 +167,6 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
     warn(comm, problem + "; skipping checkpoint " + dir);
     ++skipped;
   }
-  if (touched) trainer.reset_factors();
   if (skipped > 0)
     warn(comm, "no usable checkpoint in " + config.checkpoint_dir + " (" + std::to_string(skipped) +
                    " skipped): starting from iteration 0");

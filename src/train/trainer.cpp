@@ -150,20 +150,32 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   if (params_.cg_half) half_fixed_.reserve(std::max(manifest_.users, manifest_.items), params_.k);
 
   for (Side side : kBothSides) factors_[side] = FactorTable(manifest_.rows(side), params_.k);
-  reset_factors();
+  draw_initial_factors();
 }
 
-void Trainer::reset_factors() {
+void Trainer::draw_initial_factors() {
   for (Side side : kBothSides) factors_[side].init_random(config_.seed, side, 0, manifest_.rows(side));
 }
 
-void Trainer::restored(int iterations_done, bool mid_iteration) {
-  exchange(Side::users);
-  exchange(Side::items);
+void Trainer::set_progress(int iterations_done, bool mid_iteration) {
   iteration_ = iterations_done;
   mid_iteration_ = mid_iteration;
   user_half_ = HalfResult{};  // the metrics of a split iteration count its second half only
   user_exchange_ = 0;
+}
+
+std::string Trainer::restore(const FactorReader& read, int iterations_done, bool mid_iteration) {
+  const std::string problem = try_collectively(comm_, [&] { read(layouts_, comm_.rank(), factors_); });
+  if (!problem.empty()) {
+    // Every rank, also one whose read succeeded: its rows are the checkpoint's now.
+    draw_initial_factors();
+    set_progress(0, false);
+    return problem;
+  }
+  exchange(Side::users);
+  exchange(Side::items);
+  set_progress(iterations_done, mid_iteration);
+  return "";
 }
 
 void Trainer::solve_user_half() {

@@ -1,14 +1,17 @@
 // Checkpoints at whatever rank count the test runs with (1-4): a checkpoint
 // taken between the two halves of an iteration (what a preempted run
 // writes) resumes bit-identically; a damaged newest checkpoint is skipped
-// for the previous one on every rank alike.
+// for the previous one on every rank alike; a restore that fails on one
+// rank leaves every rank's trainer as constructed.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
 #include "dals/checkpoint/checkpoint.hpp"
+#include "dals/core/error.hpp"
 #include "dals/generate/generate.hpp"
 #include "dals/checkpoint/resume.hpp"
 #include "dals/train/trainer.hpp"
@@ -128,6 +131,36 @@ TEST_F(CheckpointData, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
   resumed.iterate();
   EXPECT_TRUE(identical(reference.factors(Side::users), resumed.factors(Side::users)));
   EXPECT_TRUE(identical(reference.factors(Side::items), resumed.factors(Side::items)));
+}
+
+// Trainer::restore's failure contract, on its own: a read that throws on
+// the last rank alone, after every rank overwrote its rows, fails on every
+// rank with that rank's message and leaves each trainer as constructed.
+TEST_F(CheckpointData, AFailedRestoreLeavesTheTrainerAsConstructed) {
+  Comm comm;
+  const TrainConfig plain = config("unused");
+  Trainer fresh(comm, plain);
+  Trainer trainer(comm, plain);
+  const int last = comm.size() - 1;
+  const std::string problem = trainer.restore(
+      [&](const PerSide<SideLayout>& layouts, int rank, PerSide<FactorTable>& tables) {
+        EXPECT_EQ(rank, comm.rank());
+        for (Side side : kBothSides) {
+          const std::int64_t first = layouts[side].first_rows()[rank], rows = layouts[side].row_counts()[rank];
+          std::fill(tables[side].row(first), tables[side].row(first + rows), 7.f);
+        }
+        if (rank == last) throw Error("block-00003.h5: truncated");
+      },
+      2, true);
+  EXPECT_EQ(problem, "block-00003.h5: truncated");
+  EXPECT_EQ(trainer.iterations_done(), 0);
+  EXPECT_FALSE(trainer.mid_iteration());
+  EXPECT_TRUE(identical(fresh.factors(Side::users), trainer.factors(Side::users)));
+  EXPECT_TRUE(identical(fresh.factors(Side::items), trainer.factors(Side::items)));
+  // And it trains as a fresh one does.
+  fresh.iterate();
+  trainer.iterate();
+  EXPECT_TRUE(identical(fresh.factors(Side::items), trainer.factors(Side::items)));
 }
 
 }  // namespace

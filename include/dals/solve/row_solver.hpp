@@ -76,15 +76,19 @@ class RowSolver {
   /// halves costs about 4.4 ns at any size; with both cores' tiles and the
   /// gathers sharing the L3, a larger threshold did not pay: Netflix-shaped
   /// item half 1.20 s at 4 MiB, 1.27 at 8, 1.25 at 16 (medians of four
-  /// alternating runs); with the earlier kernels 1.33-1.48 s at 4 MiB,
-  /// 1.44-1.54 s at 512 KiB, 1.7-1.9 s never.
+  /// alternating runs).
   static constexpr std::int64_t kHalfTileBytes = 4 << 20;
 
  private:
+  // row_solver.cpp: the gather and what both solvers use.
   // Gathers tile rows [begin, end) of the row's `degree`.
   // From `half` where given.
   void gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
               std::int64_t degree, const FactorTable& fixed, const HalfFactors* half, double mean);
+  double residual_squares(std::int64_t degree, const float* row, bool half_tile = false);
+  std::uint16_t* half_tile_data();
+
+  // solve_cholesky.cpp.
   bool uses_dual(std::int64_t degree) const;
   // The gather interleaved with the Gram kernel, chunk by chunk, into gram_
   // and sums_; returns the targets' sums.
@@ -97,11 +101,11 @@ class RowSolver {
   // (gram_, sums_ and the targets' sums).
   double normal_squared_error(std::int64_t degree, const TargetSums& targets, const float* row) const;
   bool solve_dual(std::int64_t degree, float* row);
-  // With a source, the tile is gathered by CG's first pass (tile_kernels.hpp).
+
+  // solve_cg.cpp. With a source, the tile is gathered by CG's first pass
+  // (tile_kernels.hpp).
   RowResult solve_cg(std::int64_t degree, float* row, const GatherSource* source = nullptr,
                      const std::int32_t* cols = nullptr, const float* values = nullptr);
-  double residual_squares(std::int64_t degree, const float* row, bool half_tile = false);
-  std::uint16_t* half_tile_data();
 
   SolveParams params_;
   using FloatBuffer = AlignedFloats;

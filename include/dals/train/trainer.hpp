@@ -61,14 +61,23 @@ class Trainer {
   /// True from solve_user_half() until iterate() completes that iteration.
   bool mid_iteration() const { return mid_iteration_; }
 
-  /// Resuming (resume.hpp): a checkpoint overwrites the rows of this rank's
-  /// blocks in these tables; restored() then all-gathers them and sets the
-  /// progress. The factors are all the state ALS carries from one half to
-  /// the next, so this continues bit-identically.
-  PerSide<FactorTable>& factors_to_restore() { return factors_; }
-  void restored(int iterations_done, bool mid_iteration);
-  /// Draws the initial factors again (a checkpoint failed half-way through loading).
-  void reset_factors();
+  /// Reads this rank's part of saved factors into `tables`: the rows of the
+  /// blocks that `rank` owns under `layouts`, on both sides (as
+  /// read_owned_blocks does). Throws on any problem, possibly after some
+  /// rows were overwritten.
+  using FactorReader =
+      std::function<void(const PerSide<SideLayout>& layouts, int rank, PerSide<FactorTable>& tables)>;
+
+  /// Collective. Resuming (resume.hpp): each rank reads its own rows with
+  /// `read`. Where it succeeded on every rank, the rows are all-gathered, the
+  /// progress becomes (iterations_done, mid_iteration) and "" is returned.
+  /// The factors are all the state ALS carries from one half to the next, so
+  /// training continues bit-identically. Where it threw on any rank, every
+  /// rank returns the same message (try_collectively) and the trainer is as
+  /// constructed: the initial factors drawn again over whatever the read
+  /// overwrote, at iteration 0, so that the caller may try an older
+  /// checkpoint or start fresh.
+  [[nodiscard]] std::string restore(const FactorReader& read, int iterations_done, bool mid_iteration);
 
   const Manifest& manifest() const { return manifest_; }
   const SideLayout& layout(Side side) const { return layouts_[side]; }
@@ -87,6 +96,10 @@ class Trainer {
     double squared_error = 0;  // of this rank's rows' ratings, after their solve
     PhaseSeconds phases;       // summed over this rank's threads
   };
+  // The initial factors (FactorTable::init_random) over both whole tables.
+  void draw_initial_factors();
+  // Sets the progress to iterations_done, between the halves if mid_iteration.
+  void set_progress(int iterations_done, bool mid_iteration);
   HalfResult solve_half(Side side);
   double exchange(Side side);
   IterationRecord evaluate(double local_train_squared_error) const;
