@@ -22,7 +22,8 @@
 #            name listed for a subsystem folder SUB exists as
 #            include/dals/SUB/NAME* or src/SUB/NAME*.
 #   links    every relative link [text](target#anchor) resolves to a file, and
-#            the anchor to one of its headings (GitHub's rule).
+#            the anchor to one of its headings (GitHub's rule); the README
+#            links every docs/*.md.
 # Exit status: 0 if all is well, 1 if anything is stale, 2 on a usage error or
 # a tool that cannot print its --help.
 set -euo pipefail
@@ -266,6 +267,13 @@ while IFS=$'\t' read -r kind file line a b; do
       fi ;;
   esac
 done <"$work/records"
+
+# The README's Documentation list links every doc.
+for d in docs/*.md; do
+  awk -F'\t' -v d="$d" '$1 == "LINK" && $2 == "README.md" && ($4 == d || index($4, d "#") == 1) { f = 1 }
+    END { exit !f }' "$work/records" ||
+    report README.md 1 "$d: not linked from the README"
+done
 
 if [ "$stale" = 0 ]; then
   echo "check-docs: ${#docs[@]} docs: every option, --help block, path and link checked against $build and the tree"
