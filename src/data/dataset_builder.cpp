@@ -9,24 +9,10 @@
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/core/rng.hpp"
+#include "dals/data/blocking.hpp"
 
 namespace dals {
 
-std::vector<std::int64_t> balanced_cuts(const std::vector<std::int64_t>& costs, int blocks) {
-  const std::int64_t n = static_cast<std::int64_t>(costs.size());
-  std::int64_t total = 0;
-  for (auto c : costs) total += c;
-  std::vector<std::int64_t> cuts(blocks + 1, n);
-  cuts[0] = 0;
-  std::int64_t acc = 0, i = 0;
-  for (int b = 1; b < blocks; ++b) {
-    // Block b starts once the running cost reaches b/B of the total.
-    const long double target = static_cast<long double>(total) * b / blocks;
-    while (i < n && acc + costs[i] / 2.0L < target) acc += costs[i++];
-    cuts[b] = i;
-  }
-  return cuts;
-}
 
 namespace {
 

@@ -1,6 +1,7 @@
 // dals-generate's pipeline: degrees and cuts, user blocks, item blocks,
 // manifest. Each phase runs under run_collectively, so a failure on any rank
 // ends every rank; the collectives between phases run outside them.
+#include "dals/data/blocking.hpp"
 #include "dals/generate/generate.hpp"
 
 #include <mpi.h>

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "dals/data/blocking.hpp"
 #include "dals/data/dataset_builder.hpp"
 #include "dals/core/error.hpp"
 #include "internal.hpp"

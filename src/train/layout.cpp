@@ -4,30 +4,9 @@
 #include <cmath>
 
 #include "dals/core/error.hpp"
+#include "dals/data/blocking.hpp"
 
 namespace dals {
-
-std::vector<int> split_blocks(const std::vector<std::int64_t>& costs, int ranks) {
-  const int blocks = static_cast<int>(costs.size());
-  if (ranks < 1 || ranks > blocks)
-    throw Error("cannot split " + std::to_string(blocks) + " blocks over " + std::to_string(ranks) + " ranks");
-  std::int64_t total = 0;
-  for (auto c : costs) total += c;
-  std::vector<int> cuts(ranks + 1);
-  cuts[0] = 0;
-  cuts[ranks] = blocks;
-  std::int64_t acc = 0;
-  int b = 0;
-  for (int r = 1; r < ranks; ++r) {
-    const long double target = static_cast<long double>(total) * r / ranks;
-    // Take at least one block, then more while the run's cost stays below the
-    // target (counting a block when its midpoint is), but leave at least one
-    // block for each rank still to come.
-    while (b < blocks - (ranks - r) && (b <= cuts[r - 1] || acc + costs[b] / 2.0L < target)) acc += costs[b++];
-    cuts[r] = b;
-  }
-  return cuts;
-}
 
 SideLayout::SideLayout(const std::vector<BlockInfo>& blocks, int ranks, double row_weight) {
   std::vector<std::int64_t> costs;

@@ -34,8 +34,5 @@ struct BuildOptions {
 /// Duplicate (user, item) pairs are an Error. Returns the manifest written.
 Manifest build_dataset(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options);
 
-/// Cuts [0, costs.size()) into `blocks` contiguous ranges of about equal
-/// summed cost. Returns blocks + 1 boundaries.
-std::vector<std::int64_t> balanced_cuts(const std::vector<std::int64_t>& costs, int blocks);
 
 }  // namespace dals

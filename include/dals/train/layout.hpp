@@ -40,8 +40,5 @@ class SideLayout {
   std::vector<OwnedRange> ranges_;
 };
 
-/// Splits B blocks with the given costs into P contiguous non-empty runs of
-/// about equal cost. Requires 1 <= P <= B. Returns P + 1 block boundaries.
-std::vector<int> split_blocks(const std::vector<std::int64_t>& costs, int ranks);
 
 }  // namespace dals

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "dals/data/blocking.hpp"
 #include "dals/data/dataset_builder.hpp"
 #include "dals/core/error.hpp"
 #include "dals/train/layout.hpp"
