@@ -1,54 +1,59 @@
 // dals-import: a small rating file (CSV or TSV: user,item,rating[,...], 64-bit
 // integer ids, optional header) held in memory and written as a dataset.
 // For files that fit in memory; dals-partition is the tool for large dumps.
-#include <cerrno>
-#include <cmath>
+#include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "dals/core/error.hpp"
 #include "dals/core/option_table.hpp"
 #include "dals/data/dataset_builder.hpp"
 #include "dals/mpi/tool_main.hpp"
+#include "dals/partition/text_format.hpp"
 
 namespace {
 
+// 64-bit integer id: the whole field, or nullopt.
+std::optional<std::int64_t> integer_id(std::string_view field) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (ec != std::errc() || end != field.data() + field.size() || field.empty()) return std::nullopt;
+  return value;
+}
+
+// The file's lines through the partitioner's splitter (quoting, CRLF,
+// trimming): ',' or, if the first line has a tab, tab-separated.
 std::vector<dals::RawRating> read_ratings(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw dals::Error(path + ": cannot open");
   std::vector<dals::RawRating> out;
+  dals::TextFormat format;
+  dals::FieldSplitter splitter(format);
   std::string line;
   long long number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto where = [&](const std::string& what) {
+    if (number == 1 && line.find('\t') != std::string::npos) dals::set_separator(format, "tab");
+    if (line.empty() || line == "\r") continue;
+    const auto bad = [&](const std::string& what) {
       return dals::Error(path + ":" + std::to_string(number) + ": " + what + ": " + line.substr(0, 80));
     };
-    const char* p = line.c_str();
-    char* end = nullptr;
-    double fields[3];
-    for (int f = 0; f < 3; ++f) {
-      errno = 0;
-      fields[f] = f < 2 ? static_cast<double>(std::strtoll(p, &end, 10)) : std::strtod(p, &end);
-      if (end == p || errno != 0) {
-        if (number == 1 && out.empty()) goto next_line;  // a header line
-        throw where("field " + std::to_string(f + 1) + " is not a number");
-      }
-      p = end;
-      if (f < 2) {
-        if (*p != ',' && *p != '\t') throw where("expected ',' or tab after field " + std::to_string(f + 1));
-        ++p;
-      }
+    if (const char* problem = splitter.split(line, format.fields_needed())) throw bad(problem);
+    const auto& f = splitter.fields();
+    if (f.size() < 3) throw bad("expected user,item,rating");
+    const auto user = integer_id(f[0]), item = integer_id(f[1]);
+    float rating = 0;
+    const char* rating_problem = dals::parse_rating(f[2], rating);
+    if (!user || !item || rating_problem) {
+      if (number == 1 && out.empty()) continue;  // a header line
+      if (!user) throw bad("user id is not a 64-bit integer");
+      if (!item) throw bad("item id is not a 64-bit integer");
+      throw bad(rating_problem);
     }
-    if (*p != '\0' && *p != ',' && *p != '\t') throw where("trailing characters after the rating");
-    if (!std::isfinite(fields[2])) throw where("rating is not finite");
-    out.push_back({static_cast<std::int64_t>(fields[0]), static_cast<std::int64_t>(fields[1]),
-                   static_cast<float>(fields[2])});
-  next_line:;
+    out.push_back({*user, *item, rating});
   }
   if (out.empty()) throw dals::Error(path + ": no ratings");
   return out;

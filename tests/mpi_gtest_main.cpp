@@ -3,20 +3,14 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-namespace {
-
-// Silences gtest's output on ranks other than 0 (their failures still count:
-// the exit code is combined across ranks below).
-class RootOnlyPrinter : public testing::EmptyTestEventListener {};
-
-}  // namespace
-
 int main(int argc, char** argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   testing::InitGoogleTest(&argc, argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  // gtest prints from rank 0 only; the other ranks' failures still count:
+  // the exit code is combined across ranks below.
   if (rank != 0) {
     auto& listeners = testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
