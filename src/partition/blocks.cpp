@@ -41,7 +41,7 @@ BlockWriters::BlockWriters(Job& job, std::string dir)
 }
 
 const std::vector<std::int64_t>& BlockWriters::cuts(Side side) const {
-  return side == Side::users ? job_.user_cuts : job_.item_cuts;
+  return job_.cuts[side];
 }
 
 std::size_t BlockWriters::part_count() const {
@@ -135,7 +135,7 @@ CsrBlock BlockWriters::build_ratings(int kind, int block) {
 void BlockWriters::build_ids(Side side, int block) {
   const auto& c = cuts(side);
   const std::int64_t first = c[block], rows = c[block + 1] - first;
-  const bool strings = side == Side::users ? job_.user_strings_out : job_.item_strings_out;
+  const bool strings = job_.strings_out[side];
   const std::size_t part = spill_index(side == Side::users ? 4 : 5, block, 0);
   const std::uint64_t seed = job_.o.seed;
   const ItemTable& items = job_.items;
@@ -252,8 +252,8 @@ Manifest BlockWriters::manifest() {
   }
   m.mean = m.train.ratings > 0 ? sum / static_cast<double>(m.train.ratings) : 0.0;
   for (Side side : {Side::users, Side::items}) {
-    IdIndex& index = side == Side::users ? user_index_ : item_index_;
-    index.id_type = (side == Side::users ? job_.user_strings_out : job_.item_strings_out) ? "string" : "int64";
+    IdIndex& index = index_[side];
+    index.id_type = job_.strings_out[side] ? "string" : "int64";
     index.seed = job_.o.seed;
     index.first_hash.assign(B, 0);
     const std::size_t base = (side == Side::users ? 0 : 1) * static_cast<std::size_t>(B);

@@ -37,7 +37,7 @@ class BlockWriters {
   /// A collective: sums what every rank wrote into the manifest (and the
   /// id indexes, the rating sum and the histogram).
   Manifest manifest();
-  const IdIndex& index(Side side) const { return side == Side::users ? user_index_ : item_index_; }
+  const IdIndex& index(Side side) const { return index_[side]; }
 
  private:
   struct Entry {  // one spilled rating
@@ -62,7 +62,7 @@ class BlockWriters {
   std::vector<std::uint64_t> fields_, first_hash_, has_first_;
   std::vector<double> sums_;
   std::vector<std::int64_t> histogram_;
-  IdIndex user_index_, item_index_;
+  PerSide<IdIndex> index_;
 };
 
 }  // namespace dals::part

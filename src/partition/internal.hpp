@@ -170,9 +170,9 @@ struct Job {
   std::int64_t users = 0, item_count = 0, train_total = 0, test_total = 0;
   std::int64_t user_offset = 0;  ///< dense id of this rank's first user
   int blocks = 0;
-  std::vector<std::int64_t> user_cuts, item_cuts;  ///< blocks + 1 boundaries
+  PerSide<std::vector<std::int64_t>> cuts;  ///< blocks + 1 boundaries per side
   std::vector<std::int64_t> item_position;         ///< dense item id -> item table index
-  bool user_strings_out = false, item_strings_out = false;  ///< id maps hold strings
+  PerSide<bool> strings_out;  ///< id maps hold strings
   Histogram histogram;
   std::vector<std::int64_t> histogram_counts;  ///< training ratings per bin, all ranks
   std::string bucket_file(const char* kind, int bucket) const;

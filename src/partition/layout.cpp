@@ -86,8 +86,8 @@ void compute_layout(Job& job) {
   job.item_count = static_cast<std::int64_t>(job.item_position.size());
 
   // The id types of the maps: strings if asked, or if any id of that side is one.
-  job.user_strings_out = o.id_type == IdType::string || job.user_strings;
-  job.item_strings_out = o.id_type == IdType::string || job.item_strings;
+  job.strings_out.users = o.id_type == IdType::string || job.user_strings;
+  job.strings_out.items = o.id_type == IdType::string || job.item_strings;
 
   // Histogram bins: exact values if few, else 10 equal bins over the range.
   Histogram& h = job.histogram;
@@ -120,9 +120,9 @@ void compute_layout(Job& job) {
                                               job.item_count}));
     }
   });
-  job.item_cuts = balanced_cuts(item_cost, job.blocks);
+  job.cuts.items = balanced_cuts(item_cost, job.blocks);
   const std::int64_t my_cost = job.local_users + job.local_train, cost_before = comm.exscan_sum(my_cost);
-  job.user_cuts = user_cuts(job, cost_before, comm.sum(my_cost));
+  job.cuts.users = user_cuts(job, cost_before, comm.sum(my_cost));
 }
 
 }  // namespace dals::part

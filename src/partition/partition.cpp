@@ -119,7 +119,7 @@ std::string provenance(const Job& job) {
                   {"cold_start", o.keep_cold_start ? "keep" : "drop"}, {"seed", o.seed}, {"blocks", job.blocks}};
   if (!std::isfinite(o.min_rating)) j["options"]["min_rating"] = nullptr;
   if (!std::isfinite(o.max_rating)) j["options"]["max_rating"] = nullptr;
-  j["ids"] = {{"users", job.user_strings_out ? "string" : "int64"}, {"items", job.item_strings_out ? "string" : "int64"},
+  j["ids"] = {{"users", job.strings_out.users ? "string" : "int64"}, {"items", job.strings_out.items ? "string" : "int64"},
               {"order", kOrderName}, {"seed", o.seed}};
   return j.dump();
 }
@@ -223,8 +223,8 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, bool& created_t
   for (int b = 0; b < job.histogram.size(); ++b)
     s.histogram.emplace_back(job.histogram.label(b), job.histogram_counts[b]);
   s.separator = job.plan.format.separator_name();
-  s.user_ids = job.user_strings_out ? "string" : "int64";
-  s.item_ids = job.item_strings_out ? "string" : "int64";
+  s.user_ids = job.strings_out.users ? "string" : "int64";
+  s.item_ids = job.strings_out.items ? "string" : "int64";
   s.memory_limit = job.budget.total;
   s.spilled_bytes = comm.sum(static_cast<std::int64_t>(job.pool.spilled));
   s.ranks = comm.size();

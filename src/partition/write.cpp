@@ -58,7 +58,7 @@ class UserNames {
   explicit UserNames(Job& job) : job_(job) {}
   std::string_view raw(std::uint64_t hash, std::uint32_t flags) {
     const std::int64_t value = static_cast<std::int64_t>(key_of_order_hash(job_.o.seed, Side::users, hash));
-    if (!job_.user_strings_out) {
+    if (!job_.strings_out.users) {
       std::memcpy(bytes_, &value, 8);
       return {bytes_, 8};
     }
@@ -87,15 +87,15 @@ void route_ratings(Job& job, Exchange& ex, const BlockWriters& writers) {
   std::vector<char> buf;
   UserNames names(job);
   std::int64_t dense = job.user_offset;
-  int block = block_of(job.user_cuts, dense);
+  int block = block_of(job.cuts.users, dense);
   std::vector<std::int32_t> item_block(job.item_count);
   for (int b = 0; b < job.blocks; ++b)
-    for (std::int64_t i = job.item_cuts[b]; i < job.item_cuts[b + 1]; ++i) item_block[i] = b;
+    for (std::int64_t i = job.cuts.items[b]; i < job.cuts.items[b + 1]; ++i) item_block[i] = b;
   std::int64_t done = 0;
   for_each_user(job, [&](std::uint64_t hash, std::span<const Record> recs) {
     decide_user(job, recs, fate, positions, nullptr);
     if (std::all_of(fate.begin(), fate.end(), [](std::uint8_t f) { return f == kDropped; })) return;
-    while (dense >= job.user_cuts[block + 1]) ++block;
+    while (dense >= job.cuts.users[block + 1]) ++block;
     const int user_writer = writers.owner(Side::users, block);
     send_id(ex, user_writer, kUserIds, dense, names.raw(hash, recs[0].flags), buf);
     for (std::size_t k = 0; k < recs.size(); ++k) {
@@ -114,7 +114,7 @@ void route_ratings(Job& job, Exchange& ex, const BlockWriters& writers) {
     if ((++done & 0xfff) == 0) job.progress.update(static_cast<double>(dense - job.user_offset));
   }, true);
   // String item ids come from the owners of their dictionary buckets.
-  if (!job.item_strings_out) return;
+  if (!job.strings_out.items) return;
   for (int k = 0; k < job.space.per_rank; ++k) {
     const std::vector<char> raw = job.item_names.take<char>(static_cast<std::size_t>(k));
     for (std::size_t at = 0; at + 10 <= raw.size();) {
@@ -125,7 +125,7 @@ void route_ratings(Job& job, Exchange& ex, const BlockWriters& writers) {
       const std::int64_t p = items.position_of(hash);
       if (p >= 0 && items.dense[p] >= 0) {
         const std::int32_t item = items.dense[p];
-        send_id(ex, writers.owner(Side::items, block_of(job.item_cuts, item)), kItemIds, item,
+        send_id(ex, writers.owner(Side::items, block_of(job.cuts.items, item)), kItemIds, item,
                 std::string_view(raw.data() + at + 10, len), buf);
       }
       at += 10 + len;
