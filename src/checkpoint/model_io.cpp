@@ -1,16 +1,15 @@
 #include "dals/checkpoint/model_io.hpp"
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "dals/checkpoint/crash_point.hpp"
+#include "dals/checkpoint/run_state.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/data/hdf5_file.hpp"
 
 namespace dals {
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 std::string factor_block_path(const std::string& model_dir, Side side, int block) {
   return model_dir + "/" + side_name(side) + "/" + block_file_name(block);
@@ -136,24 +135,13 @@ Model read_model(const std::string& model_dir) {
   Model model;
   const std::string state_path = model_dir + "/state.json";
   model.state_json = read_text_file(state_path);
-  PerSide<std::vector<std::int64_t>> firsts;
-  PerSide<std::int64_t> rows;
-  int k = 0;
-  try {
-    json state = json::parse(model.state_json);
-    const json& ds = state.at("dataset");
-    rows.users = ds.at("users").get<std::int64_t>();
-    rows.items = ds.at("items").get<std::int64_t>();
-    model.mean = ds.at("mean").get<double>();
-    firsts.users = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
-    firsts.items = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
-    k = state.at("hyperparameters").at("factors").get<int>();
-    model.bias = state.at("hyperparameters").at("bias").get<bool>();
-  } catch (const json::exception& e) {
-    throw Error(state_path + ": malformed state: " + e.what());
-  }
+  const SavedState state = parse_state(model.state_json, state_path);  // the checksum too
+  model.mean = state.mean;
+  model.bias = state.bias;
+  const PerSide<std::int64_t> rows{state.users, state.items};
+  const PerSide<std::vector<std::int64_t>> firsts{state.user_block_firsts, state.item_block_firsts};
   for (Side side : kBothSides) {
-    model.tables[side] = FactorTable(rows[side], k);
+    model.tables[side] = FactorTable(rows[side], state.factors);
     const auto& first = firsts[side];
     for (std::size_t b = 0; b < first.size(); ++b) {
       const std::int64_t end = b + 1 < first.size() ? first[b + 1] : rows[side];

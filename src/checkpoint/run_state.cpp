@@ -65,11 +65,15 @@ SavedState parse_state(const std::string& text, const std::string& path) {
     s.progress.iterations = state.at("iteration").get<int>();
     s.progress.mid = state.value("user_half_done", false);
     if (s.progress.iterations < 0) throw Error(path + ": negative iteration");
-    s.hyperparameters = state.at("hyperparameters").dump();
+    const json& hyper = state.at("hyperparameters");
+    s.hyperparameters = hyper.dump();
+    s.factors = hyper.at("factors").get<int>();
+    s.bias = hyper.at("bias").get<bool>();
     const json& ds = state.at("dataset");
     s.fingerprint = ds.at("fingerprint").get<std::string>();
     s.users = ds.at("users").get<std::int64_t>();
     s.items = ds.at("items").get<std::int64_t>();
+    s.mean = ds.at("mean").get<double>();
     s.user_block_firsts = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
     s.item_block_firsts = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
     for (const json& record : state.at("metrics")) s.history.metrics.push_back(record.dump());
