@@ -60,8 +60,8 @@ std::string progress_line(const IterationRecord& r) {
 namespace {
 
 // Everything after loading: the iterations, their report, the published model.
-void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history,
-                       const ResumeOutcome& resumed, double start) {
+void train_and_publish(const Comm& comm, const TrainConfig& config, StagedDir& out, Trainer& trainer,
+                       RunHistory& history, const ResumeOutcome& resumed, double start) {
   const Manifest& m = trainer.manifest();
   const double load_seconds = MPI_Wtime() - start;
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
@@ -87,7 +87,7 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
                   resumed.progress.describe().c_str(), resumed.bytes / 1e6, resumed.seconds);
       std::fflush(stdout);
     }
-    metrics_file.open(staging_dir(config.output) + "/metrics.jsonl");
+    metrics_file.open(out.staging() + "/metrics.jsonl");
     for (const auto& line : history.metrics) metrics_file << line << "\n";  // the iterations of earlier runs
     metrics_file << std::flush;
   }
@@ -140,8 +140,8 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
   if (checkpoints.enabled()) checkpoints.write(trainer, history);  // the final state (a no-op if written above)
   if (comm.is_root()) metrics_file.close();
 
-  publish_model(comm, config.output, FactorView{m, trainer.layouts(), trainer.all_factors()},
-                state_json(trainer, config, history, "dals-model"), config.force);
+  publish_factor_dir(comm, out, FactorView{m, trainer.layouts(), trainer.all_factors()},
+                     state_json(trainer, config, history, "dals-model"));
   const std::int64_t peak = comm.max(peak_rss_bytes());
   if (comm.is_root()) {
     std::printf("done: %d iterations in %.2fs", config.iterations, MPI_Wtime() - start);
@@ -158,18 +158,22 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
 void run_training(const Comm& comm, const TrainConfig& config) {
   if (!config.checkpoint_dir.empty()) install_stop_handlers();  // early: a signal while loading counts too
   check_same_config(comm, config);
-  run_collectively(comm, "dals-train", [&] { check_output_available(comm, config.output, config.force); });
+  // The model's directory is checked and staged before any data is read, so
+  // a bad --output (it exists, is not a model, its parent is read-only)
+  // fails now, not after the training. If the run fails, every rank has
+  // agreed to stop (AgreedFailure) before rank 0's `out` removes MODEL.tmp:
+  // a failed run leaves nothing half-written behind.
+  StagedDir out(config.output, config.force, model_output_kind());
+  run_collectively(comm, "dals-train", [&] {
+    if (!comm.is_root()) return;
+    out.create();
+    create_factor_subdirs(out.staging());
+  });
   const double start = MPI_Wtime();
   Trainer trainer(comm, config);
   RunHistory history;
   const ResumeOutcome resumed = resume_training(comm, config, trainer, history);
-  run_collectively(comm, "dals-train", [&] { create_staging_dir(comm, config.output); });
-  try {
-    train_and_publish(comm, config, trainer, history, resumed, start);
-  } catch (const AgreedFailure&) {
-    remove_staging_dir(comm, config.output);  // a failed run leaves nothing half-written behind
-    throw;
-  }
+  train_and_publish(comm, config, out, trainer, history, resumed, start);
 }
 
 }  // namespace dals

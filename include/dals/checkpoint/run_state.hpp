@@ -62,4 +62,10 @@ struct SavedState {
 /// file is malformed or damaged.
 SavedState parse_state(const std::string& text, const std::string& path);
 
+/// The "format" of DIR/state.json ("dals-model", "dals-checkpoint"), or ""
+/// if there is no such file or it is not a JSON object with a format. It
+/// only says what a directory is (for --force); parse_state says whether it
+/// is sound.
+std::string state_format(const std::string& dir);
+
 }  // namespace dals

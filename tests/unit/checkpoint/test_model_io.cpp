@@ -113,5 +113,33 @@ TEST_F(ReadModel, RejectsSomethingElse) {
   EXPECT_THROW(read_model(dir()), Error);
 }
 
+// --force of dals-train replaces a model (state.json says so), nothing else;
+// a checkpoint is rewritten in place even when resuming found it damaged.
+TEST_F(ReadModel, OutputKinds) {
+  const OutputKind model = model_output_kind(), checkpoint = checkpoint_output_kind();
+  EXPECT_EQ(model.problem(dir()), "it has no state.json");
+  EXPECT_EQ(checkpoint.problem(dir()), "");  // only a checkpoint's entries: users/, items/, COMPLETE
+
+  write_file_atomic(dir() + "/state.json", sealed(model_state()));
+  EXPECT_EQ(model.problem(dir()), "");
+  EXPECT_EQ(checkpoint.problem(dir()), "");
+  write_file_atomic(dir() + "/metrics.jsonl", "{}\n");
+  EXPECT_EQ(checkpoint.problem(dir()),
+            "its state.json is of a dals-model, and it holds metrics.jsonl, which no checkpoint has");
+
+  json state = model_state();
+  state["format"] = "dals-checkpoint";
+  write_file_atomic(dir() + "/state.json", sealed(state));
+  EXPECT_EQ(model.problem(dir()), "its state.json is of a dals-checkpoint");
+  EXPECT_EQ(checkpoint.problem(dir()), "");
+
+  write_file_atomic(dir() + "/state.json", "{\"format\": \"dals-mod");  // damaged
+  EXPECT_EQ(model.problem(dir()), "its state.json is not a dals state file");
+  EXPECT_EQ(checkpoint.problem(dir()), "its state.json is not a dals state file, and it holds metrics.jsonl, which no "
+                                       "checkpoint has");
+  fs::remove(dir() + "/metrics.jsonl");
+  EXPECT_EQ(checkpoint.problem(dir()), "");  // a damaged checkpoint of ours
+}
+
 }  // namespace
 }  // namespace dals
