@@ -102,13 +102,6 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
   return dest;
 }
 
-// Rank 0, after `newest` is complete and in place. Only checkpoints older
-// than it are candidates: a newer one belongs to a run this one did not
-// continue from (a damaged one resuming skipped, or an explicit --resume of
-// an older state), and is not ours to judge. A directory is renamed before
-// it is deleted, so a kill half-way through leaves no half-deleted
-// checkpoint under a valid name. Deleting is housekeeping: a failure is a
-// warning, not an error.
 void Checkpointer::resumed_from(const std::string& path, const Progress& progress) {
   // Only a checkpoint in this run's directory stands in for writing one;
   // a resumed model or a checkpoint elsewhere does not.
@@ -116,6 +109,13 @@ void Checkpointer::resumed_from(const std::string& path, const Progress& progres
   if (dir_of(path) == dir_of(fs::path(config_.checkpoint_dir) / "x")) last_ = progress;
 }
 
+// Rank 0, after `newest` is complete and in place. Only checkpoints older
+// than it are candidates: a newer one belongs to a run this one did not
+// continue from (a damaged one resuming skipped, or an explicit --resume of
+// an older state), and is not ours to judge. A directory is renamed before
+// it is deleted, so a kill half-way through leaves no half-deleted
+// checkpoint under a valid name. Deleting is housekeeping: a failure is a
+// warning, not an error.
 void Checkpointer::prune(const Progress& newest) const {
   std::error_code ec;
   int kept = 0;

@@ -3,7 +3,6 @@
 #include "dals/partition/partition.hpp"
 
 #include <mpi.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -13,6 +12,7 @@
 
 #include "dals/data/dataset.hpp"
 #include "dals/core/error.hpp"
+#include "dals/core/memory.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/data/id_index.hpp"
 #include "dals/core/version.hpp"
@@ -218,9 +218,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   s.spilled_bytes = comm.sum(static_cast<std::int64_t>(job.pool.spilled));
   s.ranks = comm.size();
   s.phase_seconds = job.progress.phase_seconds();
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  s.peak_rss_mib = comm.max(static_cast<double>(usage.ru_maxrss) / 1024.0);
+  s.peak_rss_mib = comm.max(static_cast<double>(peak_rss_bytes()) / 1048576.0);
   s.seconds = comm.max(MPI_Wtime() - start);
   return result;
 }

@@ -1,7 +1,6 @@
 #include "dals/run/train_run.hpp"
 
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <cmath>
 #include <cstdio>
@@ -9,6 +8,7 @@
 
 #include "dals/checkpoint/checkpoint.hpp"
 #include "dals/core/checksum.hpp"
+#include "dals/core/memory.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/run/preemption.hpp"
 #include "dals/checkpoint/resume.hpp"
@@ -17,12 +17,6 @@
 #include "dals/core/version.hpp"
 
 namespace dals {
-
-std::int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
-}
 
 namespace {
 
