@@ -10,6 +10,8 @@
 
 #include "dals/core/error.hpp"
 #include "dals/core/option_table.hpp"
+#include "dals/core/staged_dir.hpp"
+#include "dals/data/dataset.hpp"
 #include "dals/data/dataset_builder.hpp"
 #include "dals/mpi/tool_main.hpp"
 #include "dals/partition/text_format.hpp"
@@ -103,6 +105,8 @@ int main(int argc, char** argv) {
     options.test_fraction = o.test_fraction;
     options.seed = o.seed;
     options.force = o.force;
+    // The output is checked before the file is read: a refusal costs nothing.
+    dals::StagedDir(o.output, o.force, dals::dataset_output_kind()).check();
     auto ratings = read_ratings(o.input);
     options.provenance_json = nlohmann::json{{"tool", "dals-import"}, {"input", o.input},
                                              {"test_fraction", options.test_fraction}, {"seed", options.seed}}

@@ -65,27 +65,23 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
   const Progress progress{trainer.iterations_done(), trainer.mid_iteration()};
   const std::string dest = (fs::path(config_.checkpoint_dir) / checkpoint_name(progress)).string();
   if (last_ && *last_ == progress) return dest;
-  const std::string staging = dest + ".tmp";
   const double start = MPI_Wtime();
-  std::int64_t bytes = 0;
-  try {
-    run_collectively(comm_, "dals-train", [&] {
-      if (!comm_.is_root()) return;
-      std::error_code ec;
-      fs::create_directories(config_.checkpoint_dir, ec);
-      if (ec) throw Error(config_.checkpoint_dir + ": cannot create the checkpoint directory: " + ec.message());
-      make_factor_dir(staging);  // also clears a stale one left by a killed run
-    });
-    const FactorView view{trainer.manifest(), trainer.layouts(), trainer.all_factors()};
-    // replace: a checkpoint of the same progress can only be an older copy of
-    // this very state (or a damaged one that resuming skipped).
-    bytes = publish_factor_dir(comm_, staging, dest, view, state_json(trainer, config_, history, "dals-checkpoint"),
-                               /*replace=*/true);
-  } catch (const AgreedFailure&) {
+  // --force: a checkpoint of the same progress can only be an older copy of
+  // this very state (or a damaged one that resuming skipped). On failure
+  // (disk full, read-only) rank 0's `out` removes the partial directory,
+  // giving the space back; older checkpoints stay as they were.
+  StagedDir out(dest, /*force=*/true, checkpoint_output_kind());
+  run_collectively(comm_, "dals-train", [&] {
+    if (!comm_.is_root()) return;
     std::error_code ec;
-    if (comm_.is_root()) fs::remove_all(staging, ec);  // give the space back; older checkpoints stay as they were
-    throw;
-  }
+    fs::create_directories(config_.checkpoint_dir, ec);
+    if (ec) throw Error(config_.checkpoint_dir + ": cannot create the checkpoint directory: " + ec.message());
+    out.create();  // also clears a stale one left by a killed run
+    create_factor_subdirs(out.staging());
+  });
+  const FactorView view{trainer.manifest(), trainer.layouts(), trainer.all_factors()};
+  const std::int64_t bytes =
+      publish_factor_dir(comm_, out, view, state_json(trainer, config_, history, "dals-checkpoint"));
   const double seconds = comm_.max(MPI_Wtime() - start);
   const std::int64_t total = comm_.sum(bytes);
   slowest_seconds_ = std::max(slowest_seconds_, seconds);
@@ -106,13 +102,6 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
   return dest;
 }
 
-// Rank 0, after `newest` is complete and in place. Only checkpoints older
-// than it are candidates: a newer one belongs to a run this one did not
-// continue from (a damaged one resuming skipped, or an explicit --resume of
-// an older state), and is not ours to judge. A directory is renamed before
-// it is deleted, so a kill half-way through leaves no half-deleted
-// checkpoint under a valid name. Deleting is housekeeping: a failure is a
-// warning, not an error.
 void Checkpointer::resumed_from(const std::string& path, const Progress& progress) {
   // Only a checkpoint in this run's directory stands in for writing one;
   // a resumed model or a checkpoint elsewhere does not.
@@ -120,6 +109,13 @@ void Checkpointer::resumed_from(const std::string& path, const Progress& progres
   if (dir_of(path) == dir_of(fs::path(config_.checkpoint_dir) / "x")) last_ = progress;
 }
 
+// Rank 0, after `newest` is complete and in place. Only checkpoints older
+// than it are candidates: a newer one belongs to a run this one did not
+// continue from (a damaged one resuming skipped, or an explicit --resume of
+// an older state), and is not ours to judge. A directory is renamed before
+// it is deleted, so a kill half-way through leaves no half-deleted
+// checkpoint under a valid name. Deleting is housekeeping: a failure is a
+// warning, not an error.
 void Checkpointer::prune(const Progress& newest) const {
   std::error_code ec;
   int kept = 0;

@@ -1,22 +1,19 @@
 #include "dals/checkpoint/model_io.hpp"
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "dals/checkpoint/crash_point.hpp"
+#include "dals/checkpoint/run_state.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/data/hdf5_file.hpp"
 
 namespace dals {
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 std::string factor_block_path(const std::string& model_dir, Side side, int block) {
   return model_dir + "/" + side_name(side) + "/" + block_file_name(block);
 }
-
-std::string staging_dir(const std::string& model_dir) { return model_dir + ".tmp"; }
 
 void write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first, std::int64_t rows) {
   const int k = table.k();
@@ -56,33 +53,50 @@ void read_factor_block(const std::string& path, std::int64_t first, std::int64_t
   }
 }
 
-void check_output_available(const Comm& comm, const std::string& model_dir, bool force) {
+namespace {
+
+// What --force may replace, as the two kinds' problem() functions say it.
+std::string state_problem(const std::string& dir, const std::string& want) {
+  const std::string format = state_format(dir);
+  if (format == want) return "";
   std::error_code ec;
-  if (comm.is_root() && fs::exists(model_dir, ec) && !force)
-    throw Error(model_dir + ": already exists (pass --force to replace it)");
+  if (!format.empty()) return "its state.json is of a " + format;
+  if (fs::exists(dir + "/state.json", ec)) return "its state.json is not a dals state file";
+  return "it has no state.json";
 }
 
-void make_factor_dir(const std::string& dir) {
+}  // namespace
+
+OutputKind model_output_kind() {
+  return {"dals model", [](const std::string& dir) { return state_problem(dir, "dals-model"); }};
+}
+
+OutputKind checkpoint_output_kind() {
+  return {"dals checkpoint", [](const std::string& dir) -> std::string {
+            std::string problem = state_problem(dir, "dals-checkpoint");
+            if (problem.empty()) return "";
+            std::error_code ec;
+            for (const auto& entry : fs::directory_iterator(dir, ec)) {
+              const std::string name = entry.path().filename().string();
+              if (name != "state.json" && name != "COMPLETE" && name != "users" && name != "items" &&
+                  name != "state.json.tmp" && name != "COMPLETE.tmp")
+                return problem + ", and it holds " + name + ", which no checkpoint has";
+            }
+            return ec ? problem : "";  // only a checkpoint's own entries: a damaged one of ours
+          }};
+}
+
+void create_factor_subdirs(const std::string& dir) {
   std::error_code ec;
-  fs::remove_all(dir, ec);
   for (const char* sub : {"users", "items"}) {
     fs::create_directories(dir + "/" + sub, ec);
     if (ec) throw Error(dir + "/" + sub + ": cannot create directory: " + ec.message());
   }
 }
 
-void create_staging_dir(const Comm& comm, const std::string& model_dir) {
-  if (comm.is_root()) make_factor_dir(staging_dir(model_dir));
-}
-
-void remove_staging_dir(const Comm& comm, const std::string& model_dir) noexcept {
-  if (!comm.is_root()) return;
-  std::error_code ec;
-  fs::remove_all(staging_dir(model_dir), ec);
-}
-
-std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, const std::string& dest,
-                                const FactorView& view, const std::string& state_json, bool replace) {
+std::int64_t publish_factor_dir(const Comm& comm, StagedDir& out, const FactorView& view,
+                                const std::string& state_json) {
+  const std::string& staging = out.staging();
   std::int64_t bytes = 0;
   run_collectively(comm, "dals-train", [&] {
     for (Side side : {Side::users, Side::items}) {
@@ -104,7 +118,7 @@ std::int64_t publish_factor_dir(const Comm& comm, const std::string& staging, co
     for (const char* sub : {"users", "items"}) fsync_path(staging + "/" + sub);
     write_file_atomic(staging + "/COMPLETE", "complete\n");
     crash_point("sealed", comm.rank());
-    publish_directory(staging, dest, replace);
+    out.publish();
     crash_point("published", comm.rank());
   });
   return bytes;
@@ -125,35 +139,19 @@ std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest,
   return bytes;
 }
 
-void publish_model(const Comm& comm, const std::string& model_dir, const FactorView& factors,
-                   const std::string& state_json, bool force) {
-  publish_factor_dir(comm, staging_dir(model_dir), model_dir, factors, state_json, force);
-}
-
 Model read_model(const std::string& model_dir) {
   if (!fs::exists(model_dir + "/COMPLETE"))
     throw Error(model_dir + ": not a complete model (no COMPLETE file)");
   Model model;
   const std::string state_path = model_dir + "/state.json";
   model.state_json = read_text_file(state_path);
-  PerSide<std::vector<std::int64_t>> firsts;
-  PerSide<std::int64_t> rows;
-  int k = 0;
-  try {
-    json state = json::parse(model.state_json);
-    const json& ds = state.at("dataset");
-    rows.users = ds.at("users").get<std::int64_t>();
-    rows.items = ds.at("items").get<std::int64_t>();
-    model.mean = ds.at("mean").get<double>();
-    firsts.users = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
-    firsts.items = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
-    k = state.at("hyperparameters").at("factors").get<int>();
-    model.bias = state.at("hyperparameters").at("bias").get<bool>();
-  } catch (const json::exception& e) {
-    throw Error(state_path + ": malformed state: " + e.what());
-  }
+  const SavedState state = parse_state(model.state_json, state_path);  // the checksum too
+  model.mean = state.mean;
+  model.bias = state.bias;
+  const PerSide<std::int64_t> rows{state.users, state.items};
+  const PerSide<std::vector<std::int64_t>> firsts{state.user_block_firsts, state.item_block_firsts};
   for (Side side : kBothSides) {
-    model.tables[side] = FactorTable(rows[side], k);
+    model.tables[side] = FactorTable(rows[side], state.factors);
     const auto& first = firsts[side];
     for (std::size_t b = 0; b < first.size(); ++b) {
       const std::int64_t end = b + 1 < first.size() ? first[b + 1] : rows[side];

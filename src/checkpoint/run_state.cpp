@@ -1,9 +1,11 @@
 #include "dals/checkpoint/run_state.hpp"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
 #include "dals/train/trainer.hpp"
 #include "dals/core/version.hpp"
 
@@ -65,11 +67,15 @@ SavedState parse_state(const std::string& text, const std::string& path) {
     s.progress.iterations = state.at("iteration").get<int>();
     s.progress.mid = state.value("user_half_done", false);
     if (s.progress.iterations < 0) throw Error(path + ": negative iteration");
-    s.hyperparameters = state.at("hyperparameters").dump();
+    const json& hyper = state.at("hyperparameters");
+    s.hyperparameters = hyper.dump();
+    s.factors = hyper.at("factors").get<int>();
+    s.bias = hyper.at("bias").get<bool>();
     const json& ds = state.at("dataset");
     s.fingerprint = ds.at("fingerprint").get<std::string>();
     s.users = ds.at("users").get<std::int64_t>();
     s.items = ds.at("items").get<std::int64_t>();
+    s.mean = ds.at("mean").get<double>();
     s.user_block_firsts = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
     s.item_block_firsts = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
     for (const json& record : state.at("metrics")) s.history.metrics.push_back(record.dump());
@@ -81,6 +87,22 @@ SavedState parse_state(const std::string& text, const std::string& path) {
     throw Error(path + ": malformed state: " + e.what());
   }
   return s;
+}
+
+std::string state_format(const std::string& dir) {
+  std::error_code ec;
+  const std::string path = dir + "/state.json";
+  // Only a regular file of a plausible size is read: a FIFO would block, and
+  // a huge file is no state.json of ours.
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > (64u << 20) || ec)
+    return "";
+  try {
+    const json state = json::parse(read_text_file(path));
+    if (!state.is_object() || !state.contains("format") || !state.at("format").is_string()) return "";
+    return state.at("format").get<std::string>();
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 }  // namespace dals

@@ -28,13 +28,13 @@ std::string ids_path(const std::string& dir, Side side, int block) {
   return dir + "/ids/" + side_name(side) + "/" + block_file_name(block);
 }
 
-void check_dataset_output(const std::string& output, bool force) {
-  std::error_code ec;
-  if (!fs::exists(output, ec)) return;
-  if (!force) throw Error(output + ": already exists (pass --force to replace it)");
-  const bool dataset =
-      fs::is_directory(output, ec) && (fs::exists(output + "/manifest.json", ec) || fs::is_empty(output, ec));
-  if (!dataset) throw Error(output + ": exists and is not a dals dataset; refusing to replace it");
+OutputKind dataset_output_kind() {
+  return {"dals dataset", [](const std::string& dir) -> std::string {
+            std::error_code ec;
+            if (!fs::exists(dir + "/manifest.json", ec)) return "it has no manifest.json";
+            if (!has_dataset_manifest(dir)) return "its manifest.json is not a dals dataset manifest";
+            return "";
+          }};
 }
 
 void create_dataset_dirs(const std::string& dir, bool with_test) {

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <unordered_map>
 
 #include "dals/data/dataset.hpp"
 #include "dals/core/error.hpp"
-#include "dals/core/fs_util.hpp"
 #include "dals/core/rng.hpp"
+#include "dals/core/staged_dir.hpp"
 #include "dals/data/blocking.hpp"
 
 namespace dals {
@@ -42,23 +41,16 @@ Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& 
 }  // namespace
 
 Manifest build_dataset(const std::string& out_dir, const std::vector<RawRating>& ratings, const BuildOptions& options) {
-  if (ratings.empty()) throw Error(out_dir + ": no ratings to write");
-  if (options.blocks <= 0) throw Error("--blocks must be positive");
-  if (std::filesystem::exists(out_dir) && !options.force)
-    throw Error(out_dir + ": already exists (pass --force to replace it)");
   // Everything is written under DIR.tmp and renamed at the end: a failure
   // leaves no half-written dataset, and a previous one stays intact.
-  const std::string dir = out_dir + ".tmp";
-  std::filesystem::remove_all(dir);
-  try {
-    Manifest m = write_all_blocks(dir, ratings, options);
-    publish_directory(dir, out_dir, options.force);
-    return m;
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    throw;
-  }
+  StagedDir out(out_dir, options.force, dataset_output_kind());
+  out.check();
+  if (ratings.empty()) throw Error(out.dest() + ": no ratings to write");
+  if (options.blocks <= 0) throw Error("--blocks must be positive");
+  out.create();
+  Manifest m = write_all_blocks(out.staging(), ratings, options);
+  out.publish();
+  return m;
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "dals/data/manifest.hpp"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "dals/core/checksum.hpp"
@@ -147,6 +148,20 @@ Manifest read_manifest(const std::string& dir) {
   }
   m.validate(path);
   return m;
+}
+
+bool has_dataset_manifest(const std::string& dir) {
+  const std::string path = dir + "/manifest.json";
+  std::error_code ec;
+  // A regular file of a plausible size only: a FIFO would block the read.
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > (256u << 20) || ec)
+    return false;
+  try {
+    const json j = json::parse(read_text_file(path));
+    return j.is_object() && j.contains("format") && j.at("format") == "dals-dataset";
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 void write_manifest(const std::string& dir, const Manifest& m) {

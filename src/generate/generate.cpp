@@ -13,7 +13,7 @@
 #include "dals/data/dataset.hpp"
 #include "dals/data/dataset_builder.hpp"
 #include "dals/core/error.hpp"
-#include "dals/core/fs_util.hpp"
+#include "dals/core/staged_dir.hpp"
 #include "dals/core/version.hpp"
 #include "model.hpp"
 #include "scratch.hpp"
@@ -62,21 +62,19 @@ std::string text_part_path(const std::string& scratch, Split split, int rank) {
   return scratch + name;
 }
 
-// Rank 0: refuses to clobber what it should not, clears a stale temporary
-// directory and creates the new one.
-void prepare_output(const GenerateOptions& o, const std::string& tmp, const std::string& scratch, bool& created_tmp) {
+// Rank 0: refuses to clobber what it should not, then creates a fresh
+// OUTPUT.tmp (StagedDir) with the dataset's folders and the scratch space.
+void prepare_output(const GenerateOptions& o, StagedDir& out, const std::string& scratch) {
   std::error_code ec;
-  check_dataset_output(o.output, o.force);
+  out.check();
   for (const auto& path : text_paths(o)) {
     if (fs::exists(path, ec) && !o.force) throw Error(path + ": already exists (pass --force to replace it)");
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty() && !fs::is_directory(parent, ec))
       throw Error(path + ": cannot write: directory " + parent.string() + " does not exist (--text-output)");
   }
-  created_tmp = true;  // from here on, OUTPUT.tmp is ours to remove on failure
-  fs::remove_all(tmp, ec);
-  if (ec) throw Error(tmp + ": cannot remove the stale temporary directory: " + ec.message());
-  create_dataset_dirs(tmp, o.test_fraction > 0);
+  out.create();
+  create_dataset_dirs(out.staging(), o.test_fraction > 0);
   for (const char* sub : {"/buckets", "/text"}) {
     fs::create_directories(scratch + sub, ec);
     if (ec) throw Error(scratch + sub + ": cannot create directory: " + ec.message());
@@ -165,33 +163,25 @@ void write_user_block(const GenerateOptions& o, int b, const std::vector<std::in
 }  // namespace
 
 namespace {
-GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, double start, bool& created_tmp);
+GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, double start, StagedDir& out);
 }  // namespace
 
 GenerateResult generate_dataset(const Comm& comm, const GenerateOptions& options) {
   const double start = MPI_Wtime();
   run_collectively(comm, kTool, [&] { validate_generate_options(options); }, 2);
-  // "DIR/" names DIR: its temporary sibling is DIR.tmp, not DIR/.tmp.
+  // Every rank names the output ("DIR/" is DIR, staged in DIR.tmp); rank 0
+  // creates it. If any rank fails, every rank has agreed to stop writing
+  // before rank 0's `out` removes OUTPUT.tmp: no half-written dataset stays.
+  StagedDir out(options.output, options.force, dataset_output_kind());
   GenerateOptions o = options;
-  while (o.output.size() > 1 && o.output.back() == '/') o.output.pop_back();
-  bool created_tmp = false;  // on rank 0
-  try {
-    return generate_validated(comm, o, start, created_tmp);
-  } catch (const AgreedFailure&) {
-    // Every rank has agreed to stop, so nobody writes any more: leave no
-    // half-written dataset behind.
-    if (created_tmp) {
-      std::error_code ec;
-      fs::remove_all(o.output + ".tmp", ec);
-    }
-    throw;
-  }
+  o.output = out.dest();
+  return generate_validated(comm, o, start, out);
 }
 
 namespace {
 
-GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, double start, bool& created_tmp) {
-  const std::string tmp = o.output + ".tmp";
+GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, double start, StagedDir& out) {
+  const std::string tmp = out.staging();
   const std::string scratch = tmp + "/.scratch";
   const bool has_test = o.test_fraction > 0;
   const int P = comm.size(), rank = comm.rank(), B = o.blocks;
@@ -206,7 +196,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
   const Range mine = even_share(o.users, P, rank);
   std::vector<std::int32_t> my_user_train(mine.end - mine.begin, 0);
   run_collectively(comm, kTool, [&] {
-    if (comm.is_root()) prepare_output(o, tmp, scratch, created_tmp);
+    if (comm.is_root()) prepare_output(o, out, scratch);
     degrees = gen::user_degrees(o);
     sampler = std::make_unique<gen::ItemSampler>(o, gen::item_weights(o));
     model = std::make_unique<gen::PlantedModel>(o);
@@ -335,7 +325,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
     fs::remove_all(scratch, ec);
     if (ec) throw Error(scratch + ": cannot remove the scratch directory: " + ec.message());
     write_manifest(tmp, m);
-    publish_directory(tmp, o.output, o.force);
+    out.publish();
   });
   return GenerateResult{std::move(m), comm.max(MPI_Wtime() - start)};
 }

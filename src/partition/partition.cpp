@@ -3,7 +3,6 @@
 #include "dals/partition/partition.hpp"
 
 #include <mpi.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -13,7 +12,8 @@
 
 #include "dals/data/dataset.hpp"
 #include "dals/core/error.hpp"
-#include "dals/core/fs_util.hpp"
+#include "dals/core/memory.hpp"
+#include "dals/core/staged_dir.hpp"
 #include "dals/data/id_index.hpp"
 #include "dals/core/version.hpp"
 #include "internal.hpp"
@@ -24,21 +24,6 @@ namespace fs = std::filesystem;
 using namespace part;
 
 namespace {
-
-// Rank 0: refuses to clobber what it should not, clears a stale OUTPUT.tmp
-// and creates a fresh one.
-void prepare_output(const PartitionOptions& o, const std::string& tmp, bool& created_tmp) {
-  std::error_code ec;
-  check_dataset_output(o.output, o.force);
-  const fs::path parent = fs::path(o.output).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent, ec))
-    throw Error(o.output + ": cannot create: directory " + parent.string() + " does not exist");
-  created_tmp = true;
-  fs::remove_all(tmp, ec);
-  if (ec) throw Error(tmp + ": cannot remove the stale temporary directory: " + ec.message());
-  fs::create_directories(tmp, ec);
-  if (ec) throw Error(tmp + ": cannot create: " + ec.message());
-}
 
 // The memory this process may use: the machine's, or less if a control
 // group (a Slurm job, a container) caps it.
@@ -124,16 +109,16 @@ std::string provenance(const Job& job) {
   return j.dump();
 }
 
-PartitionResult run(const Comm& comm, const PartitionOptions& o, bool& created_tmp, std::string& scratch_parent) {
+PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out, std::string& scratch_parent) {
   const double start = MPI_Wtime();
-  const std::string tmp = o.output + ".tmp";
+  const std::string tmp = out.staging();
   Job job(comm, o);
   job.progress.enable(comm.is_root() && !o.quiet);
 
   std::string plan_json;
   run_collectively(comm, kTool, [&] {
     if (!comm.is_root()) return;
-    prepare_output(o, tmp, created_tmp);
+    out.create();  // refuses to clobber what it should not; a fresh OUTPUT.tmp
     plan_json = make_plan(o, comm.size()).to_json();
   });
   job.plan = Plan::from_json(comm.broadcast_string(plan_json));
@@ -190,7 +175,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, bool& created_t
     write_id_index(id_index_path(tmp, Side::users), user_index);
     write_id_index(id_index_path(tmp, Side::items), item_index);
     write_manifest(tmp, m);
-    publish_directory(tmp, o.output, o.force);
+    out.publish();
   });
 
   PartitionResult result;
@@ -229,9 +214,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, bool& created_t
   s.spilled_bytes = comm.sum(static_cast<std::int64_t>(job.pool.spilled));
   s.ranks = comm.size();
   s.phase_seconds = job.progress.phase_seconds();
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  s.peak_rss_mib = comm.max(static_cast<double>(usage.ru_maxrss) / 1024.0);
+  s.peak_rss_mib = comm.max(static_cast<double>(peak_rss_bytes()) / 1048576.0);
   s.seconds = comm.max(MPI_Wtime() - start);
   return result;
 }
@@ -240,13 +223,14 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, bool& created_t
 
 PartitionResult partition_dataset(const Comm& comm, const PartitionOptions& options) {
   run_collectively(comm, kTool, [&] { validate_partition_options(options); }, 2);
+  // Every rank names the output ("DIR/" is DIR, staged in DIR.tmp); rank 0 creates it.
+  StagedDir out(options.output, options.force, dataset_output_kind());
   PartitionOptions o = options;
-  while (o.output.size() > 1 && o.output.back() == '/') o.output.pop_back();
+  o.output = out.dest();
   InterruptGuard interrupts;
-  bool created_tmp = false;  // on rank 0
   std::string scratch_parent;
   try {
-    return run(comm, o, created_tmp, scratch_parent);
+    return run(comm, o, out, scratch_parent);
   } catch (const AgreedFailure&) {
     // Every rank has stopped writing and removed its own scratch directory
     // (ScratchDir): rank 0 removes what is left, so no temporary file and no
@@ -254,7 +238,7 @@ PartitionResult partition_dataset(const Comm& comm, const PartitionOptions& opti
     comm.barrier();
     std::error_code ec;
     if (comm.is_root() && !scratch_parent.empty()) fs::remove_all(scratch_parent, ec);
-    if (created_tmp) fs::remove_all(o.output + ".tmp", ec);
+    out.discard();
     throw;
   }
 }

@@ -1,7 +1,6 @@
 #include "dals/run/train_run.hpp"
 
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <cmath>
 #include <cstdio>
@@ -9,6 +8,7 @@
 
 #include "dals/checkpoint/checkpoint.hpp"
 #include "dals/core/checksum.hpp"
+#include "dals/core/memory.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/run/preemption.hpp"
 #include "dals/checkpoint/resume.hpp"
@@ -17,12 +17,6 @@
 #include "dals/core/version.hpp"
 
 namespace dals {
-
-std::int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
-}
 
 namespace {
 
@@ -52,50 +46,72 @@ std::string progress_line(const IterationRecord& r) {
   return line;
 }
 
-}  // namespace
-
-namespace {
-
-// Everything after loading: the iterations, their report, the published model.
-void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history,
-                       const ResumeOutcome& resumed, double start) {
+// Rank 0: what is trained, on what, and how the loading went. Collective
+// (the model's memory is the largest of any rank's).
+void print_header(const Comm& comm, const TrainConfig& config, const Trainer& trainer, const ResumeOutcome& resumed,
+                  double load_seconds) {
   const Manifest& m = trainer.manifest();
-  const double load_seconds = MPI_Wtime() - start;
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
-
-  std::ofstream metrics_file;
-  if (comm.is_root()) {
-    std::printf("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s\n",
-                kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
-                static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
-                m.blocks, comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(),
-                omp_get_max_threads() == 1 ? "" : "s");
-    std::printf("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
-                config.factors, config.lambda, regularization_name(config.regularization),
-                config.no_bias ? "no" : "yes",
-                config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
-                                                  precision_name(config.cg_precision) + " gathers)").c_str()
-                                           : "cholesky",
-                static_cast<unsigned long long>(config.seed), load_seconds,
-                model_bytes / 1048576.0);
+  if (!comm.is_root()) return;
+  std::printf("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s\n",
+              kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
+              static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
+              m.blocks, comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(),
+              omp_get_max_threads() == 1 ? "" : "s");
+  std::printf("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
+              config.factors, config.lambda, regularization_name(config.regularization),
+              config.no_bias ? "no" : "yes",
+              config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
+                                                precision_name(config.cg_precision) + " gathers)").c_str()
+                                         : "cholesky",
+              static_cast<unsigned long long>(config.seed), load_seconds,
+              model_bytes / 1048576.0);
+  std::fflush(stdout);
+  if (resumed.resumed) {
+    std::printf("resumed from %s at %s: %.1f MB in %.3fs\n", resumed.path.c_str(),
+                resumed.progress.describe().c_str(), resumed.bytes / 1e6, resumed.seconds);
     std::fflush(stdout);
-    if (resumed.resumed) {
-      std::printf("resumed from %s at %s: %.1f MB in %.3fs\n", resumed.path.c_str(),
-                  resumed.progress.describe().c_str(), resumed.bytes / 1e6, resumed.seconds);
-      std::fflush(stdout);
-    }
-    metrics_file.open(staging_dir(config.output) + "/metrics.jsonl");
-    for (const auto& line : history.metrics) metrics_file << line << "\n";  // the iterations of earlier runs
-    metrics_file << std::flush;
+  }
+}
+
+// MODEL/metrics.jsonl, in the staging directory: the iterations of earlier
+// runs (a resumed one's), then one record per iteration as it finishes,
+// flushed at once so that a killed run keeps what it trained. Rank 0 only;
+// on the other ranks every call is a no-op.
+class MetricsLog {
+ public:
+  MetricsLog(const Comm& comm, const std::string& dir, const std::vector<std::string>& earlier) {
+    if (!comm.is_root()) return;
+    file_.open(dir + "/metrics.jsonl");
+    for (const auto& line : earlier) file_ << line << "\n";
+    file_ << std::flush;
+  }
+  void append(const std::string& record) {
+    if (file_.is_open()) file_ << record << "\n" << std::flush;
+  }
+  void close() {
+    if (file_.is_open()) file_.close();
   }
 
+ private:
+  std::ofstream file_;
+};
+
+struct LoopOutcome {
+  IterationRecord last;      ///< of the last iteration this run trained
+  bool trained_any = false;  ///< false if the run resumed at --iterations already
+};
+
+// The iterations up to --iterations, with their progress lines, metrics and
+// checkpoints. A stop (signal or deadline) is agreed at a half-iteration
+// boundary: the run then saves where it is and ends with its own exit code.
+LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history,
+                             MetricsLog& metrics, const ResumeOutcome& resumed, double start, double load_seconds) {
   Checkpointer checkpoints(comm, config);
   if (resumed.resumed) checkpoints.resumed_from(resumed.path, resumed.progress);
   StopControl stop(comm, config, start, load_seconds);
   if (comm.is_root() && !config.quiet && !stop.deadline_text().empty())
     std::printf("%s\n", stop.deadline_text().c_str());
-  // A stop (signal or deadline) is agreed at a half-iteration boundary;
-  // the run then saves where it is and ends with its own exit code.
   auto stop_requested = [&] { return checkpoints.enabled() && stop.should_stop(checkpoints.slowest_write_seconds()); };
   auto stop_here = [&] {
     const std::string path = checkpoints.write(trainer, history);
@@ -110,7 +126,7 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
     throw AgreedFailure{kExitPreempted};
   };
 
-  IterationRecord last;
+  LoopOutcome outcome;
   const int first_iteration = trainer.iterations_done();
   if (stop_requested()) stop_here();  // signalled while loading
   while (trainer.iterations_done() < config.iterations) {
@@ -118,15 +134,13 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
       trainer.solve_user_half();
       if (stop_requested()) stop_here();
     }
-    last = trainer.iterate();
-    history.metrics.push_back(last.to_json());
-    if (comm.is_root()) {
-      if (!config.quiet) {
-        std::printf("%s\n", progress_line(last).c_str());
-        std::fflush(stdout);
-      }
-      metrics_file << history.metrics.back() << "\n" << std::flush;
+    outcome.last = trainer.iterate();
+    history.metrics.push_back(outcome.last.to_json());
+    if (comm.is_root() && !config.quiet) {
+      std::printf("%s\n", progress_line(outcome.last).c_str());
+      std::fflush(stdout);
     }
+    metrics.append(history.metrics.back());
     if (checkpoints.due(trainer.iterations_done())) {
       const double t = MPI_Wtime();
       checkpoints.write(trainer, history);
@@ -135,19 +149,23 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
     if (trainer.iterations_done() < config.iterations && stop_requested()) stop_here();
   }
   if (checkpoints.enabled()) checkpoints.write(trainer, history);  // the final state (a no-op if written above)
-  if (comm.is_root()) metrics_file.close();
+  outcome.trained_any = trainer.iterations_done() > first_iteration;
+  return outcome;
+}
 
-  publish_model(comm, config.output, FactorView{m, trainer.layouts(), trainer.all_factors()},
-                state_json(trainer, config, history, "dals-model"), config.force);
+// Publishes the model (collective), then rank 0 prints the summary.
+void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& out, const Trainer& trainer,
+                        const RunHistory& history, const LoopOutcome& loop, double start) {
+  publish_factor_dir(comm, out, FactorView{trainer.manifest(), trainer.layouts(), trainer.all_factors()},
+                     state_json(trainer, config, history, "dals-model"));
   const std::int64_t peak = comm.max(peak_rss_bytes());
-  if (comm.is_root()) {
-    std::printf("done: %d iterations in %.2fs", config.iterations, MPI_Wtime() - start);
-    if (trainer.iterations_done() > first_iteration) {
-      std::printf("; train_rmse %.4f", last.train_rmse);
-      if (!std::isnan(last.test_rmse)) std::printf("; test_rmse %.4f", last.test_rmse);
-    }
-    std::printf("; peak memory %.1f MiB per rank\nmodel: %s\n", peak / 1048576.0, config.output.c_str());
+  if (!comm.is_root()) return;
+  std::printf("done: %d iterations in %.2fs", config.iterations, MPI_Wtime() - start);
+  if (loop.trained_any) {
+    std::printf("; train_rmse %.4f", loop.last.train_rmse);
+    if (!std::isnan(loop.last.test_rmse)) std::printf("; test_rmse %.4f", loop.last.test_rmse);
   }
+  std::printf("; peak memory %.1f MiB per rank\nmodel: %s\n", peak / 1048576.0, config.output.c_str());
 }
 
 }  // namespace
@@ -155,18 +173,28 @@ void train_and_publish(const Comm& comm, const TrainConfig& config, Trainer& tra
 void run_training(const Comm& comm, const TrainConfig& config) {
   if (!config.checkpoint_dir.empty()) install_stop_handlers();  // early: a signal while loading counts too
   check_same_config(comm, config);
-  run_collectively(comm, "dals-train", [&] { check_output_available(comm, config.output, config.force); });
+  // The model's directory is checked and staged before any data is read, so
+  // a bad --output (it exists, is not a model, its parent is read-only)
+  // fails now, not after the training. If the run fails, every rank has
+  // agreed to stop (AgreedFailure) before rank 0's `out` removes MODEL.tmp:
+  // a failed run leaves nothing half-written behind.
+  StagedDir out(config.output, config.force, model_output_kind());
+  run_collectively(comm, "dals-train", [&] {
+    if (!comm.is_root()) return;
+    out.create();
+    create_factor_subdirs(out.staging());
+  });
   const double start = MPI_Wtime();
   Trainer trainer(comm, config);
   RunHistory history;
   const ResumeOutcome resumed = resume_training(comm, config, trainer, history);
-  run_collectively(comm, "dals-train", [&] { create_staging_dir(comm, config.output); });
-  try {
-    train_and_publish(comm, config, trainer, history, resumed, start);
-  } catch (const AgreedFailure&) {
-    remove_staging_dir(comm, config.output);  // a failed run leaves nothing half-written behind
-    throw;
-  }
+
+  const double load_seconds = MPI_Wtime() - start;
+  print_header(comm, config, trainer, resumed, load_seconds);
+  MetricsLog metrics(comm, out.staging(), history.metrics);
+  const LoopOutcome loop = train_iterations(comm, config, trainer, history, metrics, resumed, start, load_seconds);
+  metrics.close();
+  publish_and_report(comm, config, out, trainer, history, loop, start);
 }
 
 }  // namespace dals

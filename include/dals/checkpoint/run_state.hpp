@@ -42,18 +42,30 @@ struct RunHistory {
 std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history,
                        const char* format);
 
-/// A state.json read back, as far as resuming needs it.
+/// A state.json read back: what resuming a checkpoint and reading a model need.
 struct SavedState {
   std::string format;
   Progress progress;
   std::string hyperparameters;  ///< JSON object, as TrainConfig::hyperparameters_json() wrote it
+  int factors = 0;              ///< k, from the hyper-parameters
+  bool bias = true;             ///< from the hyper-parameters
   std::string fingerprint;
   std::int64_t users = 0, items = 0;
+  double mean = 0;              ///< of the dataset's training ratings
   std::vector<std::int64_t> user_block_firsts, item_block_firsts;
   RunHistory history;
 };
 
-/// Parses state.json text; Error naming `path` if it is malformed.
+/// The one parser of state.json, for models and checkpoints alike: checks
+/// the format and the checksum (a checkpoint must have one; only models of
+/// dals 0.1 may lack it), then reads every field. Error naming `path` if the
+/// file is malformed or damaged.
 SavedState parse_state(const std::string& text, const std::string& path);
+
+/// The "format" of DIR/state.json ("dals-model", "dals-checkpoint"), or ""
+/// if there is no such file or it is not a JSON object with a format. It
+/// only says what a directory is (for --force); parse_state says whether it
+/// is sound.
+std::string state_format(const std::string& dir);
 
 }  // namespace dals

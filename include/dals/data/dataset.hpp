@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dals/core/staged_dir.hpp"
 #include "dals/data/csr.hpp"
 #include "dals/data/manifest.hpp"
 
@@ -28,10 +29,10 @@ std::string ratings_path(const std::string& dir, Split split, Side side, int blo
 /// Path of an id-map block file.
 std::string ids_path(const std::string& dir, Side side, int block);
 
-/// Checks that a dataset may be written to `output`: it must not exist, or,
-/// with `force`, be a dataset (it has manifest.json) or an empty directory;
-/// anything else is refused, so --force never deletes a user's other files.
-void check_dataset_output(const std::string& output, bool force);
+/// A dataset, for StagedDir's --force rule: a directory whose manifest.json
+/// is a dals dataset manifest (has_dataset_manifest). Every dataset writer
+/// (dals-import, dals-generate, dals-partition) publishes with it.
+OutputKind dataset_output_kind();
 
 /// Creates the sub-directories of a new dataset directory.
 void create_dataset_dirs(const std::string& dir, bool with_test);

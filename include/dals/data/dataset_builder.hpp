@@ -24,13 +24,14 @@ struct BuildOptions {
   double test_fraction = 0.0;  ///< each rating goes to the test split with this probability
   std::uint64_t seed = 1;      ///< keys the dense-id permutation and the split
   std::string provenance_json = "{}";
-  bool force = false;          ///< replace an existing dataset directory
+  bool force = false;          ///< replace an existing dataset (StagedDir's --force rule)
 };
 
 /// Assigns dense ids (a seeded hash order of the raw ids, so popular rows
 /// spread over blocks), cuts blocks balanced by ratings + rows, splits off
-/// the test set and writes DIR.tmp, then renames it to DIR (an existing DIR
-/// is replaced only with options.force).
+/// the test set and writes DIR.tmp, then renames it to DIR (StagedDir: an
+/// existing DIR is replaced only with options.force, and only if it is a
+/// dataset or empty).
 /// Duplicate (user, item) pairs are an Error. Returns the manifest written.
 Manifest build_dataset(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options);
 

@@ -54,6 +54,11 @@ struct Manifest {
 /// Reads and validates DIR/manifest.json.
 Manifest read_manifest(const std::string& dir);
 
+/// Whether DIR/manifest.json is a regular file holding a JSON object with
+/// "format": "dals-dataset". It says what a directory is (for --force), not
+/// whether the dataset is sound: read_manifest checks that.
+bool has_dataset_manifest(const std::string& dir);
+
 /// Writes DIR/manifest.json atomically (temporary name, fsync, rename).
 void write_manifest(const std::string& dir, const Manifest& manifest);
 

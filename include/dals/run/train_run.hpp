@@ -12,7 +12,4 @@ namespace dals {
 /// (already reported) when any rank fails at an agreed step.
 void run_training(const Comm& comm, const TrainConfig& config);
 
-/// Peak resident memory of this process in bytes.
-std::int64_t peak_rss_bytes();
-
 }  // namespace dals

@@ -1,0 +1,145 @@
+// read_model reads state.json through the one parser (parse_state), so a
+// model's state is checked exactly as a checkpoint's is: its checksum too.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/core/checksum.hpp"
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+
+namespace dals {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kK = 3;
+
+// A state.json as state_json() writes it, for a model of 4 users and 3 items
+// in one block per side after 2 iterations.
+json model_state() {
+  json metrics = json::array({json{{"iteration", 1}}, json{{"iteration", 2}}});
+  json state = {{"format", "dals-model"},
+                {"version", 1},
+                {"iteration", 2},
+                {"user_half_done", false},
+                {"target_iterations", 2},
+                {"hyperparameters", {{"factors", kK}, {"lambda", 0.1}, {"bias", true}}},
+                {"dataset",
+                 {{"path", "data"},
+                  {"fingerprint", "00ff"},
+                  {"users", 4},
+                  {"items", 3},
+                  {"blocks", 1},
+                  {"mean", 3.5},
+                  {"train_ratings", 9},
+                  {"user_block_firsts", {0}},
+                  {"item_block_firsts", {0}}}},
+                {"metrics", metrics},
+                {"resumes", json::array()}};
+  return state;
+}
+
+// Seals `state` with its checksum, as state_json() does.
+std::string sealed(json state) {
+  const std::string body = state.dump();
+  state["checksum"] = to_hex(checksum64(body.data(), body.size()));
+  return state.dump(1) + "\n";
+}
+
+class ReadModel : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("dals-read-model-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    for (const char* sub : {"users", "items"}) fs::create_directories(dir_ / sub);
+    for (Side side : kBothSides) {
+      FactorTable table(side == Side::users ? 4 : 3, kK);
+      for (std::int64_t r = 0; r < table.rows(); ++r)
+        for (int c = 0; c <= kK; ++c) table.row(r)[c] = static_cast<float>(10 * r + c) + (side == Side::users ? 0.5f : 0.25f);
+      write_factor_block(factor_block_path(dir(), side, 0), table, 0, table.rows());
+    }
+    write_file_atomic(dir() + "/COMPLETE", "complete\n");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir() const { return dir_.string(); }
+
+  fs::path dir_;
+};
+
+TEST_F(ReadModel, ReadsASealedModel) {
+  write_file_atomic(dir() + "/state.json", sealed(model_state()));
+  const Model model = read_model(dir());
+  EXPECT_EQ(model.mean, 3.5);
+  EXPECT_TRUE(model.bias);
+  ASSERT_EQ(model.tables[Side::users].rows(), 4);
+  ASSERT_EQ(model.tables[Side::items].rows(), 3);
+  EXPECT_EQ(model.tables[Side::users].k(), kK);
+  EXPECT_EQ(model.tables[Side::users].row(3)[kK], 33.5f);
+  EXPECT_EQ(model.tables[Side::items].row(2)[1], 21.25f);
+}
+
+TEST_F(ReadModel, RejectsAStateWhoseChecksumDoesNotMatch) {
+  // Valid JSON, every field in place, one value changed after sealing: only
+  // the checksum can tell (the mean would silently shift every prediction).
+  std::string text = sealed(model_state());
+  const std::string from = "\"mean\": 3.5", to = "\"mean\": 4.5";
+  const auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, from.size(), to);
+  write_file_atomic(dir() + "/state.json", text);
+  try {
+    read_model(dir());
+    FAIL() << "read_model accepted a state.json whose checksum does not match";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("state.json: checksum mismatch"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ReadModel, RejectsACheckpointStateWithoutChecksum) {
+  json state = model_state();
+  state["format"] = "dals-checkpoint";
+  write_file_atomic(dir() + "/state.json", state.dump(1));
+  EXPECT_THROW(read_model(dir()), Error);
+}
+
+TEST_F(ReadModel, RejectsSomethingElse) {
+  json state = model_state();
+  state["format"] = "something-else";
+  write_file_atomic(dir() + "/state.json", sealed(state));
+  EXPECT_THROW(read_model(dir()), Error);
+}
+
+// --force of dals-train replaces a model (state.json says so), nothing else;
+// a checkpoint is rewritten in place even when resuming found it damaged.
+TEST_F(ReadModel, OutputKinds) {
+  const OutputKind model = model_output_kind(), checkpoint = checkpoint_output_kind();
+  EXPECT_EQ(model.problem(dir()), "it has no state.json");
+  EXPECT_EQ(checkpoint.problem(dir()), "");  // only a checkpoint's entries: users/, items/, COMPLETE
+
+  write_file_atomic(dir() + "/state.json", sealed(model_state()));
+  EXPECT_EQ(model.problem(dir()), "");
+  EXPECT_EQ(checkpoint.problem(dir()), "");
+  write_file_atomic(dir() + "/metrics.jsonl", "{}\n");
+  EXPECT_EQ(checkpoint.problem(dir()),
+            "its state.json is of a dals-model, and it holds metrics.jsonl, which no checkpoint has");
+
+  json state = model_state();
+  state["format"] = "dals-checkpoint";
+  write_file_atomic(dir() + "/state.json", sealed(state));
+  EXPECT_EQ(model.problem(dir()), "its state.json is of a dals-checkpoint");
+  EXPECT_EQ(checkpoint.problem(dir()), "");
+
+  write_file_atomic(dir() + "/state.json", "{\"format\": \"dals-mod");  // damaged
+  EXPECT_EQ(model.problem(dir()), "its state.json is not a dals state file");
+  EXPECT_EQ(checkpoint.problem(dir()), "its state.json is not a dals state file, and it holds metrics.jsonl, which no "
+                                       "checkpoint has");
+  fs::remove(dir() + "/metrics.jsonl");
+  EXPECT_EQ(checkpoint.problem(dir()), "");  // a damaged checkpoint of ours
+}
+
+}  // namespace
+}  // namespace dals
