@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include "dals/core/log.hpp"
+
 int main(int argc, char** argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   testing::InitGoogleTest(&argc, argv);
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  dals::Log::set_tool("test");  // the tests expect "test: error: ..." lines
+  dals::Log::set_rank(rank);
   // gtest prints from rank 0 only; the other ranks' failures still count:
   // the exit code is combined across ranks below.
   if (rank != 0) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "dals/checkpoint/model_io.hpp"
+#include "dals/core/log.hpp"
 #include "dals/train/trainer.hpp"
 
 namespace dals {
@@ -71,7 +72,7 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
   // (disk full, read-only) rank 0's `out` removes the partial directory,
   // giving the space back; older checkpoints stay as they were.
   StagedDir out(dest, /*force=*/true, checkpoint_output_kind());
-  run_collectively(comm_, "dals-train", [&] {
+  run_collectively(comm_, [&] {
     if (!comm_.is_root()) return;
     std::error_code ec;
     fs::create_directories(config_.checkpoint_dir, ec);
@@ -90,13 +91,11 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
     try {
       prune(progress);
     } catch (const std::exception& e) {  // housekeeping: never worth failing a run over
-      std::fprintf(stderr, "dals-train: warning: %s: cannot prune old checkpoints: %s\n",
-                   config_.checkpoint_dir.c_str(), e.what());
+      Log::warn("%s: cannot prune old checkpoints: %s", config_.checkpoint_dir.c_str(), e.what());
     }
     if (!config_.quiet) {
-      std::printf("checkpoint %s: %.1f MB in %.3fs (%.1f MB/s per rank)\n", dest.c_str(), total / 1e6, seconds,
-                  total / 1e6 / std::max(seconds, 1e-9) / comm_.size());
-      std::fflush(stdout);
+      Log::info("checkpoint %s: %.1f MB in %.3fs (%.1f MB/s per rank)", dest.c_str(), total / 1e6, seconds,
+                total / 1e6 / std::max(seconds, 1e-9) / comm_.size());
     }
   }
   return dest;
@@ -146,8 +145,8 @@ void Checkpointer::prune(const Progress& newest) const {
     fs::rename(path, aside, rename_ec);
     if (!rename_ec) fs::remove_all(aside, remove_ec);
     if (rename_ec || remove_ec)
-      std::fprintf(stderr, "dals-train: warning: %s: cannot delete an old checkpoint: %s\n", path.c_str(),
-                   (rename_ec ? rename_ec : remove_ec).message().c_str());
+      Log::warn("%s: cannot delete an old checkpoint: %s", path.c_str(),
+                (rename_ec ? rename_ec : remove_ec).message().c_str());
   }
 }
 

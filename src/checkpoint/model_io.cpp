@@ -98,7 +98,7 @@ std::int64_t publish_factor_dir(const Comm& comm, StagedDir& out, const FactorVi
                                 const std::string& state_json) {
   const std::string& staging = out.staging();
   std::int64_t bytes = 0;
-  run_collectively(comm, "dals-train", [&] {
+  run_collectively(comm, [&] {
     for (Side side : {Side::users, Side::items}) {
       const OwnedRange& own = view.layouts[side].of(comm.rank());
       const auto& blocks = view.manifest.train.blocks(side);
@@ -112,7 +112,7 @@ std::int64_t publish_factor_dir(const Comm& comm, StagedDir& out, const FactorVi
   });
   // Only after every rank's blocks are on disk (the agreement above) may
   // COMPLETE say so.
-  run_collectively(comm, "dals-train", [&] {
+  run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     write_file_atomic(staging + "/state.json", state_json);
     for (const char* sub : {"users", "items"}) fsync_path(staging + "/" + sub);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dals/checkpoint/checkpoint.hpp"
+#include "dals/core/log.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/train/trainer.hpp"
@@ -94,12 +95,6 @@ json check_fits(const SavedState& saved, const std::string& dir, const Manifest&
   return changed;
 }
 
-void warn(const Comm& comm, const std::string& text) {
-  if (!comm.is_root()) return;
-  std::fprintf(stderr, "dals-train: warning: %s\n", text.c_str());
-  std::fflush(stderr);
-}
-
 }  // namespace
 
 ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history) {
@@ -109,7 +104,7 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
   const double start = MPI_Wtime();
 
   std::vector<std::string> found;
-  run_collectively(comm, "dals-train", [&] {
+  run_collectively(comm, [&] {
     if (comm.is_root()) found = candidates(config);
   });
   found = split_lines(comm.broadcast_string(join_lines(found)));
@@ -127,7 +122,7 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
       json changed;
       // A checkpoint that does not fit this run is an error, not a skip:
       // falling back to an older one of the same directory would not fit either.
-      run_collectively(comm, "dals-train", [&] {
+      run_collectively(comm, [&] {
         if (comm.is_root()) changed = check_fits(saved, dir, trainer.manifest(), config);
       });
       changed = json::parse(comm.broadcast_string(changed.dump()));
@@ -155,23 +150,23 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
         out.progress = saved.progress;
         out.bytes = comm.sum(bytes);
         out.seconds = comm.max(MPI_Wtime() - start);
-        if (comm.is_root() && !changed.empty())
-          std::printf("resume: --resume-override: continuing with changed options %s\n", changed.dump().c_str());
+        if (!changed.empty()) Log::info("resume: --resume-override: continuing with changed options %s", changed.dump().c_str());
         return out;
       }
     }
     if (!automatic) {
-      if (comm.is_root()) std::fprintf(stderr, "dals-train: error: %s\n", problem.c_str());
+      // Every rank has the agreed message (try_collectively): rank 0 speaks.
+      if (comm.is_root()) Log::error("%s", problem.c_str());
       throw AgreedFailure{1};
     }
-    warn(comm, problem + "; skipping checkpoint " + dir);
+    Log::warn("%s; skipping checkpoint %s", problem.c_str(), dir.c_str());
     ++skipped;
   }
   if (skipped > 0)
-    warn(comm, "no usable checkpoint in " + config.checkpoint_dir + " (" + std::to_string(skipped) +
-                   " skipped): starting from iteration 0");
-  else if (comm.is_root() && !config.quiet)
-    std::printf("resume: no checkpoint in %s yet: starting from iteration 0\n", config.checkpoint_dir.c_str());
+    Log::warn("no usable checkpoint in %s (%d skipped): starting from iteration 0", config.checkpoint_dir.c_str(),
+              skipped);
+  else if (!config.quiet)
+    Log::info("resume: no checkpoint in %s yet: starting from iteration 0", config.checkpoint_dir.c_str());
   return out;
 }
 

@@ -11,10 +11,15 @@ int g_rank = 0;
 
 void print(std::FILE* out, const char* label, const char* format, va_list args) {
   // One fprintf for the whole line, so that ranks' lines do not interleave.
-  char text[4096];
-  std::vsnprintf(text, sizeof text, format, args);
-  if (label) std::fprintf(out, "%s: %s: %s\n", g_tool.c_str(), label, text);
-  else std::fprintf(out, "%s\n", text);
+  va_list copy;
+  va_copy(copy, args);
+  const int size = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string text(size > 0 ? static_cast<std::size_t>(size) : 0, '\0');
+  if (size > 0) std::vsnprintf(text.data(), text.size() + 1, format, args);
+  if (label && *label) std::fprintf(out, "%s: %s: %s\n", g_tool.c_str(), label, text.c_str());
+  else if (label) std::fprintf(out, "%s: %s\n", g_tool.c_str(), text.c_str());
+  else std::fprintf(out, "%s\n", text.c_str());
   std::fflush(out);
 }
 }  // namespace
@@ -29,6 +34,14 @@ void Log::info(const char* format, ...) {
   va_list args;
   va_start(args, format);
   print(stdout, nullptr, format, args);
+  va_end(args);
+}
+
+void Log::notice(const char* format, ...) {
+  if (g_rank != 0) return;
+  va_list args;
+  va_start(args, format);
+  print(stderr, "", format, args);
   va_end(args);
 }
 

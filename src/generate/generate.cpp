@@ -168,7 +168,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
 
 GenerateResult generate_dataset(const Comm& comm, const GenerateOptions& options) {
   const double start = MPI_Wtime();
-  run_collectively(comm, kTool, [&] { validate_generate_options(options); }, 2);
+  run_collectively(comm, [&] { validate_generate_options(options); }, 2);
   // Every rank names the output ("DIR/" is DIR, staged in DIR.tmp); rank 0
   // creates it. If any rank fails, every rank has agreed to stop writing
   // before rank 0's `out` removes OUTPUT.tmp: no half-written dataset stays.
@@ -195,7 +195,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
   Counts counts;
   const Range mine = even_share(o.users, P, rank);
   std::vector<std::int32_t> my_user_train(mine.end - mine.begin, 0);
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     if (comm.is_root()) prepare_output(o, out, scratch);
     degrees = gen::user_degrees(o);
     sampler = std::make_unique<gen::ItemSampler>(o, gen::item_weights(o));
@@ -245,7 +245,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
   // Phase 2: this rank's user blocks, streamed one at a time.
   BlockTable table(B);
   const Range my_blocks = even_share(B, P, rank);
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     gen::BucketWriter train_buckets(scratch, Split::train, rank, block_of_item, B);
     std::unique_ptr<gen::BucketWriter> test_buckets;
     if (has_test) test_buckets = std::make_unique<gen::BucketWriter>(scratch, Split::test, rank, block_of_item, B);
@@ -267,7 +267,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
   std::vector<std::int32_t>().swap(degrees);
 
   // Phase 3: this rank's item blocks, from every rank's buckets.
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     for (std::int64_t bb = my_blocks.begin; bb < my_blocks.end; ++bb) {
       const int b = static_cast<int>(bb);
       const std::int64_t first = item_cuts[b], rows = item_cuts[b + 1] - item_cuts[b];
@@ -311,7 +311,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
   m.fingerprint = m.compute_fingerprint();
 
   // Phase 4: rank 0 publishes.
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     if (m.train.ratings == 0) throw Error(o.output + ": every rating went to the test split");
     m.validate(o.output + "/manifest.json");

@@ -1,7 +1,5 @@
 #include "dals/mpi/comm.hpp"
 
-#include <cstdio>
-
 #include "dals/core/log.hpp"
 
 namespace dals {
@@ -94,23 +92,15 @@ bool run_step(const std::function<void()>& step, std::string& message) {
 }
 }  // namespace
 
-void run_collectively(const Comm& comm, const std::string& tool, const std::function<void()>& step,
-                      int exit_code) {
+void run_collectively(const Comm& comm, const std::function<void()>& step, int exit_code) {
   std::string message;
   const bool ok = run_step(step, message);
   if (comm.all_true(ok)) return;
   // The lowest failing rank speaks, so an error that every rank hit (a bad
   // option, a missing directory) is printed once, not P times.
   const int speaker = comm.allreduce(ok ? comm.size() : comm.rank(), MPI_MIN);
-  if (comm.rank() == speaker) {
-    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), message.c_str());
-    std::fflush(stderr);
-  }
+  if (comm.rank() == speaker) Log::error("%s", message.c_str());
   throw AgreedFailure{exit_code};
-}
-
-void run_collectively(const Comm& comm, const std::function<void()>& step, int exit_code) {
-  run_collectively(comm, Log::tool(), step, exit_code);
 }
 
 std::string try_collectively(const Comm& comm, const std::function<void()>& step) {

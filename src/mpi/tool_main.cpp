@@ -63,7 +63,7 @@ int run_tool(const std::string& tool, const std::function<int()>& body) {
 ParseOutcome parse_collectively(const Comm& comm, const std::function<ParseOutcome()>& parse) {
   ParseOutcome outcome = ParseOutcome::run;
   run_collectively(
-      comm, Log::tool(),
+      comm,
       [&] {
         try {
           outcome = parse();

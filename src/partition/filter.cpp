@@ -158,7 +158,7 @@ void filter_items(Job& job) {
   job.progress.start("filter", 0, "");
   if (!o.k_core) {  // one application, on the unfiltered counts
     std::vector<std::int32_t> degree;
-    run_collectively(job.comm, kTool, [&] { degree = item_degrees(job, false); });
+    run_collectively(job.comm, [&] { degree = item_degrees(job, false); });
     for (std::size_t p = 0; p < degree.size(); ++p)
       if (degree[p] < o.min_item_ratings) items.alive[p] = 0;
     job.progress.finish();
@@ -168,7 +168,7 @@ void filter_items(Job& job) {
   // live users, until nothing changes (the fixed point is the core).
   while (true) {
     std::vector<std::int32_t> degree;
-    run_collectively(job.comm, kTool, [&] { degree = item_degrees(job, true); });
+    run_collectively(job.comm, [&] { degree = item_degrees(job, true); });
     ++job.k_core_rounds;
     bool changed = false;
     for (std::size_t p = 0; p < degree.size(); ++p)
@@ -191,7 +191,7 @@ void apply_filters(Job& job) {
   job.progress.start("count", job.space.per_rank, "buckets");
   std::vector<std::uint8_t> fate;
   std::vector<std::int64_t> positions;
-  run_collectively(job.comm, kTool, [&] {
+  run_collectively(job.comm, [&] {
     job.costs = SpillStore({job.scratch.file("costs")}, job.pool);
     SpillStore& costs = job.costs;
     for_each_user(job, [&](std::uint64_t, std::span<const Record> recs) {

@@ -44,7 +44,7 @@ void build_item_table(Job& job, const FlatMap64& local_items) {
   FlatMap64 merged;
   std::vector<ItemEntry> mine;
   job.progress.start("items", 0, "");
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     Exchange ex(comm, {job.budget.exchange_buffer}, {[&](int, const char* data, std::size_t bytes) {
                   for (std::size_t at = 0; at + sizeof(ItemEntry) <= bytes; at += sizeof(ItemEntry)) {
                     ItemEntry e;

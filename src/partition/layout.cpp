@@ -103,7 +103,7 @@ void compute_layout(Job& job) {
   h.values.erase(std::unique(h.values.begin(), h.values.end()), h.values.end());
   h.exact = h.values.size() <= static_cast<std::size_t>(Histogram::kMaxExact);
 
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     if (job.train_total == 0)
       throw Error(o.inputs.front() + ": no training ratings are left (" + std::to_string(job.counters[kLines]) +
                   " lines read on rank 0; see the filters and the split)");

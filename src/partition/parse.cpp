@@ -224,7 +224,7 @@ void parse_inputs(Job& job) {
     };
   };
   const std::size_t buf = job.budget.exchange_buffer;
-  run_collectively(job.comm, kTool, [&] {
+  run_collectively(job.comm, [&] {
     Exchange ex(job.comm, {buf, buf / 4, buf / 4}, {on_records, names_to(user_names), names_to(item_names)});
     std::string error;
     try {

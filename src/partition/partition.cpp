@@ -116,7 +116,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   job.progress.enable(comm.is_root() && !o.quiet);
 
   std::string plan_json;
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     out.create();  // refuses to clobber what it should not; a fresh OUTPUT.tmp
     plan_json = make_plan(o, comm.size()).to_json();
@@ -125,7 +125,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   plan_memory(job);
   const std::string token = comm.broadcast_string(std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
   scratch_parent = o.tmp_dir.empty() ? tmp + "/.scratch" : o.tmp_dir + "/dals-partition-" + token;
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     char name[32];
     std::snprintf(name, sizeof name, "/r%05d", comm.rank());
     job.scratch = ScratchDir(scratch_parent + name);
@@ -137,7 +137,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   std::array<std::int64_t, kCounters> totals = job.counters;
   comm.allreduce_inplace(std::span<std::int64_t>(totals), MPI_SUM);
   const std::vector<std::string> samples = gather_strings(comm, job.bad_line_samples);
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     if (o.max_bad_lines >= 0 && totals[kBadLines] > o.max_bad_lines)
       throw Error("more than " + std::to_string(o.max_bad_lines) + " bad lines (--max-bad-lines); the first: " +
@@ -156,7 +156,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   local_items = FlatMap64();
   apply_filters(job);
   compute_layout(job);
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     if (comm.is_root()) create_dataset_dirs(tmp, job.test_total > 0);
   });
   IdIndex user_index, item_index;
@@ -167,7 +167,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   // Everything is on disk: remove the temporaries, then publish.
   job.scratch.remove();
   comm.barrier();
-  run_collectively(comm, kTool, [&] {
+  run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     std::error_code ec;
     fs::remove_all(scratch_parent, ec);
@@ -222,7 +222,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
 }  // namespace
 
 PartitionResult partition_dataset(const Comm& comm, const PartitionOptions& options) {
-  run_collectively(comm, kTool, [&] { validate_partition_options(options); }, 2);
+  run_collectively(comm, [&] { validate_partition_options(options); }, 2);
   // Every rank names the output ("DIR/" is DIR, staged in DIR.tmp); rank 0 creates it.
   StagedDir out(options.output, options.force, dataset_output_kind());
   PartitionOptions o = options;

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "dals/core/log.hpp"
+
 namespace dals::part {
 
 namespace {
@@ -45,7 +47,7 @@ void Progress::update(double done, double items) {
 
 void Progress::print(double done, double items, bool final_line) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-  std::string line = "dals-partition: " + phase_;
+  std::string line = Log::tool() + ": " + phase_;
   char text[160];
   if (total_ > 0) {
     const double fraction = std::min(1.0, done / total_);

@@ -235,7 +235,7 @@ void sort_buckets(Job& job, FlatMap64& local_items) {
   std::vector<std::string> paths;
   for (int k = 0; k < job.space.per_rank; ++k) paths.push_back(job.bucket_file("us", job.first_bucket() + k));
   job.sorted = SpillStore(paths, job.pool);
-  run_collectively(job.comm, kTool, [&] {
+  run_collectively(job.comm, [&] {
     BucketSorter sorter(job, local_items);
     for (int k = 0; k < job.space.per_rank; ++k) {
       throw_if_interrupted();

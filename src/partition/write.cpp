@@ -138,7 +138,7 @@ void route_ratings(Job& job, Exchange& ex, const BlockWriters& writers) {
 Manifest write_blocks(Job& job, const std::string& tmp, IdIndex& user_index, IdIndex& item_index) {
   BlockWriters writers(job, tmp);
   job.progress.start("write", static_cast<double>(job.local_users), "users");
-  run_collectively(job.comm, kTool, [&] {
+  run_collectively(job.comm, [&] {
     const std::size_t buf = job.budget.exchange_buffer;
     Exchange ex(job.comm, {buf, buf / 4, buf / 4},
                 {[&](int source, const char* data, std::size_t bytes) {
@@ -163,7 +163,7 @@ Manifest write_blocks(Job& job, const std::string& tmp, IdIndex& user_index, IdI
   });
   job.progress.finish();
   job.progress.start("build", 0, "");
-  run_collectively(job.comm, kTool, [&] { writers.build_all(); });
+  run_collectively(job.comm, [&] { writers.build_all(); });
   Manifest m = writers.manifest();
   user_index = writers.index(Side::users);
   item_index = writers.index(Side::items);

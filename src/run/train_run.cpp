@@ -8,6 +8,7 @@
 
 #include "dals/checkpoint/checkpoint.hpp"
 #include "dals/core/checksum.hpp"
+#include "dals/core/log.hpp"
 #include "dals/core/memory.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/run/preemption.hpp"
@@ -26,7 +27,7 @@ void check_same_config(const Comm& comm, const TrainConfig& config) {
   const std::string text = config.agreement_text();  // every option the table does not mark local
   const std::uint64_t mine = checksum64(text.data(), text.size());
   const std::uint64_t lowest = comm.allreduce(mine, MPI_MIN), highest = comm.allreduce(mine, MPI_MAX);
-  run_collectively(comm, "dals-train", [&] {
+  run_collectively(comm, [&] {
     if (lowest != highest) throw Error("ranks were started with different options (configuration hash differs)");
   });
 }
@@ -53,12 +54,12 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
   const Manifest& m = trainer.manifest();
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
   if (!comm.is_root()) return;
-  std::printf("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s\n",
+  Log::info("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s",
               kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
               static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
               m.blocks, comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(),
               omp_get_max_threads() == 1 ? "" : "s");
-  std::printf("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank\n",
+  Log::info("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank",
               config.factors, config.lambda, regularization_name(config.regularization),
               config.no_bias ? "no" : "yes",
               config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
@@ -66,12 +67,9 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
                                          : "cholesky",
               static_cast<unsigned long long>(config.seed), load_seconds,
               model_bytes / 1048576.0);
-  std::fflush(stdout);
-  if (resumed.resumed) {
-    std::printf("resumed from %s at %s: %.1f MB in %.3fs\n", resumed.path.c_str(),
-                resumed.progress.describe().c_str(), resumed.bytes / 1e6, resumed.seconds);
-    std::fflush(stdout);
-  }
+  if (resumed.resumed)
+    Log::info("resumed from %s at %s: %.1f MB in %.3fs", resumed.path.c_str(), resumed.progress.describe().c_str(),
+              resumed.bytes / 1e6, resumed.seconds);
 }
 
 // MODEL/metrics.jsonl, in the staging directory: the iterations of earlier
@@ -110,17 +108,12 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
   Checkpointer checkpoints(comm, config);
   if (resumed.resumed) checkpoints.resumed_from(resumed.path, resumed.progress);
   StopControl stop(comm, config, start, load_seconds);
-  if (comm.is_root() && !config.quiet && !stop.deadline_text().empty())
-    std::printf("%s\n", stop.deadline_text().c_str());
+  if (!config.quiet && !stop.deadline_text().empty()) Log::info("%s", stop.deadline_text().c_str());
   auto stop_requested = [&] { return checkpoints.enabled() && stop.should_stop(checkpoints.slowest_write_seconds()); };
   auto stop_here = [&] {
     const std::string path = checkpoints.write(trainer, history);
-    if (comm.is_root()) {
-      std::fprintf(stderr, "dals-train: stopped by %s after %s; checkpoint %s; continue with --resume auto\n",
-                   stop.reason().c_str(), Progress{trainer.iterations_done(), trainer.mid_iteration()}.describe().c_str(),
-                   path.c_str());
-      std::fflush(stderr);
-    }
+    Log::notice("stopped by %s after %s; checkpoint %s; continue with --resume auto", stop.reason().c_str(),
+                Progress{trainer.iterations_done(), trainer.mid_iteration()}.describe().c_str(), path.c_str());
     // Not a failure, but the same way out: every rank is here together and
     // leaves with the same code, after the staging directory is removed.
     throw AgreedFailure{kExitPreempted};
@@ -136,10 +129,7 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
     }
     outcome.last = trainer.iterate();
     history.metrics.push_back(outcome.last.to_json());
-    if (comm.is_root() && !config.quiet) {
-      std::printf("%s\n", progress_line(outcome.last).c_str());
-      std::fflush(stdout);
-    }
+    if (!config.quiet) Log::info("%s", progress_line(outcome.last).c_str());
     metrics.append(history.metrics.back());
     if (checkpoints.due(trainer.iterations_done())) {
       const double t = MPI_Wtime();
@@ -159,13 +149,14 @@ void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& 
   publish_factor_dir(comm, out, FactorView{trainer.manifest(), trainer.layouts(), trainer.all_factors()},
                      state_json(trainer, config, history, "dals-model"));
   const std::int64_t peak = comm.max(peak_rss_bytes());
-  if (!comm.is_root()) return;
-  std::printf("done: %d iterations in %.2fs", config.iterations, MPI_Wtime() - start);
+  std::string rmse;
   if (loop.trained_any) {
-    std::printf("; train_rmse %.4f", loop.last.train_rmse);
-    if (!std::isnan(loop.last.test_rmse)) std::printf("; test_rmse %.4f", loop.last.test_rmse);
+    rmse = "; train_rmse " + fmt("%.4f", loop.last.train_rmse);
+    if (!std::isnan(loop.last.test_rmse)) rmse += "; test_rmse " + fmt("%.4f", loop.last.test_rmse);
   }
-  std::printf("; peak memory %.1f MiB per rank\nmodel: %s\n", peak / 1048576.0, config.output.c_str());
+  Log::info("done: %d iterations in %.2fs%s; peak memory %.1f MiB per rank", config.iterations, MPI_Wtime() - start,
+            rmse.c_str(), peak / 1048576.0);
+  Log::info("model: %s", config.output.c_str());
 }
 
 }  // namespace
@@ -179,7 +170,7 @@ void run_training(const Comm& comm, const TrainConfig& config) {
   // agreed to stop (AgreedFailure) before rank 0's `out` removes MODEL.tmp:
   // a failed run leaves nothing half-written behind.
   StagedDir out(config.output, config.force, model_output_kind());
-  run_collectively(comm, "dals-train", [&] {
+  run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     out.create();
     create_factor_subdirs(out.staging());

@@ -27,7 +27,7 @@ constexpr std::int64_t kRatingPrefetchBytes = 1024;
 
 Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config) {
   Manifest manifest;
-  run_collectively(comm, "dals-train", [&] {
+  run_collectively(comm, [&] {
     manifest = read_manifest(config.data);
     if (comm.size() > manifest.blocks)
       throw Error(config.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
@@ -113,7 +113,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.cg_steps = config.cg_steps;
   params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half;
 
-  run_collectively(comm_, "dals-train", [&] {
+  run_collectively(comm_, [&] {
     for (Side side : kBothSides)
       local_[side]->ratings = read_owned(config_, manifest_, Split::train, side, layout(side).of(comm_.rank()));
     if (manifest_.has_test)

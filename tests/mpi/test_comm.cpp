@@ -42,7 +42,7 @@ TEST(Comm, OneFailingRankFailsEveryRankWithoutHanging) {
   int code = 0;
   try {
     testing::internal::CaptureStderr();
-    run_collectively(comm, "test", [&] {
+    run_collectively(comm, [&] {
       if (comm.rank() == failing) throw Error("boom.h5: broken");
     }, 7);
   } catch (const AgreedFailure& f) {
@@ -52,13 +52,13 @@ TEST(Comm, OneFailingRankFailsEveryRankWithoutHanging) {
   EXPECT_EQ(code, 7);
   if (comm.rank() == failing) EXPECT_EQ(printed, "test: error: boom.h5: broken\n");
   else EXPECT_EQ(printed, "");
-  EXPECT_NO_THROW(run_collectively(comm, "test", [] {}));
+  EXPECT_NO_THROW(run_collectively(comm, [] {}));
 }
 
 TEST(Comm, ErrorHitByAllRanksIsPrintedOnce) {
   Comm comm;
   testing::internal::CaptureStderr();
-  EXPECT_THROW(run_collectively(comm, "test", [] { throw Error("same everywhere"); }), AgreedFailure);
+  EXPECT_THROW(run_collectively(comm, [] { throw Error("same everywhere"); }), AgreedFailure);
   const std::string printed = testing::internal::GetCapturedStderr();
   EXPECT_EQ(printed, comm.is_root() ? "test: error: same everywhere\n" : "");
 }

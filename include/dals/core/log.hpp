@@ -24,6 +24,9 @@ class Log {
 
   /// A line on stdout, from rank 0.
   static void info(const char* format, ...) __attribute__((format(printf, 1, 2)));
+  /// "TOOL: ..." on stderr, from rank 0: how a run ended when that is not
+  /// an error (stopped by a signal, with a checkpoint).
+  static void notice(const char* format, ...) __attribute__((format(printf, 1, 2)));
   /// "TOOL: warning: ..." on stderr, from rank 0.
   static void warn(const char* format, ...) __attribute__((format(printf, 1, 2)));
   /// "TOOL: error: ..." on stderr, from the calling rank (the agreed failure

@@ -149,11 +149,13 @@ struct AgreedFailure {
 };
 
 /// Runs `step` on every rank and agrees on the outcome: if any rank threw an
-/// Error, the lowest such rank prints "<tool>: error: <message>" and every
-/// rank throws AgreedFailure{exit_code}. A collective: all ranks must call it.
-void run_collectively(const Comm& comm, const std::string& tool, const std::function<void()>& step,
-                      int exit_code = 1);
-/// The same, with the tool's name from the logger (core/log.hpp).
+/// Error, the lowest such rank prints "<tool>: error: <message>" (Log::error,
+/// core/log.hpp) and every rank throws AgreedFailure{exit_code}. A
+/// collective: all ranks must call it.
+///
+/// AgreedFailure (and UsageError) are deliberately not std::exception: a
+/// `catch (const std::exception&)` on the way up cannot swallow them, so an
+/// agreed failure always reaches the tool's start (mpi/tool_main.hpp).
 void run_collectively(const Comm& comm, const std::function<void()>& step, int exit_code = 1);
 
 /// Like run_collectively, but a failure is returned instead of thrown: ""
