@@ -15,7 +15,8 @@
 # pipelines and functions, looking through wrappers that run their arguments
 # (env, timeout, sudo, runuser, flock, xargs, nice, nohup, exec, command,
 # /usr/bin/time, mpirun, srun, find -exec, the test helpers check, run_one,
-# run_ranks, start_ranks) and into literal code (bash -c '...', trap '...',
+# run_ranks, start_ranks, value_of; the names given to require_commands
+# count as used) and into literal code (bash -c '...', trap '...',
 # eval '...', sbatch --wrap '...', and bash -c "$VAR" where VAR is assigned
 # a literal in the same file). Shell builtins and keywords, functions defined
 # in the scripts, the project's own programs (dals-*) and relative paths
@@ -56,7 +57,7 @@ done
 # Where a Debian machine's commands live (no /usr/local: no package puts files there).
 SYSTEM_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # Project helpers that run their arguments as a command: name -> words to skip first.
-PROJECT_WRAPPERS='{"check": 2, "run_one": 1, "run_ranks": 2, "start_ranks": 2}'
+PROJECT_WRAPPERS='{"check": 2, "run_one": 1, "run_ranks": 2, "start_ranks": 2, "value_of": 2}'
 
 # ---------------------------------------------------------------- the scripts
 list_scripts() {
@@ -160,6 +161,7 @@ def resolve($assigns; $wrappers):
   elif $c == "bash" or $c == "sh" then
     ($r | to_entries | map(select((.value | isopt) and (.value | test("^-[a-zA-Z]*c[a-zA-Z]*$")))) | .[0].key) as $k
     | if $k != null then code($r[$k + 1] // "\u0000"; $assigns) else empty end
+  elif $c == "require_commands" then $r[] | select(dyn | not) | {name: .}
   elif $c == "trap" then
     if ($r | length) >= 2 and ($r[0] != "-") and ($r[0] | isopt | not) then code($r[0]; $assigns) else empty end
   elif $c == "eval" then
