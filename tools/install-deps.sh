@@ -2,11 +2,20 @@
 # Installs dals' build and test dependencies from Debian's packages.
 # Idempotent: packages already present are not fetched again, and apt-get
 # update runs only when something is missing. Needs root (or sudo).
+#
+#   tools/install-deps.sh           install what is missing
+#   tools/install-deps.sh --list    print the package list, one a line
+#
+# Every program that a script of the project runs (tools/, tests/, slurm/,
+# .ci/) must come from a package below, or from a fresh Debian 12 machine
+# (Priority "required", or tools/debian-base-packages.list):
+# tools/check-commands.sh checks that, in CI.
 set -euo pipefail
 
 packages=(
+  # the build (CMakeLists.txt); tools/test.sh runs ctest (cmake)
   build-essential cmake pkg-config
-  openmpi-bin libopenmpi-dev
+  openmpi-bin libopenmpi-dev  # mpirun: tools/lib.sh, tests/cli/*.sh
   libeigen3-dev
   libhdf5-dev
   libboost-program-options-dev
@@ -15,8 +24,25 @@ packages=(
   zlib1g-dev
   nlohmann-json3-dev
   # the Slurm test (tests/cli/slurm_train.sh) runs a local one-node cluster
+  # (tools/local-slurm/): slurmctld, slurmd, munged; srun needs libpmix.so
   slurm-wlm munge libpmix-dev
+  # ... and calls sinfo, sbatch, squeue, scontrol, scancel, srun (also in
+  # slurm/*.sbatch) and the daemons: slurm-wlm pulls these in, listed because
+  # the scripts call their programs
+  slurm-client slurmctld slurmd
+  jq     # tests/cli/partition_*.sh read manifest.json and metrics.jsonl; tools/check-commands.sh
+  time   # /usr/bin/time: peak RSS in tests/cli/partition_out_of_core.sh
+  shfmt  # tools/check-commands.sh parses the scripts with it
+  # in a Debian server image, not in a minimal one (containers, debootstrap):
+  procps    # ps: tests/cli/lib.sh; uptime: tools/bench-checkpoint.sh
+  iproute2  # ss: tools/local-slurm/start.sh (is a port taken?)
 )
+
+case "${1:-}" in
+  --list) printf '%s\n' "${packages[@]}"; exit 0 ;;
+  "") ;;
+  *) echo "install-deps: unknown argument '$1' (only --list)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Bad input: every damaged file, inconsistent manifest, impossible rank count,
 # missing directory or bad option ends with one error line naming the file or
 # option, a nonzero exit on every rank and no hang; and no bad run damages an

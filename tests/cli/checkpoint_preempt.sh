@@ -20,6 +20,7 @@ ITERS=40
 # through mpirun on a loaded machine (at k = 32 they took 20 ms, and three
 # went by before the ranks saw the signal).
 OPTS=(--data "$DATA" -k 96 --seed 5 --threads 1)
+# shellcheck disable=SC2034  # read by lib.sh's run_ranks and run_one
 DALS_CLI_TIMEOUT=120
 
 run_ranks 1 "$LOGS/reference" "$DALS_TRAIN" "${OPTS[@]}" --iterations "$ITERS" --quiet --output "$SCRATCH/reference"

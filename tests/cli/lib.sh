@@ -30,13 +30,30 @@ CLI_FAILED_CASES=()
 
 # ---------------------------------------------------------------- reporting
 
-# fail CASE MESSAGE...: records a failed check.
+# fail CASE MESSAGE...: records a failed check. Also from a subshell (a
+# helper inside $(...) or a pipeline), whose variables die with it: there
+# the failure goes to CLI_FAILURE_LOG, which cli_finish counts.
 fail() {
   local case_name=$1
   shift
   CLI_FAILURES=$((CLI_FAILURES + 1))
   CLI_FAILED_CASES+=("$case_name")
   echo "FAIL [$case_name] $*" >&2
+  if [[ $BASHPID != "$$" && -n "${CLI_FAILURE_LOG:-}" ]]; then
+    printf '%s\t%s\n' "$case_name" "$*" >>"$CLI_FAILURE_LOG"
+  fi
+}
+
+# cli_collect_failures: adds the failures recorded by subshells to
+# CLI_FAILURES and CLI_FAILED_CASES (once each).
+cli_collect_failures() {
+  local case_name
+  [[ -n "${CLI_FAILURE_LOG:-}" && -s "$CLI_FAILURE_LOG" ]] || return 0
+  while IFS=$'\t' read -r case_name _; do
+    CLI_FAILURES=$((CLI_FAILURES + 1))
+    CLI_FAILED_CASES+=("$case_name")
+  done <"$CLI_FAILURE_LOG"
+  : >"$CLI_FAILURE_LOG"
 }
 
 # pass CASE MESSAGE...: records a passed check.
@@ -63,6 +80,7 @@ check() {
 cli_finish() {
   local script
   script=$(basename "$0" .sh)
+  cli_collect_failures
   if ((CLI_FAILURES > 0)); then
     local unique
     unique=$(printf '%s\n' "${CLI_FAILED_CASES[@]}" | awk '!seen[$0]++' | paste -sd ' ')
@@ -94,6 +112,10 @@ cli_init() {
   rm -rf "$SCRATCH"
   mkdir -p "$SCRATCH" || { echo "FAIL: cannot create scratch directory $SCRATCH" >&2; exit 1; }
   SCRATCH=$(cd "$SCRATCH" && pwd)
+  CLI_FAILURE_LOG=$SCRATCH/.cli-failures
+  : >"$CLI_FAILURE_LOG"
+  # what these helpers run (all from Priority "required" packages)
+  require_commands timeout awk sed grep find sort cut diff paste tr sha256sum realpath
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
   export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
   MPIRUN=${MPIRUN:-$(command -v mpirun || command -v mpiexec || true)}
@@ -127,6 +149,56 @@ require_tools() {
     echo "FAIL: mpirun not found in PATH" >&2
     exit 1
   fi
+}
+
+# require_commands NAME...: exits (failing the test) unless each NAME is a
+# command (a program in PATH, or an executable path such as /usr/bin/time):
+# a test whose tool is missing must fail, not compare empty strings.
+require_commands() {
+  local name missing=()
+  for name in "$@"; do
+    if [[ "$name" == */* ]]; then
+      [[ -x "$name" ]] || missing+=("$name")
+    else
+      command -v "$name" >/dev/null 2>&1 || missing+=("$name")
+    fi
+  done
+  if ((${#missing[@]})); then
+    echo "FAIL: $(basename "$0"): needs ${missing[*]}, not found (tools/install-deps.sh installs it)" >&2
+    exit 1
+  fi
+}
+
+# value_of CASE WHAT COMMAND...: prints COMMAND's output. If COMMAND is not
+# found, fails or prints nothing, the failure of CASE is recorded (also from
+# inside $(...)) and a marker that equals no other value is printed instead,
+# so that no comparison of two missing values can pass.
+value_of() {
+  local case_name=$1 what=$2 out status=0
+  shift 2
+  if ! command -v "$1" >/dev/null 2>&1; then
+    fail "$case_name" "$what: $1 not found (tools/install-deps.sh installs it)"
+    echo "<no value: $1 missing #$BASHPID.$RANDOM>"
+    return 1
+  fi
+  out=$("$@" 2>&1) || status=$?
+  if ((status != 0)) || [[ -z "$out" ]]; then
+    local said="printed nothing"
+    [[ -z "$out" ]] || said="printed '$(head -c 300 <<<"${out//$'\n'/ }")'"
+    fail "$case_name" "$what: '$*' $said and exited $status"
+    echo "<no value: $1 failed #$BASHPID.$RANDOM>"
+    return 1
+  fi
+  printf '%s\n' "$out"
+}
+
+# json_field FILE FILTER [JQ_OPTION...]: the value(s) jq's FILTER selects in
+# FILE (raw strings), through value_of: jq missing, an unreadable file, a
+# missing key (null or false) or no output at all is a failure.
+json_field() {
+  local file=$1 filter=$2
+  shift 2
+  value_of "json:${file##*/}" "$filter in $file" jq -e -r "$@" "$filter" "$file"
 }
 
 # ---------------------------------------------------------------- running
@@ -361,11 +433,13 @@ fresh_copy() {
 # sorted: equal listings mean byte-identical trees.
 tree_listing() {
   (
-    cd "$1" || exit 1
+    cd "$1" 2>/dev/null || { fail tree_listing "no directory $1 to list"; exit 1; }
     find . -mindepth 1 \( -type d -printf 'd - - %p\n' \) -o \( -type f -printf 'f %s - %p\n' \) | sort -k4 |
       while read -r type size _ path; do
         if [[ "$type" == f ]]; then
-          echo "f $size $(sha256sum <"$path" | cut -d' ' -f1) $path"
+          digest=$(sha256sum <"$path" | cut -d' ' -f1)
+          [[ -n "$digest" ]] || fail tree_listing "sha256sum printed nothing for $1/$path"
+          echo "f $size ${digest:-none-$BASHPID.$RANDOM} $path"
         else
           echo "d - - $path"
         fi
@@ -470,5 +544,49 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     diff <(tree_listing "$SCRATCH/data") <(tree_listing "$SCRATCH/copy")
   echo x >>"$SCRATCH/copy/manifest.json"
   check listing-change "tree_listing sees a changed file" listings_differ "$SCRATCH/data" "$SCRATCH/copy"
+
+  # Value helpers: a missing tool, a failing one or an empty answer is a
+  # recorded failure (also from inside $(...)), never an empty string.
+  M=$SCRATCH/data/manifest.json
+  check json "json_field reads the block count" test "$(json_field "$M" .blocks)" = 2
+  check json "json_field passes jq options" test "$(json_field "$M" '.[$k]' --arg k items)" = 40
+  # records_failure COMMAND...: runs COMMAND inside $(...); true if it
+  # recorded a failure there (which is then taken back: it was expected).
+  records_failure() {
+    local before after
+    before=$(grep -c '' "$CLI_FAILURE_LOG")
+    : "$("$@" 2>/dev/null)"
+    after=$(grep -c '' "$CLI_FAILURE_LOG")
+    head -n "$before" "$CLI_FAILURE_LOG" >"$CLI_FAILURE_LOG.keep" && mv "$CLI_FAILURE_LOG.keep" "$CLI_FAILURE_LOG"
+    ((after > before))
+  }
+  no_jq() { PATH=/nonexistent json_field "$@"; }
+  check json-missing-key "a missing key fails" records_failure json_field "$M" .no_such_key
+  check json-no-file "a missing file fails" records_failure json_field "$SCRATCH/nothing.json" .blocks
+  check json-no-jq "jq missing fails" records_failure no_jq "$M" .blocks
+  a=$(no_jq "$M" .fingerprint 2>/dev/null)
+  b=$(no_jq "$M" .fingerprint 2>/dev/null)
+  : >"$CLI_FAILURE_LOG"  # those two failures were expected
+  check json-no-jq "two values read without jq differ ('$a', '$b')" test "$a" != "$b"
+  check value-empty "value_of fails on a command that prints nothing" records_failure value_of x x true
+  check value-status "value_of fails on a failing command" records_failure value_of x x sh -c 'echo 1; exit 3'
+  nonexistent=no-such-command-here  # (a variable: tools/check-commands.sh would flag the literal name)
+  check value-missing "value_of fails on a missing command" records_failure value_of x x "$nonexistent"
+  check value-ok "value_of prints the output" test "$(value_of x x echo 42)" = 42
+  not() { ! "$@"; }
+  check require "require_commands fails on a missing command" \
+    not bash -c 'source "$1"; require_commands sed "$2"' _ "${BASH_SOURCE[0]}" "$nonexistent" 2>/dev/null
+  check require "... and on a missing path" \
+    not bash -c 'source "$1"; require_commands "$2"' _ "${BASH_SOURCE[0]}" /no/such/time 2>/dev/null
+  check require "... and passes when all are there" \
+    bash -c 'source "$1"; require_commands sed /bin/sh' _ "${BASH_SOURCE[0]}"
+  # A failure inside $(...) counts in the end.
+  : "$(fail subshell "recorded from a subshell" 2>/dev/null)"
+  check subshell "a failure recorded in a subshell reaches the log" grep -q '^subshell' "$CLI_FAILURE_LOG"
+  saved=$CLI_FAILURES
+  cli_collect_failures
+  check subshell "cli_collect_failures counts it" test "$CLI_FAILURES" = $((saved + 1))
+  CLI_FAILURES=$saved
+  unset 'CLI_FAILED_CASES[-1]'
   cli_finish
 fi

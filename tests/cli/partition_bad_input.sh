@@ -12,6 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 DALS_PARTITION=$(find_tool dals-partition)
 require_tools DALS_PARTITION
+require_commands jq gzip dd
 
 S=$SCRATCH
 LOGS=$S/logs
@@ -155,7 +156,7 @@ case_name=force-replaces
 run_ranks 1 "$LOGS/$case_name" "$DALS_PARTITION" --input "$S/late.csv" --header --skip-bad-lines --output "$EXISTING" \
   --force --quiet
 expect_success $case_name "$LOGS/$case_name"
-check $case_name "the dataset was replaced" test "$(jq .users "$EXISTING/manifest.json")" = 500
+check $case_name "the dataset was replaced" test "$(json_field "$EXISTING/manifest.json" .users)" = 500
 check $case_name "no .tmp or .old left" test ! -e "$EXISTING.tmp" -a ! -e "$EXISTING.old"
 
 cli_finish

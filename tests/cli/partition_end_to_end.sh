@@ -20,6 +20,8 @@ DALS_PARTITION=$(find_tool dals-partition)
 DALS_INSPECT=$(find_tool dals-inspect)
 DALS_GENERATE=$(find_tool dals-generate)
 require_tools DALS_PARTITION DALS_INSPECT DALS_GENERATE DALS_TRAIN
+require_commands jq
+# shellcheck disable=SC2034  # read by lib.sh's run_ranks and run_one
 DALS_CLI_TIMEOUT=120
 
 S=$SCRATCH
@@ -38,16 +40,16 @@ for split in train test; do
 done
 check inspect "dals-inspect finds nothing wrong with the partitioned dataset" "$DALS_INSPECT" --quiet "$S/partitioned"
 check inspect "... nor with the generated one" "$DALS_INSPECT" --quiet "$S/generated"
-check mean "the same training mean" test "$(jq .mean "$S/generated/manifest.json" | cut -c1-12)" = \
-  "$(jq .mean "$S/partitioned/manifest.json" | cut -c1-12)"
+check mean "the same training mean" test "$(json_field "$S/generated/manifest.json" .mean | cut -c1-12)" = \
+  "$(json_field "$S/partitioned/manifest.json" .mean | cut -c1-12)"
 
 for data in generated partitioned; do
   run_ranks 2 "$S/train-$data" "$DALS_TRAIN" --data "$S/$data" --output "$S/model-$data" --factors 8 --lambda 0.05 \
     --iterations 12 --threads 1 --seed 1 --quiet
   expect_success "train-$data" "$S/train-$data"
 done
-a=$(tail -n 1 "$S/model-generated/metrics.jsonl" | jq .test_rmse)
-b=$(tail -n 1 "$S/model-partitioned/metrics.jsonl" | jq .test_rmse)
+a=$(json_field "$S/model-generated/metrics.jsonl" '.[-1].test_rmse' --slurp)  # the last line's
+b=$(json_field "$S/model-partitioned/metrics.jsonl" '.[-1].test_rmse' --slurp)
 check test-rmse "test RMSE $a (generated) vs $b (partitioned): |difference| <= 1e-4" \
   awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; exit !(a > 0 && b > 0 && d <= 1e-4 && d >= -1e-4) }'
 

@@ -13,6 +13,7 @@ cli_init "$@"
 DALS_PARTITION=$(find_tool dals-partition)
 DALS_INSPECT=$(find_tool dals-inspect)
 require_tools DALS_PARTITION DALS_INSPECT DALS_IMPORT
+require_commands jq
 S=$SCRATCH
 
 # user,item,rating,time: uneven degrees (a k-core peels several layers),
@@ -124,7 +125,7 @@ run_case fraction --input "$S/ints.csv" --test-fraction 0.2 --seed 4
 run_one "$S/import" "$DALS_IMPORT" --input "$S/ints.csv" --output "$S/out-import" --blocks 3 --test-fraction 0.2 --seed 4
 expect_success import "$S/import"
 check fraction "the same dataset as dals-import with the same seed" \
-  test "$(jq -r .fingerprint "$S/out-fraction/manifest.json")" = "$(jq -r .fingerprint "$S/out-import/manifest.json")"
+  test "$(json_field "$S/out-fraction/manifest.json" .fingerprint)" = "$(json_field "$S/out-import/manifest.json" .fingerprint)"
 
 # ------------------------------------------------------------------ test files and cold start
 grep -v '^u1,' "$S/clean.csv" | grep -v ',i1,' | cut -d, -f1-3 | sed '1i user,item,rating' >"$S/train.csv"
@@ -141,7 +142,7 @@ for cold in drop keep; do
   same cold-$cold test "$S/expected-cold-$cold"
 done
 check cold-keep "kept cold users are in the dataset" \
-  test "$(jq .users "$S/out-cold-keep/manifest.json")" = $(($(jq .users "$S/out-cold-drop/manifest.json") + 2))
+  test "$(json_field "$S/out-cold-keep/manifest.json" .users)" = "$(json_field "$S/out-cold-drop/manifest.json" '.users + 2')"
 
 # ------------------------------------------------------------------ implicit events
 printf 'u,i\na,x\na,x\na,y\nb,x\na,x\n' >"$S/events.csv"

@@ -11,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 DALS_PARTITION=$(find_tool dals-partition)
 require_tools DALS_PARTITION
+require_commands jq gzip split
 
 # The ratings, once: user, item, rating, timestamp.
 RAW=$SCRATCH/raw.txt
@@ -46,7 +47,7 @@ variant() {
   shift 2
   run_ranks "$np" "$SCRATCH/log-$name" "$DALS_PARTITION" --output "$SCRATCH/out-$name" --blocks 3 --quiet "$@"
   if expect_success "$name" "$SCRATCH/log-$name"; then
-    FINGERPRINT[$name]=$(jq -r .fingerprint "$SCRATCH/out-$name/manifest.json")
+    FINGERPRINT[$name]=$(json_field "$SCRATCH/out-$name/manifest.json" .fingerprint)
   else
     FINGERPRINT[$name]=none
   fi

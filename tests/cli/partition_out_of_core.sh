@@ -13,6 +13,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 DALS_PARTITION=$(find_tool dals-partition)
 require_tools DALS_PARTITION
+require_commands jq /usr/bin/time
+# shellcheck disable=SC2034  # read by lib.sh's run_ranks and run_one
 DALS_CLI_TIMEOUT=120
 LIMIT_MIB=16
 
@@ -44,9 +46,10 @@ partition() {
     run_ranks "$np" "$SCRATCH/$case_name" "$DALS_PARTITION" --input "$DUMP" --header --time-column time \
       --output "$out" --blocks 8 --quiet "$@"
   fi
-  expect_success "$case_name" "$SCRATCH/$case_name" && FINGERPRINT[$case_name]=$(jq -r .fingerprint "$out/manifest.json")
+  expect_success "$case_name" "$SCRATCH/$case_name" && FINGERPRINT[$case_name]=$(json_field "$out/manifest.json" .fingerprint)
 }
-spilled_mb() { sed -n 's/.*MiB), \([0-9.]*\) MB spilled.*/\1/p' "$SCRATCH/$1.rank0.out"; }
+# spilled_mb CASE: the MB the summary of CASE says were spilled (a failure if it says nothing)
+spilled_mb() { value_of "$1" "MB spilled" sed -n 's/.*MiB), \([0-9.]*\) MB spilled.*/\1/p' "$SCRATCH/$1.rank0.out"; }
 
 partition in-memory 1 --memory-limit 4G
 partition out-of-core 1 --memory-limit ${LIMIT_MIB}M --tmp-dir "$TMP"
@@ -63,12 +66,19 @@ done
 check in-memory "nothing spilled with room in memory" test "$(spilled_mb in-memory)" = 0.0
 check tmp-dir "no temporary file left in --tmp-dir" test -z "$(ls -A "$TMP")"
 
-base=$(sed -n 's/peak-rss-kib //p' "$SCRATCH/tiny.time")
-peak=$(sed -n 's/peak-rss-kib //p' "$SCRATCH/out-of-core.time")
-check out-of-core "peak RSS $((peak / 1024)) MiB <= ${LIMIT_MIB} MiB + overhead $((base / 1024)) MiB" \
-  test "$peak" -le $((base + LIMIT_MIB * 1024))
-full=$(sed -n 's/peak-rss-kib //p' "$SCRATCH/in-memory.time")
-check in-memory "the in-memory run needs more ($((full / 1024)) MiB): the limit is what kept the other small" \
-  test "$full" -gt $((base + LIMIT_MIB * 1024))
+# peak_rss_kib CASE: the peak RSS /usr/bin/time wrote for CASE (a failure if none)
+peak_rss_kib() { value_of "$1" "peak RSS of $1" sed -n 's/^peak-rss-kib //p' "$SCRATCH/$1.time"; }
+mib() { if [[ $1 =~ ^[0-9]+$ ]]; then echo $(($1 / 1024)); else echo "?"; fi; }  # KiB -> MiB
+# compare A OP B: A and B are whole numbers (KiB) and `test A OP B` holds
+compare() { [[ $1 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && test "$1" "$2" "$3"; }
+base=$(peak_rss_kib tiny)
+peak=$(peak_rss_kib out-of-core)
+full=$(peak_rss_kib in-memory)
+bound=none  # the limit plus the overhead, KiB
+[[ $base =~ ^[0-9]+$ ]] && bound=$((base + LIMIT_MIB * 1024))
+check out-of-core "peak RSS $(mib "$peak") MiB <= ${LIMIT_MIB} MiB + overhead $(mib "$base") MiB" \
+  compare "$peak" -le "$bound"
+check in-memory "the in-memory run needs more ($(mib "$full") MiB): the limit is what kept the other small" \
+  compare "$full" -gt "$bound"
 
 cli_finish

@@ -13,6 +13,7 @@ cli_init "$@"
 DALS_PARTITION=$(find_tool dals-partition)
 DALS_INSPECT=$(find_tool dals-inspect)
 require_tools DALS_PARTITION DALS_INSPECT
+require_commands jq
 
 DUMP=$SCRATCH/dump.csv
 EXPECTED=$SCRATCH/expected.csv
@@ -60,14 +61,16 @@ for np in 1 3; do
   # mean for users (many light rows) and 1.5 x for items (40 heavy rows
   # over 4 blocks: one row is a tenth of a block).
   for side in user:1.3 item:1.5; do
-    ratio=$(jq --arg s "${side%%:*}_blocks" '[.train[$s][] | .nnz + .rows] | (max / (add / length))' "$out/manifest.json")
+    ratio=$(json_field "$out/manifest.json" '[.train[$s][] | .nnz + .rows] | (max / (add / length))' \
+      --arg s "${side%%:*}_blocks")
     check $case_name "${side%%:*} blocks balanced: max / mean = $ratio <= ${side#*:}" \
       awk -v r="$ratio" -v b="${side#*:}" 'BEGIN { exit !(r <= b) }'
   done
 done
 
 check fingerprint "1 and 3 ranks write the same dataset" \
-  test "$(jq -r .fingerprint "$SCRATCH/data-np1/manifest.json")" = "$(jq -r .fingerprint "$SCRATCH/data-np3/manifest.json")"
+  test "$(json_field "$SCRATCH/data-np1/manifest.json" .fingerprint)" = \
+  "$(json_field "$SCRATCH/data-np3/manifest.json" .fingerprint)"
 # More ranks than blocks: some ranks write no block at all.
 for np in 1 3; do
   run_ranks $np "$SCRATCH/two-blocks-np$np" "$DALS_PARTITION" --input "$DUMP" --header --output "$SCRATCH/b2-np$np" \
@@ -75,13 +78,14 @@ for np in 1 3; do
   expect_success two-blocks-np$np "$SCRATCH/two-blocks-np$np"
 done
 check fingerprint "3 ranks and 2 blocks: the same dataset as 1 rank" \
-  test "$(jq -r .fingerprint "$SCRATCH/b2-np1/manifest.json")" = "$(jq -r .fingerprint "$SCRATCH/b2-np3/manifest.json")"
+  test "$(json_field "$SCRATCH/b2-np1/manifest.json" .fingerprint)" = \
+  "$(json_field "$SCRATCH/b2-np3/manifest.json" .fingerprint)"
 
 # Raw -> dense: every id found where the id map puts it; an absent id is not.
 case_name=lookup
 "$DALS_INSPECT" "$SCRATCH/data-np3" --user zoë-11 --user 5000 --item "item, 7" --item item3 >"$SCRATCH/lookup.out"
 check $case_name "found ids print their dense id" test "$(grep -c 'dense id [0-9]' "$SCRATCH/lookup.out")" = 4
-expected_dense=$(( $(jq '.users' "$SCRATCH/data-np3/manifest.json") ))
+expected_dense=$(json_field "$SCRATCH/data-np3/manifest.json" .users)
 if "$DALS_INSPECT" "$SCRATCH/data-np3" --user nobody >"$SCRATCH/absent.out"; then
   fail $case_name "an absent id was found"
 else

@@ -12,6 +12,12 @@
 # clients find it through SLURM_CONF; /etc/slurm is not touched), state,
 # logs and the pid files that stop.sh uses: it stops only what this script
 # started. Progress goes to stderr; stdout carries only the export line.
+# When a daemon does not come up, the last lines of its log and the likely
+# cause are printed.
+#
+# Exit status: 0 ready; 1 failed; 3 this machine cannot run the daemons at
+# all (not root, or slurmd cannot initialize its cgroup plugin here): a test
+# skips then.
 #
 # Pitfalls this handles (Debian 12, Slurm 22.05, without systemd):
 #  - munged refuses to run as root ("Keyfile is insecure"): it runs as munge;
@@ -19,7 +25,14 @@
 #    plugin dlopens libpmix.so, which only libpmix-dev provides;
 #  - slurmd must be allowed to advertise more CPUs than the machine has
 #    (SlurmdParameters=config_overrides) for oversubscribed test jobs;
-#  - batch jobs start at once only with batch_sched_delay=0.
+#  - batch jobs start at once only with batch_sched_delay=0;
+#  - slurmd (22.05) always loads a cgroup plugin, and the default
+#    (CgroupPlugin=autodetect) fails where /sys/fs/cgroup has no cgroup file
+#    system (containers, chroots): "Unable to initialize cgroup plugin".
+#    Nothing here uses cgroups (proctrack/linuxproc, task/none,
+#    jobacct_gather/none), and cgroup/v1's initialization touches no cgroup,
+#    so cgroup.conf names it: slurmd starts with or without cgroups, v1 or v2.
+#    (CgroupPlugin=disabled, which says so directly, came with Slurm 24.05.)
 set -euo pipefail
 
 BASE=${DALS_SLURM_BASE:-/tmp/dals-slurm}
@@ -30,9 +43,10 @@ RUN=$BASE/run
 LOG=$BASE/log
 
 say() { echo "[local-slurm] $*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
+die() { say "ERROR: $*"; exit 1; }  # what did start stays up: stop.sh stops it
+cannot_run() { say "CANNOT RUN HERE: $*"; exit 3; }
 
-[[ $(id -u) == 0 ]] || die "must run as root (the test starts real Slurm daemons)"
+[[ $(id -u) == 0 ]] || cannot_run "must run as root (the test starts real Slurm daemons)"
 mkdir -p "$RUN" "$LOG" "$BASE/state/ctld" "$BASE/state/d"
 
 # ---------------------------------------------------------------- packages
@@ -72,6 +86,46 @@ wait_alive() {
   return 1
 }
 
+# log_size FILE: its size in bytes (0 if absent): where this start's lines begin.
+log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# daemon_failed NAME LOG [OFFSET]: NAME did not come up: prints the last
+# lines it wrote to LOG (past OFFSET, where this start began) and the likely
+# cause, then exits (3 where this machine cannot run it).
+daemon_failed() {
+  local name=$1 log=$2 offset=${3:-0} cause="" status=1 text=""
+  text=$(tail -c +"$((offset + 1))" "$log" 2>/dev/null | tail -n 50)
+  if [[ -n "$text" ]]; then
+    say "last lines of $log:"
+    tail -n 15 <<<"$text" | sed 's/^/    | /' >&2
+  else
+    say "$name wrote nothing to $log"
+  fi
+  case "$text" in
+    *"Unable to initialize cgroup plugin"* | *"No filesystem mounted on /sys/fs/cgroup"* | *"stat /sys/fs/cgroup"*)
+      cause="slurmd could not initialize its cgroup plugin: this machine (a container or chroot?) has no usable
+    cgroup file system under /sys/fs/cgroup, and $BASE/cgroup.conf did not avoid it (see the pitfalls in $0)"
+      status=3 ;;
+    *"Address already in use"* | *"Unable to bind listen port"*)
+      cause="a port is taken (another Slurm?): set DALS_SLURM_PORTS to two free ports" ;;
+    *"Keyfile is insecure"* | *"key"*"permission"* | *"Unable to access"*"key"* | *"Failed to check keyfile"*)
+      cause="munged rejects /etc/munge/munge.key or its directory (owner munge, mode 0600 / 0700 expected)" ;;
+    *"Found pid"*"bound to socket"* | *"socket"*"in use"*)
+      cause="another munged holds /run/munge/munge.socket.2" ;;
+    *"Couldn't find the specified plugin"* | *"cannot find "*" plugin"*)
+      cause="a Slurm plugin is missing (slurm-wlm-basic-plugins, libpmix-dev: tools/install-deps.sh)" ;;
+    *"Unable to contact slurm controller"* | *"Unable to register"*)
+      cause="slurmd cannot reach slurmctld on port $CTLD_PORT (see $LOG/slurmctld.log)" ;;
+    *"fatal:"*)
+      cause="the daemon stopped on: $(grep -m1 -o 'fatal:.*' <<<"$text")" ;;
+    *"error:"*)
+      cause="its first error: $(grep -m1 -o 'error:.*' <<<"$text")" ;;
+  esac
+  say "likely cause: ${cause:-unknown (see the log above)}"
+  if ((status == 3)); then cannot_run "$name did not start"; fi
+  die "$name did not start"
+}
+
 # ---------------------------------------------------------------- munge
 if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   say "munged already running"
@@ -83,8 +137,10 @@ else
   install -d -o munge -g munge -m 0755 /run/munge
   install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
   rm -f /run/munge/munged.pid
-  runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/munged.pid
-  wait_alive /run/munge/munged.pid munged 10 || die "munged did not start (see /var/log/munge/munged.log)"
+  munged_off=$(log_size /var/log/munge/munged.log)
+  runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/munged.pid 2>"$LOG/munged.err" ||
+    { cat "$LOG/munged.err" >&2; daemon_failed munged /var/log/munge/munged.log "$munged_off"; }
+  wait_alive /run/munge/munged.pid munged 10 || daemon_failed munged /var/log/munge/munged.log "$munged_off"
   cp /run/munge/munged.pid "$RUN/munged.pid"
   munge -n | unmunge >/dev/null || die "munge credential round trip failed"
   say "munged started"
@@ -131,6 +187,13 @@ NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
 mv "$CONF.new" "$CONF"
+cat >"$BASE/cgroup.conf" <<CGROUP
+# written by tools/local-slurm/start.sh: slurmd (22.05) always loads a cgroup
+# plugin; nothing in this cluster uses cgroups, and cgroup/v1's initialization
+# touches none, so slurmd also starts where /sys/fs/cgroup has no cgroups
+# (autodetect, the default, fails there).
+CgroupPlugin=cgroup/v1
+CGROUP
 export SLURM_CONF=$CONF
 
 # ---------------------------------------------------------------- daemons
@@ -139,16 +202,18 @@ if alive "$RUN/slurmctld.pid" slurmctld; then
   say "slurmctld already running"
 else
   port_busy "$CTLD_PORT" && die "port $CTLD_PORT is taken (another Slurm?): set DALS_SLURM_PORTS"
-  slurmctld -c -f "$CONF"
-  wait_alive "$RUN/slurmctld.pid" slurmctld 15 || { tail -20 "$LOG/slurmctld.log" >&2; die "slurmctld did not start"; }
+  ctld_off=$(log_size "$LOG/slurmctld.log")
+  slurmctld -c -f "$CONF" || daemon_failed slurmctld "$LOG/slurmctld.log" "$ctld_off"
+  wait_alive "$RUN/slurmctld.pid" slurmctld 15 || daemon_failed slurmctld "$LOG/slurmctld.log" "$ctld_off"
   say "slurmctld started"
 fi
 if alive "$RUN/slurmd.pid" slurmd; then
   say "slurmd already running"
 else
   port_busy "$SLURMD_PORT" && die "port $SLURMD_PORT is taken (another Slurm?): set DALS_SLURM_PORTS"
-  slurmd -f "$CONF" -N "$NODE"
-  wait_alive "$RUN/slurmd.pid" slurmd 15 || { tail -20 "$LOG/slurmd.log" >&2; die "slurmd did not start"; }
+  slurmd_off=$(log_size "$LOG/slurmd.log")
+  slurmd -f "$CONF" -N "$NODE" || daemon_failed slurmd "$LOG/slurmd.log" "$slurmd_off"
+  wait_alive "$RUN/slurmd.pid" slurmd 15 || daemon_failed slurmd "$LOG/slurmd.log" "$slurmd_off"
   say "slurmd started"
 fi
 
@@ -161,7 +226,13 @@ for ((i = 0; i < 300; i++)); do
   esac
   sleep 0.1
 done
-case "$state" in idle* | mixed* | allocated* | completing*) ;; *) die "node $NODE is not ready (state '$state'); logs in $LOG" ;; esac
-timeout 60 srun -N1 -n1 true || die "'srun -n1 true' failed; logs in $LOG"
+case "$state" in
+  idle* | mixed* | allocated* | completing*) ;;
+  *)
+    say "node $NODE is not ready (state '$state'): $(scontrol show node "$NODE" 2>/dev/null | grep -o 'Reason=.*' || true)"
+    daemon_failed slurmd "$LOG/slurmd.log" "${slurmd_off:-0}"
+    ;;
+esac
+timeout 60 srun -N1 -n1 true || daemon_failed "'srun -n1 true' (slurmd)" "$LOG/slurmd.log" "${slurmd_off:-0}"
 say "ready: node $NODE is $state"
 echo "export SLURM_CONF=$CONF"
