@@ -43,12 +43,11 @@ std::string blas_rates() {
     const double gemm = best_seconds(reps, [&] {
       cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, w, w, n, 1.f, y.data(), w, y.data(), w, 0.f, c.data(), w);
     });
-    const double syrk = best_seconds(reps, [&] {
-      cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, w, n, 1.f, y.data(), w, 0.f, c.data(), w);
-    });
+    const double syrk = best_seconds(
+        reps, [&] { cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, w, n, 1.f, y.data(), w, 0.f, c.data(), w); });
     char buf[200];
-    std::snprintf(buf, sizeof buf, "%s\"k%d\": {\"sgemm_gflops\": %.2f, \"ssyrk_gflops\": %.2f}", out.empty() ? "" : ", ",
-                  k, 2.0 * n * w * w / gemm * 1e-9, 1.0 * n * w * (w + 1) / syrk * 1e-9);
+    std::snprintf(buf, sizeof buf, "%s\"k%d\": {\"sgemm_gflops\": %.2f, \"ssyrk_gflops\": %.2f}",
+                  out.empty() ? "" : ", ", k, 2.0 * n * w * w / gemm * 1e-9, 1.0 * n * w * (w + 1) / syrk * 1e-9);
     out += buf;
   }
   return "{" + out + "}";
@@ -83,16 +82,17 @@ double allgather_gbs(const dals::Comm& comm) {
 
 int main(int argc, char** argv) {
   return dals::run_mpi_tool("dals-bench-ceilings", argc, argv, [](const dals::Comm& comm) {
-  const int size = comm.size();
-  openblas_set_num_threads(1);
-  const double allgather = size > 1 ? allgather_gbs(comm) : 0.0;
-  if (comm.is_root()) {
-    const std::string blas = blas_rates();
-    const int threads = omp_get_max_threads();
-    const double triad1 = triad_gbs(1), triad_all = triad_gbs(threads);
-    std::printf("{\"blas_per_core\": %s, \"triad_gbs_1_thread\": %.2f, \"triad_gbs_%d_threads\": %.2f, "
-                "\"triad_threads\": %d, \"allgather_gbs\": %.2f, \"allgather_ranks\": %d}\n",
-                blas.c_str(), triad1, threads, triad_all, threads, allgather, size);
-  }
+    const int size = comm.size();
+    openblas_set_num_threads(1);
+    const double allgather = size > 1 ? allgather_gbs(comm) : 0.0;
+    if (comm.is_root()) {
+      const std::string blas = blas_rates();
+      const int threads = omp_get_max_threads();
+      const double triad1 = triad_gbs(1), triad_all = triad_gbs(threads);
+      std::printf(
+          "{\"blas_per_core\": %s, \"triad_gbs_1_thread\": %.2f, \"triad_gbs_%d_threads\": %.2f, "
+          "\"triad_threads\": %d, \"allgather_gbs\": %.2f, \"allgather_ranks\": %d}\n",
+          blas.c_str(), triad1, threads, triad_all, threads, allgather, size);
+    }
   });
 }

@@ -4,9 +4,9 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
-#include <nlohmann/json.hpp>
 
 #include "dals/core/error.hpp"
 #include "dals/core/option_table.hpp"
@@ -72,9 +72,10 @@ struct ImportOptions {
 const dals::OptionTable<ImportOptions>& import_options() {
   using O = ImportOptions;
   static const dals::OptionTable<O> table = [] {
-    dals::OptionTable<O> t("Usage: dals-import --input FILE --output DIR [options]\n"
-                           "Writes a small in-memory rating file (user,item,rating; integer ids) as a dataset",
-                           "");
+    dals::OptionTable<O> t(
+        "Usage: dals-import --input FILE --output DIR [options]\n"
+        "Writes a small in-memory rating file (user,item,rating; integer ids) as a dataset",
+        "");
     const std::string g = "Options";
     t.add(g, "input", &O::input, "CSV/TSV file: user,item,rating[,ignored...]; a header line is skipped")
         .add(g, "output", &O::output, "dataset directory to create")
@@ -108,12 +109,14 @@ int main(int argc, char** argv) {
     // The output is checked before the file is read: a refusal costs nothing.
     dals::StagedDir(o.output, o.force, dals::dataset_output_kind()).check();
     auto ratings = read_ratings(o.input);
-    options.provenance_json = nlohmann::json{{"tool", "dals-import"}, {"input", o.input},
-                                             {"test_fraction", options.test_fraction}, {"seed", options.seed}}
-                                  .dump();
+    options.provenance_json = nlohmann::json{
+        {"tool", "dals-import"},
+        {"input", o.input},
+        {"test_fraction", options.test_fraction},
+        {"seed", options.seed}}.dump();
     auto m = dals::build_dataset(o.output, ratings, options);
-    std::printf("%s: %lld users, %lld items, %lld train + %lld test ratings, %d blocks, mean %.4f\n",
-                o.output.c_str(), static_cast<long long>(m.users), static_cast<long long>(m.items),
+    std::printf("%s: %lld users, %lld items, %lld train + %lld test ratings, %d blocks, mean %.4f\n", o.output.c_str(),
+                static_cast<long long>(m.users), static_cast<long long>(m.items),
                 static_cast<long long>(m.train.ratings), static_cast<long long>(m.test.ratings), m.blocks, m.mean);
     return 0;
   });

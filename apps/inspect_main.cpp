@@ -55,8 +55,10 @@ int inspect(const InspectOptions& o) {
       const char* name = side == dals::Side::users ? "user" : "item";
       for (const auto& raw : *wanted[side]) {
         const auto dense = lookup.dense_id(raw);
-        if (dense) std::printf("%s %s: dense id %lld\n", name, raw.c_str(), static_cast<long long>(*dense));
-        else std::printf("%s %s: not in the dataset\n", name, raw.c_str()), ++missing;
+        if (dense)
+          std::printf("%s %s: dense id %lld\n", name, raw.c_str(), static_cast<long long>(*dense));
+        else
+          std::printf("%s %s: not in the dataset\n", name, raw.c_str()), ++missing;
       }
     }
     return missing > 0 ? 1 : 0;
@@ -65,8 +67,8 @@ int inspect(const InspectOptions& o) {
   if (!o.quiet) std::printf("%s", report.summary.c_str());
   for (const auto& problem : report.problems) dals::Log::error("%s", problem.c_str());
   if (!report.problems.empty()) {
-    std::fprintf(stderr, "dals-inspect: %s: %zu problem(s) in %d files checked\n", dir.c_str(),
-                 report.problems.size(), report.files_checked);
+    std::fprintf(stderr, "dals-inspect: %s: %zu problem(s) in %d files checked\n", dir.c_str(), report.problems.size(),
+                 report.files_checked);
     return 1;
   }
   if (!o.quiet) std::printf("  checked %d files: all is well\n", report.files_checked);
@@ -84,7 +86,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (o.data.empty()) throw dals::UsageError{"a dataset directory is required"};
-    if (!o.dump.empty() && o.dump != "train" && o.dump != "test") throw dals::UsageError{"--dump must be train or test"};
+    if (!o.dump.empty() && o.dump != "train" && o.dump != "test")
+      throw dals::UsageError{"--dump must be train or test"};
     if (o.by != "users" && o.by != "items") throw dals::UsageError{"--by must be users or items"};
     return inspect(o);
   });

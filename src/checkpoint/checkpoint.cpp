@@ -31,7 +31,8 @@ std::optional<Progress> parse_checkpoint_name(const std::string& name) {
     p.mid = true;
     rest.resize(rest.size() - 2);
   }
-  if (rest.size() < 6 || rest.size() > 9 || !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (rest.size() < 6 || rest.size() > 9 ||
+      !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::nullopt;
   p.iterations = std::stoi(rest);
   if (checkpoint_name(p) != name) return std::nullopt;  // one spelling per progress
@@ -49,8 +50,9 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& root) {
     if (auto p = parse_checkpoint_name(entry.path().filename().string()))
       found.push_back({(fs::path(root) / entry.path().filename()).string(), *p});
   }
-  std::sort(found.begin(), found.end(),
-            [](const CheckpointEntry& a, const CheckpointEntry& b) { return a.progress.halves() > b.progress.halves(); });
+  std::sort(found.begin(), found.end(), [](const CheckpointEntry& a, const CheckpointEntry& b) {
+    return a.progress.halves() > b.progress.halves();
+  });
   return found;
 }
 
@@ -122,8 +124,10 @@ void Checkpointer::prune(const Progress& newest) const {
   for (const CheckpointEntry& c : list_checkpoints(config_.checkpoint_dir)) {
     if (c.progress.halves() > newest.halves()) continue;
     const bool complete = fs::exists(c.path + "/COMPLETE", ec);
-    if (complete && kept < config_.keep_checkpoints) ++kept;
-    else if (complete) doomed.push_back(c.path);
+    if (complete && kept < config_.keep_checkpoints)
+      ++kept;
+    else if (complete)
+      doomed.push_back(c.path);
   }
   // Leftovers of killed runs: staging directories older than `newest`, and
   // directories whose deletion was interrupted.

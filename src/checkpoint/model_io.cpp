@@ -4,8 +4,8 @@
 
 #include "dals/checkpoint/crash_point.hpp"
 #include "dals/checkpoint/run_state.hpp"
-#include "dals/data/dataset.hpp"
 #include "dals/core/fs_util.hpp"
+#include "dals/data/dataset.hpp"
 #include "dals/data/hdf5_file.hpp"
 
 namespace dals {
@@ -42,8 +42,7 @@ void read_factor_block(const std::string& path, std::int64_t first, std::int64_t
   const int k = table.k();
   if (static_cast<int>(cols) != k && !(rows == 0 && factors.empty()))
     throw Error(path + ": factor block has k = " + std::to_string(cols) + ", expected " + std::to_string(k));
-  if (static_cast<std::int64_t>(biases.size()) != rows ||
-      static_cast<std::int64_t>(factors.size()) != rows * k)
+  if (static_cast<std::int64_t>(biases.size()) != rows || static_cast<std::int64_t>(factors.size()) != rows * k)
     throw Error(path + ": factor block has " + std::to_string(biases.size()) + " rows, expected " +
                 std::to_string(rows));
   for (std::int64_t i = 0; i < rows; ++i) {
@@ -140,8 +139,7 @@ std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest,
 }
 
 Model read_model(const std::string& model_dir) {
-  if (!fs::exists(model_dir + "/COMPLETE"))
-    throw Error(model_dir + ": not a complete model (no COMPLETE file)");
+  if (!fs::exists(model_dir + "/COMPLETE")) throw Error(model_dir + ": not a complete model (no COMPLETE file)");
   Model model;
   const std::string state_path = model_dir + "/state.json";
   model.state_json = read_text_file(state_path);

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "dals/checkpoint/checkpoint.hpp"
-#include "dals/core/log.hpp"
-#include "dals/core/fs_util.hpp"
 #include "dals/checkpoint/model_io.hpp"
+#include "dals/core/fs_util.hpp"
+#include "dals/core/log.hpp"
 #include "dals/train/trainer.hpp"
 
 namespace dals {
@@ -150,7 +150,8 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
         out.progress = saved.progress;
         out.bytes = comm.sum(bytes);
         out.seconds = comm.max(MPI_Wtime() - start);
-        if (!changed.empty()) Log::info("resume: --resume-override: continuing with changed options %s", changed.dump().c_str());
+        if (!changed.empty())
+          Log::info("resume: --resume-override: continuing with changed options %s", changed.dump().c_str());
         return out;
       }
     }

@@ -6,8 +6,8 @@
 #include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
-#include "dals/train/trainer.hpp"
 #include "dals/core/version.hpp"
+#include "dals/train/trainer.hpp"
 
 namespace dals {
 using nlohmann::json;
@@ -21,8 +21,12 @@ std::string Progress::describe() const {
 std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history,
                        const char* format) {
   const Manifest& m = trainer.manifest();
-  json ds = {{"path", config.data},     {"fingerprint", m.fingerprint}, {"users", m.users},
-             {"items", m.items},        {"blocks", m.blocks},           {"mean", m.mean},
+  json ds = {{"path", config.data},
+             {"fingerprint", m.fingerprint},
+             {"users", m.users},
+             {"items", m.items},
+             {"blocks", m.blocks},
+             {"mean", m.mean},
              {"train_ratings", m.train.ratings}};
   std::vector<std::int64_t> user_firsts, item_firsts;
   for (const auto& b : m.train.user_blocks) user_firsts.push_back(b.first);
@@ -60,7 +64,8 @@ SavedState parse_state(const std::string& text, const std::string& path) {
       state.erase("checksum");
       const std::string body = state.dump(), computed = to_hex(checksum64(body.data(), body.size()));
       if (stored != computed)
-        throw Error(path + ": checksum mismatch (stored " + stored + ", computed " + computed + "): the file is damaged");
+        throw Error(path + ": checksum mismatch (stored " + stored + ", computed " + computed +
+                    "): the file is damaged");
     } else if (s.format == "dals-checkpoint") {
       throw Error(path + ": no checksum");  // models of dals 0.1 had none; checkpoints always do
     }

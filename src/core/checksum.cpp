@@ -76,9 +76,7 @@ std::uint64_t checksum64(const void* data, std::size_t bytes, std::uint64_t seed
   return h;
 }
 
-std::uint64_t hash_combine(std::uint64_t h, std::uint64_t value) {
-  return checksum64(&value, sizeof value, h);
-}
+std::uint64_t hash_combine(std::uint64_t h, std::uint64_t value) { return checksum64(&value, sizeof value, h); }
 
 std::string to_hex(std::uint64_t value) {
   char buf[17];

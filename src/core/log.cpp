@@ -17,9 +17,12 @@ void print(std::FILE* out, const char* label, const char* format, va_list args) 
   va_end(copy);
   std::string text(size > 0 ? static_cast<std::size_t>(size) : 0, '\0');
   if (size > 0) std::vsnprintf(text.data(), text.size() + 1, format, args);
-  if (label && *label) std::fprintf(out, "%s: %s: %s\n", g_tool.c_str(), label, text.c_str());
-  else if (label) std::fprintf(out, "%s: %s\n", g_tool.c_str(), text.c_str());
-  else std::fprintf(out, "%s\n", text.c_str());
+  if (label && *label)
+    std::fprintf(out, "%s: %s: %s\n", g_tool.c_str(), label, text.c_str());
+  else if (label)
+    std::fprintf(out, "%s: %s\n", g_tool.c_str(), text.c_str());
+  else
+    std::fprintf(out, "%s\n", text.c_str());
   std::fflush(out);
 }
 }  // namespace

@@ -16,8 +16,7 @@ std::int64_t parse_integer(const std::string& option, const std::string& text, s
   errno = 0;
   char* end = nullptr;
   const long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || end == text.c_str())
-    throw Error(option + ": '" + text + "' is not an integer");
+  if (text.empty() || *end != '\0' || end == text.c_str()) throw Error(option + ": '" + text + "' is not an integer");
   if (errno == ERANGE || value < lo || value > hi)
     throw Error(option + ": " + text + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return value;
@@ -28,8 +27,7 @@ std::uint64_t parse_unsigned(const std::string& option, const std::string& text)
   errno = 0;
   char* end = nullptr;
   const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || end == text.c_str())
-    throw Error(option + ": '" + text + "' is not an integer");
+  if (text.empty() || *end != '\0' || end == text.c_str()) throw Error(option + ": '" + text + "' is not an integer");
   if (errno == ERANGE) throw Error(option + ": " + text + " is out of range");
   return value;
 }
@@ -83,7 +81,8 @@ ParseOutcome parse_rows(const std::vector<OptionRow>& rows, const std::string& u
   for (const auto& name : group_names) all.add(groups.at(name));
 
   po::positional_options_description bare;
-  for (std::size_t p = 0; p < positional.size(); ++p) bare.add(positional[p].c_str(), p + 1 < positional.size() ? 1 : -1);
+  for (std::size_t p = 0; p < positional.size(); ++p)
+    bare.add(positional[p].c_str(), p + 1 < positional.size() ? 1 : -1);
 
   po::variables_map vm;
   try {
@@ -117,9 +116,12 @@ ParseOutcome parse_rows(const std::vector<OptionRow>& rows, const std::string& u
     const std::string name = rows[r].long_name();
     if (!vm.count(name) || vm[name].defaulted()) continue;
     std::vector<std::string> values;
-    if (rows[r].kind == OptionRow::Kind::flag) values.push_back(vm[name].as<bool>() ? "true" : "false");
-    else if (rows[r].kind == OptionRow::Kind::list) values = vm[name].as<std::vector<std::string>>();
-    else values.push_back(vm[name].as<std::string>());
+    if (rows[r].kind == OptionRow::Kind::flag)
+      values.push_back(vm[name].as<bool>() ? "true" : "false");
+    else if (rows[r].kind == OptionRow::Kind::list)
+      values = vm[name].as<std::vector<std::string>>();
+    else
+      values.push_back(vm[name].as<std::string>());
     try {
       assign(r, values);
     } catch (const Error& e) {

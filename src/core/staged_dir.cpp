@@ -23,8 +23,7 @@ std::string normalize_output_path(const std::string& path) {
   return normal;
 }
 
-StagedDir::StagedDir(const std::string& dest, bool force, OutputKind kind)
-    : force_(force), kind_(std::move(kind)) {
+StagedDir::StagedDir(const std::string& dest, bool force, OutputKind kind) : force_(force), kind_(std::move(kind)) {
   try {
     dest_ = normalize_output_path(dest);
   } catch (const Error& e) {

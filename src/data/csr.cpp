@@ -29,8 +29,7 @@ void CsrBlock::validate(const std::string& where) const {
                     ") in row " + std::to_string(first_row + r));
       if (p > begin && c <= indices[p - 1])
         throw Error(where + ": indices not strictly increasing in row " + std::to_string(first_row + r));
-      if (!std::isfinite(values[p]))
-        throw Error(where + ": non-finite value in row " + std::to_string(first_row + r));
+      if (!std::isfinite(values[p])) throw Error(where + ": non-finite value in row " + std::to_string(first_row + r));
     }
   }
 }
@@ -53,9 +52,8 @@ void CsrBlock::reserve(std::int64_t rows, std::int64_t nnz) {
 
 CsrBlock csr_from_triplets(std::int64_t first_row, std::int64_t rows, std::int64_t num_cols,
                            std::vector<Triplet> triplets) {
-  std::sort(triplets.begin(), triplets.end(), [](const Triplet& a, const Triplet& b) {
-    return a.row != b.row ? a.row < b.row : a.col < b.col;
-  });
+  std::sort(triplets.begin(), triplets.end(),
+            [](const Triplet& a, const Triplet& b) { return a.row != b.row ? a.row < b.row : a.col < b.col; });
   CsrBlock block;
   block.first_row = first_row;
   block.num_cols = num_cols;

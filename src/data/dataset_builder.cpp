@@ -4,14 +4,13 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "dals/data/dataset.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/rng.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/data/blocking.hpp"
+#include "dals/data/dataset.hpp"
 
 namespace dals {
-
 
 namespace {
 
@@ -26,7 +25,8 @@ DenseIds assign_dense_ids(std::vector<std::int64_t> raw, std::uint64_t seed, std
   std::sort(raw.begin(), raw.end());
   raw.erase(std::unique(raw.begin(), raw.end()), raw.end());
   std::sort(raw.begin(), raw.end(), [&](std::int64_t a, std::int64_t b) {
-    auto ha = key_hash(seed, side, static_cast<std::uint64_t>(a)), hb = key_hash(seed, side, static_cast<std::uint64_t>(b));
+    auto ha = key_hash(seed, side, static_cast<std::uint64_t>(a)),
+         hb = key_hash(seed, side, static_cast<std::uint64_t>(b));
     return ha != hb ? ha < hb : a < b;
   });
   DenseIds ids;

@@ -50,13 +50,34 @@ void H5Id::reset() noexcept {
   id_ = H5I_INVALID_HID;
 }
 
-template <> hid_t h5_native_type<float>() { return H5T_NATIVE_FLOAT; }
-template <> hid_t h5_native_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> hid_t h5_native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
-template <> hid_t h5_native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t h5_native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
-template <> hid_t h5_native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> hid_t h5_native_type<char>() { return H5T_NATIVE_CHAR; }
+template <>
+hid_t h5_native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t h5_native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t h5_native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+hid_t h5_native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t h5_native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+template <>
+hid_t h5_native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+template <>
+hid_t h5_native_type<char>() {
+  return H5T_NATIVE_CHAR;
+}
 
 H5File::H5File(std::string path, hid_t id) : path_(std::move(path)), file_(id, H5Fclose) {}
 
@@ -100,17 +121,15 @@ void H5File::write(const std::string& name, std::span<const T> data, std::uint64
   }
   H5Id space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
   if (space.get() < 0) fail("cannot create dataspace for '" + name + "'");
-  H5Id dset(H5Dcreate2(file_.get(), name.c_str(), h5_native_type<T>(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                       H5P_DEFAULT),
-            H5Dclose);
+  H5Id dset(
+      H5Dcreate2(file_.get(), name.c_str(), h5_native_type<T>(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose);
   if (dset.get() < 0) fail("cannot create dataset '" + name + "'");
-  if (!data.empty() &&
-      H5Dwrite(dset.get(), h5_native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
+  if (!data.empty() && H5Dwrite(dset.get(), h5_native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
     fail("cannot write dataset '" + name + "'");
   std::uint64_t sum = checksum_of(data);
   H5Id aspace(H5Screate(H5S_SCALAR), H5Sclose);
-  H5Id attr(H5Acreate2(dset.get(), kChecksumAttr, H5T_NATIVE_UINT64, aspace.get(), H5P_DEFAULT, H5P_DEFAULT),
-            H5Aclose);
+  H5Id attr(H5Acreate2(dset.get(), kChecksumAttr, H5T_NATIVE_UINT64, aspace.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (attr.get() < 0 || H5Awrite(attr.get(), H5T_NATIVE_UINT64, &sum) < 0)
     fail("cannot write checksum of '" + name + "'");
 }
@@ -134,8 +153,7 @@ std::vector<T> H5File::read(const std::string& name, std::uint64_t* cols) const 
   std::vector<T> out(count);
   if (count > 0 && H5Dread(dset.get(), h5_native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     fail("cannot read dataset '" + name + "' (file truncated or damaged?)");
-  if (H5Aexists(dset.get(), kChecksumAttr) <= 0)
-    throw Error(path_ + ": dataset '" + name + "' has no checksum");
+  if (H5Aexists(dset.get(), kChecksumAttr) <= 0) throw Error(path_ + ": dataset '" + name + "' has no checksum");
   H5Id attr(H5Aopen(dset.get(), kChecksumAttr, H5P_DEFAULT), H5Aclose);
   std::uint64_t stored = 0;
   if (attr.get() < 0 || H5Aread(attr.get(), H5T_NATIVE_UINT64, &stored) < 0)
@@ -223,7 +241,7 @@ void H5File::close() {
   if (H5Fclose(id) < 0) fail("cannot close (disk full or read-only?)");
 }
 
-#define DALS_H5_INSTANTIATE(T)                                                              \
+#define DALS_H5_INSTANTIATE(T)                                                           \
   template void H5File::write<T>(const std::string&, std::span<const T>, std::uint64_t); \
   template std::vector<T> H5File::read<T>(const std::string&, std::uint64_t*) const;
 DALS_H5_INSTANTIATE(float)

@@ -9,9 +9,7 @@
 
 namespace dals {
 
-std::string id_index_path(const std::string& dir, Side side) {
-  return dir + "/ids/" + side_name(side) + "/index.h5";
-}
+std::string id_index_path(const std::string& dir, Side side) { return dir + "/ids/" + side_name(side) + "/index.h5"; }
 
 int IdIndex::block_of_hash(std::uint64_t hash) const {
   // Empty blocks repeat the next block's first hash; upper_bound skips them.
@@ -58,8 +56,10 @@ void IdLookup::load(int block) {
   const std::string path = ids_path(dir_, side_, block);
   const BlockInfo& info = manifest_.train.blocks(side_)[block];
   loaded_strings_ = id_block_type(path) == "string";
-  if (loaded_strings_) strings_ = read_string_id_block(path, info);
-  else ints_ = read_id_block(path, info);
+  if (loaded_strings_)
+    strings_ = read_string_id_block(path, info);
+  else
+    ints_ = read_id_block(path, info);
   loaded_ = block;
 }
 
@@ -83,21 +83,23 @@ std::optional<std::int64_t> IdLookup::search_sorted(std::uint64_t hash, std::str
   const std::int64_t first = manifest_.train.blocks(side_)[loaded_].first;
   const std::int64_t rows = loaded_strings_ ? strings_.size() : static_cast<std::int64_t>(ints_.size());
   auto hash_at = [&](std::int64_t r) {
-    const std::uint64_t key = loaded_strings_ ? raw_id_key(strings_.at(r), index_.seed)
-                                              : static_cast<std::uint64_t>(ints_[r]);
+    const std::uint64_t key =
+        loaded_strings_ ? raw_id_key(strings_.at(r), index_.seed) : static_cast<std::uint64_t>(ints_[r]);
     return order_hash(index_.seed, side_, key);
   };
   std::int64_t lo = 0, hi = rows;
   while (lo < hi) {
     const std::int64_t mid = lo + (hi - lo) / 2;
-    if (hash_at(mid) < hash) lo = mid + 1;
-    else hi = mid;
+    if (hash_at(mid) < hash)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo == rows || hash_at(lo) != hash) return std::nullopt;
   // Equal hashes, equal keys: check the text too (a string colliding with
   // a stored id must not be reported as that id).
-  const bool same = loaded_strings_ ? strings_.at(lo) == raw
-                                    : parse_canonical_int(raw) == std::optional<std::int64_t>(ints_[lo]);
+  const bool same =
+      loaded_strings_ ? strings_.at(lo) == raw : parse_canonical_int(raw) == std::optional<std::int64_t>(ints_[lo]);
   return same ? std::optional<std::int64_t>(first + lo) : std::nullopt;
 }
 

@@ -93,10 +93,14 @@ const char* utf8_problem(std::string_view t) {
     }
     int extra = 0;
     std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07;
-    else return "is not valid UTF-8";
+    if ((c & 0xE0) == 0xC0)
+      extra = 1, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+      extra = 2, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+      extra = 3, cp = c & 0x07;
+    else
+      return "is not valid UTF-8";
     if (end - p <= extra) return "is not valid UTF-8";
     for (int k = 1; k <= extra; ++k) {
       if ((p[k] & 0xC0) != 0x80) return "is not valid UTF-8";

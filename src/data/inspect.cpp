@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "dals/core/error.hpp"
+#include "dals/core/rng.hpp"
 #include "dals/data/id_index.hpp"
 #include "dals/data/id_keys.hpp"
-#include "dals/core/rng.hpp"
 
 namespace dals {
 namespace {
@@ -70,8 +70,10 @@ void check_ids(const std::string& dir, const Manifest& m, Side side, InspectRepo
         throw Error(path + ": holds " + (strings ? "string" : "int64") + " ids but the index says " + index.id_type);
       StringIds texts;
       std::vector<std::int64_t> ints;
-      if (strings) texts = read_string_id_block(path, info);
-      else ints = read_id_block(path, info);
+      if (strings)
+        texts = read_string_id_block(path, info);
+      else
+        ints = read_id_block(path, info);
       ++report.files_checked;
       if (!indexed) {
         all_ints.insert(all_ints.end(), ints.begin(), ints.end());
@@ -105,11 +107,12 @@ InspectReport inspect_dataset(const std::string& dir) {
   ++report.files_checked;
   std::ostringstream s;
   s << dir << ": dals dataset (format version " << m.version << "), fingerprint " << m.fingerprint << "\n";
-  s << "  " << m.users << " users, " << m.items << " items, " << m.blocks << (m.blocks == 1 ? " block per side; " : " blocks per side; ") << m.train.ratings
-    << " training ratings (mean " << fixed(m.mean, "%.4f") << ")";
+  s << "  " << m.users << " users, " << m.items << " items, " << m.blocks
+    << (m.blocks == 1 ? " block per side; " : " blocks per side; ") << m.train.ratings << " training ratings (mean "
+    << fixed(m.mean, "%.4f") << ")";
   if (m.has_test) s << ", " << m.test.ratings << " test ratings";
-  s << "\n  balance by work (ratings + rows), largest block / mean: users " << fixed(balance(m.train.user_blocks), "%.3f")
-    << ", items " << fixed(balance(m.train.item_blocks), "%.3f") << "\n";
+  s << "\n  balance by work (ratings + rows), largest block / mean: users "
+    << fixed(balance(m.train.user_blocks), "%.3f") << ", items " << fixed(balance(m.train.item_blocks), "%.3f") << "\n";
   for (Split split : {Split::train, Split::test}) {
     if (split == Split::test && !m.has_test) continue;
     const SplitInfo& info = split == Split::train ? m.train : m.test;
@@ -198,7 +201,8 @@ void dump_ratings(const std::string& dir, Split split, Side side, std::FILE* out
   const auto items = raw_id_texts(dir, m, Side::items);
   const SplitInfo& info = split == Split::train ? m.train : m.test;
   for (int b = 0; b < m.blocks; ++b) {
-    const CsrBlock block = read_ratings_block(ratings_path(dir, split, side, b), info.blocks(side)[b], m.rows(other(side)));
+    const CsrBlock block =
+        read_ratings_block(ratings_path(dir, split, side, b), info.blocks(side)[b], m.rows(other(side)));
     for (std::int64_t r = 0; r < block.rows(); ++r)
       for (std::int64_t p = block.indptr[r]; p < block.indptr[r + 1]; ++p) {
         const std::int64_t row = block.first_row + r, col = block.indices[p];

@@ -10,7 +10,6 @@
 namespace dals {
 using nlohmann::json;
 
-
 namespace {
 
 json blocks_to_json(const std::vector<BlockInfo>& blocks) {
@@ -34,7 +33,8 @@ std::vector<BlockInfo> blocks_from_json(const json& in) {
 }
 
 json split_to_json(const SplitInfo& s) {
-  return {{"ratings", s.ratings}, {"user_blocks", blocks_to_json(s.user_blocks)},
+  return {{"ratings", s.ratings},
+          {"user_blocks", blocks_to_json(s.user_blocks)},
           {"item_blocks", blocks_to_json(s.item_blocks)}};
 }
 
@@ -101,8 +101,7 @@ void Manifest::validate(const std::string& where) const {
     throw Error(where + ": format version " + std::to_string(version) + " is not supported (expected " +
                 std::to_string(kFormatVersion) + ")");
   if (users <= 0 || items <= 0) throw Error(where + ": users and items must be positive");
-  if (users > INT32_MAX || items > INT32_MAX)
-    throw Error(where + ": more than 2^31-1 users or items is not supported");
+  if (users > INT32_MAX || items > INT32_MAX) throw Error(where + ": more than 2^31-1 users or items is not supported");
   if (blocks <= 0) throw Error(where + ": blocks must be positive");
   validate_split(where, "train", train, *this);
   if (has_test) validate_split(where, "test", test, *this);

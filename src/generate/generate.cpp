@@ -1,8 +1,8 @@
 // dals-generate's pipeline: degrees and cuts, user blocks, item blocks,
 // manifest. Each phase runs under run_collectively, so a failure on any rank
 // ends every rank; the collectives between phases run outside them.
-#include "dals/data/blocking.hpp"
 #include "dals/generate/generate.hpp"
+#include "dals/data/blocking.hpp"
 
 #include <mpi.h>
 
@@ -10,11 +10,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "dals/data/dataset.hpp"
-#include "dals/data/dataset_builder.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/core/version.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/data/dataset_builder.hpp"
 #include "model.hpp"
 #include "scratch.hpp"
 
@@ -30,9 +30,7 @@ struct Range {
 };
 
 // Part `part` of `parts` contiguous, nearly equal shares of [0, total).
-Range even_share(std::int64_t total, int parts, int part) {
-  return {total * part / parts, total * (part + 1) / parts};
-}
+Range even_share(std::int64_t total, int parts, int part) { return {total * part / parts, total * (part + 1) / parts}; }
 
 std::string provenance_json(const GenerateOptions& o) {
   nlohmann::json j;
@@ -93,7 +91,8 @@ enum Kind { kTrainUsers, kTrainItems, kTestUsers, kTestItems, kKinds };
 constexpr int kFields = 4;  // first, rows, nnz, checksum
 
 struct BlockTable {
-  explicit BlockTable(int blocks) : blocks(blocks), fields(std::size_t{kKinds} * blocks * kFields, 0), sums(blocks, 0) {}
+  explicit BlockTable(int blocks)
+      : blocks(blocks), fields(std::size_t{kKinds} * blocks * kFields, 0), sums(blocks, 0) {}
   void set(Kind kind, int block, const BlockInfo& info) {
     std::uint64_t* f = &fields[(static_cast<std::size_t>(kind) * blocks + block) * kFields];
     f[0] = static_cast<std::uint64_t>(info.first);
@@ -120,8 +119,8 @@ void write_checked(const std::string& path, const CsrBlock& block, BlockTable& t
 void write_user_block(const GenerateOptions& o, int b, const std::vector<std::int64_t>& cuts,
                       const std::vector<std::int32_t>& degrees, gen::ItemSampler& sampler,
                       const gen::PlantedModel& model, const std::string& tmp, gen::BucketWriter& train_buckets,
-                      gen::BucketWriter* test_buckets, gen::TextPartWriter& train_text,
-                      gen::TextPartWriter& test_text, BlockTable& table) {
+                      gen::BucketWriter* test_buckets, gen::TextPartWriter& train_text, gen::TextPartWriter& test_text,
+                      BlockTable& table) {
   CsrBlock train, test;
   train.first_row = test.first_row = cuts[b];
   train.num_cols = test.num_cols = o.items;
@@ -156,7 +155,8 @@ void write_user_block(const GenerateOptions& o, int b, const std::vector<std::in
   }
   table.sums[b] = sum;
   write_checked(ratings_path(tmp, Split::train, Side::users, b), train, table, kTrainUsers, b);
-  if (test_buckets != nullptr) write_checked(ratings_path(tmp, Split::test, Side::users, b), test, table, kTestUsers, b);
+  if (test_buckets != nullptr)
+    write_checked(ratings_path(tmp, Split::test, Side::users, b), test, table, kTestUsers, b);
   write_id_block(ids_path(tmp, Side::users, b), cuts[b], raw_ids);
 }
 
@@ -168,7 +168,8 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
 
 GenerateResult generate_dataset(const Comm& comm, const GenerateOptions& options) {
   const double start = MPI_Wtime();
-  run_collectively(comm, [&] { validate_generate_options(options); }, 2);
+  run_collectively(
+      comm, [&] { validate_generate_options(options); }, 2);
   // Every rank names the output ("DIR/" is DIR, staged in DIR.tmp); rank 0
   // creates it. If any rank fails, every rank has agreed to stop writing
   // before rank 0's `out` removes OUTPUT.tmp: no half-written dataset stays.

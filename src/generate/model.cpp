@@ -198,7 +198,8 @@ float PlantedModel::rating(const PlantedRow& row, std::int64_t user, std::int32_
   for (int k = 0; k < rank_; ++k) dot += row.factors[k] * v[k];
   double x = options_.mean + row.bias + item_bias_[item] + dot;
   if (options_.noise > 0)
-    x += options_.noise * KeyedStream(noise_seed_, static_cast<std::uint64_t>(user), static_cast<std::uint64_t>(item)).normal();
+    x += options_.noise *
+         KeyedStream(noise_seed_, static_cast<std::uint64_t>(user), static_cast<std::uint64_t>(item)).normal();
   if (options_.round) x = std::clamp(std::round(x), 1.0, 5.0);
   return static_cast<float>(x);
 }

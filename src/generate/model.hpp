@@ -6,19 +6,19 @@
 #include <cstdint>
 #include <vector>
 
-#include "dals/generate/generate.hpp"
 #include "dals/core/rng.hpp"
+#include "dals/generate/generate.hpp"
 
 namespace dals::gen {
 
 /// Derived seeds, one per purpose, so that no two kinds of draw share keys.
 enum Purpose : std::uint64_t {
-  kDegreeDraw = 0x6465670001,   // user activity weight
-  kPopularity = 0x706f700002,   // item popularity weight
-  kItemDraw = 0x6472770003,     // a user's item draws
-  kModel = 0x6d646c0005,        // planted factors and biases
-  kNoise = 0x6e6f690006,        // rating noise
-  kSplit = 0x73706c0007,        // train/test split
+  kDegreeDraw = 0x6465670001,  // user activity weight
+  kPopularity = 0x706f700002,  // item popularity weight
+  kItemDraw = 0x6472770003,    // a user's item draws
+  kModel = 0x6d646c0005,       // planted factors and biases
+  kNoise = 0x6e6f690006,       // rating noise
+  kSplit = 0x73706c0007,       // train/test split
 };
 
 inline std::uint64_t purpose_seed(std::uint64_t seed, Purpose purpose) { return key_hash(seed, purpose); }
@@ -54,7 +54,7 @@ class ItemSampler {
 
   std::uint64_t draw_seed_;
   std::int64_t n_;
-  std::vector<double> prob_;         // alias table (Vose)
+  std::vector<double> prob_;  // alias table (Vose)
   std::vector<std::int32_t> alias_;
   std::vector<std::uint64_t> quantized_;  // integer weights, each >= 1
   std::vector<std::uint64_t> tree_;       // Fenwick tree over quantized_, 1-based

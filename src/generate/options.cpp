@@ -50,11 +50,12 @@ void validate_generate_options(const GenerateOptions& o) {
 const OptionTable<GenerateOptions>& generate_options() {
   using O = GenerateOptions;
   static const OptionTable<O> table = [] {
-    OptionTable<O> t("Usage: mpirun -n P dals-generate --output DIR [options]\n"
-                     "Writes a synthetic dataset drawn from a planted model\n"
-                     "  rating = mean + b_i + c_j + u_i.v_j + noise\n"
-                     "in the dals dataset layout. The result is the same for any P",
-                     "");
+    OptionTable<O> t(
+        "Usage: mpirun -n P dals-generate --output DIR [options]\n"
+        "Writes a synthetic dataset drawn from a planted model\n"
+        "  rating = mean + b_i + c_j + u_i.v_j + noise\n"
+        "in the dals dataset layout. The result is the same for any P",
+        "");
     const std::string g = "Options";
     t.add(g, "output,o", &O::output, "dataset directory to write (required)")
         .add(g, "users", &O::users, "number of users m")

@@ -31,8 +31,8 @@ void append_file(const std::string& path, const void* data, std::size_t bytes, b
 
 std::string bucket_path(const std::string& scratch, Split split, int item_block, int rank) {
   char name[64];
-  std::snprintf(name, sizeof name, "/buckets/%s-b%05d-r%05d.bin", split == Split::train ? "train" : "test",
-                item_block, rank);
+  std::snprintf(name, sizeof name, "/buckets/%s-b%05d-r%05d.bin", split == Split::train ? "train" : "test", item_block,
+                rank);
   return scratch + name;
 }
 

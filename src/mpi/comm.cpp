@@ -15,8 +15,7 @@ void check_mpi(int rc, const char* call, const char* file, int line) {
 
 int checked_count(std::int64_t count, const char* what) {
   if (count < 0 || count > std::numeric_limits<int>::max())
-    throw Error(std::string("internal: MPI count ") + std::to_string(count) + " for " + what +
-                " does not fit in int");
+    throw Error(std::string("internal: MPI count ") + std::to_string(count) + " for " + what + " does not fit in int");
   return static_cast<int>(count);
 }
 

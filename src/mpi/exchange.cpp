@@ -11,8 +11,11 @@ constexpr int kDoneTag = 1000;  // channel c uses tag c
 }  // namespace
 
 Exchange::Exchange(const Comm& comm, std::vector<std::size_t> buffer_bytes, std::vector<Handler> handlers)
-    : comm_(comm.get()), capacity_(std::move(buffer_bytes)), handlers_(std::move(handlers)),
-      lanes_(capacity_.size() * static_cast<std::size_t>(comm.size())), lowest_failed_(comm.size()) {
+    : comm_(comm.get()),
+      capacity_(std::move(buffer_bytes)),
+      handlers_(std::move(handlers)),
+      lanes_(capacity_.size() * static_cast<std::size_t>(comm.size())),
+      lowest_failed_(comm.size()) {
   // Channel c's messages carry tag c: they must stay below the "done" tag.
   if (capacity_.size() >= static_cast<std::size_t>(kDoneTag) || handlers_.size() != capacity_.size())
     throw Error("internal: an Exchange takes fewer than " + std::to_string(kDoneTag) +

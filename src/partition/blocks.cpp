@@ -17,14 +17,14 @@ Split split_of(int kind) { return kind % 2 == 0 ? Split::train : Split::test; }
 
 }  // namespace
 
-BlockWriters::BlockWriters(Job& job, std::string dir)
-    : job_(job), dir_(std::move(dir)), has_test_(job.test_total > 0) {
+BlockWriters::BlockWriters(Job& job, std::string dir) : job_(job), dir_(std::move(dir)), has_test_(job.test_total > 0) {
   const int B = job.blocks, P = job.comm.size(), r = job.comm.rank();
   first_block_ = static_cast<int>(static_cast<std::int64_t>(B) * r / P);
   last_block_ = static_cast<int>(static_cast<std::int64_t>(B) * (r + 1) / P);
   owner_.resize(B);
   for (int q = 0; q < P; ++q)
-    for (int b = static_cast<int>(static_cast<std::int64_t>(B) * q / P); b < static_cast<int>(static_cast<std::int64_t>(B) * (q + 1) / P); ++b)
+    for (int b = static_cast<int>(static_cast<std::int64_t>(B) * q / P);
+         b < static_cast<int>(static_cast<std::int64_t>(B) * (q + 1) / P); ++b)
       owner_[b] = q;
   // Spill parts: per (kind, block) for the user side, whose rows each come
   // from one rank, in order; per (kind, block, source rank) for the item
@@ -40,9 +40,7 @@ BlockWriters::BlockWriters(Job& job, std::string dir)
   histogram_.assign(job.histogram.size(), 0);
 }
 
-const std::vector<std::int64_t>& BlockWriters::cuts(Side side) const {
-  return job_.cuts[side];
-}
+const std::vector<std::int64_t>& BlockWriters::cuts(Side side) const { return job_.cuts[side]; }
 
 std::size_t BlockWriters::part_count() const {
   const std::size_t local = static_cast<std::size_t>(last_block_ - first_block_), P = job_.comm.size();
@@ -54,9 +52,14 @@ std::size_t BlockWriters::spill_index(int kind, int block, int source) const {
   const std::size_t local = static_cast<std::size_t>(last_block_ - first_block_), P = job_.comm.size();
   const std::size_t b = static_cast<std::size_t>(block - first_block_);
   switch (kind) {
-    case 0: case 1: return kind * local + b;                                       // user-side ratings
-    case 2: case 3: return 2 * local + ((kind - 2) * local + b) * P + source;      // item-side ratings
-    default: return (2 + 2 * P) * local + (kind - 4) * local + b;                  // 4: user ids, 5: item ids
+    case 0:
+    case 1:
+      return kind * local + b;  // user-side ratings
+    case 2:
+    case 3:
+      return 2 * local + ((kind - 2) * local + b) * P + source;  // item-side ratings
+    default:
+      return (2 + 2 * P) * local + (kind - 4) * local + b;  // 4: user ids, 5: item ids
   }
 }
 
@@ -163,17 +166,21 @@ void BlockWriters::build_ids(Side side, int block) {
     std::memcpy(&dense, raw.data() + at, 8);
     std::memcpy(&len, raw.data() + at + 8, 2);
     const std::int64_t r = dense - first;
-    if (r < 0 || r >= rows || have[r]) throw Error("internal: id of " + std::to_string(dense) + " sent twice or astray");
+    if (r < 0 || r >= rows || have[r])
+      throw Error("internal: id of " + std::to_string(dense) + " sent twice or astray");
     have[r] = 1;
-    if (strings) text[r].assign(raw.data() + at + 10, len);
-    else std::memcpy(&ints[r], raw.data() + at + 10, 8);
+    if (strings)
+      text[r].assign(raw.data() + at + 10, len);
+    else
+      std::memcpy(&ints[r], raw.data() + at + 10, 8);
     at += 10 + len;
   }
   // Every id must be there, and their order hashes must increase: the
   // invariant that raw -> dense lookups (id_index.hpp) rely on.
   std::uint64_t previous = 0;
   for (std::int64_t r = 0; r < rows; ++r) {
-    if (!have[r]) throw Error("internal: no raw id for dense " + std::string(side_name(side)) + " id " + std::to_string(first + r));
+    if (!have[r])
+      throw Error("internal: no raw id for dense " + std::string(side_name(side)) + " id " + std::to_string(first + r));
     const std::uint64_t key = strings ? raw_id_key(text[r], seed) : static_cast<std::uint64_t>(ints[r]);
     const std::uint64_t h = order_hash(seed, side, key);
     if (r > 0 && h <= previous) throw Error("internal: ids of a block are not in hash order");
@@ -231,7 +238,8 @@ Manifest BlockWriters::manifest() {
   comm.allreduce_inplace(std::span<std::int64_t>(histogram_), MPI_SUM);
   auto get = [&](int kind, int b) {
     const std::uint64_t* f = &fields_[(static_cast<std::size_t>(kind) * B + b) * 4];
-    return BlockInfo{static_cast<std::int64_t>(f[0]), static_cast<std::int64_t>(f[1]), static_cast<std::int64_t>(f[2]), f[3]};
+    return BlockInfo{static_cast<std::int64_t>(f[0]), static_cast<std::int64_t>(f[1]), static_cast<std::int64_t>(f[2]),
+                     f[3]};
   };
   Manifest m;
   m.users = job_.users;

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "dals/data/dataset_builder.hpp"
 #include "dals/core/error.hpp"
-#include "dals/data/id_keys.hpp"
 #include "dals/core/rng.hpp"
+#include "dals/data/dataset_builder.hpp"
+#include "dals/data/id_keys.hpp"
 #include "internal.hpp"
 #include "signals.hpp"
 
@@ -73,8 +73,10 @@ void decide_user(const Job& job, std::span<const Record> recs, std::vector<std::
   for (std::size_t k = 0; k < n; ++k) {
     const bool item_alive = items.alive[pos[k]] != 0;
     if (!(recs[k].flags & kFromTest)) {
-      if (user_alive && item_alive) fate[k] = kTrain, ++candidates;
-      else count(user_alive ? kDroppedByItem : kDroppedByUser);
+      if (user_alive && item_alive)
+        fate[k] = kTrain, ++candidates;
+      else
+        count(user_alive ? kDroppedByItem : kDroppedByUser);
       continue;
     }
     const bool item_present = items.flags[pos[k]] & kItemInTrain;

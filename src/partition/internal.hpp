@@ -4,15 +4,15 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "dals/mpi/comm.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/data/id_index.hpp"
+#include "dals/mpi/comm.hpp"
 #include "dals/partition/partition.hpp"
 #include "dals/partition/spill.hpp"
 #include "dals/partition/text_format.hpp"
@@ -28,8 +28,8 @@ inline constexpr const char* kTool = "dals-partition";
 struct Record {
   std::uint64_t user;
   std::uint64_t item;
-  std::int64_t time;   ///< timestamp, 0 without a time column
-  std::uint64_t seq;   ///< input position: file index << 44 | byte offset of the line
+  std::int64_t time;  ///< timestamp, 0 without a time column
+  std::uint64_t seq;  ///< input position: file index << 44 | byte offset of the line
   float value;
   std::uint32_t flags;
 };
@@ -97,15 +97,28 @@ struct HashSpace {
 /// @brief How --memory-limit is spent (see the README's memory section).
 struct Budget {
   std::uint64_t total = 0;
-  std::size_t read_buffer = 0;      ///< text buffer of a LineReader
-  std::size_t exchange_buffer = 0;  ///< per (channel, destination), two of them
-  std::size_t sort_bytes = 0;       ///< records of one bucket sorted in memory
-  std::size_t dictionary_cache = 0; ///< entries of the "string id already sent" sets
+  std::size_t read_buffer = 0;       ///< text buffer of a LineReader
+  std::size_t exchange_buffer = 0;   ///< per (channel, destination), two of them
+  std::size_t sort_bytes = 0;        ///< records of one bucket sorted in memory
+  std::size_t dictionary_cache = 0;  ///< entries of the "string id already sent" sets
 };
 
 enum Counter {
-  kLines, kBlankLines, kHeaderLines, kBadLines, kTrainLines, kTestLines, kOutOfRange, kDuplicates,
-  kDroppedByUser, kDroppedByItem, kColdStart, kColdStartKept, kTestFiltered, kTestInTrain, kCounters
+  kLines,
+  kBlankLines,
+  kHeaderLines,
+  kBadLines,
+  kTrainLines,
+  kTestLines,
+  kOutOfRange,
+  kDuplicates,
+  kDroppedByUser,
+  kDroppedByItem,
+  kColdStart,
+  kColdStartKept,
+  kTestFiltered,
+  kTestInTrain,
+  kCounters
 };
 
 /// Per-item flags of the item table.
@@ -147,15 +160,15 @@ struct Job {
   Plan plan;
   HashSpace space;
   Budget budget;
-  ScratchDir scratch;   ///< this rank's temporary directory
-  MemoryPool pool{1};   ///< the stores' share of --memory-limit
+  ScratchDir scratch;  ///< this rank's temporary directory
+  MemoryPool pool{1};  ///< the stores' share of --memory-limit
   // Per local bucket: parsed records, string ids of users and items (entries:
   // hash, 2-byte length, bytes), sorted records; and the users' costs.
   SpillStore records, user_names, item_names, sorted, costs;
   Progress progress;
-  std::array<std::int64_t, kCounters> counters{};  ///< this rank's
+  std::array<std::int64_t, kCounters> counters{};   ///< this rank's
   bool user_strings = false, item_strings = false;  ///< some id of that side is a string (all ranks)
-  std::vector<std::string> bad_line_samples;       ///< this rank's first few
+  std::vector<std::string> bad_line_samples;        ///< this rank's first few
   ItemTable items;
   // The count pass (this rank's part, then the totals).
   std::int64_t k_core_rounds = 0;
@@ -171,8 +184,8 @@ struct Job {
   std::int64_t user_offset = 0;  ///< dense id of this rank's first user
   int blocks = 0;
   PerSide<std::vector<std::int64_t>> cuts;  ///< blocks + 1 boundaries per side
-  std::vector<std::int64_t> item_position;         ///< dense item id -> item table index
-  PerSide<bool> strings_out;  ///< id maps hold strings
+  std::vector<std::int64_t> item_position;  ///< dense item id -> item table index
+  PerSide<bool> strings_out;                ///< id maps hold strings
   Histogram histogram;
   std::vector<std::int64_t> histogram_counts;  ///< training ratings per bin, all ranks
   std::string bucket_file(const char* kind, int bucket) const;

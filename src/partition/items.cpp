@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "dals/core/error.hpp"
-#include "dals/mpi/exchange.hpp"
 #include "dals/data/id_keys.hpp"
+#include "dals/mpi/exchange.hpp"
 #include "internal.hpp"
 
 namespace dals::part {
@@ -29,7 +29,9 @@ void check_item_names(Job& job, const std::vector<ItemEntry>& mine) {
       const ItemEntry& e = mine[at];
       const bool named = names.find(e.hash, text) != nullptr;
       const std::string as_int =
-          (e.flags & kItemIsInt) ? std::to_string(static_cast<std::int64_t>(key_of_order_hash(job.o.seed, Side::items, e.hash))) : "";
+          (e.flags & kItemIsInt)
+              ? std::to_string(static_cast<std::int64_t>(key_of_order_hash(job.o.seed, Side::items, e.hash)))
+              : "";
       if ((e.flags & kItemIsInt) && (e.flags & kItemIsString)) collision(job, Side::items, as_int, named ? text : "?");
       if ((e.flags & kItemIsString) && !named) throw Error("internal: no name was received for a string item id");
       if ((e.flags & kItemIsInt) && named) collision(job, Side::items, as_int, text);

@@ -12,9 +12,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "dals/core/error.hpp"
 #include "dals/data/blocking.hpp"
 #include "dals/data/dataset_builder.hpp"
-#include "dals/core/error.hpp"
 #include "internal.hpp"
 
 namespace dals::part {
@@ -31,7 +31,8 @@ std::string Histogram::label(int bin) const {
     std::snprintf(text, sizeof text, "%g", values[bin]);
   } else {
     const double w = (hi - lo) / 10;
-    std::snprintf(text, sizeof text, "[%g, %g%c", lo + w * bin, bin == 9 ? hi : lo + w * (bin + 1), bin == 9 ? ']' : ')');
+    std::snprintf(text, sizeof text, "[%g, %g%c", lo + w * bin, bin == 9 ? hi : lo + w * (bin + 1),
+                  bin == 9 ? ']' : ')');
   }
   return text;
 }
@@ -95,8 +96,8 @@ void compute_layout(Job& job) {
   h.hi = comm.allreduce(job.rating_max, MPI_MAX);
   std::vector<double> mine = job.distinct;
   mine.resize(Histogram::kMaxExact + 1, std::nan(""));
-  const std::vector<double> all = comm.allgatherv(std::span<const double>(mine),
-                                                   std::vector<std::int64_t>(comm.size(), mine.size()));
+  const std::vector<double> all =
+      comm.allgatherv(std::span<const double>(mine), std::vector<std::int64_t>(comm.size(), mine.size()));
   for (double v : all)
     if (!std::isnan(v)) h.values.push_back(v);
   std::sort(h.values.begin(), h.values.end());
@@ -116,8 +117,8 @@ void compute_layout(Job& job) {
       job.blocks = o.blocks;
     } else {
       const std::int64_t by_size = (job.train_total + kDefaultBlockRatings - 1) / kDefaultBlockRatings;
-      job.blocks = static_cast<int>(std::min({std::max<std::int64_t>(kDefaultMinBlocks, by_size), job.users,
-                                              job.item_count}));
+      job.blocks =
+          static_cast<int>(std::min({std::max<std::int64_t>(kDefaultMinBlocks, by_size), job.users, job.item_count}));
     }
   });
   job.cuts.items = balanced_cuts(item_cost, job.blocks);

@@ -29,11 +29,16 @@ std::uint64_t parse_byte_size(const std::string& text, const std::string& option
   if (unit.size() > 1 && unit.back() == 'B') unit.pop_back();  // "MB", "GiB"
   if (unit.size() > 1 && unit.back() == 'I') unit.pop_back();
   double scale = 1;
-  if (unit == "K") scale = 1024.0;
-  else if (unit == "M") scale = 1024.0 * 1024;
-  else if (unit == "G") scale = 1024.0 * 1024 * 1024;
-  else if (unit == "T") scale = 1024.0 * 1024 * 1024 * 1024;
-  else if (!unit.empty() && unit != "B") throw Error(option + " must be a size like 512M or 4G, got '" + text + "'");
+  if (unit == "K")
+    scale = 1024.0;
+  else if (unit == "M")
+    scale = 1024.0 * 1024;
+  else if (unit == "G")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (!unit.empty() && unit != "B")
+    throw Error(option + " must be a size like 512M or 4G, got '" + text + "'");
   if (!std::isfinite(value) || value <= 0 || value * scale > 1e18)
     throw Error(option + " must be a positive size like 512M or 4G, got '" + text + "'");
   return static_cast<std::uint64_t>(value * scale);
@@ -62,11 +67,12 @@ const OptionTable<PartitionOptions>& partition_options() {
   using O = PartitionOptions;
   using J = nlohmann::json;
   static const OptionTable<O> table = [] {
-    OptionTable<O> t("Usage: mpirun -n P dals-partition --input FILE... --output DIR [options]\n"
-                     "Turns rating dumps (text or gzip, any size) into a dals dataset: dense ids balanced by work,\n"
-                     "blocks by user (CSR) and by item (CSC), id maps, manifest. The result is the same for any P\n"
-                     "and any --memory-limit",
-                     "");
+    OptionTable<O> t(
+        "Usage: mpirun -n P dals-partition --input FILE... --output DIR [options]\n"
+        "Turns rating dumps (text or gzip, any size) into a dals dataset: dense ids balanced by work,\n"
+        "blocks by user (CSR) and by item (CSC), id maps, manifest. The result is the same for any P\n"
+        "and any --memory-limit",
+        "");
     t.add("Input", "input,i", &O::inputs, "rating file or glob, plain or gzip (by content); repeatable")
         .add("Input", "test-input", &O::test_inputs,
              "held-out ratings (file or glob, repeatable), mapped with the training ids")

@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "dals/core/error.hpp"
-#include "dals/mpi/exchange.hpp"
 #include "dals/data/id_keys.hpp"
+#include "dals/mpi/exchange.hpp"
 #include "dals/partition/text_reader.hpp"
 #include "internal.hpp"
 #include "signals.hpp"
@@ -136,16 +136,16 @@ void read_share(Job& job, Exchange& ex) {
       }
       if (!ok) {
         if (lines_before < 0) lines_before = count_lines_before(file.path, file.gzip, first_offset);
-        const std::string problem = line.too_long ? "line is longer than the read buffer (" +
-                                                        std::to_string(job.budget.read_buffer) + " bytes)"
-                                                  : parser.problem();
-        const std::string message = file.path + ":" + std::to_string(lines_before + reader.lines()) + ": " +
-                                    problem + ": " + cut_line(line.text);
+        const std::string problem =
+            line.too_long ? "line is longer than the read buffer (" + std::to_string(job.budget.read_buffer) + " bytes)"
+                          : parser.problem();
+        const std::string message = file.path + ":" + std::to_string(lines_before + reader.lines()) + ": " + problem +
+                                    ": " + cut_line(line.text);
         if (!o.skip_bad_lines) throw Error(message);
         if (job.bad_line_samples.size() < 5) job.bad_line_samples.push_back(message);
         if (++count[kBadLines] > o.max_bad_lines && o.max_bad_lines >= 0)
-          throw Error("more than " + std::to_string(o.max_bad_lines) + " bad lines (--max-bad-lines); the first: " +
-                      job.bad_line_samples.front());
+          throw Error("more than " + std::to_string(o.max_bad_lines) +
+                      " bad lines (--max-bad-lines); the first: " + job.bad_line_samples.front());
         continue;
       }
       if (r.value < o.min_rating || r.value > o.max_rating) {

@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "dals/data/dataset.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/memory.hpp"
 #include "dals/core/staged_dir.hpp"
-#include "dals/data/id_index.hpp"
 #include "dals/core/version.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/data/id_index.hpp"
 #include "internal.hpp"
 #include "signals.hpp"
 
@@ -63,8 +63,9 @@ void plan_memory(Job& job) {
   const double records = static_cast<double>(job.plan.estimated_lines) * sizeof(Record) / P;
   const double target = std::min<double>(1 << 20, static_cast<double>(b.sort_bytes) / 3);
   job.space.ranks = P;
-  job.space.per_rank = job.o.buckets_per_rank > 0 ? job.o.buckets_per_rank
-                                                  : static_cast<int>(std::clamp(std::ceil(records / target), 1.0, 4096.0));
+  job.space.per_rank = job.o.buckets_per_rank > 0
+                           ? job.o.buckets_per_rank
+                           : static_cast<int>(std::clamp(std::ceil(records / target), 1.0, 4096.0));
 }
 
 std::vector<std::string> gather_strings(const Comm& comm, const std::vector<std::string>& mine) {
@@ -93,19 +94,30 @@ std::string provenance(const Job& job) {
   for (const auto& f : job.plan.files)
     j["sources"].push_back({{"path", f.path}, {"bytes", f.size}, {"gzip", f.gzip}, {"test", f.test}});
   const auto& f = job.plan.format;
-  j["format"] = {{"separator", f.separator_name()}, {"header", o.header},
-                 {"columns", {{"user", f.user + 1}, {"item", f.item + 1}, {"rating", f.rating + 1}, {"time", f.time + 1}}},
-                 {"implicit", o.implicit}};
+  j["format"] = {
+      {"separator", f.separator_name()},
+      {"header", o.header},
+      {"columns", {{"user", f.user + 1}, {"item", f.item + 1}, {"rating", f.rating + 1}, {"time", f.time + 1}}},
+      {"implicit", o.implicit}};
   static const char* dedup[] = {"last", "mean", "max", "sum", "error"};
-  j["options"] = {{"dedup", dedup[static_cast<int>(o.dedup)]}, {"min_rating", o.min_rating}, {"max_rating", o.max_rating},
-                  {"min_user_ratings", o.min_user_ratings}, {"min_item_ratings", o.min_item_ratings},
-                  {"k_core", o.k_core}, {"test_fraction", o.test_fraction}, {"test_per_user", o.test_per_user},
+  j["options"] = {{"dedup", dedup[static_cast<int>(o.dedup)]},
+                  {"min_rating", o.min_rating},
+                  {"max_rating", o.max_rating},
+                  {"min_user_ratings", o.min_user_ratings},
+                  {"min_item_ratings", o.min_item_ratings},
+                  {"k_core", o.k_core},
+                  {"test_fraction", o.test_fraction},
+                  {"test_per_user", o.test_per_user},
                   {"test_pick", o.test_pick == TestPick::last ? "last" : "random"},
-                  {"cold_start", o.keep_cold_start ? "keep" : "drop"}, {"seed", o.seed}, {"blocks", job.blocks}};
+                  {"cold_start", o.keep_cold_start ? "keep" : "drop"},
+                  {"seed", o.seed},
+                  {"blocks", job.blocks}};
   if (!std::isfinite(o.min_rating)) j["options"]["min_rating"] = nullptr;
   if (!std::isfinite(o.max_rating)) j["options"]["max_rating"] = nullptr;
-  j["ids"] = {{"users", job.strings_out.users ? "string" : "int64"}, {"items", job.strings_out.items ? "string" : "int64"},
-              {"order", kOrderName}, {"seed", o.seed}};
+  j["ids"] = {{"users", job.strings_out.users ? "string" : "int64"},
+              {"items", job.strings_out.items ? "string" : "int64"},
+              {"order", kOrderName},
+              {"seed", o.seed}};
   return j.dump();
 }
 
@@ -123,7 +135,8 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   });
   job.plan = Plan::from_json(comm.broadcast_string(plan_json));
   plan_memory(job);
-  const std::string token = comm.broadcast_string(std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
+  const std::string token =
+      comm.broadcast_string(std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
   scratch_parent = o.tmp_dir.empty() ? tmp + "/.scratch" : o.tmp_dir + "/dals-partition-" + token;
   run_collectively(comm, [&] {
     char name[32];
@@ -140,14 +153,14 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     if (o.max_bad_lines >= 0 && totals[kBadLines] > o.max_bad_lines)
-      throw Error("more than " + std::to_string(o.max_bad_lines) + " bad lines (--max-bad-lines); the first: " +
-                  samples.front());
+      throw Error("more than " + std::to_string(o.max_bad_lines) +
+                  " bad lines (--max-bad-lines); the first: " + samples.front());
     if (totals[kLines] == 0) throw Error(o.inputs.front() + ": empty input: no lines to read");
     if (totals[kTrainLines] == 0)
-      throw Error(o.inputs.front() + ": no ratings in the input (" + std::to_string(totals[kLines]) + " lines: " +
-                  std::to_string(totals[kHeaderLines]) + " header, " + std::to_string(totals[kBlankLines]) +
-                  " blank, " + std::to_string(totals[kBadLines]) + " bad, " + std::to_string(totals[kOutOfRange]) +
-                  " out of the rating range)");
+      throw Error(o.inputs.front() + ": no ratings in the input (" + std::to_string(totals[kLines]) +
+                  " lines: " + std::to_string(totals[kHeaderLines]) + " header, " +
+                  std::to_string(totals[kBlankLines]) + " blank, " + std::to_string(totals[kBadLines]) + " bad, " +
+                  std::to_string(totals[kOutOfRange]) + " out of the rating range)");
   });
 
   FlatMap64 local_items;
@@ -222,7 +235,8 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
 }  // namespace
 
 PartitionResult partition_dataset(const Comm& comm, const PartitionOptions& options) {
-  run_collectively(comm, [&] { validate_partition_options(options); }, 2);
+  run_collectively(
+      comm, [&] { validate_partition_options(options); }, 2);
   // Every rank names the output ("DIR/" is DIR, staged in DIR.tmp); rank 0 creates it.
   StagedDir out(options.output, options.force, dataset_output_kind());
   PartitionOptions o = options;

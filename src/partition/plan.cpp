@@ -112,9 +112,11 @@ void resolve_columns(const PartitionOptions& o, TextFormat& f, const std::vector
       std::size_t comma = o.columns.find(',', start);
       if (comma == std::string::npos) comma = o.columns.size();
       const std::string name = o.columns.substr(start, comma - start);
-      int* slot = name == "user" ? &f.user : name == "item" ? &f.item
-                : name == "rating" || name == "count" ? &f.rating
-                : name == "timestamp" || name == "time" ? &f.time : nullptr;
+      int* slot = name == "user"                          ? &f.user
+                  : name == "item"                        ? &f.item
+                  : name == "rating" || name == "count"   ? &f.rating
+                  : name == "timestamp" || name == "time" ? &f.time
+                                                          : nullptr;
       if (slot == nullptr && name != "-")
         throw Error("--columns: unknown field '" + name + "' (use user, item, rating, timestamp or -)");
       if (slot != nullptr && !used.insert(name).second) throw Error("--columns: '" + name + "' appears twice");
@@ -208,8 +210,10 @@ Plan make_plan(const PartitionOptions& o, int ranks) {
     TextLine line;
     while (sample_bytes < (1u << 20) && reader.next(line)) sample_bytes += line.text.size() + 1, ++sample_lines;
   }
-  if (o.separator == "auto") set_separator(plan.format, sample.empty() ? "," : detect_separator(sample[0]));
-  else set_separator(plan.format, o.separator);
+  if (o.separator == "auto")
+    set_separator(plan.format, sample.empty() ? "," : detect_separator(sample[0]));
+  else
+    set_separator(plan.format, o.separator);
   if (o.header && !header_file.empty()) {
     FieldSplitter splitter(plan.format);
     if (const char* problem = splitter.split(header_line, -1))
@@ -257,7 +261,8 @@ Plan Plan::from_json(const std::string& text) {
   p.estimated_lines = j["estimated_lines"];
   for (const auto& r : j["ranges"]) {
     p.ranges.emplace_back();
-    for (const auto& w : r) p.ranges.back().push_back({w[0].get<int>(), w[1].get<std::uint64_t>(), w[2].get<std::uint64_t>()});
+    for (const auto& w : r)
+      p.ranges.back().push_back({w[0].get<int>(), w[1].get<std::uint64_t>(), w[2].get<std::uint64_t>()});
   }
   return p;
 }

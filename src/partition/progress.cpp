@@ -13,8 +13,10 @@ namespace {
 std::string amount(double x, const std::string& unit) {
   char text[64];
   if (unit == "bytes") {
-    if (x >= 1e9) std::snprintf(text, sizeof text, "%.2f GB", x / 1e9);
-    else std::snprintf(text, sizeof text, "%.1f MB", x / 1e6);
+    if (x >= 1e9)
+      std::snprintf(text, sizeof text, "%.2f GB", x / 1e9);
+    else
+      std::snprintf(text, sizeof text, "%.1f MB", x / 1e6);
   } else {
     std::snprintf(text, sizeof text, "%.0f %s", x, unit.c_str());
   }
@@ -51,8 +53,8 @@ void Progress::print(double done, double items, bool final_line) {
   char text[160];
   if (total_ > 0) {
     const double fraction = std::min(1.0, done / total_);
-    std::snprintf(text, sizeof text, ": %s of %s (%.0f%%)", amount(done, unit_).c_str(),
-                  amount(total_, unit_).c_str(), 100 * fraction);
+    std::snprintf(text, sizeof text, ": %s of %s (%.0f%%)", amount(done, unit_).c_str(), amount(total_, unit_).c_str(),
+                  100 * fraction);
     line += text;
     if (items >= 0 && elapsed > 0) {
       std::snprintf(text, sizeof text, ", %.2f M lines/s", items / elapsed / 1e6);
@@ -65,8 +67,10 @@ void Progress::print(double done, double items, bool final_line) {
   }
   std::snprintf(text, sizeof text, ", %.1f s", elapsed);
   line += text;
-  if (tty_) std::fprintf(stderr, "\r\033[K%s", line.c_str());
-  else std::fprintf(stderr, "%s\n", line.c_str());
+  if (tty_)
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  else
+    std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);
   printed_ = true;
 }

@@ -55,10 +55,11 @@ std::string partition_summary(const PartitionResult& r, const std::string& outpu
     out << (b ? "; " : " ") << s.histogram[b].first << ": " << grouped(s.histogram[b].second);
   out << "\n  time:";
   for (const auto& [phase, seconds] : s.phase_seconds) out << " " << phase << " " << format("%.2f s", seconds) << ",";
-  out << " total " << format("%.2f s", s.seconds) << " (" << format("%.2f", s.train_lines / std::max(s.seconds, 1e-9) / 1e6)
-      << " M ratings/s on " << s.ranks << (s.ranks == 1 ? " rank" : " ranks") << "); peak memory "
-      << format("%.1f MiB", s.peak_rss_mib) << " per rank (--memory-limit " << (s.memory_limit >> 20) << " MiB), "
-      << format("%.1f MB", s.spilled_bytes / 1e6) << " spilled to temporary files";
+  out << " total " << format("%.2f s", s.seconds) << " ("
+      << format("%.2f", s.train_lines / std::max(s.seconds, 1e-9) / 1e6) << " M ratings/s on " << s.ranks
+      << (s.ranks == 1 ? " rank" : " ranks") << "); peak memory " << format("%.1f MiB", s.peak_rss_mib)
+      << " per rank (--memory-limit " << (s.memory_limit >> 20) << " MiB), " << format("%.1f MB", s.spilled_bytes / 1e6)
+      << " spilled to temporary files";
   return out.str();
 }
 

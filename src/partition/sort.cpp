@@ -57,9 +57,8 @@ Names load_names(const Job& job, SpillStore& store, std::size_t part, Side side,
     at += 10 + e.len;
   }
   auto text = [&](const Entry& e) { return std::string_view(raw.data() + e.at, e.len); };
-  std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
-    return a.hash != b.hash ? a.hash < b.hash : text(a) < text(b);
-  });
+  std::sort(entries.begin(), entries.end(),
+            [&](const Entry& a, const Entry& b) { return a.hash != b.hash ? a.hash < b.hash : text(a) < text(b); });
   Names names;
   std::vector<char> sorted;
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -121,7 +120,8 @@ class BucketSorter {
       for (const Record& x : chunk) {
         min_user = std::min(min_user, x.user);
         max_user = std::max(max_user, x.user);
-        const int k = static_cast<int>((static_cast<u128>(x.user - static_cast<std::uint64_t>(lo)) * kWays) / (hi - lo));
+        const int k =
+            static_cast<int>((static_cast<u128>(x.user - static_cast<std::uint64_t>(lo)) * kWays) / (hi - lo));
         parts.append(static_cast<std::size_t>(k), &x, sizeof x);
       }
     });
@@ -152,7 +152,8 @@ class BucketSorter {
     const std::uint64_t scale =
         width <= slots ? ~std::uint64_t{0} : static_cast<std::uint64_t>((static_cast<u128>(slots) << 64) / width);
     auto slot = [&](const Record& x) {
-      const auto s = static_cast<std::size_t>((static_cast<u128>(x.user - static_cast<std::uint64_t>(lo)) * scale) >> 64);
+      const auto s =
+          static_cast<std::size_t>((static_cast<u128>(x.user - static_cast<std::uint64_t>(lo)) * scale) >> 64);
       return std::min(s, slots - 1);
     };
     std::vector<std::uint32_t> start(slots + 1, 0);
@@ -184,11 +185,19 @@ class BucketSorter {
         double sum = 0, max = r[i].value;
         for (std::size_t k = i; k < j; ++k) sum += r[k].value, max = std::max<double>(max, r[k].value);
         switch (job_.o.dedup) {
-          case Dedup::last: break;
-          case Dedup::mean: keep.value = static_cast<float>(sum / static_cast<double>(j - i)); break;
-          case Dedup::max: keep.value = static_cast<float>(max); break;
-          case Dedup::sum: keep.value = static_cast<float>(sum); break;
-          case Dedup::error: duplicate_error(r, i, j);
+          case Dedup::last:
+            break;
+          case Dedup::mean:
+            keep.value = static_cast<float>(sum / static_cast<double>(j - i));
+            break;
+          case Dedup::max:
+            keep.value = static_cast<float>(max);
+            break;
+          case Dedup::sum:
+            keep.value = static_cast<float>(sum);
+            break;
+          case Dedup::error:
+            duplicate_error(r, i, j);
         }
       }
       r[out++] = keep;

@@ -24,9 +24,12 @@ std::string TextFormat::separator_name() const {
 void set_separator(TextFormat& format, const std::string& arg) {
   format.whitespace = arg == "whitespace" || arg == "space";
   // assign(1, c), not = "c": GCC 12 warns falsely (-Wrestrict) on the latter.
-  if (format.whitespace) format.separator.assign(1, ' ');
-  else if (arg == "\\t" || arg == "tab") format.separator.assign(1, '\t');
-  else format.separator = arg;
+  if (format.whitespace)
+    format.separator.assign(1, ' ');
+  else if (arg == "\\t" || arg == "tab")
+    format.separator.assign(1, '\t');
+  else
+    format.separator = arg;
   if (format.separator.empty()) throw Error("--separator must not be empty");
   if (format.separator.find_first_of("\"\n\r") != std::string::npos)
     throw Error("--separator must not contain a quote or a line break");
@@ -126,7 +129,7 @@ const char* parse_rating(std::string_view t, float& value) {
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (end != t.data() + t.size() || t.empty()) return "rating is not a number";
   if (ec == std::errc::result_out_of_range) return "rating is out of range";
-  if (ec != std::errc() ) return "rating is not a number";
+  if (ec != std::errc()) return "rating is not a number";
   if (!std::isfinite(value)) return "rating is not finite";
   return nullptr;
 }

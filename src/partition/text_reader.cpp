@@ -40,8 +40,13 @@ bool is_gzip_file(const std::string& path) {
 
 LineReader::LineReader(const std::string& path, bool gzip, std::uint64_t begin, std::uint64_t end,
                        std::size_t buffer_bytes)
-    : path_(path), gzip_(gzip), begin_(gzip ? 0 : begin), end_(gzip ? std::numeric_limits<std::uint64_t>::max() : end),
-      file_pos_(begin_), data_pos_(0), buf_(std::max<std::size_t>(buffer_bytes, 4096)) {
+    : path_(path),
+      gzip_(gzip),
+      begin_(gzip ? 0 : begin),
+      end_(gzip ? std::numeric_limits<std::uint64_t>::max() : end),
+      file_pos_(begin_),
+      data_pos_(0),
+      buf_(std::max<std::size_t>(buffer_bytes, 4096)) {
   fd_ = ::open(path.c_str(), O_RDONLY);
   if (fd_ < 0) throw Error(path + ": cannot open: " + errno_text());
   if (gzip_) gz_ = std::make_unique<Gzip>();
@@ -93,8 +98,7 @@ std::size_t LineReader::read_raw(char* out, std::size_t max) {
       g.z.avail_in = static_cast<uInt>(n);
     }
     if (g.z.avail_in == 0 && g.input_eof) {
-      if (!g.member_ended)
-        throw Error(path_ + ": truncated gzip data: the file ends inside the compressed stream");
+      if (!g.member_ended) throw Error(path_ + ": truncated gzip data: the file ends inside the compressed stream");
       break;
     }
     if (g.member_ended) {  // another member follows: gzip files may be concatenated

@@ -10,11 +10,11 @@
 #include <charconv>
 #include <cstring>
 
-#include "dals/data/dataset.hpp"
-#include "dals/core/error.hpp"
-#include "dals/mpi/exchange.hpp"
-#include "dals/data/id_keys.hpp"
 #include "blocks.hpp"
+#include "dals/core/error.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/data/id_keys.hpp"
+#include "dals/mpi/exchange.hpp"
 #include "internal.hpp"
 
 namespace dals::part {
@@ -92,27 +92,30 @@ void route_ratings(Job& job, Exchange& ex, const BlockWriters& writers) {
   for (int b = 0; b < job.blocks; ++b)
     for (std::int64_t i = job.cuts.items[b]; i < job.cuts.items[b + 1]; ++i) item_block[i] = b;
   std::int64_t done = 0;
-  for_each_user(job, [&](std::uint64_t hash, std::span<const Record> recs) {
-    decide_user(job, recs, fate, positions, nullptr);
-    if (std::all_of(fate.begin(), fate.end(), [](std::uint8_t f) { return f == kDropped; })) return;
-    while (dense >= job.cuts.users[block + 1]) ++block;
-    const int user_writer = writers.owner(Side::users, block);
-    send_id(ex, user_writer, kUserIds, dense, names.raw(hash, recs[0].flags), buf);
-    for (std::size_t k = 0; k < recs.size(); ++k) {
-      if (fate[k] == kDropped) continue;
-      const std::int32_t item = items.dense[positions[k]];
-      const std::uint32_t test = fate[k] == kTest ? 1 : 0;
-      const int b = item_block[item];
-      const Routed by_user{static_cast<std::int32_t>(dense), item, recs[k].value,
-                           (kTrainUsers + test) | static_cast<std::uint32_t>(block) << 2};
-      const Routed by_item{item, static_cast<std::int32_t>(dense), recs[k].value,
-                           (kTrainItems + test) | static_cast<std::uint32_t>(b) << 2};
-      ex.send(user_writer, kRatings, &by_user, sizeof by_user);
-      ex.send(writers.owner(Side::items, b), kRatings, &by_item, sizeof by_item);
-    }
-    ++dense;
-    if ((++done & 0xfff) == 0) job.progress.update(static_cast<double>(dense - job.user_offset));
-  }, true);
+  for_each_user(
+      job,
+      [&](std::uint64_t hash, std::span<const Record> recs) {
+        decide_user(job, recs, fate, positions, nullptr);
+        if (std::all_of(fate.begin(), fate.end(), [](std::uint8_t f) { return f == kDropped; })) return;
+        while (dense >= job.cuts.users[block + 1]) ++block;
+        const int user_writer = writers.owner(Side::users, block);
+        send_id(ex, user_writer, kUserIds, dense, names.raw(hash, recs[0].flags), buf);
+        for (std::size_t k = 0; k < recs.size(); ++k) {
+          if (fate[k] == kDropped) continue;
+          const std::int32_t item = items.dense[positions[k]];
+          const std::uint32_t test = fate[k] == kTest ? 1 : 0;
+          const int b = item_block[item];
+          const Routed by_user{static_cast<std::int32_t>(dense), item, recs[k].value,
+                               (kTrainUsers + test) | static_cast<std::uint32_t>(block) << 2};
+          const Routed by_item{item, static_cast<std::int32_t>(dense), recs[k].value,
+                               (kTrainItems + test) | static_cast<std::uint32_t>(b) << 2};
+          ex.send(user_writer, kRatings, &by_user, sizeof by_user);
+          ex.send(writers.owner(Side::items, b), kRatings, &by_item, sizeof by_item);
+        }
+        ++dense;
+        if ((++done & 0xfff) == 0) job.progress.update(static_cast<double>(dense - job.user_offset));
+      },
+      true);
   // String item ids come from the owners of their dictionary buckets.
   if (!job.strings_out.items) return;
   for (int k = 0; k < job.space.per_rank; ++k) {

@@ -74,8 +74,10 @@ bool StopControl::should_stop(double slowest_write) {
     }
   }
   comm_.allreduce_inplace(std::span<int>(votes, 2), MPI_MAX);
-  if (votes[0] != 0) reason_ = votes[0] == SIGUSR1 ? "SIGUSR1" : "SIGTERM";
-  else if (votes[1] != 0) reason_ = "the deadline (" + deadline_source_ + ")";
+  if (votes[0] != 0)
+    reason_ = votes[0] == SIGUSR1 ? "SIGUSR1" : "SIGTERM";
+  else if (votes[1] != 0)
+    reason_ = "the deadline (" + deadline_source_ + ")";
   return votes[0] != 0 || votes[1] != 0;
 }
 

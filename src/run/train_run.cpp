@@ -7,15 +7,15 @@
 #include <fstream>
 
 #include "dals/checkpoint/checkpoint.hpp"
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/checkpoint/resume.hpp"
+#include "dals/checkpoint/run_state.hpp"
 #include "dals/core/checksum.hpp"
 #include "dals/core/log.hpp"
 #include "dals/core/memory.hpp"
-#include "dals/checkpoint/model_io.hpp"
-#include "dals/run/preemption.hpp"
-#include "dals/checkpoint/resume.hpp"
-#include "dals/checkpoint/run_state.hpp"
-#include "dals/train/trainer.hpp"
 #include "dals/core/version.hpp"
+#include "dals/run/preemption.hpp"
+#include "dals/train/trainer.hpp"
 
 namespace dals {
 
@@ -55,18 +55,17 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
   if (!comm.is_root()) return;
   Log::info("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s",
-              kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
-              static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
-              m.blocks, comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(),
-              omp_get_max_threads() == 1 ? "" : "s");
-  Log::info("k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank",
-              config.factors, config.lambda, regularization_name(config.regularization),
-              config.no_bias ? "no" : "yes",
-              config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
-                                                precision_name(config.cg_precision) + " gathers)").c_str()
-                                         : "cholesky",
-              static_cast<unsigned long long>(config.seed), load_seconds,
-              model_bytes / 1048576.0);
+            kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
+            static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0), m.blocks,
+            comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
+  Log::info(
+      "k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank",
+      config.factors, config.lambda, regularization_name(config.regularization), config.no_bias ? "no" : "yes",
+      config.solver == Solver::cg
+          ? ("cg(" + std::to_string(config.cg_steps) + " steps, " + precision_name(config.cg_precision) + " gathers)")
+                .c_str()
+          : "cholesky",
+      static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
   if (resumed.resumed)
     Log::info("resumed from %s at %s: %.1f MB in %.3fs", resumed.path.c_str(), resumed.progress.describe().c_str(),
               resumed.bytes / 1e6, resumed.seconds);

@@ -21,7 +21,8 @@ template <int Rows, int Chunks>
 void update_panel(double* a, int ld, int j0, int p0, const double* inverse_pivot) {
   Vec8 acc[Rows][Chunks];
   for (int r = 0; r < Rows; ++r)
-    for (int c = 0; c < Chunks; ++c) std::memcpy(&acc[r][c], a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, sizeof(Vec8));
+    for (int c = 0; c < Chunks; ++c)
+      std::memcpy(&acc[r][c], a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, sizeof(Vec8));
   for (int m = 0; m < j0; ++m) {
     const double* row_m = a + static_cast<long>(m) * ld;
     Vec8 x[Chunks];
@@ -33,21 +34,38 @@ void update_panel(double* a, int ld, int j0, int p0, const double* inverse_pivot
     }
   }
   for (int r = 0; r < Rows; ++r)
-    for (int c = 0; c < Chunks; ++c) std::memcpy(a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, &acc[r][c], sizeof(Vec8));
+    for (int c = 0; c < Chunks; ++c)
+      std::memcpy(a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, &acc[r][c], sizeof(Vec8));
 }
 
 template <int Rows>
 void update_rows(double* a, int ld, int j0, const double* inverse_pivot) {
   for (int p0 = j0 & ~7; p0 < ld; p0 += 64) {
     switch ((std::min(ld, p0 + 64) - p0) / 8) {
-      case 1: update_panel<Rows, 1>(a, ld, j0, p0, inverse_pivot); break;
-      case 2: update_panel<Rows, 2>(a, ld, j0, p0, inverse_pivot); break;
-      case 3: update_panel<Rows, 3>(a, ld, j0, p0, inverse_pivot); break;
-      case 4: update_panel<Rows, 4>(a, ld, j0, p0, inverse_pivot); break;
-      case 5: update_panel<Rows, 5>(a, ld, j0, p0, inverse_pivot); break;
-      case 6: update_panel<Rows, 6>(a, ld, j0, p0, inverse_pivot); break;
-      case 7: update_panel<Rows, 7>(a, ld, j0, p0, inverse_pivot); break;
-      default: update_panel<Rows, 8>(a, ld, j0, p0, inverse_pivot); break;
+      case 1:
+        update_panel<Rows, 1>(a, ld, j0, p0, inverse_pivot);
+        break;
+      case 2:
+        update_panel<Rows, 2>(a, ld, j0, p0, inverse_pivot);
+        break;
+      case 3:
+        update_panel<Rows, 3>(a, ld, j0, p0, inverse_pivot);
+        break;
+      case 4:
+        update_panel<Rows, 4>(a, ld, j0, p0, inverse_pivot);
+        break;
+      case 5:
+        update_panel<Rows, 5>(a, ld, j0, p0, inverse_pivot);
+        break;
+      case 6:
+        update_panel<Rows, 6>(a, ld, j0, p0, inverse_pivot);
+        break;
+      case 7:
+        update_panel<Rows, 7>(a, ld, j0, p0, inverse_pivot);
+        break;
+      default:
+        update_panel<Rows, 8>(a, ld, j0, p0, inverse_pivot);
+        break;
     }
   }
 }

@@ -43,7 +43,9 @@ struct HalfRows {
 struct FloatTile {
   float* y;
   template <int V, class T>
-  void put(std::int64_t q, int c, const T*, simd::Vec16 v) const { simd::store(y + q * 16 * V + 16 * c, v); }
+  void put(std::int64_t q, int c, const T*, simd::Vec16 v) const {
+    simd::store(y + q * 16 * V + 16 * c, v);
+  }
 };
 struct HalfTile {
   std::uint16_t* y;

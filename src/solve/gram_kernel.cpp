@@ -65,10 +65,14 @@ void gram_block(const float* v, std::int64_t rows, bool first, int ks, int i0, i
 template <int NC, bool HalfFirst>
 void gram_blocks(int vr, const float* v, std::int64_t rows, bool first, int ks, int i0, int j0, float* gram) {
   switch (vr) {
-    case 1: return gram_block<1, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
-    case 2: return gram_block<2, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
-    case 3: return gram_block<3, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
-    default: return gram_block<4, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
+    case 1:
+      return gram_block<1, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
+    case 2:
+      return gram_block<2, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
+    case 3:
+      return gram_block<3, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
+    default:
+      return gram_block<4, NC, HalfFirst>(v, rows, first, ks, i0, j0, gram);
   }
 }
 
@@ -157,15 +161,33 @@ TargetSums tile_sums(const float* v, std::int64_t rows, int ks, const float* t, 
   TargetSums sums;
   for (std::int64_t q = 0; q < rows; ++q) sums.squares += static_cast<double>(t[q]) * t[q];
   switch (blocks) {
-    case 1: sums.sum = sums_fixed<1>(v, rows, t, column_sums, vt_t); break;
-    case 2: sums.sum = sums_fixed<2>(v, rows, t, column_sums, vt_t); break;
-    case 3: sums.sum = sums_fixed<3>(v, rows, t, column_sums, vt_t); break;
-    case 4: sums.sum = sums_fixed<4>(v, rows, t, column_sums, vt_t); break;
-    case 5: sums.sum = sums_fixed<5>(v, rows, t, column_sums, vt_t); break;
-    case 6: sums.sum = sums_fixed<6>(v, rows, t, column_sums, vt_t); break;
-    case 7: sums.sum = sums_fixed<7>(v, rows, t, column_sums, vt_t); break;
-    case 8: sums.sum = sums_fixed<8>(v, rows, t, column_sums, vt_t); break;
-    default: sums.sum = sums_generic(v, rows, ks, t, column_sums, vt_t); break;
+    case 1:
+      sums.sum = sums_fixed<1>(v, rows, t, column_sums, vt_t);
+      break;
+    case 2:
+      sums.sum = sums_fixed<2>(v, rows, t, column_sums, vt_t);
+      break;
+    case 3:
+      sums.sum = sums_fixed<3>(v, rows, t, column_sums, vt_t);
+      break;
+    case 4:
+      sums.sum = sums_fixed<4>(v, rows, t, column_sums, vt_t);
+      break;
+    case 5:
+      sums.sum = sums_fixed<5>(v, rows, t, column_sums, vt_t);
+      break;
+    case 6:
+      sums.sum = sums_fixed<6>(v, rows, t, column_sums, vt_t);
+      break;
+    case 7:
+      sums.sum = sums_fixed<7>(v, rows, t, column_sums, vt_t);
+      break;
+    case 8:
+      sums.sum = sums_fixed<8>(v, rows, t, column_sums, vt_t);
+      break;
+    default:
+      sums.sum = sums_generic(v, rows, ks, t, column_sums, vt_t);
+      break;
   }
   return sums;
 }

@@ -2,8 +2,8 @@
 
 #include <new>
 
-#include "dals/solve/tile_kernels.hpp"
 #include "dals/solve/simd_vectors.hpp"
+#include "dals/solve/tile_kernels.hpp"
 
 namespace dals {
 
@@ -33,7 +33,8 @@ void HalfFactors::assign(const FactorTable& table) {
     // vector from src could run into the next row).
     for (int d = 0; d < stride; d += 16) {
       simd::Vec16 v{};
-      if (d + 16 <= k) v = simd::load(src + d);
+      if (d + 16 <= k)
+        v = simd::load(src + d);
       else
         for (int j = 0; d + j < k; ++j) v[j] = src[d + j];
       simd::store_half(dst + d, v);

@@ -26,21 +26,21 @@ inline void copy_factors(const float* src, float* dst, int k) {
 double row_solve_flops(const SolveParams& params, std::int64_t degree) {
   const double n = static_cast<double>(degree), w = params.width();
   if (params.solver == Solver::cholesky && n < w && params.lambda > 0)
-    return n * (n + 1) * w     // SSYRK of Y Y^T
-           + n * n * n / 3.0   // Cholesky
-           + 2.0 * n * n       // triangular solves
-           + 2.0 * n * w       // x = Y^T z
-           + 2.0 * n * w;      // residual for the training error
+    return n * (n + 1) * w    // SSYRK of Y Y^T
+           + n * n * n / 3.0  // Cholesky
+           + 2.0 * n * n      // triangular solves
+           + 2.0 * n * w      // x = Y^T z
+           + 2.0 * n * w;     // residual for the training error
   if (params.solver == Solver::cg)
-    return 4.0 * n * w                                // initial residual: Y x, then Y^T e
-           + (params.cg_steps - 1) * (4.0 * n * w)    // fused Y p and Y^T (Y p)
-           + 2.0 * n * w                              // the last step: Y p only
-           + params.cg_steps * 10.0 * w;              // vector updates
-  return n * w * (w + 1)     // SSYRK, lower triangle
-         + 2.0 * n * w       // SGEMV
-         + w * w * w / 3.0   // Cholesky
-         + 2.0 * w * w       // two triangular solves
-         + 2.0 * n * w;      // residual for the training error
+    return 4.0 * n * w                              // initial residual: Y x, then Y^T e
+           + (params.cg_steps - 1) * (4.0 * n * w)  // fused Y p and Y^T (Y p)
+           + 2.0 * n * w                            // the last step: Y p only
+           + params.cg_steps * 10.0 * w;            // vector updates
+  return n * w * (w + 1)                            // SSYRK, lower triangle
+         + 2.0 * n * w                              // SGEMV
+         + w * w * w / 3.0                          // Cholesky
+         + 2.0 * w * w                              // two triangular solves
+         + 2.0 * n * w;                             // residual for the training error
 }
 
 namespace {
@@ -51,8 +51,8 @@ std::size_t tile_floats(const SolveParams& params, std::int64_t max_degree) {
   if (params.solver == Solver::cholesky && tile_gather_fuses(params.k)) {
     // Gathered and summed a chunk at a time (gather_and_sum_gram); whole
     // only below w rows, for the dual.
-    return static_cast<std::size_t>(ks * std::max<std::int64_t>(tile_gram_chunk_rows(static_cast<int>(ks)),
-                                                                 params.width()));
+    return static_cast<std::size_t>(ks *
+                                    std::max<std::int64_t>(tile_gram_chunk_rows(static_cast<int>(ks)), params.width()));
   }
   if (params.solver == Solver::cg && params.cg_half && tile_gather_fuses_half(params.k)) {
     // Floats up to kHalfTileBytes, halves beyond.
@@ -71,7 +71,8 @@ RowSolver::RowSolver(const SolveParams& params, std::int64_t max_degree)
       gram_(static_cast<std::size_t>(tile_stride(params.k)) * tile_stride(params.k)),
       sums_(2 * static_cast<std::size_t>(tile_stride(params.k))),
       work_(4 * static_cast<std::size_t>(tile_stride(params.k)) +
-            2 * static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)), 0.f),
+                2 * static_cast<std::size_t>(std::max<std::int64_t>(max_degree, 1)),
+            0.f),
       system_(static_cast<std::size_t>(params.width()) * cholesky_leading_dimension(params.width())),
       solution_(params.width()) {}
 
@@ -104,8 +105,8 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
   }
 }
 
-RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree,
-                           const FactorTable& fixed, double mean, float* row, const HalfFactors* half) {
+RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
+                           double mean, float* row, const HalfFactors* half) {
   RowResult result;
   if (params_.solver != Solver::cg) half = nullptr;  // the exact solve reads the float factors
   // Its tile buffer was sized for halves (tile_floats).
@@ -113,8 +114,8 @@ RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::i
     throw std::logic_error("RowSolver: cg_half is set, but no HalfFactors copy was given");
   if (params_.solver == Solver::cg && (half ? tile_gather_fuses_half(params_.k) : tile_gather_fuses(params_.k))) {
     // CG's first pass is fused with the gather: no separate copy loop.
-    GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, params_.bias,
-                        static_cast<float>(mean)};
+    GatherSource source{fixed.data(), fixed.stride(),          nullptr, nullptr, params_.k,
+                        params_.bias, static_cast<float>(mean)};
     if (half) source.half_table = half->data(), source.half_biases = half->biases();
     result = solve_cg(degree, row, &source, cols, values);
   } else if (params_.solver == Solver::cholesky && !uses_dual(degree)) {

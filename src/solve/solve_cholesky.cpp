@@ -23,7 +23,8 @@ namespace {
 // whole vectors over them: zeros keep stale values of earlier rows from
 // turning into infinities or subnormals there.
 void zero_padding(double* system, int n, int ld) {
-  for (int r = 0; r < n; ++r) std::fill(system + static_cast<std::size_t>(r) * ld + n, system + static_cast<std::size_t>(r + 1) * ld, 0.0);
+  for (int r = 0; r < n; ++r)
+    std::fill(system + static_cast<std::size_t>(r) * ld + n, system + static_cast<std::size_t>(r + 1) * ld, 0.0);
 }
 
 }  // namespace
@@ -78,7 +79,8 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   // Otherwise tile_sums needs the whole tile.
   const int ks = tile_stride(params_.k), row_bytes = (params_.k + 1) * 4;
   const bool fused = tile_gather_fuses(params_.k);
-  const GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, params_.bias, static_cast<float>(mean)};
+  const GatherSource source{fixed.data(), fixed.stride(),          nullptr, nullptr, params_.k,
+                            params_.bias, static_cast<float>(mean)};
   float* column_sums = sums_.data();
   float* vt_t = column_sums + ks;
   TargetSums targets;

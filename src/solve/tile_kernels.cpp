@@ -3,8 +3,8 @@
 #include <cstring>
 #include <utility>
 
-#include "gather_rows.hpp"
 #include "dals/solve/simd_vectors.hpp"
+#include "gather_rows.hpp"
 #include "tile_kernels_generic.hpp"
 
 namespace dals {
@@ -35,7 +35,7 @@ inline float row_dot(const T* row, const Vec16* v) {
   Vec16 part[V];
 #pragma GCC unroll 16
   for (int c = 0; c < V; ++c) part[c] = load_any(row + 16 * c) * v[c];
-  // Fully unrolled (a loop here kept part[] on the stack: measured 2x slower).
+    // Fully unrolled (a loop here kept part[] on the stack: measured 2x slower).
 #pragma GCC unroll 16
   for (int width = 1; width < V; width *= 2)
 #pragma GCC unroll 16
@@ -66,7 +66,8 @@ template <int V>
 inline void quad_axpy(const Vec16 (&a)[4][V], const float* s, Vec16* acc) {
   const Vec16 s0 = splat(s[0]), s1 = splat(s[1]), s2 = splat(s[2]), s3 = splat(s[3]);
 #pragma GCC unroll 16
-  for (int c = 0; c < V; ++c) acc[c] += s0 * a[0][c], acc[c] += s1 * a[1][c], acc[c] += s2 * a[2][c], acc[c] += s3 * a[3][c];
+  for (int c = 0; c < V; ++c)
+    acc[c] += s0 * a[0][c], acc[c] += s1 * a[1][c], acc[c] += s2 * a[2][c], acc[c] += s3 * a[3][c];
 }
 
 // A running sum over the rows: rows taken four at a time add into four
@@ -103,8 +104,8 @@ struct Fixed {
 
   // e = t - (dots + xb) for n <= 4 rows (their targets t4, zero past n),
   // then acc += their e-weighted rows.
-  static void residual_quad(const Vec16 (&a)[4][V], int n, const Vec16* xv, float xb, Vec4 t4, float* e,
-                            RowSum& e_sum, Vec16* acc) {
+  static void residual_quad(const Vec16 (&a)[4][V], int n, const Vec16* xv, float xb, Vec4 t4, float* e, RowSum& e_sum,
+                            Vec16* acc) {
     float buffer[4];
     const Vec4 xb4 = {xb, xb, xb, xb};
     const Vec4 e4 = t4 - (quad_dots<V>(a, xv) + xb4);
@@ -119,8 +120,8 @@ struct Fixed {
     quad_axpy<V>(a, buffer, acc);
   }
 
-  static float residual_gradient(const float* y, std::int64_t rows, const float* x, float xb, const float* t,
-                                float* e, float* r) {
+  static float residual_gradient(const float* y, std::int64_t rows, const float* x, float xb, const float* t, float* e,
+                                 float* r) {
     Vec16 xv[V], acc[V];
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) xv[c] = load(x + 16 * c), acc[c] = Vec16{};
@@ -231,8 +232,8 @@ struct Fixed {
     if (source.half_table)
       return gather_residual_gradient(HalfRows<V>{source.half_table, source.half_biases}, source, cols, values, rows,
                                       FloatTile{y}, t, x, xb, e, r);
-    return gather_residual_gradient(FloatRows<V>{source.table, source.stride}, source, cols, values, rows,
-                                    FloatTile{y}, t, x, xb, e, r);
+    return gather_residual_gradient(FloatRows<V>{source.table, source.stride}, source, cols, values, rows, FloatTile{y},
+                                    t, x, xb, e, r);
   }
 
   static float gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
@@ -244,9 +245,9 @@ struct Fixed {
 
   // The gather of rows [begin, end) with V^T 1 and V^T t accumulated in
   // registers: the same sums, in the same order, as tile_sums.
-  static void gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values,
-                          std::int64_t begin, std::int64_t end, std::int64_t degree, float* y, float* t,
-                          float* column_sums, float* vt_t, TargetSums& sums) {
+  static void gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values, std::int64_t begin,
+                          std::int64_t end, std::int64_t degree, float* y, float* t, float* column_sums, float* vt_t,
+                          TargetSums& sums) {
     Vec16 ones[V], targets[V];
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) {
@@ -367,19 +368,30 @@ struct Fixed {
 
 // Dispatch on the vectors per row: k up to 160 gets register-resident
 // kernels, wider tiles the generic loop.
-#define DALS_TILE_DISPATCH(call, generic)                   \
-  switch (ws / 16) {                                         \
-    case 1: return Fixed<1>::call;                           \
-    case 2: return Fixed<2>::call;                           \
-    case 3: return Fixed<3>::call;                           \
-    case 4: return Fixed<4>::call;                           \
-    case 5: return Fixed<5>::call;                           \
-    case 6: return Fixed<6>::call;                           \
-    case 7: return Fixed<7>::call;                           \
-    case 8: return Fixed<8>::call;                           \
-    case 9: return Fixed<9>::call;                           \
-    case 10: return Fixed<10>::call;                         \
-    default: return generic;                                 \
+#define DALS_TILE_DISPATCH(call, generic) \
+  switch (ws / 16) {                      \
+    case 1:                               \
+      return Fixed<1>::call;              \
+    case 2:                               \
+      return Fixed<2>::call;              \
+    case 3:                               \
+      return Fixed<3>::call;              \
+    case 4:                               \
+      return Fixed<4>::call;              \
+    case 5:                               \
+      return Fixed<5>::call;              \
+    case 6:                               \
+      return Fixed<6>::call;              \
+    case 7:                               \
+      return Fixed<7>::call;              \
+    case 8:                               \
+      return Fixed<8>::call;              \
+    case 9:                               \
+      return Fixed<9>::call;              \
+    case 10:                              \
+      return Fixed<10>::call;             \
+    default:                              \
+      return generic;                     \
   }
 
 }  // namespace
@@ -431,8 +443,8 @@ NormalSums tile_normal_product(const float* y, std::int64_t rows, int ws, const 
   return normal_product_any(y, rows, ws, p, pb, yp, ap);
 }
 
-NormalSums tile_normal_product(const std::uint16_t* y, std::int64_t rows, int ws, const float* p, float pb,
-                               float* yp, float* ap) {
+NormalSums tile_normal_product(const std::uint16_t* y, std::int64_t rows, int ws, const float* p, float pb, float* yp,
+                               float* ap) {
   return normal_product_any(y, rows, ws, p, pb, yp, ap);
 }
 

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "dals/solve/tile_kernels.hpp"
 #include "dals/solve/simd_vectors.hpp"
+#include "dals/solve/tile_kernels.hpp"
 
 namespace dals::generic {
 

@@ -42,7 +42,8 @@ void TrainConfig::validate() const {
     const fs::path ckpt = fs::weakly_canonical(checkpoint_dir, ec), out = fs::weakly_canonical(output, ec);
     auto within = [](const fs::path& inner, const fs::path& outer) {
       auto o = outer.begin(), i = inner.begin();
-      for (; o != outer.end() && i != inner.end() && *o == *i; ++o, ++i) {}
+      for (; o != outer.end() && i != inner.end() && *o == *i; ++o, ++i) {
+      }
       return o == outer.end();
     };
     if (within(ckpt, out) || within(out, ckpt))
@@ -59,9 +60,10 @@ const OptionTable<TrainConfig>& train_options() {
   using C = TrainConfig;
   constexpr OptionUse local = OptionUse::local;
   static const OptionTable<C> table = [] {
-    OptionTable<C> t("Usage: mpirun -n P dals-train --data DIR --output DIR [options]\n"
-                     "Trains a matrix-factorization model by alternating least squares",
-                     std::string("dals-train ") + kVersion);
+    OptionTable<C> t(
+        "Usage: mpirun -n P dals-train --data DIR --output DIR [options]\n"
+        "Trains a matrix-factorization model by alternating least squares",
+        std::string("dals-train ") + kVersion);
     // Run. Every option but --threads and --quiet must agree across ranks:
     // results do not depend on the thread count, and only rank 0 prints.
     t.add("Run", "data", &C::data, "dataset directory (from dals-partition, dals-generate or dals-import)")
@@ -70,8 +72,10 @@ const OptionTable<TrainConfig>& train_options() {
         .add("Run", "threads", &C::threads, "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores", local)
         .add("Run", "force", &C::force, "replace an existing --output directory")
         .add("Run", "quiet", &C::quiet, "no per-iteration lines (the header and the summary stay)", local);
-    t.add("Model", "factors,k", &C::factors, "factor rank k: latent dimensions per user and item").model("factors")
-        .add("Model", "lambda", &C::lambda, "regularization strength (>= 0)").model("lambda")
+    t.add("Model", "factors,k", &C::factors, "factor rank k: latent dimensions per user and item")
+        .model("factors")
+        .add("Model", "lambda", &C::lambda, "regularization strength (>= 0)")
+        .model("lambda")
         .add("Model", "regularization", &C::regularization,
              "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count")
         .model("regularization")
@@ -79,7 +83,8 @@ const OptionTable<TrainConfig>& train_options() {
              "cholesky: exact solve of each row's (k+1)x(k+1) system; cg: a few conjugate-gradient steps, "
              "warm-started from the previous value, O(n_i k) per step")
         .model("solver")
-        .add("Model", "cg-steps", &C::cg_steps, "conjugate-gradient steps per row (--solver cg)").model("cg_steps")
+        .add("Model", "cg-steps", &C::cg_steps, "conjugate-gradient steps per row (--solver cg)")
+        .model("cg_steps")
         // Only CG reads half precision; a Cholesky run's options do not mention it.
         .add("Model", "cg-precision", &C::cg_precision,
              "half: CG reads the fixed side's factors from a half-precision copy (half the memory traffic; "
@@ -87,7 +92,8 @@ const OptionTable<TrainConfig>& train_options() {
         .model("cg_precision", nullptr, [](const C& c) { return c.solver == Solver::cg; })
         .add("Model", "no-bias", &C::no_bias, "drop user and item biases (the global mean stays)")
         .model("bias", [](const C& c) { return nlohmann::json(!c.no_bias); })
-        .add("Model", "seed", &C::seed, "seed of the initial factors").model("seed");
+        .add("Model", "seed", &C::seed, "seed of the initial factors")
+        .model("seed");
     t.add("Checkpoints", "checkpoint-dir", &C::checkpoint_dir,
           "write checkpoints here (CKPT/iter-000012/...); also enables stopping on SIGTERM/SIGUSR1 with a "
           "checkpoint (exit code 3)")
@@ -107,8 +113,8 @@ const OptionTable<TrainConfig>& train_options() {
              "half-iteration and checkpoint times (0: none; SLURM_JOB_END_TIME also counts)");
     // The file's contents are merged into the options, which are hashed: its
     // name may differ between nodes.
-    t.add("General", "config", &C::config_file,
-          "INI file with the same options (name = value); the command line wins", local)
+    t.add("General", "config", &C::config_file, "INI file with the same options (name = value); the command line wins",
+          local)
         .config_file("config");
     return t;
   }();

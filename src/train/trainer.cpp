@@ -7,9 +7,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "dals/core/huge_pages.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/train/evaluation.hpp"
-#include "dals/core/huge_pages.hpp"
 
 namespace dals {
 
@@ -193,8 +193,7 @@ std::int64_t Trainer::model_bytes() const {
   };
   return csr_bytes(local_[Side::users]->ratings) + csr_bytes(local_[Side::items]->ratings) + csr_bytes(test_by_user_) +
          static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
-                                   bytes_for_random_reads(factors_.items.bytes()) +
-                                   half_fixed_.bytes());
+                                   bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes());
 }
 
 Trainer::HalfResult Trainer::solve_half(Side side) {
@@ -302,7 +301,8 @@ IterationRecord Trainer::evaluate(double local_train_squared_error) const {
                      regularization_value(local_[Side::items]->ratings, factors_.items, params_);
   double sums[3] = {local_train_squared_error, reg, 0};
   if (manifest_.has_test) {
-    const ErrorSums test = rating_error(test_by_user_, factors_.users, factors_.items, manifest_.mean, known_.users, known_.items);
+    const ErrorSums test =
+        rating_error(test_by_user_, factors_.users, factors_.items, manifest_.mean, known_.users, known_.items);
     sums[2] = test.squared_error;
   }
   comm_.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);

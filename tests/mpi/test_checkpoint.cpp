@@ -11,9 +11,9 @@
 #include <filesystem>
 
 #include "dals/checkpoint/checkpoint.hpp"
+#include "dals/checkpoint/resume.hpp"
 #include "dals/core/error.hpp"
 #include "dals/generate/generate.hpp"
-#include "dals/checkpoint/resume.hpp"
 #include "dals/train/trainer.hpp"
 
 namespace dals {
@@ -97,7 +97,9 @@ TEST_P(HalfCheckpoint, ResumesBetweenTheHalvesOfAnIterationBitIdentically) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Solvers, HalfCheckpoint, testing::Values(Solver::cholesky, Solver::cg),
-                         [](const testing::TestParamInfo<Solver>& info) { return std::string(solver_name(info.param)); });
+                         [](const testing::TestParamInfo<Solver>& info) {
+                           return std::string(solver_name(info.param));
+                         });
 
 TEST_F(CheckpointData, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
   Comm comm;

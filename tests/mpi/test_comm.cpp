@@ -42,16 +42,21 @@ TEST(Comm, OneFailingRankFailsEveryRankWithoutHanging) {
   int code = 0;
   try {
     testing::internal::CaptureStderr();
-    run_collectively(comm, [&] {
-      if (comm.rank() == failing) throw Error("boom.h5: broken");
-    }, 7);
+    run_collectively(
+        comm,
+        [&] {
+          if (comm.rank() == failing) throw Error("boom.h5: broken");
+        },
+        7);
   } catch (const AgreedFailure& f) {
     code = f.exit_code;
   }
   const std::string printed = testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 7);
-  if (comm.rank() == failing) EXPECT_EQ(printed, "test: error: boom.h5: broken\n");
-  else EXPECT_EQ(printed, "");
+  if (comm.rank() == failing)
+    EXPECT_EQ(printed, "test: error: boom.h5: broken\n");
+  else
+    EXPECT_EQ(printed, "");
   EXPECT_NO_THROW(run_collectively(comm, [] {}));
 }
 

@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "dals/mpi/comm.hpp"
-#include "dals/data/dataset.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
-#include "dals/generate/generate.hpp"
+#include "dals/data/dataset.hpp"
 #include "dals/data/manifest.hpp"
+#include "dals/generate/generate.hpp"
+#include "dals/mpi/comm.hpp"
 
 namespace dals {
 namespace {
@@ -70,7 +70,8 @@ RatingMap read_split(const std::string& dir, const Manifest& m, Split split, Sid
   const SplitInfo& info = split == Split::train ? m.train : m.test;
   RatingMap out;
   for (int b = 0; b < m.blocks; ++b) {
-    const CsrBlock block = read_ratings_block(ratings_path(dir, split, side, b), info.blocks(side)[b], m.rows(other(side)));
+    const CsrBlock block =
+        read_ratings_block(ratings_path(dir, split, side, b), info.blocks(side)[b], m.rows(other(side)));
     for (const Triplet& t : csr_to_triplets(block)) {
       const auto key = side == Side::users ? std::make_pair(t.row, t.col) : std::make_pair(t.col, t.row);
       EXPECT_TRUE(out.emplace(key, t.value).second) << "duplicate rating " << key.first << "," << key.second;
@@ -134,7 +135,8 @@ TEST(Generate, WritesAConsistentDataset) {
   for (Side side : {Side::users, Side::items}) {
     const double average = static_cast<double>(m.train.ratings + m.rows(side)) / m.blocks;
     for (const BlockInfo& b : m.train.blocks(side))
-      EXPECT_NEAR(static_cast<double>(b.nnz + b.rows), average, 0.35 * average) << side_name(side) << " block at " << b.first;
+      EXPECT_NEAR(static_cast<double>(b.nnz + b.rows), average, 0.35 * average)
+          << side_name(side) << " block at " << b.first;
   }
 
   // The id maps hold the documented raw ids.
@@ -173,7 +175,8 @@ TEST(Generate, SameDatasetForAnyRankCount) {
   EXPECT_EQ(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')), train.size() + 1);
   const auto& [first_key, first_value] = *train.begin();
   char line[96];
-  std::snprintf(line, sizeof line, "\n%lld,%lld,", static_cast<long long>(generated_raw_id(Side::users, first_key.first)),
+  std::snprintf(line, sizeof line, "\n%lld,%lld,",
+                static_cast<long long>(generated_raw_id(Side::users, first_key.first)),
                 static_cast<long long>(generated_raw_id(Side::items, first_key.second)));
   const auto at = text.find(line);
   ASSERT_NE(at, std::string::npos);
@@ -197,7 +200,8 @@ TEST(Generate, RatingsFollowThePlantedModel) {
   for (std::int64_t j = 0; j < o.items; ++j) items.push_back(planted_row(o, Side::items, j));
   double sum = 0, sum_sq = 0, n = 0;
   for (const auto& [key, value] : read_split(o.output, m, Split::train, Side::users)) {
-    const double residual = value - planted_expected_rating(o, planted_row(o, Side::users, key.first), items[key.second]);
+    const double residual =
+        value - planted_expected_rating(o, planted_row(o, Side::users, key.first), items[key.second]);
     sum += residual;
     sum_sq += residual * residual;
     ++n;
@@ -261,8 +265,8 @@ TEST(Generate, FailsTogetherOnBadOptionsAndExistingOutput) {
 }
 
 TEST(Generate, ParsesTheCommandLine) {
-  const char* argv[] = {"dals-generate", "--output", "/x/y",  "--users=50", "--items", "40",
-                        "--ratings",     "900",      "--round", "--seed",   "12",      "--test-fraction=0"};
+  const char* argv[] = {"dals-generate", "--output", "/x/y",    "--users=50", "--items", "40",
+                        "--ratings",     "900",      "--round", "--seed",     "12",      "--test-fraction=0"};
   GenerateOptions parsed;
   std::string text;
   EXPECT_EQ(parse_generate_options(static_cast<int>(std::size(argv)), argv, parsed, text), ParseOutcome::run);

@@ -11,10 +11,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dals/mpi/comm.hpp"
-#include "dals/mpi/exchange.hpp"
 #include "dals/data/inspect.hpp"
 #include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
+#include "dals/mpi/exchange.hpp"
 #include "dals/partition/partition.hpp"
 
 namespace dals {

@@ -20,9 +20,8 @@ class PlantedData : public testing::Test {
  protected:
   static void SetUpTestSuite() {
     Comm comm;
-    std::string dir = comm.is_root() ? (fs::temp_directory_path() / ("dals-train-test-" + std::to_string(::getpid())))
-                                           .string()
-                                     : "";
+    std::string dir =
+        comm.is_root() ? (fs::temp_directory_path() / ("dals-train-test-" + std::to_string(::getpid()))).string() : "";
     dir = comm.broadcast_string(dir);
     options_.users = 2000;
     options_.items = 1000;
@@ -61,8 +60,7 @@ TEST_F(PlantedData, RecoversThePlantedModelAndTheObjectiveNeverIncreases) {
   std::vector<IterationRecord> records;
   for (int it = 0; it < 10; ++it) records.push_back(trainer.iterate());
   for (std::size_t i = 1; i < records.size(); ++i)
-    EXPECT_LE(records[i].objective, records[i - 1].objective)
-        << "objective rose at iteration " << records[i].iteration;
+    EXPECT_LE(records[i].objective, records[i - 1].objective) << "objective rose at iteration " << records[i].iteration;
   // Test RMSE within 10% of the noise: the model explains all but the noise.
   EXPECT_LE(records.back().test_rmse, 1.10 * options_.noise);
   EXPECT_GE(records.back().test_rmse, 0.90 * options_.noise);  // and does not leak the test set

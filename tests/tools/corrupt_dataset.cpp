@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "dals/data/dataset.hpp"
 #include "dals/core/error.hpp"
+#include "dals/data/dataset.hpp"
 #include "dals/data/hdf5_file.hpp"
 #include "dals/data/manifest.hpp"
 
@@ -123,8 +123,8 @@ void indptr_not_monotone(const std::string& dir) {
       if (block.indptr[i - 1] >= 1) {
         const std::int64_t old = block.indptr[i];
         block.indptr[i] = block.indptr[i - 1] - 1;
-        return "indptr[" + std::to_string(i) + "] " + std::to_string(old) + " -> " +
-               std::to_string(block.indptr[i]) + " (row " + std::to_string(block.first_row + i - 1) + ")";
+        return "indptr[" + std::to_string(i) + "] " + std::to_string(old) + " -> " + std::to_string(block.indptr[i]) +
+               " (row " + std::to_string(block.first_row + i - 1) + ")";
       }
     throw Error("by-user block 0 is too small to make indptr non-monotone");
   });
@@ -170,13 +170,20 @@ int main(int argc, char** argv) {
   if (argc < 3) return usage();
   const std::string mode = argv[1];
   try {
-    if (mode == "flip-byte" && argc == 4) flip_byte(argv[2], argv[3]);
-    else if (mode == "truncate" && argc == 3) truncate_file(argv[2]);
-    else if (mode == "index-out-of-range" && argc == 3) index_out_of_range(argv[2]);
-    else if (mode == "indptr-not-monotone" && argc == 3) indptr_not_monotone(argv[2]);
-    else if (mode == "manifest-nnz" && argc == 3) manifest_nnz(argv[2]);
-    else if (mode == "change-value" && argc == 3) change_value(argv[2]);
-    else return usage();
+    if (mode == "flip-byte" && argc == 4)
+      flip_byte(argv[2], argv[3]);
+    else if (mode == "truncate" && argc == 3)
+      truncate_file(argv[2]);
+    else if (mode == "index-out-of-range" && argc == 3)
+      index_out_of_range(argv[2]);
+    else if (mode == "indptr-not-monotone" && argc == 3)
+      indptr_not_monotone(argv[2]);
+    else if (mode == "manifest-nnz" && argc == 3)
+      manifest_nnz(argv[2]);
+    else if (mode == "change-value" && argc == 3)
+      change_value(argv[2]);
+    else
+      return usage();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dals-test-corrupt: error: %s\n", e.what());
     return 1;

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "dals/core/error.hpp"
 #include "dals/checkpoint/model_io.hpp"
+#include "dals/core/error.hpp"
 
 namespace {
 

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "dals/checkpoint/run_state.hpp"
 #include "dals/mpi/comm.hpp"
 #include "dals/train/config.hpp"
-#include "dals/checkpoint/run_state.hpp"
 
 namespace dals {
 

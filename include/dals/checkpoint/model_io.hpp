@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "dals/core/staged_dir.hpp"
+#include "dals/core/types.hpp"
+#include "dals/data/manifest.hpp"
 #include "dals/mpi/comm.hpp"
 #include "dals/solve/factors.hpp"
 #include "dals/train/layout.hpp"
-#include "dals/core/types.hpp"
-#include "dals/data/manifest.hpp"
 
 namespace dals {
 

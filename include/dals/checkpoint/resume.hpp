@@ -2,9 +2,9 @@
 /// @file resume.hpp
 /// @brief --resume: pick a checkpoint, check it fits this run, load it.
 
+#include "dals/checkpoint/run_state.hpp"
 #include "dals/mpi/comm.hpp"
 #include "dals/train/config.hpp"
-#include "dals/checkpoint/run_state.hpp"
 
 namespace dals {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "dals/train/config.hpp"
 #include "dals/data/manifest.hpp"
+#include "dals/train/config.hpp"
 
 namespace dals {
 
@@ -51,7 +51,7 @@ struct SavedState {
   bool bias = true;             ///< from the hyper-parameters
   std::string fingerprint;
   std::int64_t users = 0, items = 0;
-  double mean = 0;              ///< of the dataset's training ratings
+  double mean = 0;  ///< of the dataset's training ratings
   std::vector<std::int64_t> user_block_firsts, item_block_firsts;
   RunHistory history;
 };

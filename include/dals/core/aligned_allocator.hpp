@@ -25,11 +25,13 @@ struct AlignedAllocator {
   AlignedAllocator(const AlignedAllocator<U, Alignment>&) {}
   T* allocate(std::size_t n) {
     if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{Alignment}));
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{Alignment}));
   }
-  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{Alignment}); }
+  void deallocate(T* p, std::size_t) { ::operator delete (p, std::align_val_t{Alignment}); }
   template <class U>
-  bool operator==(const AlignedAllocator<U, Alignment>&) const { return true; }
+  bool operator==(const AlignedAllocator<U, Alignment>&) const {
+    return true;
+  }
 };
 
 /// Floats on 64-byte boundaries: the kernels' tiles and work vectors.

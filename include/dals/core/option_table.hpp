@@ -53,12 +53,12 @@ double parse_double(const std::string& option, const std::string& text);
 /// builds the Boost.Program_options parser from them).
 struct OptionRow {
   enum class Kind { value, flag, list };
-  std::string group;         ///< heading in --help
-  std::string names;         ///< "factors,k": long name, optional one-letter alias
+  std::string group;  ///< heading in --help
+  std::string names;  ///< "factors,k": long name, optional one-letter alias
   std::string help;
   Kind kind = Kind::value;
   OptionUse use = OptionUse::run;
-  std::string model_key;     ///< key in the hyper-parameters (model options)
+  std::string model_key;  ///< key in the hyper-parameters (model options)
   std::string long_name() const { return names.substr(0, names.find(',')); }
 };
 
@@ -130,8 +130,9 @@ class OptionTable {
   }
 
   ParseOutcome parse(int argc, const char* const* argv, C& config, std::string& text) const {
-    return parse_rows(rows_, usage_, version_, positional_, config_option_, argc, argv, default_texts(),
-                      [&](std::size_t r, const std::vector<std::string>& v) { entries_[r].assign(config, v); }, text);
+    return parse_rows(
+        rows_, usage_, version_, positional_, config_option_, argc, argv, default_texts(),
+        [&](std::size_t r, const std::vector<std::string>& v) { entries_[r].assign(config, v); }, text);
   }
 
   /// The model options' values, by model key (state.json's hyper-parameters).
@@ -193,9 +194,12 @@ class OptionTable {
 
   template <class T>
   static constexpr OptionRow::Kind kind_of() {
-    if constexpr (std::is_same_v<T, bool>) return OptionRow::Kind::flag;
-    else if constexpr (std::is_same_v<T, std::vector<std::string>>) return OptionRow::Kind::list;
-    else return OptionRow::Kind::value;
+    if constexpr (std::is_same_v<T, bool>)
+      return OptionRow::Kind::flag;
+    else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+      return OptionRow::Kind::list;
+    else
+      return OptionRow::Kind::value;
   }
 
   template <class T>
@@ -220,8 +224,8 @@ class OptionTable {
       return static_cast<T>(detail::parse_unsigned(option, text));
     } else {
       static_assert(std::is_integral_v<T>, "no parser for this option type");
-      return static_cast<T>(detail::parse_integer(option, text, std::numeric_limits<T>::min(),
-                                                  std::numeric_limits<T>::max()));
+      return static_cast<T>(
+          detail::parse_integer(option, text, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
     }
   }
 

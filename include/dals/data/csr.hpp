@@ -21,8 +21,8 @@ struct Triplet {
 };
 
 struct CsrBlock {
-  std::int64_t first_row = 0;   ///< global dense id of local row 0
-  std::int64_t num_cols = 0;    ///< size of the other side: every index is < num_cols
+  std::int64_t first_row = 0;           ///< global dense id of local row 0
+  std::int64_t num_cols = 0;            ///< size of the other side: every index is < num_cols
   std::vector<std::int64_t> indptr{0};  ///< rows() + 1 offsets, indptr[0] == 0
   std::vector<std::int32_t> indices;    ///< column ids, strictly increasing within a row
   std::vector<float> values;            ///< one finite value per index

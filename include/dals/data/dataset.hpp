@@ -19,7 +19,6 @@
 
 namespace dals {
 
-
 /// "block-00007.h5"
 std::string block_file_name(int block);
 

@@ -24,7 +24,7 @@ struct BuildOptions {
   double test_fraction = 0.0;  ///< each rating goes to the test split with this probability
   std::uint64_t seed = 1;      ///< keys the dense-id permutation and the split
   std::string provenance_json = "{}";
-  bool force = false;          ///< replace an existing dataset (StagedDir's --force rule)
+  bool force = false;  ///< replace an existing dataset (StagedDir's --force rule)
 };
 
 /// Assigns dense ids (a seeded hash order of the raw ids, so popular rows
@@ -34,6 +34,5 @@ struct BuildOptions {
 /// dataset or empty).
 /// Duplicate (user, item) pairs are an Error. Returns the manifest written.
 Manifest build_dataset(const std::string& dir, const std::vector<RawRating>& ratings, const BuildOptions& options);
-
 
 }  // namespace dals

@@ -33,9 +33,9 @@ inline constexpr const char* kOrderName = "dals-key-hash-v1";
 std::string id_index_path(const std::string& dir, Side side);
 
 struct IdIndex {
-  std::string id_type;                   ///< "int64" or "string"
-  std::uint64_t seed = 0;                ///< seed of the order hash
-  std::vector<std::uint64_t> first_hash; ///< B entries
+  std::string id_type;                    ///< "int64" or "string"
+  std::uint64_t seed = 0;                 ///< seed of the order hash
+  std::vector<std::uint64_t> first_hash;  ///< B entries
   /// The block whose hash range holds `hash`.
   int block_of_hash(std::uint64_t hash) const;
 };

@@ -12,10 +12,10 @@ namespace dals {
 
 /// @brief One block as the manifest records it.
 struct BlockInfo {
-  std::int64_t first = 0;       ///< first dense id of the block
-  std::int64_t rows = 0;        ///< dense ids in the block
-  std::int64_t nnz = 0;         ///< ratings stored in the block's file
-  std::uint64_t checksum = 0;   ///< combined checksum of the block file's arrays
+  std::int64_t first = 0;      ///< first dense id of the block
+  std::int64_t rows = 0;       ///< dense ids in the block
+  std::int64_t nnz = 0;        ///< ratings stored in the block's file
+  std::uint64_t checksum = 0;  ///< combined checksum of the block file's arrays
 };
 
 /// @brief Ratings of one split (train or test), blocked both ways.
@@ -30,10 +30,10 @@ struct SplitInfo {
 struct Manifest {
   static constexpr int kFormatVersion = 1;
   int version = kFormatVersion;
-  std::int64_t users = 0;   ///< m
-  std::int64_t items = 0;   ///< n
-  int blocks = 0;           ///< B, per side
-  double mean = 0.0;        ///< mu: mean of the training ratings
+  std::int64_t users = 0;  ///< m
+  std::int64_t items = 0;  ///< n
+  int blocks = 0;          ///< B, per side
+  double mean = 0.0;       ///< mu: mean of the training ratings
   SplitInfo train;
   bool has_test = false;
   SplitInfo test;

@@ -54,19 +54,19 @@ struct GenerateOptions {
   std::int64_t items = 1000;
   std::int64_t ratings = 100000;  ///< target count, train + test; the result is close, not exact
   int true_rank = 8;
-  double noise = 0.5;             ///< standard deviation of the Gaussian noise
-  double test_fraction = 0.1;     ///< 0 writes no test split
-  int blocks = 4;                 ///< B, per side
+  double noise = 0.5;          ///< standard deviation of the Gaussian noise
+  double test_fraction = 0.1;  ///< 0 writes no test split
+  int blocks = 4;              ///< B, per side
   std::uint64_t seed = 1;
-  std::string output;             ///< dataset directory to write
-  bool round = false;             ///< round to integers and clip to [1, 5]
+  std::string output;  ///< dataset directory to write
+  bool round = false;  ///< round to integers and clip to [1, 5]
   double mean = 3.5;
   double bias_sd = 0.3;
-  double user_skew = 0.5;         ///< tail exponent of user activity
-  double item_skew = 1.2;         ///< tail exponent of item popularity
-  std::int64_t min_degree = 5;    ///< fewest ratings (train + test) of any user
-  std::string text_output;        ///< if set, also write PREFIX-train.csv and PREFIX-test.csv
-  bool force = false;             ///< replace an existing dataset at `output`
+  double user_skew = 0.5;       ///< tail exponent of user activity
+  double item_skew = 1.2;       ///< tail exponent of item popularity
+  std::int64_t min_degree = 5;  ///< fewest ratings (train + test) of any user
+  std::string text_output;      ///< if set, also write PREFIX-train.csv and PREFIX-test.csv
+  bool force = false;           ///< replace an existing dataset at `output`
 };
 
 /// Throws Error with a one-line message naming the first invalid option

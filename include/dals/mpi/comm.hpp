@@ -31,14 +31,22 @@ void check_mpi(int rc, const char* call, const char* file, int line);
 
 template <class T>
 MPI_Datatype mpi_type() {
-  if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
-  else if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
-  else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
-  else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+  if constexpr (std::is_same_v<T, float>)
+    return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, double>)
+    return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return MPI_INT32_T;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return MPI_INT64_T;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return MPI_UINT64_T;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return MPI_UINT8_T;
+  else if constexpr (std::is_same_v<T, char>)
+    return MPI_CHAR;
+  else
+    static_assert(sizeof(T) == 0, "no MPI datatype for this type");
 }
 
 /// MPI counts are int: narrows a 64-bit count or throws.
@@ -70,13 +78,17 @@ class Comm {
   }
   template <class T>
   void allreduce_inplace(std::span<T> values, MPI_Op op) const {
-    DALS_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"), mpi_type<T>(),
-                           op, comm_));
+    DALS_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"), mpi_type<T>(), op,
+                           comm_));
   }
   template <class T>
-  T sum(T value) const { return allreduce(value, MPI_SUM); }
+  T sum(T value) const {
+    return allreduce(value, MPI_SUM);
+  }
   template <class T>
-  T max(T value) const { return allreduce(value, MPI_MAX); }
+  T max(T value) const {
+    return allreduce(value, MPI_MAX);
+  }
 
   /// Logical AND over ranks: true only if every rank passed true.
   bool all_true(bool ok) const;

@@ -22,8 +22,8 @@
 
 #include <cstdint>
 #include <limits>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dals/core/option_table.hpp"
@@ -59,7 +59,7 @@ struct PartitionOptions {
   bool header = false;                   ///< the first line of every file is a header
   std::string columns;                   ///< "user,item,rating,timestamp" naming each field, "-" to skip one
   std::string user_column, item_column, rating_column, time_column;  ///< header name or 1-based index
-  bool implicit = false;                 ///< no rating column: every line is one event of value 1
+  bool implicit = false;  ///< no rating column: every line is one event of value 1
   IdType id_type = IdType::automatic;
   // Cleaning
   Dedup dedup = Dedup::last;  ///< default: last, or sum with --implicit
@@ -107,9 +107,9 @@ std::uint64_t parse_byte_size(const std::string& text, const std::string& option
 struct PartitionStats {
   std::int64_t files = 0, input_bytes = 0;
   std::int64_t lines = 0, blank_lines = 0, header_lines = 0, bad_lines = 0;
-  std::int64_t train_lines = 0, test_lines = 0;   ///< ratings parsed from --input / --test-input
-  std::int64_t out_of_range = 0;                  ///< dropped by --min-rating / --max-rating
-  std::int64_t duplicates = 0;                    ///< ratings merged into another by --dedup
+  std::int64_t train_lines = 0, test_lines = 0;  ///< ratings parsed from --input / --test-input
+  std::int64_t out_of_range = 0;                 ///< dropped by --min-rating / --max-rating
+  std::int64_t duplicates = 0;                   ///< ratings merged into another by --dedup
   std::int64_t dropped_by_user_count = 0, dropped_by_item_count = 0;
   std::int64_t k_core_rounds = 0;
   std::int64_t cold_start = 0, cold_start_kept = 0;  ///< test ratings of a user or item absent from training
@@ -117,12 +117,12 @@ struct PartitionStats {
   std::int64_t test_in_train = 0;                    ///< test ratings of a pair also in the training input
   std::int64_t train_ratings = 0, test_ratings = 0, users = 0, items = 0;
   std::int64_t bad_line_samples_shown = 0;
-  std::vector<std::string> bad_line_samples;  ///< the first few skipped lines, file:line: what: text
+  std::vector<std::string> bad_line_samples;                    ///< the first few skipped lines, file:line: what: text
   std::vector<std::pair<std::string, std::int64_t>> histogram;  ///< training ratings: label, count
   std::vector<std::pair<std::string, double>> phase_seconds;
   double seconds = 0.0;
-  double peak_rss_mib = 0.0;  ///< largest over the ranks
-  std::int64_t spilled_bytes = 0;  ///< written to temporary files, all ranks
+  double peak_rss_mib = 0.0;                  ///< largest over the ranks
+  std::int64_t spilled_bytes = 0;             ///< written to temporary files, all ranks
   std::string separator, user_ids, item_ids;  ///< as resolved
   std::uint64_t memory_limit = 0;
   int ranks = 1;

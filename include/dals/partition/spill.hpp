@@ -195,7 +195,8 @@ void SpillStore::take_into(std::size_t part, std::vector<T>& out) {
   out.clear();
   {
     RecordReader<T> reader(paths_[part], std::max<std::size_t>(1, (1 << 20) / sizeof(T)));
-    for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next()) out.insert(out.end(), chunk.begin(), chunk.end());
+    for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next())
+      out.insert(out.end(), chunk.begin(), chunk.end());
   }
   std::size_t at = out.size();
   for (const Chunk& c : memory_[part]) at += c.size / sizeof(T);

@@ -52,8 +52,8 @@ class LineReader {
   bool gzip_;
   int fd_ = -1;
   std::uint64_t begin_, end_;
-  std::uint64_t file_pos_;    // next file byte to read
-  std::uint64_t data_pos_;    // uncompressed offset of buf_[0]
+  std::uint64_t file_pos_;  // next file byte to read
+  std::uint64_t data_pos_;  // uncompressed offset of buf_[0]
   std::vector<char> buf_;
   std::size_t pos_ = 0, fill_ = 0;
   bool eof_ = false;

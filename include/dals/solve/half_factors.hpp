@@ -19,8 +19,8 @@
 #include <memory>
 #include <vector>
 
-#include "dals/solve/factors.hpp"
 #include "dals/core/huge_pages.hpp"
+#include "dals/solve/factors.hpp"
 
 namespace dals {
 

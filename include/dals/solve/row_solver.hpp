@@ -83,8 +83,8 @@ class RowSolver {
   // row_solver.cpp: the gather and what both solvers use.
   // Gathers tile rows [begin, end) of the row's `degree`.
   // From `half` where given.
-  void gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end,
-              std::int64_t degree, const FactorTable& fixed, const HalfFactors* half, double mean);
+  void gather(const std::int32_t* cols, const float* values, std::int64_t begin, std::int64_t end, std::int64_t degree,
+              const FactorTable& fixed, const HalfFactors* half, double mean);
   double residual_squares(std::int64_t degree, const float* row, bool half_tile = false);
   std::uint16_t* half_tile_data();
 
@@ -109,11 +109,11 @@ class RowSolver {
 
   SolveParams params_;
   using FloatBuffer = AlignedFloats;
-  FloatBuffer gathered_;  // degree x tile_stride(k), row-major, zero padding: the fixed rows' factors
-  FloatBuffer target_;    // degree: rating - mean - the fixed row's bias
-  FloatBuffer gram_;      // tile_stride(k)^2: V^T V, or the dual's n x n V V^T
-  FloatBuffer sums_;      // V^T 1 and V^T t (tile_stride(k) each), or the dual's z
-  FloatBuffer work_;      // CG: x, r, p, A p (stride each), e and Y p (degree each)
+  FloatBuffer gathered_;          // degree x tile_stride(k), row-major, zero padding: the fixed rows' factors
+  FloatBuffer target_;            // degree: rating - mean - the fixed row's bias
+  FloatBuffer gram_;              // tile_stride(k)^2: V^T V, or the dual's n x n V V^T
+  FloatBuffer sums_;              // V^T 1 and V^T t (tile_stride(k) each), or the dual's z
+  FloatBuffer work_;              // CG: x, r, p, A p (stride each), e and Y p (degree each)
   std::vector<double> system_;    // width x width, row-major, factored in place
   std::vector<double> solution_;  // width
   PhaseSeconds phases_;

@@ -84,8 +84,8 @@ struct NormalSums {
 NormalSums tile_normal_product(const float* v, std::int64_t rows, int ks, const float* p, float pb, float* yp,
                                float* ap);
 /// The same on a half tile.
-NormalSums tile_normal_product(const std::uint16_t* v, std::int64_t rows, int ks, const float* p, float pb,
-                               float* yp, float* ap);
+NormalSums tile_normal_product(const std::uint16_t* v, std::int64_t rows, int ks, const float* p, float pb, float* yp,
+                               float* ap);
 
 /// sum over rows of (t - (V x + xb))^2, in double.
 double tile_squared_residual(const float* v, std::int64_t rows, int ks, const float* x, float xb, const float* t);

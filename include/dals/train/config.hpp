@@ -18,28 +18,28 @@
 namespace dals {
 
 struct TrainConfig {
-  std::string data;                    ///< dataset directory
-  std::string output;                  ///< model directory to write
-  std::string config_file;             ///< optional INI file of the same options
-  int factors = 64;                    ///< k
-  double lambda = 0.1;                 ///< regularization strength (best on MovieLens, see README)
+  std::string data;         ///< dataset directory
+  std::string output;       ///< model directory to write
+  std::string config_file;  ///< optional INI file of the same options
+  int factors = 64;         ///< k
+  double lambda = 0.1;      ///< regularization strength (best on MovieLens, see README)
   Regularization regularization = Regularization::weighted;
   Solver solver = Solver::cholesky;
-  int cg_steps = 3;                    ///< conjugate-gradient steps per row and half-iteration
+  int cg_steps = 3;                          ///< conjugate-gradient steps per row and half-iteration
   Precision cg_precision = Precision::half;  ///< of the fixed factors CG reads
   int iterations = 10;
   std::uint64_t seed = 42;
-  int threads = 0;                     ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
-  bool no_bias = false;                ///< drop the user and item biases (the mean stays)
-  bool force = false;                  ///< replace an existing output directory
-  bool quiet = false;                  ///< no per-iteration lines
+  int threads = 0;       ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
+  bool no_bias = false;  ///< drop the user and item biases (the mean stays)
+  bool force = false;    ///< replace an existing output directory
+  bool quiet = false;    ///< no per-iteration lines
   // Checkpoints, resume, preemption (checkpoint.hpp, resume.hpp, preemption.hpp)
-  std::string checkpoint_dir;          ///< where checkpoints go; "" = none
-  int checkpoint_every = 1;            ///< iterations between checkpoints; 0 = only at the end and when stopped
-  int keep_checkpoints = 2;            ///< complete checkpoints kept (the newest)
-  std::string resume;                  ///< "" = start fresh, "auto" = newest usable in checkpoint_dir, or a path
-  bool resume_override = false;        ///< resume even if hyper-parameters other than k changed
-  int time_limit = 0;                  ///< seconds: checkpoint and stop before this much time has passed; 0 = none
+  std::string checkpoint_dir;    ///< where checkpoints go; "" = none
+  int checkpoint_every = 1;      ///< iterations between checkpoints; 0 = only at the end and when stopped
+  int keep_checkpoints = 2;      ///< complete checkpoints kept (the newest)
+  std::string resume;            ///< "" = start fresh, "auto" = newest usable in checkpoint_dir, or a path
+  bool resume_override = false;  ///< resume even if hyper-parameters other than k changed
+  int time_limit = 0;            ///< seconds: checkpoint and stop before this much time has passed; 0 = none
 
   /// Throws Error naming the option if a value is out of range.
   void validate() const;

@@ -40,5 +40,4 @@ class SideLayout {
   std::vector<OwnedRange> ranges_;
 };
 
-
 }  // namespace dals

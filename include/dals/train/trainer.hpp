@@ -16,14 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "dals/mpi/comm.hpp"
-#include "dals/train/config.hpp"
-#include "dals/data/csr.hpp"
-#include "dals/solve/factors.hpp"
-#include "dals/train/layout.hpp"
 #include "dals/core/types.hpp"
+#include "dals/data/csr.hpp"
 #include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
+#include "dals/solve/factors.hpp"
 #include "dals/solve/row_solver.hpp"
+#include "dals/train/config.hpp"
+#include "dals/train/layout.hpp"
 
 namespace dals {
 
@@ -65,8 +65,7 @@ class Trainer {
   /// blocks that `rank` owns under `layouts`, on both sides (as
   /// read_owned_blocks does). Throws on any problem, possibly after some
   /// rows were overwritten.
-  using FactorReader =
-      std::function<void(const PerSide<SideLayout>& layouts, int rank, PerSide<FactorTable>& tables)>;
+  using FactorReader = std::function<void(const PerSide<SideLayout>& layouts, int rank, PerSide<FactorTable>& tables)>;
 
   /// Collective. Resuming (resume.hpp): each rank reads its own rows with
   /// `read`. Where it succeeded on every rank, the rows are all-gathered, the
@@ -113,12 +112,12 @@ class Trainer {
   PerSide<std::unique_ptr<Local>> local_;
   CsrBlock test_by_user_;
   PerSide<std::vector<std::uint8_t>> known_;  // which rows have training ratings (all rows, every rank)
-  std::vector<RowSolver> solvers_;  // one per OpenMP thread
-  HalfFactors half_fixed_;          // the fixed side in half precision (params_.cg_half)
-  double flops_per_iteration_ = 0;  // whole job
+  std::vector<RowSolver> solvers_;            // one per OpenMP thread
+  HalfFactors half_fixed_;                    // the fixed side in half precision (params_.cg_half)
+  double flops_per_iteration_ = 0;            // whole job
   int iteration_ = 0;
   bool mid_iteration_ = false;
-  HalfResult user_half_;        // of the iteration in progress, while mid_iteration_
+  HalfResult user_half_;  // of the iteration in progress, while mid_iteration_
   double user_exchange_ = 0;
 };
 

@@ -23,8 +23,8 @@ TEST(CheckpointNames, RoundTrip) {
 }
 
 TEST(CheckpointNames, RejectsEverythingElse) {
-  for (const char* name : {"iter-000012.tmp", "iter-000012.5.tmp", "iter-000012.deleting", "iter-000012.old",
-                           "iter-12", "iter-0000012", "iter-000012.50", "iter-00001x", "iter-", "model", ""})
+  for (const char* name : {"iter-000012.tmp", "iter-000012.5.tmp", "iter-000012.deleting", "iter-000012.old", "iter-12",
+                           "iter-0000012", "iter-000012.50", "iter-00001x", "iter-", "model", ""})
     EXPECT_FALSE(parse_checkpoint_name(name).has_value()) << name;
 }
 

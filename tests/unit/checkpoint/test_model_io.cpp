@@ -59,7 +59,8 @@ class ReadModel : public testing::Test {
     for (Side side : kBothSides) {
       FactorTable table(side == Side::users ? 4 : 3, kK);
       for (std::int64_t r = 0; r < table.rows(); ++r)
-        for (int c = 0; c <= kK; ++c) table.row(r)[c] = static_cast<float>(10 * r + c) + (side == Side::users ? 0.5f : 0.25f);
+        for (int c = 0; c <= kK; ++c)
+          table.row(r)[c] = static_cast<float>(10 * r + c) + (side == Side::users ? 0.5f : 0.25f);
       write_factor_block(factor_block_path(dir(), side, 0), table, 0, table.rows());
     }
     write_file_atomic(dir() + "/COMPLETE", "complete\n");
@@ -135,8 +136,9 @@ TEST_F(ReadModel, OutputKinds) {
 
   write_file_atomic(dir() + "/state.json", "{\"format\": \"dals-mod");  // damaged
   EXPECT_EQ(model.problem(dir()), "its state.json is not a dals state file");
-  EXPECT_EQ(checkpoint.problem(dir()), "its state.json is not a dals state file, and it holds metrics.jsonl, which no "
-                                       "checkpoint has");
+  EXPECT_EQ(checkpoint.problem(dir()),
+            "its state.json is not a dals state file, and it holds metrics.jsonl, which no "
+            "checkpoint has");
   fs::remove(dir() + "/metrics.jsonl");
   EXPECT_EQ(checkpoint.problem(dir()), "");  // a damaged checkpoint of ours
 }

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <new>
 #include <cstdlib>
+#include <new>
 #include <numeric>
 #include <vector>
 

@@ -19,14 +19,11 @@ namespace fs = std::filesystem;
 
 // A kind for the tests: a directory holding a file named "OURS".
 OutputKind test_kind() {
-  return {"test output", [](const std::string& dir) -> std::string {
-            return fs::exists(dir + "/OURS") ? "" : "it has no OURS file";
-          }};
+  return {"test output",
+          [](const std::string& dir) -> std::string { return fs::exists(dir + "/OURS") ? "" : "it has no OURS file"; }};
 }
 
-void write(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 std::string read(const fs::path& path) {
   std::ifstream in(path);
@@ -83,8 +80,7 @@ TEST(NormalizeOutputPath, TrailingSlashesDotsAndDotDots) {
 
 TEST(NormalizeOutputPath, RejectsWhatNamesNoNewDirectory) {
   for (const char* path : {"", "/", "//", ".", "./", "..", "../", "a/..", "a/b/../..", "../.."})
-    EXPECT_NE(error_of([&] { normalize_output_path(path); }).find("cannot be an output directory"),
-              std::string::npos)
+    EXPECT_NE(error_of([&] { normalize_output_path(path); }).find("cannot be an output directory"), std::string::npos)
         << '"' << path << '"';
 }
 
@@ -139,8 +135,9 @@ TEST_F(StagedDirTest, ForceRefusesADirectoryOfAnotherKind) {
   write(at("home/thesis.tex"), "years of work");
   StagedDir out(at("home"), true, test_kind());
   const std::string message = error_of([&] { out.create(); });
-  EXPECT_EQ(message, at("home") + ": exists and is not a test output (it has no OURS file); refusing to replace it "
-                                   "with --force");
+  EXPECT_EQ(message, at("home") +
+                         ": exists and is not a test output (it has no OURS file); refusing to replace it "
+                         "with --force");
   EXPECT_EQ(read(at("home/thesis.tex")), "years of work");
   EXPECT_EQ(entries(), std::vector<std::string>{"home"});  // no home.tmp either
 }
@@ -248,15 +245,16 @@ TEST_F(StagedDirTest, MissingParentsAreCreated) {
 TEST_F(StagedDirTest, AParentThatIsAFileIsFoundAtStartup) {
   write(at("file"), "");
   StagedDir out(at("file/sub/model"), false, test_kind());
-  EXPECT_EQ(error_of([&] { out.check(); }), at("file/sub/model") + ": cannot create: " + at("file") +
-                                                " is not a directory");
+  EXPECT_EQ(error_of([&] { out.check(); }),
+            at("file/sub/model") + ": cannot create: " + at("file") + " is not a directory");
 }
 
 TEST_F(StagedDirTest, ASymbolicLinkIsRefused) {
   fs::create_directory_symlink(at("nowhere"), at("dangling"));
   StagedDir dangling(at("dangling"), true, test_kind());
-  EXPECT_NE(error_of([&] { dangling.check(); }).find("is a symbolic link (to " + at("nowhere") + ", which does not exist)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { dangling.check(); }).find("is a symbolic link (to " + at("nowhere") + ", which does not exist)"),
+      std::string::npos);
   fs::create_directories(at("real"));
   write(at("real/OURS"), "");
   fs::create_directory_symlink(at("real"), at("link"));

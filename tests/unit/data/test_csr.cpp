@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "dals/data/csr.hpp"
 #include "dals/core/error.hpp"
+#include "dals/data/csr.hpp"
 
 namespace dals {
 namespace {
@@ -43,9 +43,7 @@ TEST(Csr, TripletsRoundTrip) {
   EXPECT_EQ(again.values, b.values);
 }
 
-TEST(Csr, DuplicatePairIsAnError) {
-  EXPECT_THROW(csr_from_triplets(0, 2, 5, {{0, 1, 1.f}, {0, 1, 2.f}}), Error);
-}
+TEST(Csr, DuplicatePairIsAnError) { EXPECT_THROW(csr_from_triplets(0, 2, 5, {{0, 1, 1.f}, {0, 1, 2.f}}), Error); }
 
 TEST(Csr, ValidateRejectsEachBrokenInvariant) {
   {

@@ -3,13 +3,13 @@
 
 #include <cmath>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 
 #include "dals/core/checksum.hpp"
+#include "dals/core/error.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/data/dataset_builder.hpp"
-#include "dals/core/error.hpp"
 #include "dals/data/hdf5_file.hpp"
 #include "dals/data/manifest.hpp"
 
@@ -154,9 +154,11 @@ TEST(Dataset, BuildWritesBothOrientationsWithTheSameRatings) {
     const SplitInfo& info = split == Split::train ? m.train : m.test;
     std::vector<Triplet> by_user, by_item;
     for (int b = 0; b < m.blocks; ++b) {
-      for (auto t : csr_to_triplets(read_ratings_block(ratings_path(data, split, Side::users, b), info.user_blocks[b], m.items)))
+      for (auto t :
+           csr_to_triplets(read_ratings_block(ratings_path(data, split, Side::users, b), info.user_blocks[b], m.items)))
         by_user.push_back(t);
-      for (auto t : csr_to_triplets(read_ratings_block(ratings_path(data, split, Side::items, b), info.item_blocks[b], m.users)))
+      for (auto t :
+           csr_to_triplets(read_ratings_block(ratings_path(data, split, Side::items, b), info.item_blocks[b], m.users)))
         by_item.push_back({t.col, t.row, t.value});
     }
     auto key = [](const Triplet& a, const Triplet& b) { return a.row != b.row ? a.row < b.row : a.col < b.col; };
@@ -189,7 +191,8 @@ TEST(Dataset, ReaderRejectsABlockTheManifestDoesNotDescribe) {
   Manifest m = read_manifest(data);
   BlockInfo wrong = m.train.user_blocks[0];
   wrong.nnz += 1;
-  std::string err = error_of([&] { read_ratings_block(ratings_path(data, Split::train, Side::users, 0), wrong, m.items); });
+  std::string err =
+      error_of([&] { read_ratings_block(ratings_path(data, Split::train, Side::users, 0), wrong, m.items); });
   EXPECT_NE(err.find("by-user/block-00000.h5: block holds"), std::string::npos) << err;
   wrong = m.train.user_blocks[0];
   wrong.checksum ^= 1;

@@ -7,13 +7,13 @@
 #include <fstream>
 #include <map>
 
-#include "dals/mpi/comm.hpp"
+#include "dals/core/rng.hpp"
 #include "dals/data/dataset_builder.hpp"
 #include "dals/data/id_index.hpp"
 #include "dals/data/id_keys.hpp"
 #include "dals/data/inspect.hpp"
+#include "dals/mpi/comm.hpp"
 #include "dals/partition/partition.hpp"
-#include "dals/core/rng.hpp"
 
 namespace dals {
 namespace {
@@ -50,7 +50,7 @@ TEST(IdKeys, Utf8) {
   EXPECT_EQ(utf8_problem("alice"), nullptr);
   EXPECT_EQ(utf8_problem("Zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"), nullptr);
   EXPECT_STREQ(utf8_problem("bad\xff"), "is not valid UTF-8");
-  EXPECT_STREQ(utf8_problem("\xc0\xaf"), "is not valid UTF-8");  // overlong '/'
+  EXPECT_STREQ(utf8_problem("\xc0\xaf"), "is not valid UTF-8");      // overlong '/'
   EXPECT_STREQ(utf8_problem("\xed\xa0\x80"), "is not valid UTF-8");  // a surrogate
   EXPECT_STREQ(utf8_problem("tab\there"), "contains a control character");
 }
@@ -73,7 +73,8 @@ void expect_lookups(const std::string& data, Side side, const std::vector<std::s
   const Manifest m = read_manifest(data);
   const auto raw = raw_id_texts(data, m, side);
   IdLookup lookup(data, side);
-  for (std::size_t d = 0; d < raw.size(); ++d) EXPECT_EQ(lookup.dense_id(raw[d]), static_cast<std::int64_t>(d)) << raw[d];
+  for (std::size_t d = 0; d < raw.size(); ++d)
+    EXPECT_EQ(lookup.dense_id(raw[d]), static_cast<std::int64_t>(d)) << raw[d];
   for (const auto& a : absent) EXPECT_FALSE(lookup.dense_id(a).has_value()) << a;
 }
 

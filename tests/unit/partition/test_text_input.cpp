@@ -121,7 +121,7 @@ TEST(Values, RatingsAndTimestamps) {
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> read_range(const std::string& path, bool gzip, std::uint64_t begin,
-                                                             std::uint64_t end, std::size_t buffer = 4096) {
+                                                              std::uint64_t end, std::size_t buffer = 4096) {
   LineReader reader(path, gzip, begin, end, buffer);
   std::vector<std::pair<std::uint64_t, std::string>> out;
   TextLine line;
@@ -131,7 +131,8 @@ std::vector<std::pair<std::uint64_t, std::string>> read_range(const std::string&
 
 TEST(LineReader, EveryCutReadsEveryLineOnce) {
   TempFiles files;
-  const std::string text = "u,i,r\r\n1,2,3\r\n\r\nlonger line here,5,4\nlast,1,1";  // CRLF, a blank line, no final newline
+  const std::string text =
+      "u,i,r\r\n1,2,3\r\n\r\nlonger line here,5,4\nlast,1,1";  // CRLF, a blank line, no final newline
   const std::string path = files.write("cut.csv", text);
   const auto whole = read_range(path, false, 0, text.size());
   ASSERT_EQ(whole.size(), 5u);

@@ -57,8 +57,8 @@ TEST(HalfFactors, RoundsToNearestEvenLikeFloat16) {
   // Ties both ways, subnormals, values that overflow to infinity, signed
   // zeros, a NaN, and random values over many binades.
   std::vector<float> values = {1.0f,
-                               1.0f + 0x1p-11f,       // tie: rounds down to even
-                               1.0f + 3 * 0x1p-11f,   // tie: rounds up to even
+                               1.0f + 0x1p-11f,      // tie: rounds down to even
+                               1.0f + 3 * 0x1p-11f,  // tie: rounds up to even
                                1.0f + 0x1p-11f + 0x1p-20f,
                                -2.5f,
                                0.0f,

@@ -78,7 +78,8 @@ void expect_matches_reference(const SolveParams& params, int degree) {
   std::vector<float> out(params.k + 1, -7.f);
   const RowResult result = solver.solve(p.cols.data(), p.values.data(), degree, p.fixed, mean, out.data());
   EXPECT_EQ(result.retries, 0);
-  EXPECT_LE(relative_error(out, reference(p, params, mean), params.width()), 1e-4) << "k=" << params.k << " degree=" << degree;
+  EXPECT_LE(relative_error(out, reference(p, params, mean), params.width()), 1e-4)
+      << "k=" << params.k << " degree=" << degree;
   if (!params.bias) {
     EXPECT_EQ(out[params.k], 0.f);
   }

@@ -63,7 +63,8 @@ constexpr int kGuard = 5;
 constexpr float kGuardValue = -7.25f;
 std::vector<float> guarded(std::int64_t rows) { return std::vector<float>(rows + kGuard, kGuardValue); }
 void expect_guards_intact(const std::vector<float>& v, std::int64_t rows, const char* what) {
-  for (int g = 0; g < kGuard; ++g) EXPECT_EQ(v[rows + g], kGuardValue) << what << ": written past its " << rows << " rows";
+  for (int g = 0; g < kGuard; ++g)
+    EXPECT_EQ(v[rows + g], kGuardValue) << what << ": written past its " << rows << " rows";
 }
 
 // Each result against double sums within the rounding bound; each sum over
@@ -157,8 +158,8 @@ TEST(TileKernels, ResidualGradientMatchesDoubleSums) {
       const std::vector<float> x = random_vector(ks, gen), t = random_vector(rows, gen);
       const float xb = -0.25f;
       std::vector<float> e = guarded(rows), r(ks, -1.f);
-      const float e_sum = tile_residual_gradient(tile.floats.data(), rows, ks, x.data(), xb, t.data(), e.data(),
-                                                 r.data());
+      const float e_sum =
+          tile_residual_gradient(tile.floats.data(), rows, ks, x.data(), xb, t.data(), e.data(), r.data());
       expect_guards_intact(e, rows, "e");
       double total = 0, total_bound = 0;
       for (std::int64_t q = 0; q < rows; ++q) {
@@ -292,8 +293,8 @@ TEST(TileKernels, FusedGatherGivesTheGatherThenThePass) {
         std::copy(src, src + k, want_tile.begin() + q * ks);
         want_t[q] = values[q] - mean - src[k];
       }
-      const float want_sum = tile_residual_gradient(want_tile.data(), rows, ks, x.data(), xb, want_t.data(),
-                                                    want_e.data(), want_r.data());
+      const float want_sum =
+          tile_residual_gradient(want_tile.data(), rows, ks, x.data(), xb, want_t.data(), want_e.data(), want_r.data());
 
       const GatherSource half_source{nullptr, 0, half_table.data(), half_biases.data(), k, true, mean};
       std::vector<GatherSource> sources{half_source};
@@ -301,8 +302,8 @@ TEST(TileKernels, FusedGatherGivesTheGatherThenThePass) {
       for (const GatherSource& source : sources) {
         const char* from = source.half_table ? "half table" : "float table";
         std::vector<float> tile(rows * ks, -1.f), t(rows), e(rows), r(ks);
-        const float sum = tile_gather_residual_gradient(source, cols.data(), values.data(), rows, tile.data(),
-                                                        t.data(), x.data(), xb, e.data(), r.data());
+        const float sum = tile_gather_residual_gradient(source, cols.data(), values.data(), rows, tile.data(), t.data(),
+                                                        x.data(), xb, e.data(), r.data());
         if (source.half_table) {  // the float table's padding is not copied; the half table's zeros are
           EXPECT_EQ(tile, want_tile) << from << " k=" << k << " rows=" << rows;
         } else {

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "dals/train/config.hpp"
 
@@ -38,8 +38,8 @@ TEST(Config, DefaultsAndOverrides) {
   EXPECT_EQ(config.solver, Solver::cholesky);
   EXPECT_EQ(config.cg_precision, Precision::half);
   TrainConfig other;
-  parse({"--data", "d", "-o", "o", "-k", "8", "--lambda", "0.5", "--regularization", "l2", "--no-bias",
-         "--iterations", "3", "--threads", "2", "--seed", "9"},
+  parse({"--data", "d", "-o", "o", "-k", "8", "--lambda", "0.5", "--regularization", "l2", "--no-bias", "--iterations",
+         "3", "--threads", "2", "--seed", "9"},
         other);
   EXPECT_EQ(other.factors, 8);
   EXPECT_DOUBLE_EQ(other.lambda, 0.5);
@@ -67,17 +67,22 @@ TEST(Config, HyperparametersNameTheCgPrecisionOfCgRunsOnly) {
 TEST(Config, ErrorsNameTheOption) {
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--lambda", "-1"}).find("--lambda"), std::string::npos);
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--factors", "0"}).find("--factors"), std::string::npos);
-  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--iterations", "-2"}).find("--iterations"), std::string::npos);
-  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--no-such-option"}).find("no-such-option"), std::string::npos);
-  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--regularization", "l1"}).find("regularization"), std::string::npos);
-  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--cg-precision", "double"}).find("cg-precision"), std::string::npos);
+  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--iterations", "-2"}).find("--iterations"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--no-such-option"}).find("no-such-option"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--regularization", "l1"}).find("regularization"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--cg-precision", "double"}).find("cg-precision"),
+            std::string::npos);
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--factors", "many"}).find("factors"), std::string::npos);
   EXPECT_NE(usage_error({"--output", "o"}).find("--data"), std::string::npos);
   EXPECT_NE(usage_error({"--data", "d"}).find("--output"), std::string::npos);
 }
 
 TEST(Config, ConfigFileFillsInAndCommandLineWins) {
-  const std::string path = (std::filesystem::temp_directory_path() / ("dals-config-test-" + std::to_string(::getpid()) + ".ini")).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("dals-config-test-" + std::to_string(::getpid()) + ".ini")).string();
   {
     std::ofstream f(path);
     f << "# a comment\ndata = from-file\noutput = out-file\nfactors = 12\nlambda = 0.3\nregularization = l2\n";

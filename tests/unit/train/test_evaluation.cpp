@@ -47,8 +47,8 @@ TEST(Predict, FactorDotMatchesDoubleSumsForAnyK) {
 
 TEST(Evaluation, ErrorAndRegularizerOverLocalRows) {
   FactorTable users(2, 1), items(2, 1);
-  users.row(0)[0] = 1.f;   // b = 0
-  users.row(1)[0] = 2.f;   // row without ratings: not regularized
+  users.row(0)[0] = 1.f;  // b = 0
+  users.row(1)[0] = 2.f;  // row without ratings: not regularized
   items.row(0)[0] = 0.5f;
   items.row(1)[0] = 1.f;
   CsrBlock by_user = csr_from_triplets(0, 2, 2, {{0, 0, 3.f}, {0, 1, 4.f}});

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "dals/core/error.hpp"
 #include "dals/data/blocking.hpp"
 #include "dals/data/dataset_builder.hpp"
-#include "dals/core/error.hpp"
 #include "dals/train/layout.hpp"
 
 namespace dals {
@@ -24,9 +24,7 @@ TEST(Layout, EqualCostsSplitEvenly) {
   EXPECT_EQ(cuts, (std::vector<int>{0, 3, 6, 9, 12}));
 }
 
-TEST(Layout, MoreRanksThanBlocksIsAnError) {
-  EXPECT_THROW(split_blocks({1, 2}, 3), Error);
-}
+TEST(Layout, MoreRanksThanBlocksIsAnError) { EXPECT_THROW(split_blocks({1, 2}, 3), Error); }
 
 TEST(Layout, SideLayoutCoversAllRows) {
   std::vector<BlockInfo> blocks = {{0, 10, 50, 0}, {10, 5, 60, 0}, {15, 20, 10, 0}};
