@@ -263,8 +263,10 @@ for name in "${!first[@]}"; do
 done
 # file -> package, from dpkg's file lists (one grep instead of a dpkg -S per file)
 declare -A pkg_of_file=()
-while IFS=: read -r list file; do
-  pkg=$(basename "$list" .list)
+# (grep prints LIST:FILE; a multiarch list is named PKG:ARCH.list, so split at ".list:")
+while IFS= read -r line; do
+  list=${line%%.list:*} file=${line#*.list:}
+  pkg=$(basename "$list")
   pkg_of_file[$file]=${pkg%%:*}
 done < <(dpkg_lists=(/var/lib/dpkg/info/*.list) && sort -u "$all_cands" | grep -HFx -f - -- "${dpkg_lists[@]}" || true)
 

@@ -35,7 +35,7 @@ readonly FOREIGN=(
   --ntasks-per-node --cpus-per-task --hint --signal --requeue      # sbatch/srun
   --mpi --kill-on-bad-exit                                         # srun
   --test-dir --output-on-failure                                   # ctest
-  --build                                                          # cmake
+  --build --install --prefix                                       # cmake
   --gtest_filter                                                   # gtest
 )
 readonly TOOLS=(train generate partition import inspect)

@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 fix=0
-[[ "${1:-}" == --fix ]] && fix=1
+case "${1:-}" in
+  --fix) fix=1 ;;
+  "") ;;
+  *) echo "usage: tools/check-style.sh [--fix]" >&2; exit 2 ;;
+esac
 
 for tool in clang-format shellcheck; do
   command -v "$tool" >/dev/null || { echo "check-style: $tool not found (tools/install-deps.sh installs it)" >&2; exit 1; }

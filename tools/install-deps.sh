@@ -33,6 +33,7 @@ packages=(
   jq     # tests/cli/partition_*.sh read manifest.json and metrics.jsonl; tools/check-commands.sh
   time   # /usr/bin/time: peak RSS in tests/cli/partition_out_of_core.sh
   shfmt  # tools/check-commands.sh parses the scripts with it
+  clang-format shellcheck  # tools/check-style.sh (the ctest test check-style)
   # in a Debian server image, not in a minimal one (containers, debootstrap):
   procps    # ps: tests/cli/lib.sh; uptime: tools/bench-checkpoint.sh
   iproute2  # ss: tools/local-slurm/start.sh (is a port taken?)
