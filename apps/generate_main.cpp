@@ -9,12 +9,9 @@
 int main(int argc, char** argv) {
   return dals::run_mpi_tool("dals-generate", argc, argv, [&](const dals::Comm& comm) {
     dals::GenerateOptions options;
-    std::string text;
-    if (dals::parse_collectively(comm, [&] { return dals::parse_generate_options(argc, argv, options, text); }) ==
-        dals::ParseOutcome::help_shown) {
-      if (comm.is_root()) std::fputs(text.c_str(), stdout);
+    if (!dals::parse_collectively(
+            comm, [&](std::string& text) { return dals::parse_generate_options(argc, argv, options, text); }))
       return;
-    }
     const dals::GenerateResult result = dals::generate_dataset(comm, options);
     dals::Log::info("%s", dals::generate_summary(result, options.output).c_str());
   });

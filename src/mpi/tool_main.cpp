@@ -60,19 +60,21 @@ int run_tool(const std::string& tool, const std::function<int()>& body) {
   return 1;
 }
 
-ParseOutcome parse_collectively(const Comm& comm, const std::function<ParseOutcome()>& parse) {
+bool parse_collectively(const Comm& comm, const std::function<ParseOutcome(std::string& text)>& parse) {
   ParseOutcome outcome = ParseOutcome::run;
+  std::string text;
   run_collectively(
       comm,
       [&] {
         try {
-          outcome = parse();
+          outcome = parse(text);
         } catch (const UsageError& e) {
           throw Error(e.message + " (see --help)");
         }
       },
       2);
-  return outcome;
+  if (outcome == ParseOutcome::help_shown && comm.is_root()) std::fputs(text.c_str(), stdout);
+  return outcome == ParseOutcome::run;
 }
 
 }  // namespace dals

@@ -29,6 +29,8 @@ int run_tool(const std::string& tool, const std::function<int()>& body);
 /// on it. A UsageError or Error on any rank ends every rank with exit code 2
 /// (the message printed once, "(see --help)" added to a usage error); so a
 /// config file unreadable on one node cannot leave the others waiting.
-ParseOutcome parse_collectively(const Comm& comm, const std::function<ParseOutcome()>& parse);
+/// --help or --version: rank 0 prints `parse`'s text and it returns false
+/// (the tool has nothing more to do); true: run.
+bool parse_collectively(const Comm& comm, const std::function<ParseOutcome(std::string& text)>& parse);
 
 }  // namespace dals
