@@ -165,7 +165,7 @@ struct Job {
   // Per local bucket: parsed records, string ids of users and items (entries:
   // hash, 2-byte length, bytes), sorted records; and the users' costs.
   SpillStore records, user_names, item_names, sorted, costs;
-  Progress progress;
+  ProgressLine progress;
   std::array<std::int64_t, kCounters> counters{};   ///< this rank's
   bool user_strings = false, item_strings = false;  ///< some id of that side is a string (all ranks)
   std::vector<std::string> bad_line_samples;        ///< this rank's first few

@@ -12,6 +12,7 @@
 
 #include "dals/core/error.hpp"
 #include "dals/core/memory.hpp"
+#include "dals/core/signal_flag.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/core/version.hpp"
 #include "dals/data/dataset.hpp"
@@ -241,7 +242,7 @@ PartitionResult partition_dataset(const Comm& comm, const PartitionOptions& opti
   StagedDir out(options.output, options.force, dataset_output_kind());
   PartitionOptions o = options;
   o.output = out.dest();
-  InterruptGuard interrupts;
+  SignalFlag interrupts({SIGINT, SIGTERM}, /*restart=*/false);
   std::string scratch_parent;
   try {
     return run(comm, o, out, scratch_parent);

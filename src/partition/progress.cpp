@@ -25,12 +25,12 @@ std::string amount(double x, const std::string& unit) {
 
 }  // namespace
 
-void Progress::enable(bool on) {
+void ProgressLine::enable(bool on) {
   on_ = on;
   tty_ = on && isatty(STDERR_FILENO) == 1;
 }
 
-void Progress::start(const std::string& phase, double total, const std::string& unit) {
+void ProgressLine::start(const std::string& phase, double total, const std::string& unit) {
   phase_ = phase;
   unit_ = unit;
   total_ = total;
@@ -38,7 +38,7 @@ void Progress::start(const std::string& phase, double total, const std::string& 
   printed_ = false;
 }
 
-void Progress::update(double done, double items) {
+void ProgressLine::update(double done, double items) {
   if (!on_) return;
   const auto now = Clock::now();
   const double since = std::chrono::duration<double>(now - last_print_).count();
@@ -47,7 +47,7 @@ void Progress::update(double done, double items) {
   print(done, items, false);
 }
 
-void Progress::print(double done, double items, bool final_line) {
+void ProgressLine::print(double done, double items, bool final_line) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   std::string line = Log::tool() + ": " + phase_;
   char text[160];
@@ -75,7 +75,7 @@ void Progress::print(double done, double items, bool final_line) {
   printed_ = true;
 }
 
-void Progress::finish() {
+void ProgressLine::finish() {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   seconds_.emplace_back(phase_, elapsed);
   // On a terminal the line is cleared, so the summary starts on a clean

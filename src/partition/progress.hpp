@@ -14,7 +14,7 @@
 
 namespace dals::part {
 
-class Progress {
+class ProgressLine {
  public:
   /// Printing on (rank 0 without --quiet) or off; the clock runs either way.
   void enable(bool on);

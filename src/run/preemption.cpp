@@ -3,30 +3,9 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 
 namespace dals {
-
-namespace {
-
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-extern "C" void record_stop_signal(int signal) { g_stop_signal = signal; }
-
-}  // namespace
-
-void install_stop_handlers() {
-  struct sigaction action;
-  std::memset(&action, 0, sizeof action);
-  action.sa_handler = record_stop_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGUSR1, &action, nullptr);
-}
-
-int stop_signal_received() { return g_stop_signal; }
 
 StopControl::StopControl(const Comm& comm, const TrainConfig& config, double start, double first_write_estimate)
     : comm_(comm), last_check_(MPI_Wtime()), first_write_estimate_(first_write_estimate) {
@@ -59,7 +38,7 @@ std::string StopControl::deadline_text() const {
 bool StopControl::should_stop(double slowest_write) {
   // {signal number seen by any rank, deadline reached}: one small allreduce
   // per half-iteration is all that agreeing costs.
-  int votes[2] = {static_cast<int>(stop_signal_received()), 0};
+  int votes[2] = {SignalFlag::received(), 0};
   if (comm_.is_root()) {
     const double now = MPI_Wtime();
     slowest_half_ = std::max(slowest_half_, now - last_check_ - excluded_);

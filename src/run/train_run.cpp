@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include "dals/checkpoint/checkpoint.hpp"
 #include "dals/checkpoint/model_io.hpp"
@@ -161,7 +162,10 @@ void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& 
 }  // namespace
 
 void run_training(const Comm& comm, const TrainConfig& config) {
-  if (!config.checkpoint_dir.empty()) install_stop_handlers();  // early: a signal while loading counts too
+  // Early: a signal while loading counts too. Without checkpoints a stop
+  // signal ends the run as it always would.
+  std::optional<StopSignals> stop_signals;
+  if (!config.checkpoint_dir.empty()) stop_signals.emplace();
   check_same_config(comm, config);
   // The model's directory is checked and staged before any data is read, so
   // a bad --output (it exists, is not a model, its parent is read-only)

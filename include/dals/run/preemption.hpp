@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "dals/core/signal_flag.hpp"
 #include "dals/mpi/comm.hpp"
 #include "dals/train/config.hpp"
 
@@ -22,12 +23,13 @@ namespace dals {
 /// Exit code of a run that stopped early and saved a checkpoint to resume from.
 constexpr int kExitPreempted = 3;
 
-/// Installs the SIGTERM and SIGUSR1 handlers (record the signal, nothing else).
-/// SA_RESTART keeps system calls in flight (a checkpoint write) going.
-void install_stop_handlers();
-
-/// The last stop signal received (SIGTERM, SIGUSR1), or 0.
-int stop_signal_received();
+/// The stop signals (SIGTERM, SIGUSR1) caught while it lives: they only
+/// record themselves (core/signal_flag.hpp), with SA_RESTART so that system
+/// calls in flight (a checkpoint write) go on.
+class StopSignals : public SignalFlag {
+ public:
+  StopSignals() : SignalFlag({SIGTERM, SIGUSR1}, /*restart=*/true) {}
+};
 
 /// Decides, collectively, whether to stop at a half-iteration boundary.
 class StopControl {
