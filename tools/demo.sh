@@ -14,8 +14,8 @@ cd "$DALS_ROOT"
 
 dals_setup_env
 dals_install_deps
-# Every tool, so that the README's next steps (dals-partition, dals-inspect) work too.
-dals_build dals-generate dals-train dals-partition dals-inspect dals-import
+# Every tool and the `dals` front end, so that the README's next steps (dals-partition, dals-inspect) work too.
+dals_build dals-cli dals-generate dals-train dals-partition dals-inspect dals-import
 
 out="$DALS_ROOT/demo-out"
 data="$out/data"
