@@ -10,10 +10,6 @@ namespace dals {
 
 namespace {
 
-void require(bool ok, const std::string& message) {
-  if (!ok) throw Error(message);
-}
-
 bool finite_in(double x, double lo, double hi) { return std::isfinite(x) && x >= lo && x <= hi; }
 
 }  // namespace

@@ -8,14 +8,6 @@
 
 namespace dals {
 
-namespace {
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw Error(message);
-}
-
-}  // namespace
-
 std::uint64_t parse_byte_size(const std::string& text, const std::string& option) {
   std::size_t used = 0;
   double value = 0;

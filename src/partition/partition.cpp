@@ -100,8 +100,7 @@ std::string provenance(const Job& job) {
       {"header", o.header},
       {"columns", {{"user", f.user + 1}, {"item", f.item + 1}, {"rating", f.rating + 1}, {"time", f.time + 1}}},
       {"implicit", o.implicit}};
-  static const char* dedup[] = {"last", "mean", "max", "sum", "error"};
-  j["options"] = {{"dedup", dedup[static_cast<int>(o.dedup)]},
+  j["options"] = {{"dedup", enum_name(o.dedup)},
                   {"min_rating", o.min_rating},
                   {"max_rating", o.max_rating},
                   {"min_user_ratings", o.min_user_ratings},

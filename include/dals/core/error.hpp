@@ -15,4 +15,9 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Throws Error(message) unless `ok`: the options' validators read as a list.
+inline void require(bool ok, const std::string& message) {
+  if (!ok) throw Error(message);
+}
+
 }  // namespace dals
