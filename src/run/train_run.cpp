@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "dals/checkpoint/checkpoint.hpp"
+#include "dals/checkpoint/crash_point.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/checkpoint/resume.hpp"
 #include "dals/checkpoint/run_state.hpp"
@@ -124,6 +125,7 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
   if (stop_requested()) stop_here();  // signalled while loading
   while (trainer.iterations_done() < config.iterations) {
     if (!trainer.mid_iteration()) {
+      signal_point("user-half", comm.rank());  // for the preemption test only (crash_point.hpp)
       trainer.solve_user_half();
       if (stop_requested()) stop_here();
     }
