@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "dals/checkpoint/model_io.hpp"
+#include "dals/checkpoint/resume.hpp"
 #include "dals/core/log.hpp"
 #include "dals/train/trainer.hpp"
 
@@ -83,12 +84,14 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
     create_factor_subdirs(out.staging());
   });
   const FactorView view{trainer.manifest(), trainer.layouts(), trainer.all_factors()};
-  const std::int64_t bytes =
-      publish_factor_dir(comm_, out, view, state_json(trainer, config_, history, "dals-checkpoint"));
+  const std::int64_t bytes = publish_factor_dir(comm_, out, view, [&](const BlockChecksums& blocks) {
+    return state_json(trainer, config_, history, "dals-checkpoint", blocks);
+  });
   const double seconds = comm_.max(MPI_Wtime() - start);
   const std::int64_t total = comm_.sum(bytes);
   slowest_seconds_ = std::max(slowest_seconds_, seconds);
   last_ = progress;
+  written_.push_back(progress);
   if (comm_.is_root()) {
     try {
       prune(progress);
@@ -103,17 +106,36 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
   return dest;
 }
 
-void Checkpointer::resumed_from(const std::string& path, const Progress& progress) {
+void Checkpointer::resumed_from(const ResumeOutcome& resumed) {
+  for (const std::string& path : resumed.skipped) bad_.push_back(fs::path(path).lexically_normal().string());
+  if (!resumed.resumed) return;
+  resumed_ = resumed.progress;
   // Only a checkpoint in this run's directory stands in for writing one;
   // a resumed model or a checkpoint elsewhere does not.
   auto dir_of = [](const fs::path& p) { return p.lexically_normal().parent_path(); };
-  if (dir_of(path) == dir_of(fs::path(config_.checkpoint_dir) / "x")) last_ = progress;
+  if (dir_of(resumed.path) == dir_of(fs::path(config_.checkpoint_dir) / "x")) {
+    last_ = resumed.progress;
+    written_.push_back(resumed.progress);  // known good: it just loaded
+  }
+}
+
+// Whether `c` is known to be good: this run wrote it (or loaded it, or
+// replaced a damaged one of the same progress), or it is
+// no newer than the state the run resumed from. A checkpoint resuming found
+// damaged, and one newer than the resumed state that this run did not write
+// (an explicit --resume of an older state left it unexamined), is neither
+// counted as one to keep nor deleted: it is not ours to judge.
+bool Checkpointer::known_good(const CheckpointEntry& c) const {
+  if (std::find(written_.begin(), written_.end(), c.progress) != written_.end()) return true;
+  if (std::find(bad_.begin(), bad_.end(), fs::path(c.path).lexically_normal().string()) != bad_.end()) return false;
+  return !resumed_ || c.progress.halves() <= resumed_->halves();
 }
 
 // Rank 0, after `newest` is complete and in place. Only checkpoints older
 // than it are candidates: a newer one belongs to a run this one did not
 // continue from (a damaged one resuming skipped, or an explicit --resume of
-// an older state), and is not ours to judge. A directory is renamed before
+// an older state), and is not ours to judge; nor is an older one that is not
+// known_good. So the newest good checkpoint always stays. A directory is renamed before
 // it is deleted, so a kill half-way through leaves no half-deleted
 // checkpoint under a valid name. Deleting is housekeeping: a failure is a
 // warning, not an error.
@@ -122,7 +144,7 @@ void Checkpointer::prune(const Progress& newest) const {
   int kept = 0;
   std::vector<std::string> doomed;
   for (const CheckpointEntry& c : list_checkpoints(config_.checkpoint_dir)) {
-    if (c.progress.halves() > newest.halves()) continue;
+    if (c.progress.halves() > newest.halves() || !known_good(c)) continue;
     const bool complete = fs::exists(c.path + "/COMPLETE", ec);
     if (complete && kept < config_.keep_checkpoints)
       ++kept;

@@ -25,6 +25,17 @@ void crash_point(const char* point, int rank) {
   }
 }
 
+void signal_point(const char* point, int rank) {
+  static const std::string spec = [] {
+    const char* env = std::getenv("DALS_TEST_SIGNAL");
+    return std::string(env == nullptr ? "" : env);
+  }();
+  if (spec.empty()) return;
+  static std::map<std::string, int> reached;  // called by the main thread only
+  const int count = ++reached[point];
+  if (spec == std::string(point) + ":" + std::to_string(rank) + ":" + std::to_string(count)) std::raise(SIGTERM);
+}
+
 void announce_ready(int rank) {
   const char* prefix = std::getenv("DALS_TEST_READY");
   if (prefix == nullptr || *prefix == '\0') return;

@@ -4,6 +4,7 @@
 
 #include "dals/checkpoint/crash_point.hpp"
 #include "dals/checkpoint/run_state.hpp"
+#include "dals/core/checksum.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/data/hdf5_file.hpp"
@@ -15,7 +16,14 @@ std::string factor_block_path(const std::string& model_dir, Side side, int block
   return model_dir + "/" + side_name(side) + "/" + block_file_name(block);
 }
 
-void write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first, std::int64_t rows) {
+namespace {
+std::uint64_t block_checksum(std::span<const float> factors, std::span<const float> biases) {
+  return hash_combine(checksum_of(factors), checksum_of(biases));
+}
+}  // namespace
+
+std::uint64_t write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first,
+                                 std::int64_t rows) {
   const int k = table.k();
   std::vector<float> factors(static_cast<std::size_t>(rows) * k), biases(rows);
   for (std::int64_t i = 0; i < rows; ++i) {
@@ -30,9 +38,10 @@ void write_factor_block(const std::string& path, const FactorTable& table, std::
   f.write("biases", std::span<const float>(biases));
   f.close();
   fsync_path(path);
+  return block_checksum(factors, biases);
 }
 
-void read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table) {
+std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table) {
   H5File f = H5File::open(path);
   if (f.int_attribute("first_row") != first)
     throw Error(path + ": factor block does not start at id " + std::to_string(first));
@@ -50,6 +59,13 @@ void read_factor_block(const std::string& path, std::int64_t first, std::int64_t
     std::copy(factors.begin() + i * k, factors.begin() + (i + 1) * k, dst);
     dst[k] = biases[i];
   }
+  return block_checksum(factors, biases);
+}
+
+void check_block_checksum(const std::string& path, std::uint64_t recorded, std::uint64_t read) {
+  if (recorded != read)
+    throw Error(path + ": block checksum mismatch (state.json records " + to_hex(recorded) + ", the block has " +
+                to_hex(read) + "): the block is damaged or of another checkpoint");
 }
 
 namespace {
@@ -94,26 +110,30 @@ void create_factor_subdirs(const std::string& dir) {
 }
 
 std::int64_t publish_factor_dir(const Comm& comm, StagedDir& out, const FactorView& view,
-                                const std::string& state_json) {
+                                const std::function<std::string(const BlockChecksums&)>& make_state) {
   const std::string& staging = out.staging();
   std::int64_t bytes = 0;
+  // Each block has one writer, the other ranks contribute 0: the sum is the list.
+  BlockChecksums sums;
+  for (Side side : kBothSides) sums[side].assign(view.manifest.train.blocks(side).size(), 0);
   run_collectively(comm, [&] {
     for (Side side : {Side::users, Side::items}) {
       const OwnedRange& own = view.layouts[side].of(comm.rank());
       const auto& blocks = view.manifest.train.blocks(side);
       const FactorTable& table = view.tables[side];
       for (int b = own.first_block; b < own.end_block; ++b) {
-        write_factor_block(factor_block_path(staging, side, b), table, blocks[b].first, blocks[b].rows);
+        sums[side][b] = write_factor_block(factor_block_path(staging, side, b), table, blocks[b].first, blocks[b].rows);
         bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
       }
     }
     crash_point("blocks-written", comm.rank());
   });
+  for (Side side : kBothSides) comm.allreduce_inplace(std::span<std::uint64_t>(sums[side]), MPI_SUM);
   // Only after every rank's blocks are on disk (the agreement above) may
   // COMPLETE say so.
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
-    write_file_atomic(staging + "/state.json", state_json);
+    write_file_atomic(staging + "/state.json", make_state(sums));
     for (const char* sub : {"users", "items"}) fsync_path(staging + "/" + sub);
     write_file_atomic(staging + "/COMPLETE", "complete\n");
     crash_point("sealed", comm.rank());
@@ -124,14 +144,19 @@ std::int64_t publish_factor_dir(const Comm& comm, StagedDir& out, const FactorVi
 }
 
 std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const PerSide<SideLayout>& layouts,
-                               int rank, PerSide<FactorTable>& tables) {
+                               int rank, PerSide<FactorTable>& tables, const BlockChecksums& recorded) {
   std::int64_t bytes = 0;
   for (Side side : kBothSides) {
     const OwnedRange& own = layouts[side].of(rank);
     const auto& blocks = manifest.train.blocks(side);
     FactorTable& table = tables[side];
     for (int b = own.first_block; b < own.end_block; ++b) {
-      read_factor_block(factor_block_path(dir, side, b), blocks[b].first, blocks[b].rows, table);
+      const std::string path = factor_block_path(dir, side, b);
+      const std::uint64_t sum = read_factor_block(path, blocks[b].first, blocks[b].rows, table);
+      if (recorded[side].size() != blocks.size())
+        throw Error(dir + "/state.json: records " + std::to_string(recorded[side].size()) + " " + side_name(side) +
+                    " block checksums for " + std::to_string(blocks.size()) + " blocks");
+      check_block_checksum(path, recorded[side][b], sum);
       bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
     }
   }
@@ -153,8 +178,9 @@ Model read_model(const std::string& model_dir) {
     const auto& first = firsts[side];
     for (std::size_t b = 0; b < first.size(); ++b) {
       const std::int64_t end = b + 1 < first.size() ? first[b + 1] : rows[side];
-      read_factor_block(factor_block_path(model_dir, side, static_cast<int>(b)), first[b], end - first[b],
-                        model.tables[side]);
+      const std::string path = factor_block_path(model_dir, side, static_cast<int>(b));
+      const std::uint64_t sum = read_factor_block(path, first[b], end - first[b], model.tables[side]);
+      if (!state.blocks[side].empty()) check_block_checksum(path, state.blocks[side][b], sum);
     }
   }
   return model;

@@ -41,14 +41,23 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-// Rank 0: state.json of a complete checkpoint, or an Error saying why it is not one.
-std::string read_state_text(const std::string& dir) {
+// Rank 0: state.json of a complete checkpoint, or an Error saying why it is
+// not one. A directory named as a checkpoint, or holding one, must be one
+// whose state.json is sealed, records its blocks, and whose progress is the
+// one its name says (a renamed checkpoint would skip or repeat iterations).
+std::string read_state_text(const std::string& dir, bool automatic) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error(dir + ": no such checkpoint directory");
   if (!fs::exists(dir + "/COMPLETE", ec)) throw Error(dir + ": incomplete checkpoint (no COMPLETE file)");
   const std::string path = dir + "/state.json";
   const std::string text = read_text_file(path);
-  parse_state(text, path);  // throws if malformed
+  const std::string name = fs::path(dir).lexically_normal().filename().string();
+  const std::optional<Progress> named = parse_checkpoint_name(name);
+  const bool checkpoint = automatic || named || state_format(dir) == "dals-checkpoint";
+  const SavedState saved = parse_state(text, path, checkpoint ? StateUse::checkpoint : StateUse::resume);
+  if (checkpoint && (!named || !(*named == saved.progress)))
+    throw Error(path + ": records " + saved.progress.describe() + ", but the directory is named " + name + " (not " +
+                checkpoint_name(saved.progress) + ")");
   return text;
 }
 
@@ -114,11 +123,11 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
     // Rank 0 reads state.json; a missing COMPLETE or a bad state.json skips the checkpoint.
     std::string text;
     std::string problem = try_collectively(comm, [&] {
-      if (comm.is_root()) text = read_state_text(dir);
+      if (comm.is_root()) text = read_state_text(dir, automatic);
     });
     if (problem.empty()) {
       text = comm.broadcast_string(text);
-      const SavedState saved = parse_state(text, dir + "/state.json");
+      const SavedState saved = parse_state(text, dir + "/state.json", StateUse::resume);
       json changed;
       // A checkpoint that does not fit this run is an error, not a skip:
       // falling back to an older one of the same directory would not fit either.
@@ -132,7 +141,7 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
       std::int64_t bytes = 0;
       problem = trainer.restore(
           [&](const PerSide<SideLayout>& layouts, int rank, PerSide<FactorTable>& tables) {
-            bytes = read_owned_blocks(dir, trainer.manifest(), layouts, rank, tables);
+            bytes = read_owned_blocks(dir, trainer.manifest(), layouts, rank, tables, saved.blocks);
           },
           saved.progress.iterations, saved.progress.mid);
       if (problem.empty()) {
@@ -161,6 +170,7 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
       throw AgreedFailure{1};
     }
     Log::warn("%s; skipping checkpoint %s", problem.c_str(), dir.c_str());
+    out.skipped.push_back(dir);
     ++skipped;
   }
   if (skipped > 0)

@@ -18,8 +18,8 @@ std::string Progress::describe() const {
   return text;
 }
 
-std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history,
-                       const char* format) {
+std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history, const char* format,
+                       const BlockChecksums& blocks) {
   const Manifest& m = trainer.manifest();
   json ds = {{"path", config.data},
              {"fingerprint", m.fingerprint},
@@ -35,8 +35,14 @@ std::string state_json(const Trainer& trainer, const TrainConfig& config, const 
   ds["item_block_firsts"] = item_firsts;
   json metric_array = json::array();
   for (const auto& line : history.metrics) metric_array.push_back(json::parse(line));
+  json block_sums = json::object();
+  for (Side side : kBothSides) {
+    json& list = block_sums[side_name(side)] = json::array();
+    for (std::uint64_t sum : blocks[side]) list.push_back(to_hex(sum));
+  }
   json state = {{"format", format},
-                {"version", 1},
+                // 2: block checksums recorded
+                {"version", 2},
                 {"dals_version", kVersion},
                 {"iteration", trainer.iterations_done()},
                 // true: the user half of the next iteration is done too (a checkpoint taken between halves)
@@ -45,20 +51,24 @@ std::string state_json(const Trainer& trainer, const TrainConfig& config, const 
                 {"hyperparameters", json::parse(config.hyperparameters_json())},
                 {"dataset", ds},
                 {"metrics", metric_array},
-                {"resumes", json::parse(history.resumes)}};
+                {"resumes", json::parse(history.resumes)},
+                {"block_checksums", block_sums}};
   // The blocks carry checksums; so does this file, whose every field counts
   // (a changed digit in "iteration" would silently skip iterations).
   state["checksum"] = to_hex(checksum64(state.dump().data(), state.dump().size()));
   return state.dump(1) + "\n";
 }
 
-SavedState parse_state(const std::string& text, const std::string& path) {
+SavedState parse_state(const std::string& text, const std::string& path, StateUse use) {
   SavedState s;
   try {
     json state = json::parse(text);
     s.format = state.at("format").get<std::string>();
     if (s.format != "dals-model" && s.format != "dals-checkpoint")
       throw Error(path + ": not a dals model or checkpoint (format \"" + s.format + "\")");
+    if (use == StateUse::checkpoint && s.format != "dals-checkpoint")
+      throw Error(path + ": not a checkpoint (format \"" + s.format + "\")");
+    const bool checkpoint = s.format == "dals-checkpoint";
     if (state.contains("checksum")) {
       const std::string stored = state.at("checksum").get<std::string>();
       state.erase("checksum");
@@ -66,8 +76,29 @@ SavedState parse_state(const std::string& text, const std::string& path) {
       if (stored != computed)
         throw Error(path + ": checksum mismatch (stored " + stored + ", computed " + computed +
                     "): the file is damaged");
-    } else if (s.format == "dals-checkpoint") {
-      throw Error(path + ": no checksum");  // models of dals 0.1 had none; checkpoints always do
+    } else if (checkpoint || use != StateUse::read) {
+      // Models of dals 0.1 had none: such a model may still be read (its
+      // arrays carry their own checksums), never resumed, never a checkpoint.
+      throw Error(path + ": no checksum" + (checkpoint ? "" : " (a model of dals 0.1 cannot be resumed)"));
+    }
+    if (state.contains("block_checksums")) {
+      const json& sums = state.at("block_checksums");
+      for (Side side : kBothSides)
+        for (const json& hex : sums.at(side_name(side))) {
+          const std::string digits = hex.get<std::string>();
+          std::size_t used = 0;
+          std::uint64_t value = 0;
+          try {
+            value = std::stoull(digits, &used, 16);
+          } catch (const std::exception&) {
+            used = 0;
+          }
+          if (digits.size() != 16 || used != 16)
+            throw Error(path + ": block checksum \"" + digits + "\" is not 16 hex digits");
+          s.blocks[side].push_back(value);
+        }
+    } else if (checkpoint || state.value("version", 1) >= 2) {
+      throw Error(path + ": no block checksums");
     }
     s.progress.iterations = state.at("iteration").get<int>();
     s.progress.mid = state.value("user_half_done", false);
@@ -88,6 +119,12 @@ SavedState parse_state(const std::string& text, const std::string& path) {
       throw Error(path + ": " + std::to_string(s.history.metrics.size()) + " metrics records for " +
                   std::to_string(s.progress.iterations) + " iterations");
     s.history.resumes = state.contains("resumes") ? state.at("resumes").dump() : "[]";
+    const PerSide<std::size_t> block_count{s.user_block_firsts.size(), s.item_block_firsts.size()};
+    for (Side side : kBothSides)
+      if (!s.blocks[side].empty() || state.contains("block_checksums"))
+        if (s.blocks[side].size() != block_count[side])
+          throw Error(path + ": " + std::to_string(s.blocks[side].size()) + " " + side_name(side) +
+                      " block checksums for " + std::to_string(block_count[side]) + " blocks");
   } catch (const json::exception& e) {
     throw Error(path + ": malformed state: " + e.what());
   }

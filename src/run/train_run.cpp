@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "dals/checkpoint/checkpoint.hpp"
+#include "dals/checkpoint/crash_point.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/checkpoint/resume.hpp"
 #include "dals/checkpoint/run_state.hpp"
@@ -106,7 +107,7 @@ struct LoopOutcome {
 LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history,
                              MetricsLog& metrics, const ResumeOutcome& resumed, double start, double load_seconds) {
   Checkpointer checkpoints(comm, config);
-  if (resumed.resumed) checkpoints.resumed_from(resumed.path, resumed.progress);
+  checkpoints.resumed_from(resumed);
   StopControl stop(comm, config, start, load_seconds);
   if (!config.quiet && !stop.deadline_text().empty()) Log::info("%s", stop.deadline_text().c_str());
   auto stop_requested = [&] { return checkpoints.enabled() && stop.should_stop(checkpoints.slowest_write_seconds()); };
@@ -124,6 +125,7 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
   if (stop_requested()) stop_here();  // signalled while loading
   while (trainer.iterations_done() < config.iterations) {
     if (!trainer.mid_iteration()) {
+      signal_point("user-half", comm.rank());  // for the preemption test only (crash_point.hpp)
       trainer.solve_user_half();
       if (stop_requested()) stop_here();
     }
@@ -146,8 +148,9 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
 // Publishes the model (collective), then rank 0 prints the summary.
 void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& out, const Trainer& trainer,
                         const RunHistory& history, const LoopOutcome& loop, double start) {
-  publish_factor_dir(comm, out, FactorView{trainer.manifest(), trainer.layouts(), trainer.all_factors()},
-                     state_json(trainer, config, history, "dals-model"));
+  publish_factor_dir(
+      comm, out, FactorView{trainer.manifest(), trainer.layouts(), trainer.all_factors()},
+      [&](const BlockChecksums& blocks) { return state_json(trainer, config, history, "dals-model", blocks); });
   const std::int64_t peak = comm.max(peak_rss_bytes());
   std::string rmse;
   if (loop.trained_any) {

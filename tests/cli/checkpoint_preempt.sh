@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Preemption: SIGTERM or SIGUSR1 mid-run makes dals-train finish the current
 # half-iteration, write a checkpoint and exit with 3 on every rank, within
-# one iteration; a signal that reached one rank only stops all of them; a
+# one iteration (a signal during a user half stops at that half's end, with
+# an iter-N.5 checkpoint); a signal that reached one rank only stops all of them; a
 # time limit (--time-limit, SLURM_JOB_END_TIME) stops the run before the
 # deadline; the resumed run ends bit-identical to an uninterrupted one.
 #
@@ -80,6 +81,26 @@ signal_case() {
 signal_case sigterm-all-ranks 3 all
 signal_case sigterm-one-rank 3 one
 signal_case sigusr1-to-mpirun 2 mpirun
+
+# ---------------------------------------------------------------- half-iteration boundary
+# A SIGTERM during a user half (rank 1 sends it to itself as the user half
+# of iteration 3 starts: DALS_TEST_SIGNAL) stops the run at the end of that
+# half, not a half later: the checkpoint is iter-000002.5.
+case_name=sigterm-in-user-half
+prefix=$LOGS/$case_name
+mkdir -p "$SCRATCH/$case_name"
+run_ranks 2 "$prefix" env DALS_TEST_SIGNAL=user-half:1:3 "$DALS_TRAIN" "${OPTS[@]}" --iterations "$ITERS" \
+  --checkpoint-dir "$SCRATCH/$case_name/ckpt" --checkpoint-every 10 --output "$SCRATCH/$case_name/model"
+if expect_preempted $case_name "$prefix"; then
+  check $case_name "the checkpoint is the half-iteration one: $(cd "$SCRATCH/$case_name/ckpt" && ls | paste -sd ' ')" \
+    test "$(newest_checkpoint "$SCRATCH/$case_name/ckpt")" = iter-000002.5
+  check $case_name "the notice names the user half of iteration 3" \
+    grep -q "after iteration 2 and the user half of 3" "$prefix.rank0.err"
+  run_ranks 3 "$prefix.resume" "$DALS_TRAIN" "${OPTS[@]}" --iterations "$ITERS" \
+    --checkpoint-dir "$SCRATCH/$case_name/ckpt" --resume auto --quiet --output "$SCRATCH/$case_name/model"
+  expect_success $case_name "$prefix.resume" &&
+    identical_models $case_name "$SCRATCH/reference" "$SCRATCH/$case_name/model"
+fi
 
 # ---------------------------------------------------------------- deadline
 # time_limit_case CASE LIMIT_S ENV...: a run of "forever" must stop on its

@@ -224,6 +224,54 @@ TEST(Generate, RatingsFollowThePlantedModel) {
   }
 }
 
+// Each item's rating count, train and test.
+std::vector<double> item_degrees(const std::string& dir) {
+  const Manifest m = read_manifest(dir);
+  std::vector<double> degrees(m.items, 0.0);
+  for (Split split : {Split::train, Split::test})
+    for (const auto& [key, value] : read_split(dir, m, split, Side::users)) {
+      (void)value;
+      degrees[key.second] += 1;
+    }
+  return degrees;
+}
+
+double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sa += a[i];
+    sb += b[i];
+    saa += a[i] * a[i];
+    sbb += b[i] * b[i];
+    sab += a[i] * b[i];
+  }
+  return (sab - sa * sb / n) / std::sqrt((saa - sa * sa / n) * (sbb - sb * sb / n));
+}
+
+// Another seed is another dataset, item popularity included: with the same
+// popularity weights, the item degrees of two seeds would differ only by the
+// sampling noise and correlate strongly (item_skew 1.2: a few items are hits).
+TEST(Generate, AnotherSeedGivesOtherItemPopularity) {
+  Comm comm;
+  SharedTempDir tmp(comm);
+  ASSERT_FALSE(tmp.path().empty());
+  GenerateOptions a = small_options(tmp.path() + "/a"), again = small_options(tmp.path() + "/again"),
+                  b = small_options(tmp.path() + "/b");
+  for (GenerateOptions* o : {&a, &again, &b}) o->ratings = 20000;
+  b.seed = a.seed + 1;
+  for (const GenerateOptions* o : {&a, &again, &b}) generate_dataset(comm, *o);
+
+  const std::vector<double> da = item_degrees(a.output), dagain = item_degrees(again.output),
+                            db = item_degrees(b.output);
+  EXPECT_EQ(da, dagain);  // the same seed, the same dataset
+  ASSERT_EQ(da.size(), db.size());
+  EXPECT_NE(da, db);
+  const double r = correlation(da, db);
+  EXPECT_LT(r, 0.5) << "the item degrees of seeds " << a.seed << " and " << b.seed << " correlate (r = " << r
+                    << "): item popularity does not follow --seed";
+}
+
 // Runs a generation expected to fail on every rank; returns its exit code.
 int failing_generation(const Comm& comm, const GenerateOptions& o) {
   try {

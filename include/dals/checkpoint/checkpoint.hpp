@@ -24,6 +24,7 @@
 namespace dals {
 
 class Trainer;
+struct ResumeOutcome;
 
 /// "iter-000012" or "iter-000012.5".
 std::string checkpoint_name(const Progress& progress);
@@ -61,19 +62,24 @@ class Checkpointer {
   /// write. Returns the checkpoint's path.
   std::string write(const Trainer& trainer, const RunHistory& history);
 
-  /// The run resumed from `path` at `progress`: if that is a checkpoint of
-  /// this directory, it need not be written again.
-  void resumed_from(const std::string& path, const Progress& progress);
+  /// What resuming found: the checkpoint resumed from (if it is one of this
+  /// directory, it need not be written again) and the ones it skipped as
+  /// damaged, which pruning leaves alone and does not count as kept.
+  void resumed_from(const ResumeOutcome& resumed);
 
   /// The slowest checkpoint write so far, in seconds (0 before the first).
   double slowest_write_seconds() const { return slowest_seconds_; }
 
  private:
   void prune(const Progress& newest) const;
+  bool known_good(const CheckpointEntry& c) const;
 
   const Comm& comm_;
   const TrainConfig& config_;
   std::optional<Progress> last_;
+  std::optional<Progress> resumed_;  ///< the progress the run resumed from
+  std::vector<Progress> written_;    ///< by this run (and the one it loaded)
+  std::vector<std::string> bad_;     ///< checkpoints resuming skipped
   double slowest_seconds_ = 0;
 };
 

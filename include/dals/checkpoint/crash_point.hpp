@@ -21,6 +21,12 @@ namespace dals {
 /// rank and this occurrence. Otherwise does nothing.
 void crash_point(const char* point, int rank);
 
+/// With DALS_TEST_SIGNAL=POINT:RANK:N in the environment, rank RANK sends
+/// itself SIGTERM the N-th time it reaches signal_point("POINT"), as a batch
+/// system would, at a moment a test can name. Point: `user-half` (a user
+/// half is about to start; the next stop check is at its end).
+void signal_point(const char* point, int rank);
+
 /// With DALS_TEST_READY=PREFIX in the environment, creates the empty file
 /// PREFIX.rankR.ready (R = rank); otherwise does nothing. dals-train calls it
 /// right after MPI_Init: the kill test draws its random kills only once every

@@ -13,9 +13,11 @@
 /// (StagedDir), so a reader sees a complete model or none.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "dals/checkpoint/run_state.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/core/types.hpp"
 #include "dals/data/manifest.hpp"
@@ -26,11 +28,18 @@
 namespace dals {
 
 /// Writes rows [first, first + rows) of `table` as one factor block file.
-void write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first, std::int64_t rows);
+/// Returns the block's checksum (of its factors and biases, as
+/// read_factor_block computes it), which state.json records.
+std::uint64_t write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first,
+                                 std::int64_t rows);
 
 /// Reads a factor block into rows [first, first + rows) of `table`, checking
-/// its id range, rank k and checksums.
-void read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table);
+/// its id range, rank k and its arrays' checksums. Returns the block's checksum.
+std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table);
+
+/// Error naming `path` unless the block checksum read equals the one
+/// state.json recorded (a block of another checkpoint passes its own checks).
+void check_block_checksum(const std::string& path, std::uint64_t recorded, std::uint64_t read);
 
 /// "MODEL/users/block-00007.h5"
 std::string factor_block_path(const std::string& model_dir, Side side, int block);
@@ -65,16 +74,19 @@ void create_factor_subdirs(const std::string& dir);
 /// (StagedDir::publish: an existing destination is replaced only as its
 /// --force rule allows). A failure on any rank is agreed (AgreedFailure)
 /// before anything is renamed, so the destination is never half-written.
-/// Returns the bytes of factor data this rank wrote.
+/// `make_state` makes state.json on rank 0 from every block's checksum
+/// (gathered from their writers). Returns the bytes of factor data this
+/// rank wrote.
 std::int64_t publish_factor_dir(const Comm& comm, StagedDir& out, const FactorView& factors,
-                                const std::string& state_json);
+                                const std::function<std::string(const BlockChecksums&)>& make_state);
 
 /// Reads, from a model or checkpoint directory, the factor blocks that
 /// `rank` owns on both sides into its rows of `tables` (checking id ranges,
-/// k and checksums). Error naming the file on any problem. Returns the
-/// bytes of factor data read.
+/// k, the arrays' checksums and each block's checksum against `recorded`,
+/// what state.json holds). Error naming the file on any problem. Returns
+/// the bytes of factor data read.
 std::int64_t read_owned_blocks(const std::string& dir, const Manifest& manifest, const PerSide<SideLayout>& layouts,
-                               int rank, PerSide<FactorTable>& tables);
+                               int rank, PerSide<FactorTable>& tables, const BlockChecksums& recorded);
 
 /// A model read back whole (for tools and tests; one process).
 struct Model {

@@ -2,6 +2,9 @@
 /// @file resume.hpp
 /// @brief --resume: pick a checkpoint, check it fits this run, load it.
 
+#include <string>
+#include <vector>
+
 #include "dals/checkpoint/run_state.hpp"
 #include "dals/mpi/comm.hpp"
 #include "dals/train/config.hpp"
@@ -16,7 +19,8 @@ struct ResumeOutcome {
   std::string path;   ///< the checkpoint (or model) the run continues from
   Progress progress;  ///< its progress (zero when starting fresh)
   double seconds = 0;
-  std::int64_t bytes = 0;  ///< factor data read, all ranks
+  std::int64_t bytes = 0;            ///< factor data read, all ranks
+  std::vector<std::string> skipped;  ///< checkpoints found damaged (--resume auto), newest first
 };
 
 /// Collective. Restores `trainer` and `history` as --resume asks:

@@ -37,10 +37,15 @@ struct RunHistory {
   std::string resumes = "[]";        ///< JSON array, one object per resume: from, progress, ranks, overrides
 };
 
+/// The checksum of every factor block of a model or checkpoint, per side, by
+/// block index (write_factor_block's return value).
+using BlockChecksums = PerSide<std::vector<std::uint64_t>>;
+
 /// Writes state.json for the trainer's current state. `format` is
-/// "dals-model" or "dals-checkpoint".
-std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history,
-                       const char* format);
+/// "dals-model" or "dals-checkpoint"; `blocks` is recorded, so that a block
+/// damaged or copied from another checkpoint is caught on reading.
+std::string state_json(const Trainer& trainer, const TrainConfig& config, const RunHistory& history, const char* format,
+                       const BlockChecksums& blocks);
 
 /// A state.json read back: what resuming a checkpoint and reading a model need.
 struct SavedState {
@@ -54,13 +59,24 @@ struct SavedState {
   double mean = 0;  ///< of the dataset's training ratings
   std::vector<std::int64_t> user_block_firsts, item_block_firsts;
   RunHistory history;
+  /// What state.json records of its blocks; empty only for a model written
+  /// before blocks were recorded (read_model then checks their arrays alone).
+  BlockChecksums blocks;
+};
+
+/// What a reader of state.json accepts.
+enum class StateUse {
+  read,        ///< read_model: also a model of dals 0.1, without a checksum
+  resume,      ///< --resume PATH: a checksum is required, of any format
+  checkpoint,  ///< a checkpoint: format dals-checkpoint, checksum and block checksums
 };
 
 /// The one parser of state.json, for models and checkpoints alike: checks
-/// the format and the checksum (a checkpoint must have one; only models of
-/// dals 0.1 may lack it), then reads every field. Error naming `path` if the
-/// file is malformed or damaged.
-SavedState parse_state(const std::string& text, const std::string& path);
+/// the format and the checksum (a checkpoint must have one, and the block
+/// checksums; only models of dals 0.1 may lack both, and only for
+/// StateUse::read), then reads every field. Error naming `path` if the file
+/// is malformed or damaged.
+SavedState parse_state(const std::string& text, const std::string& path, StateUse use = StateUse::read);
 
 /// The "format" of DIR/state.json ("dals-model", "dals-checkpoint"), or ""
 /// if there is no such file or it is not a JSON object with a format. It

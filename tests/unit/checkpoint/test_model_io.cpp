@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dals/checkpoint/model_io.hpp"
+#include "dals/checkpoint/run_state.hpp"
 #include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
@@ -61,15 +62,63 @@ class ReadModel : public testing::Test {
       for (std::int64_t r = 0; r < table.rows(); ++r)
         for (int c = 0; c <= kK; ++c)
           table.row(r)[c] = static_cast<float>(10 * r + c) + (side == Side::users ? 0.5f : 0.25f);
-      write_factor_block(factor_block_path(dir(), side, 0), table, 0, table.rows());
+      block_sums_[side] = {write_factor_block(factor_block_path(dir(), side, 0), table, 0, table.rows())};
     }
     write_file_atomic(dir() + "/COMPLETE", "complete\n");
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string dir() const { return dir_.string(); }
 
+  // `state` recording the blocks' checksums, as a model of this version does.
+  json with_blocks(json state) const {
+    state["version"] = 2;
+    for (Side side : kBothSides) state["block_checksums"][side_name(side)] = {to_hex(block_sums_[side][0])};
+    return state;
+  }
+
   fs::path dir_;
+  BlockChecksums block_sums_;
 };
+
+TEST_F(ReadModel, ChecksTheBlocksAgainstTheChecksumsStateJsonRecords) {
+  write_file_atomic(dir() + "/state.json", sealed(with_blocks(model_state())));
+  EXPECT_EQ(read_model(dir()).tables[Side::users].row(3)[kK], 33.5f);
+
+  // A block valid in itself (its arrays' checksums match) but not the one
+  // state.json records, as a block copied from another checkpoint is.
+  json state = with_blocks(model_state());
+  state["block_checksums"]["items"][0] = to_hex(block_sums_[Side::items][0] ^ 1);
+  write_file_atomic(dir() + "/state.json", sealed(state));
+  try {
+    read_model(dir());
+    FAIL() << "read_model accepted a block whose checksum state.json does not record";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("items/block-00000.h5: block checksum mismatch"), std::string::npos)
+        << e.what();
+  }
+
+  json v2 = model_state();
+  v2["version"] = 2;  // says it records its blocks, does not
+  write_file_atomic(dir() + "/state.json", sealed(v2));
+  EXPECT_THROW(read_model(dir()), Error);
+}
+
+// A model of dals 0.1 (no checksum) may be read, but never resumed nor
+// taken for a checkpoint; a checkpoint always needs its block checksums.
+TEST_F(ReadModel, WhatEachUseAccepts) {
+  const std::string legacy = model_state().dump(1), path = dir() + "/state.json";
+  EXPECT_NO_THROW(parse_state(legacy, path, StateUse::read));
+  EXPECT_THROW(parse_state(legacy, path, StateUse::resume), Error);
+  EXPECT_THROW(parse_state(legacy, path, StateUse::checkpoint), Error);
+  EXPECT_NO_THROW(parse_state(sealed(model_state()), path, StateUse::resume));
+  EXPECT_THROW(parse_state(sealed(with_blocks(model_state())), path, StateUse::checkpoint), Error);  // a model
+
+  json checkpoint = model_state();
+  checkpoint["format"] = "dals-checkpoint";
+  EXPECT_THROW(parse_state(sealed(checkpoint), path, StateUse::checkpoint), Error);  // no block checksums
+  EXPECT_THROW(parse_state(sealed(checkpoint), path, StateUse::read), Error);
+  EXPECT_NO_THROW(parse_state(sealed(with_blocks(checkpoint)), path, StateUse::checkpoint));
+}
 
 TEST_F(ReadModel, ReadsASealedModel) {
   write_file_atomic(dir() + "/state.json", sealed(model_state()));
