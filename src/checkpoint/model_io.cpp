@@ -36,15 +36,16 @@ void read_factor_block(const std::string& path, std::int64_t first, std::int64_t
   H5File f = H5File::open(path);
   if (f.int_attribute("first_row") != first)
     throw Error(path + ": factor block does not start at id " + std::to_string(first));
-  std::uint64_t cols = 0;
-  auto factors = f.read<float>("factors", &cols);
-  auto biases = f.read<float>("biases");
   const int k = table.k();
-  if (static_cast<int>(cols) != k && !(rows == 0 && factors.empty()))
+  if (rows < 0) throw Error(path + ": factor block of " + std::to_string(rows) + " rows expected");
+  // The extents must be what the state's block ranges and k say, checked
+  // before anything is allocated for them.
+  std::uint64_t cols = 0;
+  auto factors =
+      f.read_exact<float>("factors", static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(k), &cols);
+  if (static_cast<std::int64_t>(cols) != k && !(rows == 0 && factors.empty()))
     throw Error(path + ": factor block has k = " + std::to_string(cols) + ", expected " + std::to_string(k));
-  if (static_cast<std::int64_t>(biases.size()) != rows || static_cast<std::int64_t>(factors.size()) != rows * k)
-    throw Error(path + ": factor block has " + std::to_string(biases.size()) + " rows, expected " +
-                std::to_string(rows));
+  auto biases = f.read_exact<float>("biases", static_cast<std::uint64_t>(rows));
   for (std::int64_t i = 0; i < rows; ++i) {
     float* dst = table.row(first + i);
     std::copy(factors.begin() + i * k, factors.begin() + (i + 1) * k, dst);

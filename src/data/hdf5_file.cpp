@@ -206,20 +206,36 @@ T read_number_attr(const std::string& path, const AttrRef& ref, H5T_class_t cls,
 
 std::string dataset_label(const std::string& name) { return "dataset '" + name + "'"; }
 
+// The element count a 1-D or 2-D dataset declares (nothing is read).
+std::uint64_t declared_elements(const std::string& path, hid_t dset, const std::string& label, hsize_t dims[2],
+                                int* rank) {
+  H5Id space(H5Dget_space(dset), H5Sclose);
+  *rank = H5Sget_simple_extent_ndims(space.get());
+  if (*rank < 1 || *rank > 2) throw Error(path + ": " + label + " is not 1-D or 2-D");
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  std::uint64_t count = dims[0];
+  if (*rank == 2 && __builtin_mul_overflow(dims[0], dims[1], &count))
+    throw Error(path + ": " + label + " declares " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) +
+                " elements, more than can be addressed");
+  return count;
+}
+
 }  // namespace
 
 template <class T>
 std::vector<T> H5File::read(const std::string& name, std::uint64_t* cols) const {
-  return read_checked<T>(name, nullptr, cols);
+  return read_checked<T>(name, nullptr, cols, nullptr);
 }
 
 template <class T>
-std::vector<T> H5File::read_exact(const std::string& name, std::uint64_t count, std::uint64_t* cols) const {
-  return read_checked<T>(name, &count, cols);
+std::vector<T> H5File::read_exact(const std::string& name, std::uint64_t count, std::uint64_t* cols,
+                                  const char* source) const {
+  return read_checked<T>(name, &count, cols, source);
 }
 
 template <class T>
-std::vector<T> H5File::read_checked(const std::string& name, const std::uint64_t* expected, std::uint64_t* cols) const {
+std::vector<T> H5File::read_checked(const std::string& name, const std::uint64_t* expected, std::uint64_t* cols,
+                                    const char* source) const {
   const std::string label = dataset_label(name);
   if (!has(name)) throw Error(path_ + ": " + label + " is missing");
   H5Id dset(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
@@ -228,19 +244,14 @@ std::vector<T> H5File::read_checked(const std::string& name, const std::uint64_t
   H5Id native(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
   if (native.get() < 0 || H5Tequal(native.get(), h5_native_type<T>()) <= 0)
     throw Error(path_ + ": " + label + " has the wrong element type");
-  H5Id space(H5Dget_space(dset.get()), H5Sclose);
-  int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 1 || rank > 2) throw Error(path_ + ": " + label + " is not 1-D or 2-D");
   hsize_t dims[2] = {0, 0};
-  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  int rank = 0;
   // The declared extent is the file's word only: check it against what the
   // caller knows and what the file stores before allocating for it.
-  std::uint64_t count = dims[0];
-  if (rank == 2 && __builtin_mul_overflow(dims[0], dims[1], &count))
-    throw Error(path_ + ": " + label + " declares " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) +
-                " elements, more than can be addressed");
+  const std::uint64_t count = declared_elements(path_, dset.get(), label, dims, &rank);
   if (expected != nullptr && count != *expected)
-    throw Error(path_ + ": " + label + " declares " + std::to_string(count) + " elements, expected " +
+    throw Error(path_ + ": " + label + " declares " + std::to_string(count) + " elements" +
+                (source != nullptr ? std::string(" but ") + source + " says " : std::string(", expected ")) +
                 std::to_string(*expected));
   std::uint64_t bytes = 0;
   if (__builtin_mul_overflow(count, sizeof(T), &bytes))
@@ -270,6 +281,16 @@ std::vector<T> H5File::read_checked(const std::string& name, const std::uint64_t
     throw Error(path_ + ": " + label + ": checksum mismatch (stored " + to_hex(stored_sum) + ", computed " +
                 to_hex(actual) + "): the file is damaged");
   return out;
+}
+
+std::uint64_t H5File::elements(const std::string& name) const {
+  const std::string label = dataset_label(name);
+  if (!has(name)) throw Error(path_ + ": " + label + " is missing");
+  H5Id dset(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (dset.get() < 0) fail("cannot open " + label);
+  hsize_t dims[2] = {0, 0};
+  int rank = 0;
+  return declared_elements(path_, dset.get(), label, dims, &rank);
 }
 
 bool H5File::has(const std::string& name) const {
@@ -345,7 +366,7 @@ void H5File::close() {
 #define DALS_H5_INSTANTIATE(T)                                                           \
   template void H5File::write<T>(const std::string&, std::span<const T>, std::uint64_t); \
   template std::vector<T> H5File::read<T>(const std::string&, std::uint64_t*) const;     \
-  template std::vector<T> H5File::read_exact<T>(const std::string&, std::uint64_t, std::uint64_t*) const;
+  template std::vector<T> H5File::read_exact<T>(const std::string&, std::uint64_t, std::uint64_t*, const char*) const;
 DALS_H5_INSTANTIATE(float)
 DALS_H5_INSTANTIATE(double)
 DALS_H5_INSTANTIATE(std::int32_t)

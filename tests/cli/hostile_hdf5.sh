@@ -64,7 +64,15 @@ hostile array-checksum "by-user/block-00001.h5: dataset 'values': attribute 'che
 
 # 2^34 indices declared by a chunked dataset never written: the file stays
 # small, and nothing may be allocated for it.
-hostile huge-extent "by-user/block-00000.h5: dataset 'indices' declares 17179869184 elements" \
+hostile huge-extent "by-user/block-00000.h5: block holds 17179869184 ratings but the manifest says" \
   huge-extent DATA/by-user/block-00000.h5 indices 17179869184
+
+# A manifest claiming 2^40 more ratings in block 0 of each side (totals and
+# fingerprint consistent): the trainer sizes its rating arrays from the
+# manifest, so the block file must back the count before anything is
+# reserved.
+hostile manifest-huge-ratings "by-user/block-00000.h5: " manifest-huge-ratings DATA
+check manifest-huge-ratings "dals-train names the count the file does not back" \
+  grep -q "holds 1099511628021 ratings in 30 rows, more than its" "$LOGS/manifest-huge-ratings.train.rank0.err"
 
 cli_finish

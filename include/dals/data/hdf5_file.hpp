@@ -69,11 +69,17 @@ class H5File {
   std::vector<T> read(const std::string& name, std::uint64_t* cols = nullptr) const;
 
   /// Like read(), but the array must declare exactly `count` elements (rows
-  /// x cols for 2-D), checked before anything is allocated.
+  /// x cols for 2-D), checked before anything is allocated. `source` names
+  /// where the count comes from in the error ("the manifest"), if given.
   template <class T>
-  std::vector<T> read_exact(const std::string& name, std::uint64_t count, std::uint64_t* cols = nullptr) const;
+  std::vector<T> read_exact(const std::string& name, std::uint64_t count, std::uint64_t* cols = nullptr,
+                            const char* source = nullptr) const;
 
   bool has(const std::string& name) const;
+
+  /// The element count an array declares (rows x cols for 2-D); nothing is
+  /// read or allocated, so callers can compare it with what they expect.
+  std::uint64_t elements(const std::string& name) const;
 
   /// Every attribute read checks, before reading, that the attribute holds
   /// exactly one element (scalar) of the expected class: an integer of at
@@ -95,7 +101,8 @@ class H5File {
  private:
   H5File(std::string path, hid_t id);
   template <class T>
-  std::vector<T> read_checked(const std::string& name, const std::uint64_t* expected, std::uint64_t* cols) const;
+  std::vector<T> read_checked(const std::string& name, const std::uint64_t* expected, std::uint64_t* cols,
+                              const char* source) const;
   [[noreturn]] void fail(const std::string& what) const;
 
   std::string path_;

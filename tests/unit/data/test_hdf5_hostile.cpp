@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <vector>
@@ -163,6 +164,61 @@ TEST_F(Hostile, StringAttributesAreScalarBoundedAndFixedLength) {
   });
   err = error_of();
   EXPECT_NE(err.find(path + ": attribute 'id_type'"), std::string::npos) << err;
+}
+
+// Replaces dataset `name` with a chunked one of `count` elements of `type`;
+// chunks are written only if `write` (else the file stays small).
+void replace_with_chunked(hid_t file, const char* name, hid_t type, hsize_t count, bool write) {
+  ASSERT_GE(H5Ldelete(file, name, H5P_DEFAULT), 0);
+  const hsize_t dims[1] = {count}, chunk[1] = {std::min<hsize_t>(count, 1 << 16)};
+  H5Id space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  H5Id plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  ASSERT_GE(H5Pset_chunk(plist.get(), 1, chunk), 0);
+  H5Id dset(H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), H5Dclose);
+  ASSERT_GE(dset.get(), 0);
+  if (write) {
+    std::vector<unsigned char> zeros(count * H5Tget_size(type), 0);
+    ASSERT_GE(H5Dwrite(dset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data()), 0);
+  }
+  H5Id aspace(H5Screate(H5S_SCALAR), H5Sclose);
+  H5Id attr(H5Acreate2(dset.get(), "checksum", H5T_NATIVE_UINT64, aspace.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const std::uint64_t sum = 0;
+  ASSERT_GE(H5Awrite(attr.get(), H5T_NATIVE_UINT64, &sum), 0);
+}
+
+// 2^34 indices (64 GB) declared by a chunked dataset never written: the
+// file stays a few KB, and reading it must not try to allocate them.
+TEST_F(Hostile, HugeDeclaredExtentIsAnErrorBeforeAnyAllocation) {
+  edit([&](hid_t file) { replace_with_chunked(file, "indices", H5T_NATIVE_INT32, hsize_t{1} << 34, false); });
+  EXPECT_LT(fs::file_size(path_), 1u << 20);
+  std::string err;
+  EXPECT_NO_THROW(err = error_reading());
+  EXPECT_EQ(err.rfind(path_ + ": block holds 17179869184 ratings but the manifest says 3", 0), 0u) << err;
+}
+
+// A size the file does back (every chunk written) but the manifest does
+// not: checked against the manifest's count, not only the file's size.
+TEST_F(Hostile, ExtentMustBeWhatTheManifestSays) {
+  edit([&](hid_t file) { replace_with_chunked(file, "values", H5T_NATIVE_FLOAT, 100000, true); });
+  const std::string err = error_reading();
+  EXPECT_EQ(err.rfind(path_ + ": dataset 'values' declares 100000 elements but the manifest says 3", 0), 0u) << err;
+}
+
+// The manifest sizes the trainer's buffers: a block's count must be backed
+// by its file's bytes before anything is reserved for it.
+TEST_F(Hostile, ManifestCountsMustBeBackedByTheBlockFile) {
+  EXPECT_NO_THROW(check_ratings_block_size(path_, info_));
+  BlockInfo huge = info_;
+  huge.nnz = std::int64_t{1} << 40;
+  std::string err;
+  try {
+    check_ratings_block_size(path_, huge);
+  } catch (const Error& e) {
+    err = e.what();
+  }
+  EXPECT_EQ(err.rfind(path_ + ": ", 0), 0u) << err;
+  EXPECT_NE(err.find("1099511627776 ratings"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::to_string(fs::file_size(path_)) + " bytes"), std::string::npos) << err;
 }
 
 }  // namespace
