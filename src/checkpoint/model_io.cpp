@@ -1,5 +1,7 @@
 #include "dals/checkpoint/model_io.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "dals/checkpoint/crash_point.hpp"
@@ -32,6 +34,31 @@ void write_factor_block(const std::string& path, const FactorTable& table, std::
   fsync_path(path);
 }
 
+namespace {
+
+// The largest magnitude a factor or bias read back may have. A prediction or
+// a Gram entry sums products of two of them (at most 1e30 each), so some
+// 3e8 such terms (a row's ratings times k) still stay below float's 3.4e38;
+// trained factors are of the order of the ratings (well under 1e3 on a 1..5
+// scale), so anything near the bound is damage, not a model.
+constexpr float kMaxFactorMagnitude = 1e15f;
+
+void check_factor_row(const std::string& path, std::int64_t row, const float* factors, int k, float bias) {
+  for (int c = 0; c <= k; ++c) {
+    const float x = c < k ? factors[c] : bias;
+    const std::string what = c < k ? "factor " + std::to_string(c) : std::string("bias");
+    if (!std::isfinite(x)) throw Error(path + ": row " + std::to_string(row) + ": " + what + " is non-finite");
+    if (std::fabs(x) > kMaxFactorMagnitude) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", static_cast<double>(x));
+      throw Error(path + ": row " + std::to_string(row) + ": " + what + " is " + value +
+                  ", beyond the magnitude of 1e15 a trained model can hold");
+    }
+  }
+}
+
+}  // namespace
+
 void read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table) {
   H5File f = H5File::open(path);
   if (f.int_attribute("first_row") != first)
@@ -47,6 +74,7 @@ void read_factor_block(const std::string& path, std::int64_t first, std::int64_t
     throw Error(path + ": factor block has k = " + std::to_string(cols) + ", expected " + std::to_string(k));
   auto biases = f.read_exact<float>("biases", static_cast<std::uint64_t>(rows));
   for (std::int64_t i = 0; i < rows; ++i) {
+    check_factor_row(path, first + i, &factors[i * k], k, biases[i]);
     float* dst = table.row(first + i);
     std::copy(factors.begin() + i * k, factors.begin() + (i + 1) * k, dst);
     dst[k] = biases[i];
