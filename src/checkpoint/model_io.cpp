@@ -1,5 +1,7 @@
 #include "dals/checkpoint/model_io.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "dals/checkpoint/crash_point.hpp"
@@ -41,20 +43,47 @@ std::uint64_t write_factor_block(const std::string& path, const FactorTable& tab
   return block_checksum(factors, biases);
 }
 
+namespace {
+
+// The largest magnitude a factor or bias read back may have. A prediction or
+// a Gram entry sums products of two of them (at most 1e30 each), so some
+// 3e8 such terms (a row's ratings times k) still stay below float's 3.4e38;
+// trained factors are of the order of the ratings (well under 1e3 on a 1..5
+// scale), so anything near the bound is damage, not a model.
+constexpr float kMaxFactorMagnitude = 1e15f;
+
+void check_factor_row(const std::string& path, std::int64_t row, const float* factors, int k, float bias) {
+  for (int c = 0; c <= k; ++c) {
+    const float x = c < k ? factors[c] : bias;
+    const std::string what = c < k ? "factor " + std::to_string(c) : std::string("bias");
+    if (!std::isfinite(x)) throw Error(path + ": row " + std::to_string(row) + ": " + what + " is non-finite");
+    if (std::fabs(x) > kMaxFactorMagnitude) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", static_cast<double>(x));
+      throw Error(path + ": row " + std::to_string(row) + ": " + what + " is " + value +
+                  ", beyond the magnitude of 1e15 a trained model can hold");
+    }
+  }
+}
+
+}  // namespace
+
 std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table) {
   H5File f = H5File::open(path);
   if (f.int_attribute("first_row") != first)
     throw Error(path + ": factor block does not start at id " + std::to_string(first));
-  std::uint64_t cols = 0;
-  auto factors = f.read<float>("factors", &cols);
-  auto biases = f.read<float>("biases");
   const int k = table.k();
-  if (static_cast<int>(cols) != k && !(rows == 0 && factors.empty()))
+  if (rows < 0) throw Error(path + ": factor block of " + std::to_string(rows) + " rows expected");
+  // The extents must be what the state's block ranges and k say, checked
+  // before anything is allocated for them.
+  std::uint64_t cols = 0;
+  auto factors =
+      f.read_exact<float>("factors", static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(k), &cols);
+  if (static_cast<std::int64_t>(cols) != k && !(rows == 0 && factors.empty()))
     throw Error(path + ": factor block has k = " + std::to_string(cols) + ", expected " + std::to_string(k));
-  if (static_cast<std::int64_t>(biases.size()) != rows || static_cast<std::int64_t>(factors.size()) != rows * k)
-    throw Error(path + ": factor block has " + std::to_string(biases.size()) + " rows, expected " +
-                std::to_string(rows));
+  auto biases = f.read_exact<float>("biases", static_cast<std::uint64_t>(rows));
   for (std::int64_t i = 0; i < rows; ++i) {
+    check_factor_row(path, first + i, &factors[i * k], k, biases[i]);
     float* dst = table.row(first + i);
     std::copy(factors.begin() + i * k, factors.begin() + (i + 1) * k, dst);
     dst[k] = biases[i];

@@ -19,9 +19,13 @@ void CsrBlock::validate(const std::string& where) const {
                 " indices");
   if (num_cols < 0 || num_cols > std::numeric_limits<std::int32_t>::max())
     throw Error(where + ": column count " + std::to_string(num_cols) + " out of range");
+  // All of indptr first: starting at 0, ending at nnz and monotone, every
+  // row's range then lies inside indices and values.
+  for (std::int64_t r = 0; r < rows(); ++r)
+    if (indptr[r + 1] < indptr[r])
+      throw Error(where + ": indptr is not monotone at row " + std::to_string(first_row + r));
   for (std::int64_t r = 0; r < rows(); ++r) {
     const std::int64_t begin = indptr[r], end = indptr[r + 1];
-    if (end < begin) throw Error(where + ": indptr is not monotone at row " + std::to_string(first_row + r));
     for (std::int64_t p = begin; p < end; ++p) {
       const std::int32_t c = indices[p];
       if (c < 0 || c >= num_cols)

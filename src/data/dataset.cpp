@@ -1,5 +1,6 @@
 #include "dals/data/dataset.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -17,6 +18,7 @@ std::string block_file_name(int block) {
 }
 
 namespace {
+constexpr const char* kByManifest = "the manifest";
 const char* orientation_dir(Side side) { return side == Side::users ? "by-user" : "by-item"; }
 }  // namespace
 
@@ -78,19 +80,42 @@ CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, 
   if (block.num_cols != num_cols)
     throw Error(path + ": block has " + std::to_string(block.num_cols) + " columns but the manifest says " +
                 std::to_string(num_cols));
-  block.indptr = f.read<std::int64_t>("indptr");
-  if (block.rows() != expected.rows)
-    throw Error(path + ": block has " + std::to_string(block.rows()) + " rows but the manifest says " +
-                std::to_string(expected.rows));
-  block.indices = f.read<std::int32_t>("indices");
-  block.values = f.read<float>("values");
-  if (block.nnz() != expected.nnz)
-    throw Error(path + ": block holds " + std::to_string(block.nnz()) + " ratings but the manifest says " +
+  if (expected.rows < 0 || expected.nnz < 0)
+    throw Error(path + ": the manifest gives the block " + std::to_string(expected.rows) + " rows and " +
+                std::to_string(expected.nnz) + " ratings");
+  // Each array must declare what the manifest says, checked before it is
+  // allocated: a declared extent is the file's word only.
+  const std::uint64_t offsets = f.elements("indptr"), ratings = f.elements("indices");
+  if (offsets != static_cast<std::uint64_t>(expected.rows) + 1)
+    throw Error(path + ": block has " + (offsets == 0 ? std::string("no indptr") : std::to_string(offsets - 1)) +
+                " rows but the manifest says " + std::to_string(expected.rows));
+  if (ratings != static_cast<std::uint64_t>(expected.nnz))
+    throw Error(path + ": block holds " + std::to_string(ratings) + " ratings but the manifest says " +
                 std::to_string(expected.nnz));
+  block.indptr =
+      f.read_exact<std::int64_t>("indptr", static_cast<std::uint64_t>(expected.rows) + 1, nullptr, kByManifest);
+  block.indices = f.read_exact<std::int32_t>("indices", static_cast<std::uint64_t>(expected.nnz), nullptr, kByManifest);
+  block.values = f.read_exact<float>("values", static_cast<std::uint64_t>(expected.nnz), nullptr, kByManifest);
   block.validate(path);
   if (block_checksum(block) != expected.checksum)
     throw Error(path + ": contents do not match the manifest's checksum (file replaced or manifest stale)");
   return block;
+}
+
+void check_ratings_block_size(const std::string& path, const BlockInfo& expected) {
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) throw Error(path + ": cannot read: " + ec.message());
+  // int64 offsets, int32 indices and float values, stored whole and
+  // unfiltered (H5File::read insists); 128 bits cannot overflow from two
+  // int64 counts.
+  const auto rows = static_cast<unsigned __int128>(std::max<std::int64_t>(expected.rows, 0));
+  const auto nnz = static_cast<unsigned __int128>(std::max<std::int64_t>(expected.nnz, 0));
+  const unsigned __int128 need = (rows + 1) * sizeof(std::int64_t) + nnz * (sizeof(std::int32_t) + sizeof(float));
+  if (need > size)
+    throw Error(path + ": the manifest says the block holds " + std::to_string(expected.nnz) + " ratings in " +
+                std::to_string(expected.rows) + " rows, more than its " + std::to_string(size) +
+                " bytes can store (manifest or block file damaged)");
 }
 
 void write_id_block(const std::string& path, std::int64_t first, const std::vector<std::int64_t>& raw_ids) {
@@ -107,11 +132,8 @@ std::vector<std::int64_t> read_id_block(const std::string& path, const BlockInfo
     throw Error(path + ": id block does not start at id " + std::to_string(expected.first));
   if (f.string_attribute("id_type") != "int64")
     throw Error(path + ": id block holds " + f.string_attribute("id_type") + " ids, not int64");
-  auto ids = f.read<std::int64_t>("raw_ids");
-  if (static_cast<std::int64_t>(ids.size()) != expected.rows)
-    throw Error(path + ": id block has " + std::to_string(ids.size()) + " ids, expected " +
-                std::to_string(expected.rows));
-  return ids;
+  if (expected.rows < 0) throw Error(path + ": the manifest gives the block " + std::to_string(expected.rows) + " ids");
+  return f.read_exact<std::int64_t>("raw_ids", static_cast<std::uint64_t>(expected.rows), nullptr, kByManifest);
 }
 
 void write_string_id_block(const std::string& path, std::int64_t first, const StringIds& ids) {
@@ -130,11 +152,12 @@ StringIds read_string_id_block(const std::string& path, const BlockInfo& expecte
   if (f.string_attribute("id_type") != "string")
     throw Error(path + ": id block holds " + f.string_attribute("id_type") + " ids, not strings");
   StringIds ids;
-  ids.offsets = f.read<std::int64_t>("raw_offsets");
+  if (expected.rows < 0) throw Error(path + ": the manifest gives the block " + std::to_string(expected.rows) + " ids");
+  ids.offsets =
+      f.read_exact<std::int64_t>("raw_offsets", static_cast<std::uint64_t>(expected.rows) + 1, nullptr, kByManifest);
+  // The bytes' count is the offsets' last (checked below); read() bounds it
+  // by what the file stores.
   ids.bytes = f.read<char>("raw_bytes");
-  if (ids.size() != expected.rows)
-    throw Error(path + ": id block has " + std::to_string(ids.size()) + " ids, expected " +
-                std::to_string(expected.rows));
   const auto total = static_cast<std::int64_t>(ids.bytes.size());
   for (std::size_t r = 0; r < ids.offsets.size(); ++r)
     if ((r == 0 && ids.offsets[r] != 0) || (r > 0 && ids.offsets[r] < ids.offsets[r - 1]) || ids.offsets[r] > total ||

@@ -134,35 +134,163 @@ void H5File::write(const std::string& name, std::span<const T> data, std::uint64
     fail("cannot write checksum of '" + name + "'");
 }
 
+namespace {
+
+// A file's attribute, or one of a dataset's: the object it hangs on and how
+// messages call it ("attribute 'first_row'", "dataset 'indices': attribute
+// 'checksum'").
+struct AttrRef {
+  hid_t object;
+  std::string name;
+  std::string label;
+};
+
+// The longest string attribute a reader accepts. Ours are names of a few
+// bytes (the longest, the id order "dals-key-hash-v1", has 16); the bound
+// keeps a hostile length from sizing the buffer.
+constexpr std::size_t kMaxStringAttribute = 4096;
+
+const char* class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER:
+      return "an integer";
+    case H5T_FLOAT:
+      return "a floating-point number";
+    case H5T_STRING:
+      return "a string";
+    default:
+      return "of another type";
+  }
+}
+
+// Opens an attribute and checks, before anything is read from it, that it
+// holds exactly one element of class `want` and of at most `max_size` bytes
+// (HDF5 writes as many elements as the dataspace has: 4,096 of them into
+// one number would overwrite the stack). Returns the attribute; *size
+// receives the element's size in the file.
+H5Id open_checked_attr(const std::string& path, const AttrRef& ref, H5T_class_t want, std::size_t max_size,
+                       std::size_t* size = nullptr) {
+  const std::string where = path + ": " + ref.label;
+  if (H5Aexists(ref.object, ref.name.c_str()) <= 0) throw Error(where + " is missing");
+  H5Id attr(H5Aopen(ref.object, ref.name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (attr.get() < 0) throw Error(where + ": cannot open (" + h5_last_error() + ")");
+  H5Id space(H5Aget_space(attr.get()), H5Sclose);
+  const H5S_class_t shape = H5Sget_simple_extent_type(space.get());
+  const hssize_t points = H5Sget_simple_extent_npoints(space.get());
+  if (shape == H5S_NULL || points == 0) throw Error(where + " holds no value");
+  if (shape != H5S_SCALAR && !(shape == H5S_SIMPLE && points == 1))
+    throw Error(where + " holds " + std::to_string(points) + " elements where one belongs");
+  H5Id type(H5Aget_type(attr.get()), H5Tclose);
+  const H5T_class_t got = H5Tget_class(type.get());
+  if (got != want) throw Error(where + " is " + class_name(got) + ", not " + class_name(want));
+  if (want == H5T_STRING && H5Tis_variable_str(type.get()) != 0)
+    throw Error(where + " is a variable-length string (dals writes fixed-length ones)");
+  const std::size_t bytes = H5Tget_size(type.get());
+  if (bytes == 0 || bytes > max_size)
+    throw Error(where + " is " + std::to_string(bytes) + " bytes long, more than the " + std::to_string(max_size) +
+                " accepted");
+  if (size != nullptr) *size = bytes;
+  return attr;
+}
+
+// One number of class `cls` read as `memory` (HDF5 converts, within range).
+template <class T>
+T read_number_attr(const std::string& path, const AttrRef& ref, H5T_class_t cls, hid_t memory) {
+  // Every number dals writes is 8 bytes (int64, uint64, double).
+  H5Id attr = open_checked_attr(path, ref, cls, 8);
+  T value{};
+  if (H5Aread(attr.get(), memory, &value) < 0)
+    throw Error(path + ": " + ref.label + ": cannot read (" + h5_last_error() + ")");
+  return value;
+}
+
+std::string dataset_label(const std::string& name) { return "dataset '" + name + "'"; }
+
+// The element count a 1-D or 2-D dataset declares (nothing is read).
+std::uint64_t declared_elements(const std::string& path, hid_t dset, const std::string& label, hsize_t dims[2],
+                                int* rank) {
+  H5Id space(H5Dget_space(dset), H5Sclose);
+  *rank = H5Sget_simple_extent_ndims(space.get());
+  if (*rank < 1 || *rank > 2) throw Error(path + ": " + label + " is not 1-D or 2-D");
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  std::uint64_t count = dims[0];
+  if (*rank == 2 && __builtin_mul_overflow(dims[0], dims[1], &count))
+    throw Error(path + ": " + label + " declares " + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) +
+                " elements, more than can be addressed");
+  return count;
+}
+
+}  // namespace
+
 template <class T>
 std::vector<T> H5File::read(const std::string& name, std::uint64_t* cols) const {
-  if (!has(name)) throw Error(path_ + ": dataset '" + name + "' is missing");
+  return read_checked<T>(name, nullptr, cols, nullptr);
+}
+
+template <class T>
+std::vector<T> H5File::read_exact(const std::string& name, std::uint64_t count, std::uint64_t* cols,
+                                  const char* source) const {
+  return read_checked<T>(name, &count, cols, source);
+}
+
+template <class T>
+std::vector<T> H5File::read_checked(const std::string& name, const std::uint64_t* expected, std::uint64_t* cols,
+                                    const char* source) const {
+  const std::string label = dataset_label(name);
+  if (!has(name)) throw Error(path_ + ": " + label + " is missing");
   H5Id dset(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (dset.get() < 0) fail("cannot open dataset '" + name + "'");
+  if (dset.get() < 0) fail("cannot open " + label);
   H5Id type(H5Dget_type(dset.get()), H5Tclose);
   H5Id native(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
   if (native.get() < 0 || H5Tequal(native.get(), h5_native_type<T>()) <= 0)
-    throw Error(path_ + ": dataset '" + name + "' has the wrong element type");
-  H5Id space(H5Dget_space(dset.get()), H5Sclose);
-  int rank = H5Sget_simple_extent_ndims(space.get());
-  if (rank < 1 || rank > 2) throw Error(path_ + ": dataset '" + name + "' is not 1-D or 2-D");
+    throw Error(path_ + ": " + label + " has the wrong element type");
   hsize_t dims[2] = {0, 0};
-  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
-  std::uint64_t count = dims[0] * (rank == 2 ? dims[1] : 1);
+  int rank = 0;
+  // The declared extent is the file's word only: check it against what the
+  // caller knows and what the file stores before allocating for it.
+  const std::uint64_t count = declared_elements(path_, dset.get(), label, dims, &rank);
+  if (expected != nullptr && count != *expected)
+    throw Error(path_ + ": " + label + " declares " + std::to_string(count) + " elements" +
+                (source != nullptr ? std::string(" but ") + source + " says " : std::string(", expected ")) +
+                std::to_string(*expected));
+  std::uint64_t bytes = 0;
+  if (__builtin_mul_overflow(count, sizeof(T), &bytes))
+    throw Error(path_ + ": " + label + " declares " + std::to_string(count) + " elements, more than can be addressed");
+  // Everything dals writes is stored whole and unfiltered, so the bytes on
+  // disk cover the extent: an extent never written (a chunked dataset reads
+  // as fill values without storage) or larger than the file is damage.
+  H5Id plist(H5Dget_create_plist(dset.get()), H5Pclose);
+  if (plist.get() < 0 || H5Pget_nfilters(plist.get()) != 0)
+    throw Error(path_ + ": " + label + " is filtered (compressed); dals writes plain arrays");
+  const hsize_t stored = H5Dget_storage_size(dset.get());
+  hsize_t file_size = 0;
+  if (H5Fget_filesize(file_.get(), &file_size) < 0) fail("cannot get the file's size");
+  if (stored < bytes || stored > file_size)
+    throw Error(path_ + ": " + label + " declares " + std::to_string(count) + " elements (" + std::to_string(bytes) +
+                " bytes) but the file stores " + std::to_string(stored) + " bytes of it in " +
+                std::to_string(file_size) + ": truncated or damaged");
   if (cols != nullptr) *cols = rank == 2 ? dims[1] : 0;
   std::vector<T> out(count);
   if (count > 0 && H5Dread(dset.get(), h5_native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
-    fail("cannot read dataset '" + name + "' (file truncated or damaged?)");
-  if (H5Aexists(dset.get(), kChecksumAttr) <= 0) throw Error(path_ + ": dataset '" + name + "' has no checksum");
-  H5Id attr(H5Aopen(dset.get(), kChecksumAttr, H5P_DEFAULT), H5Aclose);
-  std::uint64_t stored = 0;
-  if (attr.get() < 0 || H5Aread(attr.get(), H5T_NATIVE_UINT64, &stored) < 0)
-    fail("cannot read checksum of '" + name + "'");
+    fail("cannot read " + label + " (file truncated or damaged?)");
+  const auto stored_sum =
+      read_number_attr<std::uint64_t>(path_, {dset.get(), kChecksumAttr, label + ": attribute '" + kChecksumAttr + "'"},
+                                      H5T_INTEGER, H5T_NATIVE_UINT64);
   std::uint64_t actual = checksum_of(std::span<const T>(out));
-  if (stored != actual)
-    throw Error(path_ + ": dataset '" + name + "': checksum mismatch (stored " + to_hex(stored) + ", computed " +
+  if (stored_sum != actual)
+    throw Error(path_ + ": " + label + ": checksum mismatch (stored " + to_hex(stored_sum) + ", computed " +
                 to_hex(actual) + "): the file is damaged");
   return out;
+}
+
+std::uint64_t H5File::elements(const std::string& name) const {
+  const std::string label = dataset_label(name);
+  if (!has(name)) throw Error(path_ + ": " + label + " is missing");
+  H5Id dset(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (dset.get() < 0) fail("cannot open " + label);
+  hsize_t dims[2] = {0, 0};
+  int rank = 0;
+  return declared_elements(path_, dset.get(), label, dims, &rank);
 }
 
 bool H5File::has(const std::string& name) const {
@@ -180,13 +308,6 @@ void write_scalar_attr(const H5File& f, hid_t file, const std::string& name, con
   H5Id attr(H5Acreate2(file, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (attr.get() < 0 || H5Awrite(attr.get(), type, &value) < 0)
     throw Error(f.path() + ": cannot write attribute '" + name + "' (" + h5_last_error() + ")");
-}
-
-H5Id open_attr(const H5File& f, hid_t file, const std::string& name) {
-  if (H5Aexists(file, name.c_str()) <= 0) throw Error(f.path() + ": attribute '" + name + "' is missing");
-  H5Id attr(H5Aopen(file, name.c_str(), H5P_DEFAULT), H5Aclose);
-  if (attr.get() < 0) throw Error(f.path() + ": cannot open attribute '" + name + "' (" + h5_last_error() + ")");
-  return attr;
 }
 
 }  // namespace
@@ -210,26 +331,27 @@ void H5File::set_attribute(const std::string& name, const std::string& value) {
 }
 
 std::int64_t H5File::int_attribute(const std::string& name) const {
-  H5Id attr = open_attr(*this, file_.get(), name);
-  std::int64_t value = 0;
-  if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0) fail("cannot read attribute '" + name + "'");
-  return value;
+  return read_number_attr<std::int64_t>(path_, {file_.get(), name, "attribute '" + name + "'"}, H5T_INTEGER,
+                                        H5T_NATIVE_INT64);
 }
 
 double H5File::double_attribute(const std::string& name) const {
-  H5Id attr = open_attr(*this, file_.get(), name);
-  double value = 0;
-  if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value) < 0) fail("cannot read attribute '" + name + "'");
-  return value;
+  return read_number_attr<double>(path_, {file_.get(), name, "attribute '" + name + "'"}, H5T_FLOAT, H5T_NATIVE_DOUBLE);
 }
 
 std::string H5File::string_attribute(const std::string& name) const {
-  H5Id attr = open_attr(*this, file_.get(), name);
-  H5Id type(H5Aget_type(attr.get()), H5Tclose);
-  if (H5Tget_class(type.get()) != H5T_STRING) throw Error(path_ + ": attribute '" + name + "' is not a string");
-  std::size_t size = H5Tget_size(type.get());
-  std::string value(size, '\0');
-  if (H5Aread(attr.get(), type.get(), value.data()) < 0) fail("cannot read attribute '" + name + "'");
+  const AttrRef ref{file_.get(), name, "attribute '" + name + "'"};
+  std::size_t size = 0;
+  H5Id attr = open_checked_attr(path_, ref, H5T_STRING, kMaxStringAttribute, &size);
+  // Read as a terminated string one byte longer than the file's (a
+  // null-padded one may fill its size), in the file's character set.
+  H5Id file_type(H5Aget_type(attr.get()), H5Tclose);
+  H5Id memory(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (memory.get() < 0 || H5Tset_size(memory.get(), size + 1) < 0 ||
+      H5Tset_cset(memory.get(), H5Tget_cset(file_type.get())) < 0)
+    fail("cannot read attribute '" + name + "'");
+  std::string value(size + 1, '\0');
+  if (H5Aread(attr.get(), memory.get(), value.data()) < 0) fail("cannot read attribute '" + name + "'");
   value.resize(std::strlen(value.c_str()));
   return value;
 }
@@ -243,7 +365,8 @@ void H5File::close() {
 
 #define DALS_H5_INSTANTIATE(T)                                                           \
   template void H5File::write<T>(const std::string&, std::span<const T>, std::uint64_t); \
-  template std::vector<T> H5File::read<T>(const std::string&, std::uint64_t*) const;
+  template std::vector<T> H5File::read<T>(const std::string&, std::uint64_t*) const;     \
+  template std::vector<T> H5File::read_exact<T>(const std::string&, std::uint64_t, std::uint64_t*, const char*) const;
 DALS_H5_INSTANTIATE(float)
 DALS_H5_INSTANTIATE(double)
 DALS_H5_INSTANTIATE(std::int32_t)

@@ -44,9 +44,13 @@ CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, S
   all.first_row = own.first_row;
   all.num_cols = m.rows(other(side));
   // The manifest knows the sizes: growing the arrays block by block would
-  // copy them and hold old and new at once (peak RSS, not just time).
+  // copy them and hold old and new at once (peak RSS, not just time). Its
+  // counts are reserved only once the block files are seen to back them.
   std::int64_t rows = 0, nnz = 0;
-  for (int b = own.first_block; b < own.end_block; ++b) rows += blocks[b].rows, nnz += blocks[b].nnz;
+  for (int b = own.first_block; b < own.end_block; ++b) {
+    check_ratings_block_size(ratings_path(config.data, split, side, b), blocks[b]);
+    rows += blocks[b].rows, nnz += blocks[b].nnz;
+  }
   all.reserve(rows, nnz);
   for (int b = own.first_block; b < own.end_block; ++b)
     all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], all.num_cols));

@@ -15,6 +15,20 @@
 //                                              block 1 to block 0 (totals and fingerprint
 //                                              stay consistent), so only the comparison of
 //                                              block 0's file with the manifest catches it
+//   dals-test-corrupt array-attribute FILE OBJECT NAME
+//                                              attribute NAME of OBJECT ("/" for the file,
+//                                              else a dataset) becomes 4,096 int64s
+//   dals-test-corrupt huge-extent FILE DATASET COUNT
+//                                              DATASET is replaced by a chunked one declaring
+//                                              COUNT elements, never written (the file stays
+//                                              small), with the old checksum attribute
+//   dals-test-corrupt set-float FILE DATASET VALUE
+//                                              element 0 of a float DATASET becomes VALUE
+//                                              (nan, inf, 3e38...); its checksum is updated
+//   dals-test-corrupt manifest-huge-ratings DATA
+//                                              train block 0 of both sides and the total
+//                                              gain 2^40 ratings (fingerprint updated): a
+//                                              manifest the block files do not back
 //
 // Test-only: it trusts its input dataset to be good and says on stdout what
 // it changed. Exit 0 on success, 1 with a one-line error otherwise.
@@ -27,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/data/hdf5_file.hpp"
@@ -156,10 +171,98 @@ void manifest_nnz(const std::string& dir) {
               static_cast<long long>(blocks[1].nnz + 1), static_cast<long long>(blocks[1].nnz));
 }
 
+dals::H5Id open_rw(const std::string& file) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  dals::H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+  if (f.get() < 0) throw Error(file + ": cannot open as HDF5 for writing (" + dals::h5_last_error() + ")");
+  return f;
+}
+
+void array_attribute(const std::string& file, const std::string& object, const std::string& name) {
+  dals::H5Id f = open_rw(file);
+  dals::H5Id dset;
+  hid_t target = f.get();
+  if (object != "/") {
+    dset = dals::H5Id(H5Dopen2(f.get(), object.c_str(), H5P_DEFAULT), H5Dclose);
+    if (dset.get() < 0) throw Error(file + ": no dataset '" + object + "'");
+    target = dset.get();
+  }
+  if (H5Aexists(target, name.c_str()) > 0) H5Adelete(target, name.c_str());
+  const hsize_t dims[1] = {4096};
+  dals::H5Id space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  dals::H5Id attr(H5Acreate2(target, name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  std::vector<std::int64_t> values(4096, 0x4141414141414141);
+  if (attr.get() < 0 || H5Awrite(attr.get(), H5T_NATIVE_INT64, values.data()) < 0)
+    throw Error(file + ": cannot write attribute '" + name + "' (" + dals::h5_last_error() + ")");
+  std::printf("%s: attribute '%s' of %s is now 4096 int64s\n", file.c_str(), name.c_str(), object.c_str());
+}
+
+void huge_extent(const std::string& file, const std::string& dataset, const std::string& count_text) {
+  const hsize_t count = std::stoull(count_text);
+  dals::H5Id f = open_rw(file);
+  dals::H5Id old(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  if (old.get() < 0) throw Error(file + ": no dataset '" + dataset + "'");
+  dals::H5Id type(H5Dget_type(old.get()), H5Tclose);
+  std::uint64_t sum = 0;
+  dals::H5Id sum_attr(H5Aopen(old.get(), "checksum", H5P_DEFAULT), H5Aclose);
+  if (sum_attr.get() >= 0) H5Aread(sum_attr.get(), H5T_NATIVE_UINT64, &sum);
+  sum_attr.reset();
+  old.reset();
+  if (H5Ldelete(f.get(), dataset.c_str(), H5P_DEFAULT) < 0) throw Error(file + ": cannot delete '" + dataset + "'");
+  const hsize_t dims[1] = {count}, chunk[1] = {1 << 16};
+  dals::H5Id space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  dals::H5Id plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(plist.get(), 1, chunk);
+  dals::H5Id dset(H5Dcreate2(f.get(), dataset.c_str(), type.get(), space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
+                  H5Dclose);
+  if (dset.get() < 0) throw Error(file + ": cannot create '" + dataset + "' (" + dals::h5_last_error() + ")");
+  dals::H5Id aspace(H5Screate(H5S_SCALAR), H5Sclose);
+  dals::H5Id attr(H5Acreate2(dset.get(), "checksum", H5T_NATIVE_UINT64, aspace.get(), H5P_DEFAULT, H5P_DEFAULT),
+                  H5Aclose);
+  if (attr.get() < 0 || H5Awrite(attr.get(), H5T_NATIVE_UINT64, &sum) < 0)
+    throw Error(file + ": cannot write the checksum of '" + dataset + "'");
+  std::printf("%s: dataset '%s' now declares %llu elements, none written\n", file.c_str(), dataset.c_str(),
+              static_cast<unsigned long long>(count));
+}
+
+void set_float(const std::string& file, const std::string& dataset, const std::string& value_text) {
+  const float value = std::stof(value_text);
+  std::vector<float> data;
+  std::uint64_t cols = 0;
+  {
+    dals::H5File f = dals::H5File::open(file);
+    data = f.read<float>(dataset, &cols);
+  }
+  if (data.empty()) throw Error(file + ": dataset '" + dataset + "' is empty");
+  data[0] = value;
+  dals::H5Id f = open_rw(file);
+  dals::H5Id dset(H5Dopen2(f.get(), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  if (dset.get() < 0 || H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
+    throw Error(file + ": cannot write '" + dataset + "'");
+  const std::uint64_t sum = dals::checksum_of(std::span<const float>(data));
+  dals::H5Id attr(H5Aopen(dset.get(), "checksum", H5P_DEFAULT), H5Aclose);
+  if (attr.get() < 0 || H5Awrite(attr.get(), H5T_NATIVE_UINT64, &sum) < 0)
+    throw Error(file + ": cannot update the checksum of '" + dataset + "'");
+  std::printf("%s: %s[0] = %s (checksum updated)\n", file.c_str(), dataset.c_str(), value_text.c_str());
+}
+
+void manifest_huge_ratings(const std::string& dir) {
+  dals::Manifest m = dals::read_manifest(dir);
+  constexpr std::int64_t kMore = std::int64_t{1} << 40;
+  m.train.ratings += kMore;
+  m.train.user_blocks[0].nnz += kMore;
+  m.train.item_blocks[0].nnz += kMore;
+  m.fingerprint = m.compute_fingerprint();
+  dals::write_manifest(dir, m);
+  std::printf("%s/manifest.json: train ratings and block 0 of each side +2^40\n", dir.c_str());
+}
+
 int usage() {
   std::fputs(
       "usage: dals-test-corrupt flip-byte FILE DATASET | truncate FILE | index-out-of-range DATA |\n"
-      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA\n",
+      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA |\n"
+      "       array-attribute FILE OBJECT NAME | huge-extent FILE DATASET COUNT |\n"
+      "       set-float FILE DATASET VALUE | manifest-huge-ratings DATA\n",
       stderr);
   return 2;
 }
@@ -182,6 +285,14 @@ int main(int argc, char** argv) {
       manifest_nnz(argv[2]);
     else if (mode == "change-value" && argc == 3)
       change_value(argv[2]);
+    else if (mode == "array-attribute" && argc == 5)
+      array_attribute(argv[2], argv[3], argv[4]);
+    else if (mode == "huge-extent" && argc == 5)
+      huge_extent(argv[2], argv[3], argv[4]);
+    else if (mode == "set-float" && argc == 5)
+      set_float(argv[2], argv[3], argv[4]);
+    else if (mode == "manifest-huge-ratings" && argc == 3)
+      manifest_huge_ratings(argv[2]);
     else
       return usage();
   } catch (const std::exception& e) {

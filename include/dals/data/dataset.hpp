@@ -46,6 +46,13 @@ BlockInfo write_ratings_block(const std::string& path, const CsrBlock& block);
 /// Every problem is an Error naming the file.
 CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols);
 
+/// Checks, from the file's size alone, that a rating block file can hold
+/// what the manifest says of it ((rows + 1) offsets, nnz indices and
+/// values): a reader may then size its buffers from the manifest without
+/// trusting a count the files do not back. Error naming the file and both
+/// sizes.
+void check_ratings_block_size(const std::string& path, const BlockInfo& expected);
+
 /// Writes the raw ids of a block's dense ids (raw_ids[d - first]).
 void write_id_block(const std::string& path, std::int64_t first, const std::vector<std::int64_t>& raw_ids);
 

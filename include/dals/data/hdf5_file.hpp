@@ -62,11 +62,30 @@ class H5File {
   void write(const std::string& name, std::span<const T> data, std::uint64_t cols = 0);
 
   /// Reads a whole array, checking element type and checksum. For a 2-D
-  /// array, *cols receives the column count (0 for 1-D).
+  /// array, *cols receives the column count (0 for 1-D). Before anything is
+  /// allocated, the declared extent must be stored whole in the file (no
+  /// unwritten chunks, no filters, no more than the file's size).
   template <class T>
   std::vector<T> read(const std::string& name, std::uint64_t* cols = nullptr) const;
 
+  /// Like read(), but the array must declare exactly `count` elements (rows
+  /// x cols for 2-D), checked before anything is allocated. `source` names
+  /// where the count comes from in the error ("the manifest"), if given.
+  template <class T>
+  std::vector<T> read_exact(const std::string& name, std::uint64_t count, std::uint64_t* cols = nullptr,
+                            const char* source = nullptr) const;
+
   bool has(const std::string& name) const;
+
+  /// The element count an array declares (rows x cols for 2-D); nothing is
+  /// read or allocated, so callers can compare it with what they expect.
+  std::uint64_t elements(const std::string& name) const;
+
+  /// Every attribute read checks, before reading, that the attribute holds
+  /// exactly one element (scalar) of the expected class: an integer of at
+  /// most 8 bytes, a floating-point number of at most 8 bytes, or a
+  /// fixed-length string of at most 4 KiB. Errors name the file and the
+  /// attribute.
 
   void set_attribute(const std::string& name, std::int64_t value);
   void set_attribute(const std::string& name, double value);
@@ -81,6 +100,9 @@ class H5File {
 
  private:
   H5File(std::string path, hid_t id);
+  template <class T>
+  std::vector<T> read_checked(const std::string& name, const std::uint64_t* expected, std::uint64_t* cols,
+                              const char* source) const;
   [[noreturn]] void fail(const std::string& what) const;
 
   std::string path_;

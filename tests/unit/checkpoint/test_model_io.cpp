@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -190,6 +191,41 @@ TEST_F(ReadModel, OutputKinds) {
             "checkpoint has");
   fs::remove(dir() + "/metrics.jsonl");
   EXPECT_EQ(checkpoint.problem(dir()), "");  // a damaged checkpoint of ours
+}
+
+}  // namespace
+}  // namespace dals
+
+namespace dals {
+namespace {
+
+// Factors and biases are checked as they are read: a NaN, an infinity or an
+// absurd magnitude (with valid checksums: only the values can tell) is an
+// Error naming the file and the row, never a model that predicts NaN.
+TEST_F(ReadModel, RejectsNonFiniteOrAbsurdFactors) {
+  write_file_atomic(dir() + "/state.json", sealed(model_state()));
+  struct Case {
+    std::int64_t row;
+    int col;  // kK: the bias
+    float value;
+    const char* want;
+  };
+  for (const Case& c : {Case{2, 1, std::nanf(""), "non-finite"}, Case{3, kK, INFINITY, "non-finite"},
+                        Case{1, 0, 3e38f, "magnitude"}, Case{0, kK, -2e15f, "magnitude"}}) {
+    FactorTable table(4, kK);
+    table.row(c.row)[c.col] = c.value;
+    const std::string path = factor_block_path(dir(), Side::users, 0);
+    write_factor_block(path, table, 0, table.rows());
+    try {
+      read_model(dir());
+      ADD_FAILURE() << "read_model accepted " << c.value << " in row " << c.row;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind(path + ": ", 0), 0u) << what;
+      EXPECT_NE(what.find("row " + std::to_string(c.row)), std::string::npos) << what;
+      EXPECT_NE(what.find(c.want), std::string::npos) << what;
+    }
+  }
 }
 
 }  // namespace

@@ -88,6 +88,20 @@ TEST(Csr, ValidateRejectsEachBrokenInvariant) {
   }
 }
 
+// Row 0 claims a million ratings of a block holding one: indptr starts at
+// 0 and ends at nnz, so only checking all of it before walking any row's
+// indices keeps the walk inside the arrays (a heap-buffer-overflow
+// otherwise).
+TEST(Csr, ValidateChecksAllOfIndptrBeforeTouchingIndices) {
+  CsrBlock b;
+  b.first_row = 10;
+  b.num_cols = 1;
+  b.indptr = {0, 1 << 20, 1};
+  b.indices = {0};
+  b.values = {1.f};
+  expect_error_containing(b, "indptr is not monotone at row 11");
+}
+
 TEST(Csr, AppendConcatenatesConsecutiveBlocks) {
   CsrBlock a = csr_from_triplets(0, 2, 5, {{0, 1, 1.f}, {1, 2, 2.f}});
   CsrBlock b = csr_from_triplets(2, 2, 5, {{2, 0, 3.f}, {3, 4, 4.f}, {3, 3, 5.f}});
