@@ -129,6 +129,7 @@ void Manifest::validate(const std::string& where) const {
 Manifest read_manifest(const std::string& dir) {
   const std::string path = dir + "/manifest.json";
   std::string text;
+  require_regular_file(path);
   try {
     text = read_text_file(path);
   } catch (const Error&) {
