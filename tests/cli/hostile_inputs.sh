@@ -11,7 +11,8 @@ set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 DALS_INSPECT=$(find_tool dals-inspect)
-require_tools DALS_TRAIN DALS_IMPORT DALS_INSPECT DALS_CORRUPT
+DALS_PARTITION=$(find_tool dals-partition)
+require_tools DALS_TRAIN DALS_IMPORT DALS_INSPECT DALS_PARTITION DALS_CORRUPT
 require_commands mkfifo
 
 GOOD=$SCRATCH/good  # 4 blocks per side
@@ -99,5 +100,28 @@ if check resume-fifo-state "the run left a checkpoint" test -n "$newest" -a -f "
   train_fails resume-fifo-state 2 "$(basename "$newest")/state.json" "not a regular file" -- --data "$GOOD" \
     --checkpoint-dir "$CKPT" --resume "$newest"
 fi
+
+# ---------------------------------------------------------------- control bytes in messages
+
+# partition_says CASE FILE EXPECTED: dals-partition on FILE fails with exactly
+# the one stderr line "dals-partition: error: EXPECTED".
+partition_says() {
+  local case_name=$1 file=$2 expected=$3
+  run_one "$LOGS/$case_name" "$DALS_PARTITION" --input "$file" --header --output "$OUT/$case_name" --quiet
+  EXPECT_EXIT_CODE=1 expect_failure "$case_name" "$LOGS/$case_name" || return 1
+  local line
+  line=$(all_stderr "$LOGS/$case_name")
+  check "$case_name" "the line is '$expected'" test "$line" = "dals-partition: error: $expected"
+}
+
+# An escape sequence in a bad line must not reach the terminal raw.
+printf 'user,item,rating\n1,5,3\n\033[2J\033[31mbob,5,x\n' >"$SCRATCH/escape.csv"
+partition_says line-with-escape "$SCRATCH/escape.csv" \
+  "$SCRATCH/escape.csv:3: user id contains a control character: \\x1b[2J\\x1b[31mbob,5,x"
+
+# A newline in a file name must not split the one-line error.
+newline_name=$SCRATCH/new$'\n'line.csv
+printf 'user,item,rating\n1,5,3\n2,5,x\n' >"$newline_name"
+partition_says name-with-newline "$newline_name" "$SCRATCH/new\\nline.csv:3: rating is not a number: 2,5,x"
 
 cli_finish
