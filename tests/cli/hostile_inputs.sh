@@ -101,6 +101,18 @@ if check resume-fifo-state "the run left a checkpoint" test -n "$newest" -a -f "
     --checkpoint-dir "$CKPT" --resume "$newest"
 fi
 
+# ---------------------------------------------------------------- the manifest's mean
+
+# The mean moves by 0.01 and the fingerprint is recomputed: only comparing
+# the mean with the ratings dals-train loads can catch it.
+case_name=manifest-mean
+fresh_copy "$GOOD" "$SCRATCH/$case_name"
+if "$DALS_CORRUPT" manifest-mean "$SCRATCH/$case_name" >"$LOGS/$case_name.corrupt.log" 2>&1; then
+  train_fails $case_name 2 "$case_name/manifest.json" mean -- --data "$SCRATCH/$case_name"
+else
+  fail $case_name "dals-test-corrupt manifest-mean failed: $(cat "$LOGS/$case_name.corrupt.log")"
+fi
+
 # ---------------------------------------------------------------- control bytes in messages
 
 # partition_says CASE FILE EXPECTED: dals-partition on FILE fails with exactly

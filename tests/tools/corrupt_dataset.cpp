@@ -15,6 +15,9 @@
 //                                              block 1 to block 0 (totals and fingerprint
 //                                              stay consistent), so only the comparison of
 //                                              block 0's file with the manifest catches it
+//   dals-test-corrupt manifest-mean DATA       the manifest's mean grows by 0.01 (fingerprint
+//                                              updated), so only a comparison with the
+//                                              ratings themselves catches it
 //
 // Test-only: it trusts its input dataset to be good and says on stdout what
 // it changed. Exit 0 on success, 1 with a one-line error otherwise.
@@ -156,10 +159,20 @@ void manifest_nnz(const std::string& dir) {
               static_cast<long long>(blocks[1].nnz + 1), static_cast<long long>(blocks[1].nnz));
 }
 
+void manifest_mean(const std::string& dir) {
+  dals::Manifest m = dals::read_manifest(dir);
+  const double before = m.mean;
+  m.mean += 0.01;
+  m.fingerprint = m.compute_fingerprint();
+  dals::write_manifest(dir, m);
+  std::printf("%s/manifest.json: mean %.17g -> %.17g\n", dir.c_str(), before, m.mean);
+}
+
 int usage() {
   std::fputs(
       "usage: dals-test-corrupt flip-byte FILE DATASET | truncate FILE | index-out-of-range DATA |\n"
-      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA\n",
+      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA\n"
+      "       manifest-mean DATA\n",
       stderr);
   return 2;
 }
@@ -180,6 +193,8 @@ int main(int argc, char** argv) {
       indptr_not_monotone(argv[2]);
     else if (mode == "manifest-nnz" && argc == 3)
       manifest_nnz(argv[2]);
+    else if (mode == "manifest-mean" && argc == 3)
+      manifest_mean(argv[2]);
     else if (mode == "change-value" && argc == 3)
       change_value(argv[2]);
     else
