@@ -136,4 +136,12 @@ newline_name=$SCRATCH/new$'\n'line.csv
 printf 'user,item,rating\n1,5,3\n2,5,x\n' >"$newline_name"
 partition_says name-with-newline "$newline_name" "$SCRATCH/new\\nline.csv:3: rating is not a number: 2,5,x"
 
+# ---------------------------------------------------------------- option conflicts
+
+# An option that picks a column another role already has: the error names both.
+printf 'user,item,rating\n1,5,3\n2,5,4\n' >"$SCRATCH/plain.csv"
+run_one "$LOGS/rating-is-user" "$DALS_PARTITION" --input "$SCRATCH/plain.csv" --header --rating-column user \
+  --output "$OUT/rating-is-user" --quiet
+EXPECT_EXIT_CODE=1 expect_failure rating-is-user "$LOGS/rating-is-user" "--rating-column user" "user column"
+
 cli_finish
