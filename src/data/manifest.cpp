@@ -79,6 +79,10 @@ void validate_split(const std::string& where, const char* split, const SplitInfo
       if (blocks[b].first != next || blocks[b].rows < 0 || blocks[b].nnz < 0)
         throw Error(where + ": " + split + " " + side_name(side) + " block " + std::to_string(b) +
                     " does not continue the previous block");
+      // nnz <= ratings so far, so this compares without overflow (a sum of two large counts could wrap to the total).
+      if (blocks[b].nnz > s.ratings - nnz)
+        throw Error(where + ": " + split + " " + side_name(side) + " blocks hold more than " +
+                    std::to_string(s.ratings) + " ratings, the split's total");
       next += blocks[b].rows;
       nnz += blocks[b].nnz;
     }

@@ -93,6 +93,25 @@ TEST_F(ManifestJson, NegativeCount) {
   expect_rejected([](json& j) { j["train"]["ratings"] = -1; }, "train.ratings");
 }
 
+TEST_F(ManifestJson, BlockCountsThatWrapAroundAreRejected) {
+  // INT64_MAX + INT64_MAX + 12 wraps to 10 in 64 bits, the split's total:
+  // a sum that overflows would accept counts no file can hold.
+  Manifest m = small_manifest();
+  m.blocks = 3;
+  m.train.user_blocks = {{0, 1000, INT64_MAX, 1}, {1000, 999, INT64_MAX, 2}, {1999, 1, 12, 3}};
+  m.train.item_blocks = {{0, 1, 4, 4}, {1, 1, 3, 5}, {2, 1, 3, 6}};
+  m.fingerprint = m.compute_fingerprint();
+  write_manifest(dir_.string(), m);
+  try {
+    read_manifest(dir_.string());
+    ADD_FAILURE() << "accepted block counts that overflow";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("manifest.json: train users blocks hold more than 10 ratings"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(ManifestJson, ChecksumMustBeHex) {
   expect_rejected([](json& j) { j["train"]["user_blocks"][0]["checksum"] = "12zz"; }, "train.user_blocks[0].checksum");
 }
