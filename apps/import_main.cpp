@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
 #include "dals/core/option_table.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/data/dataset.hpp"
@@ -29,6 +30,7 @@ std::optional<std::int64_t> integer_id(std::string_view field) {
 // The file's lines through the partitioner's splitter (quoting, CRLF,
 // trimming): ',' or, if the first line has a tab, tab-separated.
 std::vector<dals::RawRating> read_ratings(const std::string& path) {
+  dals::require_regular_file(path);
   std::ifstream in(path);
   if (!in) throw dals::Error(path + ": cannot open");
   std::vector<dals::RawRating> out;

@@ -83,7 +83,8 @@ json check_fits(const SavedState& saved, const std::string& dir, const Manifest&
   json then = json::parse(saved.hyperparameters);
   const json now = json::parse(config.hyperparameters_json());
   // CG checkpoints from before --cg-precision existed were trained in float.
-  if (then.value("solver", "") == "cg" && !then.contains("cg_precision")) then["cg_precision"] = "float";
+  if (then.contains("solver") && then["solver"] == "cg" && !then.contains("cg_precision"))
+    then["cg_precision"] = "float";
   json changed = json::object();
   std::string first_change;
   for (const json* side : {static_cast<const json*>(&then), &now})

@@ -1,11 +1,13 @@
 #include "dals/checkpoint/run_state.hpp"
 
+#include <climits>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
+#include "dals/core/json_reader.hpp"
 #include "dals/core/version.hpp"
 #include "dals/train/trainer.hpp"
 
@@ -61,73 +63,68 @@ std::string state_json(const Trainer& trainer, const TrainConfig& config, const 
 
 SavedState parse_state(const std::string& text, const std::string& path, StateUse use) {
   SavedState s;
-  try {
-    json state = json::parse(text);
-    s.format = state.at("format").get<std::string>();
-    if (s.format != "dals-model" && s.format != "dals-checkpoint")
-      throw Error(path + ": not a dals model or checkpoint (format \"" + s.format + "\")");
-    if (use == StateUse::checkpoint && s.format != "dals-checkpoint")
-      throw Error(path + ": not a checkpoint (format \"" + s.format + "\")");
-    const bool checkpoint = s.format == "dals-checkpoint";
-    if (state.contains("checksum")) {
-      const std::string stored = state.at("checksum").get<std::string>();
-      state.erase("checksum");
-      const std::string body = state.dump(), computed = to_hex(checksum64(body.data(), body.size()));
-      if (stored != computed)
-        throw Error(path + ": checksum mismatch (stored " + stored + ", computed " + computed +
-                    "): the file is damaged");
-    } else if (checkpoint || use != StateUse::read) {
-      // Models of dals 0.1 had none: such a model may still be read (its
-      // arrays carry their own checksums), never resumed, never a checkpoint.
-      throw Error(path + ": no checksum" + (checkpoint ? "" : " (a model of dals 0.1 cannot be resumed)"));
-    }
-    if (state.contains("block_checksums")) {
-      const json& sums = state.at("block_checksums");
-      for (Side side : kBothSides)
-        for (const json& hex : sums.at(side_name(side))) {
-          const std::string digits = hex.get<std::string>();
-          std::size_t used = 0;
-          std::uint64_t value = 0;
-          try {
-            value = std::stoull(digits, &used, 16);
-          } catch (const std::exception&) {
-            used = 0;
-          }
-          if (digits.size() != 16 || used != 16)
-            throw Error(path + ": block checksum \"" + digits + "\" is not 16 hex digits");
-          s.blocks[side].push_back(value);
-        }
-    } else if (checkpoint || state.value("version", 1) >= 2) {
-      throw Error(path + ": no block checksums");
-    }
-    s.progress.iterations = state.at("iteration").get<int>();
-    s.progress.mid = state.value("user_half_done", false);
-    if (s.progress.iterations < 0) throw Error(path + ": negative iteration");
-    const json& hyper = state.at("hyperparameters");
-    s.hyperparameters = hyper.dump();
-    s.factors = hyper.at("factors").get<int>();
-    s.bias = hyper.at("bias").get<bool>();
-    const json& ds = state.at("dataset");
-    s.fingerprint = ds.at("fingerprint").get<std::string>();
-    s.users = ds.at("users").get<std::int64_t>();
-    s.items = ds.at("items").get<std::int64_t>();
-    s.mean = ds.at("mean").get<double>();
-    s.user_block_firsts = ds.at("user_block_firsts").get<std::vector<std::int64_t>>();
-    s.item_block_firsts = ds.at("item_block_firsts").get<std::vector<std::int64_t>>();
-    for (const json& record : state.at("metrics")) s.history.metrics.push_back(record.dump());
-    if (static_cast<int>(s.history.metrics.size()) != s.progress.iterations)
-      throw Error(path + ": " + std::to_string(s.history.metrics.size()) + " metrics records for " +
-                  std::to_string(s.progress.iterations) + " iterations");
-    s.history.resumes = state.contains("resumes") ? state.at("resumes").dump() : "[]";
-    const PerSide<std::size_t> block_count{s.user_block_firsts.size(), s.item_block_firsts.size()};
-    for (Side side : kBothSides)
-      if (!s.blocks[side].empty() || state.contains("block_checksums"))
-        if (s.blocks[side].size() != block_count[side])
-          throw Error(path + ": " + std::to_string(s.blocks[side].size()) + " " + side_name(side) +
-                      " block checksums for " + std::to_string(block_count[side]) + " blocks");
-  } catch (const json::exception& e) {
-    throw Error(path + ": malformed state: " + e.what());
+  json doc = parse_json_text(text, path);
+  s.format = JsonReader(doc, path).get_string("format");
+  if (s.format != "dals-model" && s.format != "dals-checkpoint")
+    throw Error(path + ": not a dals model or checkpoint (format \"" + s.format + "\")");
+  if (use == StateUse::checkpoint && s.format != "dals-checkpoint")
+    throw Error(path + ": not a checkpoint (format \"" + s.format + "\")");
+  const bool checkpoint = s.format == "dals-checkpoint";
+  if (doc.contains("checksum")) {
+    const std::string stored = JsonReader(doc, path).get_string("checksum");
+    doc.erase("checksum");
+    const std::string body = doc.dump(), computed = to_hex(checksum64(body.data(), body.size()));
+    if (stored != computed)
+      throw Error(path + ": checksum mismatch (stored " + stored + ", computed " + computed + "): the file is damaged");
+  } else if (checkpoint || use != StateUse::read) {
+    // Models of dals 0.1 had none: such a model may still be read (its
+    // arrays carry their own checksums), never resumed, never a checkpoint.
+    throw Error(path + ": no checksum" + (checkpoint ? "" : " (a model of dals 0.1 cannot be resumed)"));
   }
+  const JsonReader state(doc, path);
+  if (state.has("block_checksums")) {
+    const JsonReader sums = state.object("block_checksums");
+    for (Side side : kBothSides)
+      for (const json& hex : sums.get_array(side_name(side))) {
+        const std::string digits = hex.is_string() ? hex.get<std::string>() : std::string();
+        std::size_t used = 0;
+        std::uint64_t value = 0;
+        try {
+          value = std::stoull(digits, &used, 16);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (digits.size() != 16 || used != 16)
+          sums.fail(side_name(side), "holds \"" + digits + "\", not a block checksum of 16 hex digits");
+        s.blocks[side].push_back(value);
+      }
+  } else if (checkpoint || (state.has("version") && state.get_int("version", 1, 1000) >= 2)) {
+    throw Error(path + ": no block checksums");
+  }
+  s.progress.iterations = static_cast<int>(state.get_int("iteration", 0, INT32_MAX));
+  s.progress.mid = state.get_bool("user_half_done", false);
+  const JsonReader hyper = state.object("hyperparameters");
+  s.hyperparameters = hyper.json_value().dump();
+  s.factors = static_cast<int>(hyper.get_int("factors", 1, INT32_MAX));
+  s.bias = hyper.get_bool("bias");
+  const JsonReader ds = state.object("dataset");
+  s.fingerprint = ds.get_string("fingerprint");
+  s.users = ds.get_int("users", 1, INT32_MAX);
+  s.items = ds.get_int("items", 1, INT32_MAX);
+  s.mean = ds.get_double("mean");
+  s.user_block_firsts = ds.get_int_array("user_block_firsts", 0, INT32_MAX);
+  s.item_block_firsts = ds.get_int_array("item_block_firsts", 0, INT32_MAX);
+  for (const json& record : state.get_array("metrics")) s.history.metrics.push_back(record.dump());
+  if (static_cast<int>(s.history.metrics.size()) != s.progress.iterations)
+    throw Error(path + ": " + std::to_string(s.history.metrics.size()) + " metrics records for " +
+                std::to_string(s.progress.iterations) + " iterations");
+  s.history.resumes = state.has("resumes") ? state.get_array("resumes").dump() : "[]";
+  const PerSide<std::size_t> block_count{s.user_block_firsts.size(), s.item_block_firsts.size()};
+  for (Side side : kBothSides)
+    if (!s.blocks[side].empty() || state.has("block_checksums"))
+      if (s.blocks[side].size() != block_count[side])
+        throw Error(path + ": " + std::to_string(s.blocks[side].size()) + " " + side_name(side) +
+                    " block checksums for " + std::to_string(block_count[side]) + " blocks");
   return s;
 }
 

@@ -1,6 +1,7 @@
 #include "dals/core/fs_util.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,7 +60,21 @@ void write_file_atomic(const std::string& path, const std::string& text) {
   fsync_path(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string());
 }
 
+void require_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;  // missing or unreachable: the open says so
+  const char* kind = S_ISREG(st.st_mode)    ? nullptr
+                     : S_ISFIFO(st.st_mode) ? "a named pipe"
+                     : S_ISDIR(st.st_mode)  ? "a directory"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "not a file";
+  if (kind != nullptr) throw Error(path + ": not a regular file (" + kind + ")");
+}
+
 std::string read_text_file(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open: " + errno_text());
   std::ostringstream ss;

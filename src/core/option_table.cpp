@@ -7,6 +7,9 @@
 #include <map>
 #include <sstream>
 
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+
 namespace dals {
 namespace po = boost::program_options;
 
@@ -89,6 +92,11 @@ ParseOutcome parse_rows(const std::vector<OptionRow>& rows, const std::string& u
     po::store(po::command_line_parser(argc, argv).options(all).positional(bare).run(), vm);
     if (!config_option.empty() && vm.count(config_option)) {
       const std::string path = vm[config_option].as<std::string>();
+      try {
+        require_regular_file(path);
+      } catch (const Error& e) {
+        throw UsageError{e.what()};
+      }
       std::ifstream file(path);
       if (!file) throw UsageError{path + ": cannot open config file"};
       try {

@@ -6,6 +6,7 @@
 
 #include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
 #include "dals/data/hdf5_file.hpp"
 
 namespace dals {
@@ -103,6 +104,7 @@ CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, 
 }
 
 void check_ratings_block_size(const std::string& path, const BlockInfo& expected) {
+  require_regular_file(path);  // a FIFO's size would be read as 0, or hang a reader
   std::error_code ec;
   const std::uintmax_t size = fs::file_size(path, ec);
   if (ec) throw Error(path + ": cannot read: " + ec.message());

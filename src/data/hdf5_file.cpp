@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "dals/core/checksum.hpp"
+#include "dals/core/fs_util.hpp"
 
 namespace dals {
 namespace {
@@ -97,6 +98,7 @@ H5File H5File::create(const std::string& path) {
 }
 
 H5File H5File::open(const std::string& path) {
+  require_regular_file(path);
   silence_once();
   hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) {

@@ -158,8 +158,10 @@ InspectReport inspect_dataset(const std::string& dir) {
   }
   try {
     const auto p = nlohmann::json::parse(m.provenance_json);
-    s << "  written by " << p.value("tool", std::string("?"));
-    if (p.contains("command_line")) s << ": " << p["command_line"].get<std::string>();
+    // Free-form: a field of another type is shown as JSON, never an error.
+    const auto text = [&](const char* key) { return p[key].is_string() ? p[key].get<std::string>() : p[key].dump(); };
+    s << "  written by " << (p.contains("tool") ? text("tool") : "?");
+    if (p.contains("command_line")) s << ": " << text("command_line");
     if (p.contains("sources"))
       s << " (" << p["sources"].size() << (p["sources"].size() == 1 ? " source file)" : " source files)");
     s << "\n";

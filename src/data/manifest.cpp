@@ -1,11 +1,13 @@
 #include "dals/data/manifest.hpp"
 
+#include <climits>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
+#include "dals/core/json_reader.hpp"
 
 namespace dals {
 using nlohmann::json;
@@ -19,14 +21,22 @@ json blocks_to_json(const std::vector<BlockInfo>& blocks) {
   return out;
 }
 
-std::vector<BlockInfo> blocks_from_json(const json& in) {
+// A block checksum: 1 to 16 hexadecimal digits, as to_hex writes it.
+std::uint64_t hex64(const JsonReader& b, const char* key) {
+  const std::string text = b.get_string(key);
+  if (text.empty() || text.size() > 16 || text.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    b.fail(key, "is \"" + text.substr(0, 20) + "\", expected 1 to 16 hexadecimal digits");
+  return std::stoull(text, nullptr, 16);
+}
+
+std::vector<BlockInfo> blocks_from_json(const JsonReader& split, const char* key) {
   std::vector<BlockInfo> out;
-  for (const auto& b : in) {
+  for (const JsonReader& b : split.objects(key)) {
     BlockInfo info;
-    info.first = b.at("first").get<std::int64_t>();
-    info.rows = b.at("rows").get<std::int64_t>();
-    info.nnz = b.at("nnz").get<std::int64_t>();
-    info.checksum = std::stoull(b.at("checksum").get<std::string>(), nullptr, 16);
+    info.first = b.get_int("first", 0, INT32_MAX);
+    info.rows = b.get_int("rows", 0, INT32_MAX);
+    info.nnz = b.get_int("nnz", 0, JsonReader::kMaxInt);
+    info.checksum = hex64(b, "checksum");
     out.push_back(info);
   }
   return out;
@@ -38,11 +48,11 @@ json split_to_json(const SplitInfo& s) {
           {"item_blocks", blocks_to_json(s.item_blocks)}};
 }
 
-SplitInfo split_from_json(const json& in) {
+SplitInfo split_from_json(const JsonReader& in) {
   SplitInfo s;
-  s.ratings = in.at("ratings").get<std::int64_t>();
-  s.user_blocks = blocks_from_json(in.at("user_blocks"));
-  s.item_blocks = blocks_from_json(in.at("item_blocks"));
+  s.ratings = in.get_int("ratings", 0, JsonReader::kMaxInt);
+  s.user_blocks = blocks_from_json(in, "user_blocks");
+  s.item_blocks = blocks_from_json(in, "item_blocks");
   return s;
 }
 
@@ -69,6 +79,10 @@ void validate_split(const std::string& where, const char* split, const SplitInfo
       if (blocks[b].first != next || blocks[b].rows < 0 || blocks[b].nnz < 0)
         throw Error(where + ": " + split + " " + side_name(side) + " block " + std::to_string(b) +
                     " does not continue the previous block");
+      // nnz <= ratings so far, so this compares without overflow (a sum of two large counts could wrap to the total).
+      if (blocks[b].nnz > s.ratings - nnz)
+        throw Error(where + ": " + split + " " + side_name(side) + " blocks hold more than " +
+                    std::to_string(s.ratings) + " ratings, the split's total");
       next += blocks[b].rows;
       nnz += blocks[b].nnz;
     }
@@ -119,32 +133,27 @@ void Manifest::validate(const std::string& where) const {
 Manifest read_manifest(const std::string& dir) {
   const std::string path = dir + "/manifest.json";
   std::string text;
+  require_regular_file(path);
   try {
     text = read_text_file(path);
   } catch (const Error&) {
     throw Error(path + ": cannot read the dataset manifest (is " + dir + " a dataset directory?)");
   }
   Manifest m;
-  try {
-    json j = json::parse(text);
-    if (j.at("format").get<std::string>() != "dals-dataset") throw Error(path + ": not a dals dataset manifest");
-    m.version = j.at("version").get<int>();
-    m.users = j.at("users").get<std::int64_t>();
-    m.items = j.at("items").get<std::int64_t>();
-    m.blocks = j.at("blocks").get<int>();
-    m.mean = j.at("mean").get<double>();
-    m.train = split_from_json(j.at("train"));
-    m.has_test = j.contains("test") && !j.at("test").is_null();
-    if (m.has_test) m.test = split_from_json(j.at("test"));
-    m.fingerprint = j.at("fingerprint").get<std::string>();
-    m.provenance_json = j.value("provenance", json::object()).dump();
-  } catch (const json::exception& e) {
-    throw Error(path + ": malformed manifest: " + e.what());
-  } catch (const std::invalid_argument&) {
-    throw Error(path + ": malformed manifest: a checksum is not hexadecimal");
-  } catch (const std::out_of_range&) {
-    throw Error(path + ": malformed manifest: a checksum is out of range");
-  }
+  const json doc = parse_json_text(text, path);
+  const JsonReader j(doc, path);
+  if (j.get_string("format") != "dals-dataset") throw Error(path + ": not a dals dataset manifest");
+  // The ranges are the widest any field may hold; validate() then checks them against each other.
+  m.version = static_cast<int>(j.get_int("version", 0, INT32_MAX));
+  m.users = j.get_int("users", 0, JsonReader::kMaxInt);
+  m.items = j.get_int("items", 0, JsonReader::kMaxInt);
+  m.blocks = static_cast<int>(j.get_int("blocks", 0, INT32_MAX));
+  m.mean = j.get_double("mean");
+  m.train = split_from_json(j.object("train"));
+  m.has_test = j.has("test");
+  if (m.has_test) m.test = split_from_json(j.object("test"));
+  m.fingerprint = j.get_string("fingerprint");
+  m.provenance_json = j.has("provenance") ? j.object("provenance").json_value().dump() : "{}";
   m.validate(path);
   return m;
 }

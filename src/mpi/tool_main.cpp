@@ -10,7 +10,7 @@ namespace dals {
 namespace {
 // A failure the other ranks did not agree on: only MPI_Abort ends the job.
 [[noreturn]] void abort_job(int rank, const std::string& what, int code) {
-  std::fprintf(stderr, "%s: error (rank %d): %s\n", Log::tool().c_str(), rank, what.c_str());
+  std::fprintf(stderr, "%s: error (rank %d): %s\n", Log::tool().c_str(), rank, escape_control(what).c_str());
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, code);
   std::_Exit(code);  // MPI_Abort does not return; in case it does

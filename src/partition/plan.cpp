@@ -131,18 +131,27 @@ void resolve_columns(const PartitionOptions& o, TextFormat& f, const std::vector
   const int item = resolve_column("--item-column", o.item_column, header, header_file);
   const int rating = resolve_column("--rating-column", o.rating_column, header, header_file);
   const int time = resolve_column("--time-column", o.time_column, header, header_file);
-  if (user == -1 || item == -1) throw Error("the user and item columns cannot be 'none'");
+  if (user == -1 || item == -1)
+    throw Error(std::string(user == -1 ? "--user-column " + o.user_column : "--item-column " + o.item_column) +
+                ": the user and item columns cannot be 'none'");
   if (user >= 0) f.user = user;
   if (item >= 0) f.item = item;
   if (rating != -2) f.rating = rating;
   if (time != -2) f.time = time;
   if (f.rating < 0 && !o.implicit) throw Error("--rating-column none needs --implicit");
   const int cols[] = {f.user, f.item, f.rating, f.time};
+  const char* const roles[] = {"user", "item", "rating", "time"};
+  const std::string* const given[] = {&o.user_column, &o.item_column, &o.rating_column, &o.time_column};
+  // What chose a role's field, for the message: its option, --columns or the default.
+  const auto chosen_by = [&](int r) -> std::string {
+    if (!given[r]->empty()) return "--" + std::string(roles[r]) + "-column " + *given[r];
+    return (o.columns.empty() ? "the default " : "--columns' ") + std::string(roles[r]) + " column";
+  };
   for (int a = 0; a < 4; ++a)
     for (int b = a + 1; b < 4; ++b)
       if (cols[a] >= 0 && cols[a] == cols[b])
-        throw Error("two of the user, item, rating and time columns are the same field (" +
-                    std::to_string(cols[a] + 1) + ")");
+        throw Error(chosen_by(b) + " and " + chosen_by(a) + " are the same field (" + std::to_string(cols[a] + 1) +
+                    "): the user, item, rating and time columns must be different fields");
 }
 
 // Cuts the input into `ranks` shares of about equal weight (a gzip file

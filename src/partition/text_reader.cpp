@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
 
 namespace dals {
 
@@ -30,6 +31,7 @@ struct LineReader::Gzip {
 };
 
 bool is_gzip_file(const std::string& path) {
+  require_regular_file(path);
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) throw Error(path + ": cannot open: " + errno_text());
   unsigned char magic[2] = {0, 0};
@@ -47,6 +49,7 @@ LineReader::LineReader(const std::string& path, bool gzip, std::uint64_t begin, 
       file_pos_(begin_),
       data_pos_(0),
       buf_(std::max<std::size_t>(buffer_bytes, 4096)) {
+  require_regular_file(path);
   fd_ = ::open(path.c_str(), O_RDONLY);
   if (fd_ < 0) throw Error(path + ": cannot open: " + errno_text());
   if (gzip_) gz_ = std::make_unique<Gzip>();

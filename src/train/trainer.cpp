@@ -57,6 +57,30 @@ CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, S
   return all;
 }
 
+// Error naming manifest.json unless its mean is that of the training ratings
+// the ranks loaded. Every rating lies in exactly one rank's by-user rows, so
+// the by-user sums over the ranks count each once.
+void check_mean(const Comm& comm, const TrainConfig& config, const Manifest& m, const CsrBlock& by_user) {
+  double sums[3] = {0, 0, static_cast<double>(by_user.nnz())};  // sum, sum of magnitudes, count
+  for (const float v : by_user.values) sums[0] += v, sums[1] += std::fabs(v);
+  comm.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);
+  run_collectively(comm, [&] {
+    if (!comm.is_root() || sums[2] == 0) return;
+    const double mean = sums[0] / sums[2];
+    // Summing n floats in double, in any order (the writer's, the ranks'),
+    // is off by at most n * 2^-53 of the sum of magnitudes: 1.1e-7 of the
+    // mean magnitude at 10^9 ratings. 1e-6 of it leaves rounding well below
+    // the bound up to 9 * 10^9 ratings and still catches an edit in the
+    // sixth significant digit; the magnitude, not the mean, scales it, as
+    // ratings of both signs can average to about zero.
+    const double tolerance = 1e-6 * std::max(sums[1] / sums[2], 1e-30);
+    if (!std::isfinite(m.mean) || std::fabs(mean - m.mean) > tolerance)
+      throw Error(config.data + "/manifest.json: mean " + std::to_string(m.mean) +
+                  " differs from the training ratings' mean " + std::to_string(mean) +
+                  ": the manifest does not describe these ratings");
+  });
+}
+
 double seconds_since(double start) { return MPI_Wtime() - start; }
 
 // The order the threads take a half's rows in (dynamically, a few at a
@@ -123,6 +147,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     if (manifest_.has_test)
       test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()));
   });
+  check_mean(comm_, config_, manifest_, local_[Side::users]->ratings);
 
   // Which rows have training ratings, on every rank: cold rows predict from biases only.
   for (Side side : kBothSides) {

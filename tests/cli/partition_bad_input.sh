@@ -71,7 +71,8 @@ long=$(printf 'x%.0s' {1..300})
 bad_file long-id.csv "$long,5,3"
 fails id-too-long 1 1 "$S/long-id.csv:3: user id is longer than 256 bytes: ${long:0:80}..." --input "$S/long-id.csv" --header
 bad_file latin1.csv $'caf\xe9,5,3'
-fails not-utf8 1 1 "$S/latin1.csv:3: user id is not valid UTF-8: "$'caf\xe9,5,3' --input "$S/latin1.csv" --header
+# The byte that is not UTF-8 is printed escaped: a raw one could be a terminal control (0x9b is CSI).
+fails not-utf8 1 1 "$S/latin1.csv:3: user id is not valid UTF-8: caf\\xe9,5,3" --input "$S/latin1.csv" --header
 bad_file alice.csv 'alice,5,3'
 fails int64-ids 1 1 "$S/alice.csv:3: user id is not a 64-bit integer (see --id-type): alice,5,3" \
   --input "$S/alice.csv" --header --id-type int64

@@ -29,6 +29,9 @@
 //                                              train block 0 of both sides and the total
 //                                              gain 2^40 ratings (fingerprint updated): a
 //                                              manifest the block files do not back
+//   dals-test-corrupt manifest-mean DATA       the manifest's mean grows by 0.01 (fingerprint
+//                                              updated), so only a comparison with the
+//                                              ratings themselves catches it
 //
 // Test-only: it trusts its input dataset to be good and says on stdout what
 // it changed. Exit 0 on success, 1 with a one-line error otherwise.
@@ -257,10 +260,19 @@ void manifest_huge_ratings(const std::string& dir) {
   std::printf("%s/manifest.json: train ratings and block 0 of each side +2^40\n", dir.c_str());
 }
 
+void manifest_mean(const std::string& dir) {
+  dals::Manifest m = dals::read_manifest(dir);
+  const double before = m.mean;
+  m.mean += 0.01;
+  m.fingerprint = m.compute_fingerprint();
+  dals::write_manifest(dir, m);
+  std::printf("%s/manifest.json: mean %.17g -> %.17g\n", dir.c_str(), before, m.mean);
+}
+
 int usage() {
   std::fputs(
       "usage: dals-test-corrupt flip-byte FILE DATASET | truncate FILE | index-out-of-range DATA |\n"
-      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA |\n"
+      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA | manifest-mean DATA |\n"
       "       array-attribute FILE OBJECT NAME | huge-extent FILE DATASET COUNT |\n"
       "       set-float FILE DATASET VALUE | manifest-huge-ratings DATA\n",
       stderr);
@@ -283,6 +295,8 @@ int main(int argc, char** argv) {
       indptr_not_monotone(argv[2]);
     else if (mode == "manifest-nnz" && argc == 3)
       manifest_nnz(argv[2]);
+    else if (mode == "manifest-mean" && argc == 3)
+      manifest_mean(argv[2]);
     else if (mode == "change-value" && argc == 3)
       change_value(argv[2]);
     else if (mode == "array-attribute" && argc == 5)

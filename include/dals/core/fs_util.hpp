@@ -10,7 +10,15 @@ namespace dals {
 /// it into place, so readers see the old file or the new one, never half.
 void write_file_atomic(const std::string& path, const std::string& text);
 
-/// Reads a whole text file; Error naming the file if it cannot.
+/// Error "<path>: not a regular file (a named pipe)" (or a directory, a
+/// device, a socket) unless PATH, symbolic links followed, is a regular file.
+/// It is decided by stat(), without opening: opening a named pipe for
+/// reading blocks until a writer comes, forever if none does. A path that
+/// does not exist passes, so that the open which follows names it as before.
+/// Every reader of an input file calls this first.
+void require_regular_file(const std::string& path);
+
+/// Reads a whole regular text file; Error naming the file if it cannot.
 std::string read_text_file(const std::string& path);
 
 /// fsyncs a file or directory (directories make renames durable).

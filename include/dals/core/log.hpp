@@ -7,12 +7,21 @@
 ///     Log::warn("%s: skipped: %s", path, why);           // "dals-train: warning: ..."
 ///     Log::error("%s", message);                          // "dals-train: error: ..."
 ///
+/// What notice, warn and error print is passed through escape_control.
 /// Every line is flushed at once: under mpirun and Slurm, output that waits
 /// in a buffer is lost when a job is killed, and lines of ranks interleave.
 
 #include <string>
+#include <string_view>
 
 namespace dals {
+
+/// TEXT with every byte a terminal could act on escaped: ESC as "\x1b",
+/// newline as "\n", other bytes below 0x20, DEL, C1 controls and bytes that
+/// are not valid UTF-8 as "\xNN". Valid UTF-8 stays as it is. Messages
+/// carry file names, ids and input lines, and one of them could otherwise
+/// rewrite the user's terminal or split the one-line error in two.
+std::string escape_control(std::string_view text);
 
 class Log {
  public:
