@@ -69,20 +69,7 @@ fallback() {
   shift 2
   fresh_copy "$GOOD" "$ckpt"
   damage "$case_name" "$ckpt/iter-000006" "$how" || return 1
-  run_ranks 2 "$LOGS/$case_name" "$DALS_TRAIN" "${OPTS[@]}" --iterations 8 --output "$SCRATCH/$case_name.model" \
-    --checkpoint-dir "$ckpt" --resume auto
-  expect_success "$case_name" "$LOGS/$case_name" || return 1
-  local warning
-  warning=$(all_stderr "$LOGS/$case_name")
-  check "$case_name" "exactly one warning line: $warning" test "$(grep -c '' <<<"$warning")" = 1
-  check "$case_name" "it is a warning" grep -q "dals-train: warning:" <<<"$warning"
-  local want
-  for want in "$@" "skipping checkpoint $ckpt/iter-000006"; do
-    check "$case_name" "the warning names '$want'" grep -qF -- "$want" <<<"$warning"
-  done
-  check "$case_name" "it resumed from iter-000004" \
-    state_has "$SCRATCH/$case_name.model" "\"from\": \"$ckpt/iter-000004\""
-  identical_models "$case_name" "$SCRATCH/ref8" "$SCRATCH/$case_name.model"
+  resumes_past_damage "$case_name" "$ckpt" "$@"
 }
 
 fallback flipped-byte flip iter-000006/items/block-00001.h5 checksum

@@ -159,3 +159,25 @@ expect_preempted() {
 state_has() {
   grep -qE -- "$2" "$1/state.json"
 }
+
+# resumes_past_damage CASE CKPT WANT...: `--resume auto` in CKPT (OPTS,
+# --iterations 8) skips its damaged iter-000006 with exactly one warning
+# line naming it and each WANT, resumes from iter-000004 and ends with the
+# model of an uninterrupted run ($SCRATCH/ref8).
+resumes_past_damage() {
+  local case_name=$1 ckpt=$2
+  shift 2
+  run_ranks 2 "$LOGS/$case_name" "$DALS_TRAIN" "${OPTS[@]}" --iterations 8 --output "$SCRATCH/$case_name.model" \
+    --checkpoint-dir "$ckpt" --resume auto
+  expect_success "$case_name" "$LOGS/$case_name" || return 1
+  local warning want
+  warning=$(all_stderr "$LOGS/$case_name")
+  check "$case_name" "exactly one warning line: $warning" test "$(grep -c '' <<<"$warning")" = 1
+  check "$case_name" "it is a warning" grep -q "dals-train: warning:" <<<"$warning"
+  for want in "$@" "skipping checkpoint $ckpt/iter-000006"; do
+    check "$case_name" "the warning names '$want'" grep -qF -- "$want" <<<"$warning"
+  done
+  check "$case_name" "it resumed from iter-000004" \
+    state_has "$SCRATCH/$case_name.model" "\"from\": \"$ckpt/iter-000004\""
+  identical_models "$case_name" "$SCRATCH/ref8" "$SCRATCH/$case_name.model"
+}
