@@ -23,6 +23,8 @@ namespace dals {
 
 namespace {
 
+bool dataset_holds_events(const std::string&) { return false; }  // FIXME: the manifest's feedback
+
 // Every rank must train the same thing: a rank started with other options
 // (a stale config file on one node) would silently desynchronize the job.
 void check_same_config(const Comm& comm, const TrainConfig& config) {
@@ -41,8 +43,18 @@ std::string fmt(const char* format, double value) {
 }
 
 std::string progress_line(const IterationRecord& r) {
-  std::string line = "iter " + std::to_string(r.iteration) + "  train_rmse " + fmt("%.4f", r.train_rmse);
-  if (!std::isnan(r.test_rmse)) line += "  test_rmse " + fmt("%.4f", r.test_rmse);
+  std::string line = "iter " + std::to_string(r.iteration);
+  if (r.implicit) {
+    line += "  loss " + fmt("%.6g", r.objective);
+    if (!std::isnan(r.precision)) {
+      const std::string at = "@" + std::to_string(r.eval_k) + " ";
+      line += "  precision" + at + fmt("%.4f", r.precision) + "  recall" + at + fmt("%.4f", r.recall) + "  ndcg" + at +
+              fmt("%.4f", r.ndcg);
+    }
+  } else {
+    line += "  train_rmse " + fmt("%.4f", r.train_rmse);
+    if (!std::isnan(r.test_rmse)) line += "  test_rmse " + fmt("%.4f", r.test_rmse);
+  }
   line += "  users " + fmt("%.3fs", r.user_seconds) + "  items " + fmt("%.3fs", r.item_seconds) + "  exchange " +
           fmt("%.3fs", r.exchange_seconds) + "  " + fmt("%.1f", r.gflops) + " GFLOP/s";
   if (r.ridge_retries > 0) line += "  ridge_retries " + std::to_string(r.ridge_retries);
@@ -68,6 +80,13 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
                 .c_str()
           : "cholesky",
       static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
+  if (config.implicit) {
+    std::string confidence =
+        "1 + " + fmt("%g", config.alpha) +
+        (config.confidence == Confidence::log ? " log(1 + r/" + fmt("%g", config.epsilon) + ")" : " r");
+    Log::info("implicit feedback: confidence %s, unobserved weight %g, no biases; ranking metrics at K=%d",
+              confidence.c_str(), config.unobserved_weight, config.eval_k);
+  }
   if (resumed.resumed)
     Log::info("resumed from %s at %s: %.1f MB in %.3fs", resumed.path.c_str(), resumed.progress.describe().c_str(),
               resumed.bytes / 1e6, resumed.seconds);
@@ -153,7 +172,12 @@ void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& 
       [&](const BlockChecksums& blocks) { return state_json(trainer, config, history, "dals-model", blocks); });
   const std::int64_t peak = comm.max(peak_rss_bytes());
   std::string rmse;
-  if (loop.trained_any) {
+  if (loop.trained_any && loop.last.implicit) {
+    rmse = "; loss " + fmt("%.6g", loop.last.objective);
+    if (!std::isnan(loop.last.precision))
+      rmse += "; precision@" + std::to_string(loop.last.eval_k) + " " + fmt("%.4f", loop.last.precision) + "; ndcg@" +
+              std::to_string(loop.last.eval_k) + " " + fmt("%.4f", loop.last.ndcg);
+  } else if (loop.trained_any) {
     rmse = "; train_rmse " + fmt("%.4f", loop.last.train_rmse);
     if (!std::isnan(loop.last.test_rmse)) rmse += "; test_rmse " + fmt("%.4f", loop.last.test_rmse);
   }
@@ -164,7 +188,14 @@ void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& 
 
 }  // namespace
 
-void run_training(const Comm& comm, const TrainConfig& config) {
+void run_training(const Comm& comm, const TrainConfig& given) {
+  // The dataset says whether it holds ratings or events: implicit mode and
+  // its defaults follow (config.hpp), before anything is agreed or recorded.
+  TrainConfig config = given;
+  bool events = false;
+  run_collectively(comm, [&] { events = dataset_holds_events(config.data); });
+  const std::string mode_notice = apply_feedback_defaults(config, events);
+  if (comm.is_root() && !mode_notice.empty()) Log::notice("%s", mode_notice.c_str());
   // Early: a signal while loading counts too. Without checkpoints a stop
   // signal ends the run as it always would.
   std::optional<StopSignals> stop_signals;

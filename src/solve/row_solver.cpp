@@ -25,6 +25,12 @@ inline void copy_factors(const float* src, float* dst, int k) {
 
 double row_solve_flops(const SolveParams& params, std::int64_t degree) {
   const double n = static_cast<double>(degree), w = params.width();
+  if (params.implicit) {  // the explicit kernels on the scaled tile, plus the gramian's k x k terms
+    if (params.solver == Solver::cg)
+      return 4.0 * n * w + (params.cg_steps - 1) * (4.0 * n * w) + 2.0 * n * w +
+             (params.cg_steps + 1) * (2.0 * w * w + 10.0 * w) + 2.0 * w * w;
+    return n * w * (w + 1) + 2.0 * n * w + w * w * w / 3.0 + 2.0 * w * w + 4.0 * w * w;
+  }
   if (params.solver == Solver::cholesky && n < w && params.lambda > 0)
     return n * (n + 1) * w    // SSYRK of Y Y^T
            + n * n * n / 3.0  // Cholesky
@@ -48,6 +54,7 @@ namespace {
 // Floats of tile buffer a solver needs for rows of up to max_degree ratings.
 std::size_t tile_floats(const SolveParams& params, std::int64_t max_degree) {
   const std::int64_t ks = tile_stride(params.k), rows = std::max<std::int64_t>(max_degree, 1);
+  if (params.implicit) return static_cast<std::size_t>(rows * ks);  // the scaled tile, whole
   if (params.solver == Solver::cholesky && tile_gather_fuses(params.k)) {
     // Gathered and summed a chunk at a time (gather_and_sum_gram); whole
     // only below w rows, for the dual.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "dals/core/enum_names.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/version.hpp"
 
@@ -30,6 +31,15 @@ void TrainConfig::validate() const {
     throw Error("--checkpoint-every must be >= 0 (0 = only at the end), got " + std::to_string(checkpoint_every));
   if (keep_checkpoints < 1) throw Error("--keep-checkpoints must be >= 1, got " + std::to_string(keep_checkpoints));
   if (time_limit < 0) throw Error("--time-limit must be >= 0 seconds (0 = none), got " + std::to_string(time_limit));
+  if (!(alpha > 0.0) || !std::isfinite(alpha)) throw Error("--alpha must be > 0, got " + format_number(alpha));
+  if (!(epsilon > 0.0) || !std::isfinite(epsilon)) throw Error("--epsilon must be > 0, got " + format_number(epsilon));
+  // c - w0 > 0 for every observed entry (c = 1 + alpha f(r) > 1): the
+  // solver scales each observed row by its square root.
+  if (!(unobserved_weight > 0.0 && unobserved_weight <= 1.0))
+    throw Error("--unobserved-weight must be in (0, 1], got " + format_number(unobserved_weight));
+  if (eval_k < 1 || eval_k > 100000) throw Error("--eval-k must be in [1, 100000], got " + std::to_string(eval_k));
+  if (eval_every < 0)
+    throw Error("--eval-every must be >= 0 (0 = after the last iteration), got " + std::to_string(eval_every));
   if (resume == "auto" && checkpoint_dir.empty())
     throw Error("--resume auto needs --checkpoint-dir: the directory to look for checkpoints in");
   if (time_limit > 0 && checkpoint_dir.empty())
@@ -74,10 +84,23 @@ const OptionTable<TrainConfig>& train_options() {
         .add("Run", "quiet", &C::quiet, "no per-iteration lines (the header and the summary stay)", local);
     t.add("Model", "factors,k", &C::factors, "factor rank k: latent dimensions per user and item")
         .model("factors")
-        .add("Model", "lambda", &C::lambda, "regularization strength (>= 0)")
+        .add_custom(
+            "Model", "lambda", "regularization strength (>= 0; with --implicit the default is 0.1 with l2)",
+            [](C& c, const std::string& v) {
+              c.lambda = OptionTable<C>::parse_as<double>("--lambda", {v});
+              c.lambda_given = true;
+            },
+            [](const C& c) { return nlohmann::json(c.lambda); })
         .model("lambda")
-        .add("Model", "regularization", &C::regularization,
-             "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count")
+        .add_custom(
+            "Model", "regularization",
+            "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count (with "
+            "--implicit: its observed entries plus --unobserved-weight times the other side's rows)",
+            [](C& c, const std::string& v) {
+              c.regularization = OptionTable<C>::parse_as<Regularization>("--regularization", {v});
+              c.regularization_given = true;
+            },
+            [](const C& c) { return nlohmann::json(regularization_name(c.regularization)); })
         .model("regularization")
         .add("Model", "solver", &C::solver,
              "cholesky: exact solve of each row's (k+1)x(k+1) system; cg: a few conjugate-gradient steps, "
@@ -90,10 +113,34 @@ const OptionTable<TrainConfig>& train_options() {
              "half: CG reads the fixed side's factors from a half-precision copy (half the memory traffic; "
              "the solve stays in float); float: as stored (--solver cg)")
         .model("cg_precision", nullptr, [](const C& c) { return c.solver == Solver::cg; })
-        .add("Model", "no-bias", &C::no_bias, "drop user and item biases (the global mean stays)")
+        .add("Model", "no-bias", &C::no_bias,
+             "drop user and item biases (the global mean stays); implicit mode never has biases")
         .model("bias", [](const C& c) { return nlohmann::json(!c.no_bias); })
         .add("Model", "seed", &C::seed, "seed of the initial factors")
         .model("seed");
+    // Recorded only for implicit runs: an explicit run's hyper-parameters
+    // are as they were before implicit mode existed.
+    auto implicit_only = [](const C& c) { return c.implicit; };
+    t.add("Implicit feedback", "implicit", &C::implicit,
+          "train on implicit feedback (clicks, plays, counts; Hu et al. 2008): every cell is a preference, 1 where "
+          "observed with confidence 1 + alpha f(value), 0 elsewhere with weight --unobserved-weight; on by itself "
+          "for a dataset of events (dals-partition --implicit)")
+        .model(
+            "feedback", [](const C&) { return nlohmann::json("implicit"); }, implicit_only)
+        .add("Implicit feedback", "alpha", &C::alpha, "confidence slope: c = 1 + alpha f(value) (> 0)")
+        .model("alpha", nullptr, implicit_only)
+        .add("Implicit feedback", "confidence", &C::confidence,
+             "f: linear (f(r) = r) or log (f(r) = log(1 + r/epsilon))")
+        .model("confidence", nullptr, implicit_only)
+        .add("Implicit feedback", "epsilon", &C::epsilon, "epsilon of --confidence log (> 0)")
+        .model("epsilon", nullptr, [](const C& c) { return c.implicit && c.confidence == Confidence::log; })
+        .add("Implicit feedback", "unobserved-weight", &C::unobserved_weight,
+             "w0 in (0, 1]: the weight of every unobserved cell (Rendle et al. 2022; 1 = Hu et al.)")
+        .model("unobserved_weight", nullptr, implicit_only)
+        .add("Implicit feedback", "eval-k", &C::eval_k,
+             "cut-off K of the ranking metrics on the test split (precision, recall, NDCG at K)")
+        .add("Implicit feedback", "eval-every", &C::eval_every,
+             "iterations between ranking evaluations on the test split (0: after the last iteration only)");
     t.add("Checkpoints", "checkpoint-dir", &C::checkpoint_dir,
           "write checkpoints here (CKPT/iter-000012/...); also enables stopping on SIGTERM/SIGUSR1 with a "
           "checkpoint (exit code 3)")
@@ -119,6 +166,19 @@ const OptionTable<TrainConfig>& train_options() {
     return t;
   }();
   return table;
+}
+
+std::string apply_feedback_defaults(TrainConfig& config, bool dataset_holds_events) {
+  std::string said;
+  if (dataset_holds_events && !config.implicit) {
+    config.implicit = true;
+    said = config.data + " holds events (implicit feedback): training in implicit mode";
+  }
+  if (!config.implicit) return said;
+  if (!config.lambda_given) config.lambda = kImplicitLambda;
+  if (!config.regularization_given) config.regularization = kImplicitRegularization;
+  config.no_bias = true;
+  return said;
 }
 
 ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& config, std::string& out) {

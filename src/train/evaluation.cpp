@@ -49,7 +49,8 @@ ErrorSums rating_error(const CsrBlock& by_user, const FactorTable& users, const 
   return sums;
 }
 
-double regularization_value(const CsrBlock& local, const FactorTable& table, const SolveParams& params) {
+double regularization_value(const CsrBlock& local, const FactorTable& table, const SolveParams& params,
+                            std::int64_t other_rows) {
   double total = 0;
   const int w = params.width();
 #pragma omp parallel for schedule(static) reduction(+ : total)
@@ -59,7 +60,8 @@ double regularization_value(const CsrBlock& local, const FactorTable& table, con
     const float* x = table.row(local.first_row + r);
     double norm = 0;
     for (int d = 0; d < w; ++d) norm += static_cast<double>(x[d]) * x[d];
-    total += params.lambda * (params.regularization == Regularization::weighted ? degree : 1) * norm;
+    total += params.implicit ? params.implicit_ridge(degree, other_rows) * norm
+                             : params.lambda * (params.regularization == Regularization::weighted ? degree : 1) * norm;
   }
   return total;
 }

@@ -81,6 +81,21 @@ void check_mean(const Comm& comm, const TrainConfig& config, const Manifest& m, 
   });
 }
 
+// Implicit mode: every observed entry's confidence must exceed the
+// unobserved weight, so its value must be positive (and finite).
+void check_positive(const Comm& comm, const TrainConfig& config, const CsrBlock& by_user) {
+  double worst = 1.0;
+  for (const float v : by_user.values)
+    if (!(v > 0.f) || !std::isfinite(v)) worst = std::min(worst, std::isfinite(v) ? static_cast<double>(v) : -1e300);
+  worst = comm.allreduce(worst, MPI_MIN);
+  run_collectively(comm, [&] {
+    if (worst <= 0.0)
+      throw Error(config.data + ": implicit feedback needs positive values, but a training value is " +
+                  (worst == -1e300 ? std::string("not finite") : std::to_string(worst)) +
+                  " (drop such entries with dals-partition --min-rating, or train explicitly)");
+  });
+}
+
 double seconds_since(double start) { return MPI_Wtime() - start; }
 
 // The order the threads take a half's rows in (dynamically, a few at a
@@ -122,7 +137,17 @@ std::string IterationRecord::to_json() const {
                       {"gram_seconds", gram_seconds},
                       {"factor_seconds", factor_seconds},
                       {"ridge_retries", ridge_retries}};
-  j["test_rmse"] = std::isnan(test_rmse) ? nlohmann::json(nullptr) : nlohmann::json(test_rmse);
+  auto number_or_null = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  if (implicit) {  // no RMSE: every cell is a preference
+    j.erase("train_rmse");
+    j["loss"] = objective;
+    j["eval_k"] = eval_k;
+    j["precision"] = number_or_null(precision);
+    j["recall"] = number_or_null(recall);
+    j["ndcg"] = number_or_null(ndcg);
+    return j.dump();
+  }
+  j["test_rmse"] = number_or_null(test_rmse);
   return j.dump();
 }
 
@@ -139,7 +164,14 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.bias = !config.no_bias;
   params_.solver = config.solver;
   params_.cg_steps = config.cg_steps;
-  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half;
+  // Implicit CG gathers a scaled float tile: it reads no half-precision copy.
+  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half && !config.implicit;
+  params_.implicit = config.implicit;
+  params_.confidence = config.confidence;
+  params_.alpha = config.alpha;
+  params_.epsilon = config.epsilon;
+  params_.unobserved_weight = config.unobserved_weight;
+  if (config.implicit) params_.bias = false;
 
   run_collectively(comm_, [&] {
     for (Side side : kBothSides)
@@ -148,6 +180,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()));
   });
   check_mean(comm_, config_, manifest_, local_[Side::users]->ratings);
+  if (params_.implicit) check_positive(comm_, config_, local_[Side::users]->ratings);
 
   // Which rows have training ratings, on every rank: cold rows predict from biases only.
   for (Side side : kBothSides) {
@@ -173,6 +206,9 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     }
   }
   flops_per_iteration_ = comm_.sum(local_[Side::users]->flops + local_[Side::items]->flops);
+  // Implicit: each half forms the fixed side's gramian (SSYRK, lower triangle).
+  if (params_.implicit)
+    flops_per_iteration_ += static_cast<double>(manifest_.users + manifest_.items) * params_.k * (params_.k + 1);
 
   solvers_.reserve(threads);
   for (int t = 0; t < threads; ++t) solvers_.emplace_back(params_, max_degree);
@@ -242,6 +278,10 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
     half_fixed_.assign(fixed);
     fixed_half = &half_fixed_;
   }
+  // Implicit: the unobserved cells' share of every row's system, from the
+  // whole fixed side (every rank holds it: the same bits on every rank).
+  if (params_.implicit) gramian_.compute(fixed, params_.unobserved_weight);
+  const bool implicit = params_.implicit;
 #pragma omp parallel reduction(+ : retries, squared_error)
   {
     RowSolver& solver = solvers_[omp_get_thread_num()];
@@ -249,7 +289,12 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
     for (std::size_t i = 0; i < local.order.size(); ++i) {
       const std::int64_t row = local.order[i];
       const std::int64_t begin = r.indptr[row], degree = r.degree(row);
-      if (degree == 0) continue;  // no ratings: keeps its initial factors and zero bias
+      if (degree == 0) {
+        // No ratings: explicit keeps its initial factors and zero bias;
+        // implicit solves to zero (no preference anywhere, a ridge).
+        if (implicit) std::fill(solving.row(r.first_row + row), solving.row(r.first_row + row) + solving.stride(), 0.f);
+        continue;
+      }
       // Fetch the next row's current value (CG's warm start) while this
       // one is solved: the heavy rows, taken by degree, are scattered over
       // the table (so is a thread's next chunk; in storage order, the
@@ -268,8 +313,10 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
         for (std::int64_t line = 0; line < bytes; line += 64)
           __builtin_prefetch(cols + line), __builtin_prefetch(values + line);
       }
-      const RowResult result = solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
-                                            solving.row(r.first_row + row), fixed_half);
+      const RowResult result = implicit ? solver.solve_implicit(&r.indices[begin], &r.values[begin], degree, fixed,
+                                                                gramian_, solving.row(r.first_row + row))
+                                        : solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
+                                                       solving.row(r.first_row + row), fixed_half);
       retries += result.retries;
       squared_error += result.squared_error;
     }
@@ -326,17 +373,22 @@ IterationRecord Trainer::iterate() {
 IterationRecord Trainer::evaluate(double local_train_squared_error) const {
   IterationRecord rec;
   rec.iteration = iteration_;
-  const double reg = regularization_value(local_[Side::users]->ratings, factors_.users, params_) +
-                     regularization_value(local_[Side::items]->ratings, factors_.items, params_);
+  const double reg = regularization_value(local_[Side::users]->ratings, factors_.users, params_, manifest_.items) +
+                     regularization_value(local_[Side::items]->ratings, factors_.items, params_, manifest_.users);
   double sums[3] = {local_train_squared_error, reg, 0};
-  if (manifest_.has_test) {
+  if (manifest_.has_test && !params_.implicit) {
     const ErrorSums test =
         rating_error(test_by_user_, factors_.users, factors_.items, manifest_.mean, known_.users, known_.items);
     sums[2] = test.squared_error;
   }
   comm_.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);
-  rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, manifest_.train.ratings)));
   rec.objective = sums[0] + sums[1];
+  if (params_.implicit) {  // the loss over every cell; ranking metrics in iterate()
+    rec.implicit = true;
+    rec.train_rmse = std::numeric_limits<double>::quiet_NaN();
+    return rec;
+  }
+  rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, manifest_.train.ratings)));
   if (manifest_.has_test && manifest_.test.ratings > 0)
     rec.test_rmse = std::sqrt(sums[2] / static_cast<double>(manifest_.test.ratings));
   return rec;

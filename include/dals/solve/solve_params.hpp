@@ -4,6 +4,7 @@
 /// solver. The kernels' vocabulary, below every option parser (the
 /// command line maps onto it in train/config.hpp).
 
+#include <cmath>
 #include <cstdint>
 #include <utility>
 
@@ -20,6 +21,10 @@ enum class Solver { cholesky, cg };
 /// half-precision copy (half_factors.hpp), half the bytes per rating.
 enum class Precision { single, half };
 
+/// Implicit feedback (Hu, Koren, Volinsky 2008): how an observed entry's
+/// value r becomes its confidence c = 1 + alpha f(r).
+enum class Confidence { linear, log };
+
 template <>
 struct EnumNames<Regularization> {
   static constexpr std::pair<const char*, Regularization> table[] = {{"l2", Regularization::l2},
@@ -33,6 +38,12 @@ template <>
 struct EnumNames<Precision> {
   static constexpr std::pair<const char*, Precision> table[] = {{"half", Precision::half},
                                                                 {"float", Precision::single}};
+};
+
+template <>
+struct EnumNames<Confidence> {
+  static constexpr std::pair<const char*, Confidence> table[] = {{"linear", Confidence::linear},
+                                                                 {"log", Confidence::log}};
 };
 
 inline const char* regularization_name(Regularization r) { return enum_name(r); }
@@ -49,9 +60,29 @@ struct SolveParams {
   /// CG reads the fixed side from a HalfFactors copy (RowSolver::solve must
   /// be given it): heavy rows' tiles are then sized for halves.
   bool cg_half = false;
+  // Implicit feedback (implicit_gramian.hpp, RowSolver::solve_implicit):
+  // every cell of the matrix is a preference, 1 where observed with
+  // confidence c = 1 + alpha f(r), 0 elsewhere with weight w0; no biases.
+  bool implicit = false;
+  Confidence confidence = Confidence::linear;
+  double alpha = 1.0;
+  double epsilon = 1.0;            ///< f(r) = log(1 + r / epsilon) for Confidence::log
+  double unobserved_weight = 1.0;  ///< w0, in (0, 1]: below every confidence, so c - w0 > 0
   int width() const { return bias ? k + 1 : k; }
   double ridge(std::int64_t degree) const {
     return lambda * (regularization == Regularization::weighted ? static_cast<double>(degree) : 1.0);
+  }
+  /// An implicit row's ridge: weighted counts its observed entries plus w0
+  /// times the other side's rows, every cell's weight (Rendle et al. 2022).
+  double implicit_ridge(std::int64_t degree, std::int64_t other_rows) const {
+    return lambda * (regularization == Regularization::weighted
+                         ? static_cast<double>(degree) + unobserved_weight * static_cast<double>(other_rows)
+                         : 1.0);
+  }
+  /// c = 1 + alpha f(r) of an observed entry (r > 0: the trainer checks).
+  double confidence_of(float value) const {
+    const double f = confidence == Confidence::log ? std::log1p(value / epsilon) : static_cast<double>(value);
+    return 1.0 + alpha * f;
   }
 };
 

@@ -24,6 +24,17 @@ struct TrainConfig {
   int factors = 64;         ///< k
   double lambda = 0.1;      ///< regularization strength (best on MovieLens, see README)
   Regularization regularization = Regularization::weighted;
+  bool lambda_given = false;          ///< --lambda was given (else implicit mode picks its own)
+  bool regularization_given = false;  ///< --regularization was given
+  // Implicit feedback (row_solver.hpp's solve_implicit); an events dataset
+  // (manifest "feedback": "events") sets it (apply_feedback_defaults).
+  bool implicit = false;
+  Confidence confidence = Confidence::linear;
+  double alpha = 1.0;              ///< c = 1 + alpha f(r)
+  double epsilon = 1.0;            ///< f(r) = log(1 + r / epsilon) with --confidence log
+  double unobserved_weight = 1.0;  ///< w0: the weight of every unobserved cell
+  int eval_k = 10;                 ///< cut-off of the ranking metrics
+  int eval_every = 0;              ///< iterations between ranking evaluations; 0 = after the last only
   Solver solver = Solver::cholesky;
   int cg_steps = 3;                          ///< conjugate-gradient steps per row and half-iteration
   Precision cg_precision = Precision::half;  ///< of the fixed factors CG reads
@@ -48,6 +59,17 @@ struct TrainConfig {
   /// Every option that must be the same on every rank, as one text.
   std::string agreement_text() const;
 };
+
+/// Implicit mode's own defaults: lambda and the regularization where not
+/// given (the weighted ridge counts every cell there, so its scale is
+/// another than explicit's), no biases.
+inline constexpr double kImplicitLambda = 0.1;
+inline constexpr Regularization kImplicitRegularization = Regularization::l2;
+
+/// Sets implicit mode where the dataset holds events, and implicit mode's
+/// defaults (kImplicitLambda, ...) where it is on. Returns a line for the
+/// user where it changed the mode ("" otherwise).
+std::string apply_feedback_defaults(TrainConfig& config, bool dataset_holds_events);
 
 /// dals-train's one option table.
 const OptionTable<TrainConfig>& train_options();

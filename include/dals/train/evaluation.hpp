@@ -28,7 +28,9 @@ ErrorSums rating_error(const CsrBlock& by_user, const FactorTable& users, const 
                        const std::vector<std::uint8_t>& user_known, const std::vector<std::uint8_t>& item_known);
 
 /// The regularizer's value over local rows: sum of reg_i * |x_i|^2 with
-/// reg_i = lambda (l2) or lambda * n_i (weighted), rows with ratings only.
-double regularization_value(const CsrBlock& local, const FactorTable& table, const SolveParams& params);
+/// reg_i = lambda (l2) or lambda * n_i (weighted), rows with ratings only;
+/// implicit: SolveParams::implicit_ridge with the other side's `other_rows`.
+double regularization_value(const CsrBlock& local, const FactorTable& table, const SolveParams& params,
+                            std::int64_t other_rows);
 
 }  // namespace dals

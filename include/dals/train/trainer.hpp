@@ -21,6 +21,7 @@
 #include "dals/data/manifest.hpp"
 #include "dals/mpi/comm.hpp"
 #include "dals/solve/factors.hpp"
+#include "dals/solve/implicit_gramian.hpp"
 #include "dals/solve/row_solver.hpp"
 #include "dals/train/config.hpp"
 #include "dals/train/layout.hpp"
@@ -41,6 +42,14 @@ struct IterationRecord {
   double gram_seconds = 0;      ///< per thread: SSYRK + SGEMV (Cholesky only)
   double factor_seconds = 0;    ///< per thread: Cholesky, or the CG steps
   std::int64_t ridge_retries = 0;
+  // Implicit mode: the objective is the weighted error over every cell;
+  // the ranking metrics of the test split at eval_k where evaluated (NaN
+  // elsewhere), averaged over the users with test entries.
+  bool implicit = false;
+  int eval_k = 0;
+  double precision = std::numeric_limits<double>::quiet_NaN();
+  double recall = std::numeric_limits<double>::quiet_NaN();
+  double ndcg = std::numeric_limits<double>::quiet_NaN();
   std::string to_json() const;
 };
 
@@ -114,6 +123,7 @@ class Trainer {
   PerSide<std::vector<std::uint8_t>> known_;  // which rows have training ratings (all rows, every rank)
   std::vector<RowSolver> solvers_;            // one per OpenMP thread
   HalfFactors half_fixed_;                    // the fixed side in half precision (params_.cg_half)
+  ImplicitGramian gramian_;                   // implicit mode: w0 Y^T Y of the fixed side, per half
   double flops_per_iteration_ = 0;            // whole job
   int iteration_ = 0;
   bool mid_iteration_ = false;

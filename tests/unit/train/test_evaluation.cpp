@@ -58,9 +58,9 @@ TEST(Evaluation, ErrorAndRegularizerOverLocalRows) {
   EXPECT_DOUBLE_EQ(e.squared_error, 0.25);
   EXPECT_EQ(e.count, 2);
   SolveParams weighted{1, 0.5, Regularization::weighted, true};
-  EXPECT_DOUBLE_EQ(regularization_value(by_user, users, weighted), 0.5 * 2 * 1.0);
+  EXPECT_DOUBLE_EQ(regularization_value(by_user, users, weighted, 0), 0.5 * 2 * 1.0);
   SolveParams l2{1, 0.5, Regularization::l2, true};
-  EXPECT_DOUBLE_EQ(regularization_value(by_user, users, l2), 0.5 * 1.0);
+  EXPECT_DOUBLE_EQ(regularization_value(by_user, users, l2, 0), 0.5 * 1.0);
 }
 
 }  // namespace
