@@ -85,6 +85,15 @@ json check_fits(const SavedState& saved, const std::string& dir, const Manifest&
   // CG checkpoints from before --cg-precision existed were trained in float.
   if (then.contains("solver") && then["solver"] == "cg" && !then.contains("cg_precision"))
     then["cg_precision"] = "float";
+  // Explicit and implicit models answer different questions (a rating, a
+  // preference): neither continues the other, whatever --resume-override
+  // says. Checkpoints from before implicit mode existed are explicit.
+  const std::string then_feedback = then.value("feedback", "explicit"), now_feedback = now.value("feedback", "explicit");
+  if (then_feedback != now_feedback)
+    throw Error(where + ": the checkpoint was trained on " +
+                (then_feedback == "implicit" ? "implicit feedback" : "explicit ratings") + ", this run is " +
+                (now_feedback == "implicit" ? "implicit (--implicit, or a dataset of events)" : "explicit") +
+                ": one cannot continue the other");
   json changed = json::object();
   std::string first_change;
   for (const json* side : {static_cast<const json*>(&then), &now})

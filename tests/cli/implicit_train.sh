@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Implicit feedback end to end: 6 iterations in one go and 3 + resume to 6
+# give bit-identical models whatever rank counts wrote and resumed (3 then
+# 2, 1 then 4), with Cholesky and CG; a checkpoint of an explicit run is
+# refused by an implicit one and the reverse, even with --resume-override;
+# values that cannot be confidences are refused with one clear error.
+#
+# Usage (as ctest runs it): bash implicit_train.sh BUILD_DIR SCRATCH_DIR
+set -u -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
+ckpt_init "$@"
+
+DATA=$SCRATCH/data
+LOGS=$SCRATCH/logs
+mkdir -p "$LOGS"
+# Counts 1-5 (rounded planted ratings): every value a valid confidence.
+rm -rf "$DATA"
+if ! timeout 120 "$MPIRUN" --oversubscribe --bind-to none -n 2 "$DALS_GENERATE" --users 700 --items 400 \
+  --ratings 20000 --blocks 4 --seed 11 --round --test-fraction 0.1 --output "$DATA" >"$DATA.log" 2>&1; then
+  echo "FAIL: cannot generate test dataset $DATA:" >&2
+  sed 's/^/    | /' "$DATA.log" >&2
+  exit 1
+fi
+OPTS=(-k 8 --seed 3 --threads 1 --implicit --alpha 2)
+
+train() {
+  local case_name=$1 np=$2
+  shift 2
+  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" --data "$DATA" "${OPTS[@]}" "$@"
+  expect_success "$case_name" "$LOGS/$case_name"
+}
+
+train_fails() {
+  local case_name=$1 np=$2 args=()
+  shift 2
+  while [[ $1 != -- ]]; do args+=("$1"); shift; done
+  shift
+  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" "${args[@]}"
+  expect_failure "$case_name" "$LOGS/$case_name" "$@"
+}
+
+for solver in cholesky cg; do
+  train "$solver-reference" 1 --solver "$solver" --output "$SCRATCH/$solver-ref" --iterations 6 --quiet
+  check "$solver-reference" "the progress lines report the loss, not an RMSE" \
+    grep -q "loss" "$LOGS/$solver-reference.rank0.out"
+  check "$solver-reference" "state.json records the implicit hyper-parameters" \
+    state_has "$SCRATCH/$solver-ref" '"feedback": "implicit"'
+  check "$solver-reference" "metrics.jsonl has a loss per iteration" \
+    test "$(grep -c '"loss"' "$SCRATCH/$solver-ref/metrics.jsonl")" = 6
+
+  C=$SCRATCH/$solver-ckpt
+  train "$solver-write-3" 3 --solver "$solver" --output "$SCRATCH/$solver-m3" --iterations 3 --checkpoint-dir "$C"
+  train "$solver-resume-2" 2 --solver "$solver" --output "$SCRATCH/$solver-m6" --iterations 6 --checkpoint-dir "$C" \
+    --resume auto
+  identical_models "$solver-resume-2" "$SCRATCH/$solver-ref" "$SCRATCH/$solver-m6"
+done
+
+# From a model on 1 rank to 4 ranks.
+train model-1 1 --output "$SCRATCH/m3" --iterations 3 --quiet
+train resume-model-4 4 --output "$SCRATCH/m6-from-model" --iterations 6 --resume "$SCRATCH/m3" --quiet
+identical_models resume-model-4 "$SCRATCH/cholesky-ref" "$SCRATCH/m6-from-model"
+
+# Explicit and implicit checkpoints never continue each other.
+run_ranks 1 "$LOGS/explicit-write" "$DALS_TRAIN" --data "$DATA" -k 8 --seed 3 --threads 1 \
+  --output "$SCRATCH/explicit3" --iterations 3 --checkpoint-dir "$SCRATCH/explicit-ckpt"
+expect_success explicit-write "$LOGS/explicit-write"
+train_fails explicit-to-implicit 2 --data "$DATA" "${OPTS[@]}" --output "$SCRATCH/x1" --iterations 6 \
+  --checkpoint-dir "$SCRATCH/explicit-ckpt" --resume auto --resume-override -- \
+  "iter-000003/state.json" "explicit ratings" "cannot continue"
+train_fails implicit-to-explicit 2 --data "$DATA" -k 8 --seed 3 --threads 1 --output "$SCRATCH/x2" --iterations 6 \
+  --resume "$SCRATCH/cholesky-ref" --resume-override -- "state.json" "implicit feedback" "cannot continue"
+
+# Values that are no confidence: a planted explicit dataset around 0.
+rm -rf "$SCRATCH/signed"
+timeout 120 "$MPIRUN" --oversubscribe --bind-to none -n 1 "$DALS_GENERATE" --users 300 --items 200 \
+  --ratings 4000 --blocks 2 --seed 4 --mean 0 --output "$SCRATCH/signed" >"$SCRATCH/signed.log" 2>&1 ||
+  { echo "FAIL: cannot generate $SCRATCH/signed" >&2; exit 1; }
+train_fails non-positive 2 --data "$SCRATCH/signed" "${OPTS[@]}" --output "$SCRATCH/x3" --iterations 2 -- \
+  "$SCRATCH/signed" "implicit feedback needs positive values"
+
+# Option values out of range name the option.
+train_fails bad-weight 1 --data "$DATA" "${OPTS[@]}" --unobserved-weight 1.5 --output "$SCRATCH/x4" -- \
+  "--unobserved-weight must be in (0, 1]"
+train_fails bad-alpha 1 --data "$DATA" --implicit --alpha 0 --output "$SCRATCH/x5" -- "--alpha must be > 0"
+
+cli_finish
