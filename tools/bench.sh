@@ -21,7 +21,8 @@
 #   ml20m   MovieLens-20M's shape: 138,000 x 27,000, 20M ratings, 16 blocks
 #   netflix Netflix's shape: 480,189 x 17,770, 100M ratings, 32 blocks
 # Solvers: cholesky, cg (dals-train's default --cg-precision half) and
-# cg-float (--solver cg --cg-precision float). Layouts are RANKSxTHREADS. --quick = --datasets small --factors 64
+# cg-float (--solver cg --cg-precision float); implicit-cholesky and
+# implicit-cg (--implicit: the same ratings read as counts). Layouts are RANKSxTHREADS. --quick = --datasets small --factors 64
 # --iterations 3. --lambda 0.03 (weighted): the best of 0.02, 0.03, 0.05,
 # 0.1, 0.3 and 1 on the Netflix shape (its planted rank-8 model, noise 0.5
 # and rounding give test RMSE 0.5936, 0.5865, 0.5930, 0.6397, 0.8788 and
@@ -55,7 +56,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 for d in $datasets; do case "$d" in small|ml20m|netflix) ;; *) bad_usage "unknown dataset '$d'" ;; esac; done
-for s in $solvers; do case "$s" in cholesky|cg|cg-float) ;; *) bad_usage "unknown solver '$s'" ;; esac; done
+for s in $solvers; do case "$s" in cholesky|cg|cg-float|implicit-cholesky|implicit-cg) ;; *) bad_usage "unknown solver '$s'" ;; esac; done
 for l in $layouts; do [[ "$l" =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]] || bad_usage "layout '$l' is not RANKSxTHREADS"; done
 for k in $factors; do [[ "$k" =~ ^[1-9][0-9]*$ ]] || bad_usage "factor rank '$k' is not a positive integer"; done
 [[ "$iterations" =~ ^[1-9][0-9]*$ ]] || bad_usage "--iterations must be a positive integer"
@@ -118,6 +119,9 @@ run() {  # run DATASET K SOLVER LAYOUT
   case "$solver" in
     cg) solver_args=(--solver cg --cg-precision half) value_bytes=2 ;;
     cg-float) solver_args=(--solver cg --cg-precision float) ;;
+    # Implicit feedback on the same ratings, read as counts (the gathers are float).
+    implicit-cholesky) solver_args=(--implicit --solver cholesky) ;;
+    implicit-cg) solver_args=(--implicit --solver cg) ;;
   esac
   dals_phase "train $name k=$k $solver $ranks rank(s) x $threads thread(s)"
   OMP_NUM_THREADS="$threads" dals_mpirun -n "$ranks" "$DALS_BUILD/dals-train" --data "$data" --output "$model" \
@@ -134,6 +138,7 @@ run() {  # run DATASET K SOLVER LAYOUT
   peak="$(sed -n 's/^done:.*peak memory \([0-9.]*\) MiB per rank.*/\1/p' "$log")"
   model_mem="$(sed -n 's/.*model memory \([0-9.]*\) MiB per rank.*/\1/p' "$log")"
   rmse="$(field test_rmse "$metrics" | tail -n 1)"
+  [ -n "$rmse" ] || rmse=null  # implicit runs have no RMSE
   local t=$((ranks * threads)) sgemm
   sgemm="$(ceiling sgemm "$k")"
   # Medians over the steady iterations; thread-seconds = per-thread seconds x threads.
@@ -155,7 +160,7 @@ run() {  # run DATASET K SOLVER LAYOUT
         row_us, gather_gbs, 100 * gather_gbs / triad, 100 * exch / iter, peak / mem }')"
   local s_iter grate gfrac rowus gbw gfrac2 share ratio
   read -r s_iter grate gfrac rowus gbw gfrac2 share ratio <<<"$line"
-  rows+=("| $name | $k | $solver | $ranks x $threads | $s_iter | $grate | $gfrac | $rowus | $gbw | $gfrac2 | $share | $peak | $model_mem | $ratio | $(printf '%.4f' "$rmse") |")
+  rows+=("| $name | $k | $solver | $ranks x $threads | $s_iter | $grate | $gfrac | $rowus | $gbw | $gfrac2 | $share | $peak | $model_mem | $ratio | $([ "$rmse" = null ] && echo - || printf '%.4f' "$rmse") |")
   json+=("{\"dataset\": \"$name\", \"k\": $k, \"solver\": \"$solver\", \"ranks\": $ranks, \"threads\": $threads, \"seconds_per_iteration\": $s_iter, \"gram_gflops_per_core\": \"${grate}\", \"gram_fraction_of_sgemm\": \"$gfrac\", \"solve_us_per_row\": $rowus, \"gather_gbs_per_core\": $gbw, \"gather_fraction_of_triad\": \"$gfrac2\", \"exchange_share\": \"$share\", \"peak_rss_mib\": $peak, \"model_mib\": $model_mem, \"rss_over_model\": $ratio, \"test_rmse\": $rmse}")
   rm -f "$steady" "$model/cols"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Implicit feedback end to end: 6 iterations in one go and 3 + resume to 6
 # give bit-identical models whatever rank counts wrote and resumed (3 then
-# 2, 1 then 4), with Cholesky and CG; a checkpoint of an explicit run is
+# 2, 1 then 4), with Cholesky and CG, also after a stop signal mid-iteration
+# and after a rank killed while checkpointing; a checkpoint of an explicit run is
 # refused by an implicit one and the reverse, even with --resume-override;
 # values that cannot be confidences are refused with one clear error.
 #
@@ -60,6 +61,27 @@ done
 train model-1 1 --output "$SCRATCH/m3" --iterations 3 --quiet
 train resume-model-4 4 --output "$SCRATCH/m6-from-model" --iterations 6 --resume "$SCRATCH/m3" --quiet
 identical_models resume-model-4 "$SCRATCH/cholesky-ref" "$SCRATCH/m6-from-model"
+
+# A stop signal in a user half (rank 1 signals itself as the user half of
+# iteration 3 starts) checkpoints at iter-000002.5; 3 ranks resume it.
+P=$SCRATCH/preempt
+run_ranks 2 "$LOGS/preempt" env DALS_TEST_SIGNAL=user-half:1:3 "$DALS_TRAIN" --data "$DATA" "${OPTS[@]}" \
+  --iterations 6 --checkpoint-dir "$P/ckpt" --output "$P/model"
+if expect_preempted preempt "$LOGS/preempt"; then
+  check preempt "the checkpoint is the half-iteration one" test "$(newest_checkpoint "$P/ckpt")" = iter-000002.5
+  train preempt-resume-3 3 --iterations 6 --checkpoint-dir "$P/ckpt" --resume auto --quiet --output "$P/model"
+  identical_models preempt-resume-3 "$SCRATCH/cholesky-ref" "$P/model"
+fi
+
+# Rank 0 dies while writing the second checkpoint (its blocks on disk, the
+# directory not sealed): the first stays good and a rerun ends identical.
+K=$SCRATCH/killed
+run_ranks 2 "$LOGS/killed" env DALS_TEST_CRASH=blocks-written:0:2 "$DALS_TRAIN" --data "$DATA" "${OPTS[@]}" \
+  --iterations 6 --checkpoint-dir "$K/ckpt" --output "$K/model"
+check killed "the killed run did not exit 0" test "$(rank_code "$LOGS/killed" 0)" != 0
+check killed "iter-000001 is the newest checkpoint" test "$(newest_checkpoint "$K/ckpt")" = iter-000001
+train killed-resume-2 2 --iterations 6 --checkpoint-dir "$K/ckpt" --resume auto --quiet --output "$K/model"
+identical_models killed-resume-2 "$SCRATCH/cholesky-ref" "$K/model"
 
 # Explicit and implicit checkpoints never continue each other.
 run_ranks 1 "$LOGS/explicit-write" "$DALS_TRAIN" --data "$DATA" -k 8 --seed 3 --threads 1 \
