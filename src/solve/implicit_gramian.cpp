@@ -53,23 +53,21 @@ void ImplicitGramian::compute(const FactorTable& fixed, double w0) {
 }
 
 void ImplicitGramian::apply(const float* p, float* out) const {
+  // By columns (the matrix is symmetric: column j is row j): out += p_j
+  // G[:, j] in whole vectors, no horizontal sums; a fixed order.
   const int k = k_, ks = tile_stride(k);
-  for (int i = 0; i < k; ++i) {
-    const float* g = rows_float_.data() + static_cast<std::size_t>(i) * ks;
-    simd::Vec16 acc = simd::load(g) * simd::load(p);
-    for (int d = 16; d < ks; d += 16) acc += simd::load(g + d) * simd::load(p + d);
-    out[i] = simd::sum(acc);
+  for (int d = 0; d < ks; d += 16) simd::store(out + d, simd::splat(0.f));
+  for (int j = 0; j < k; ++j) {
+    const float* g = rows_float_.data() + static_cast<std::size_t>(j) * ks;
+    const simd::Vec16 pj = simd::splat(p[j]);
+    for (int d = 0; d < ks; d += 16) simd::store(out + d, simd::load(out + d) + pj * simd::load(g + d));
   }
-  std::fill(out + k, out + ks, 0.f);
 }
 
-double ImplicitGramian::quadratic(const float* x) const {
+double ImplicitGramian::quadratic(const float* x, float* scratch) const {
+  apply(x, scratch);
   double total = 0;
-  for (int i = 0; i < k_; ++i) {
-    double row = 0;
-    for (int j = 0; j < k_; ++j) row += scaled_[static_cast<std::size_t>(i) * k_ + j] * x[j];
-    total += x[i] * row;
-  }
+  for (int d = 0; d < k_; ++d) total += static_cast<double>(x[d]) * scratch[d];
   return total;
 }
 

@@ -54,7 +54,6 @@ namespace {
 // Floats of tile buffer a solver needs for rows of up to max_degree ratings.
 std::size_t tile_floats(const SolveParams& params, std::int64_t max_degree) {
   const std::int64_t ks = tile_stride(params.k), rows = std::max<std::int64_t>(max_degree, 1);
-  if (params.implicit) return static_cast<std::size_t>(rows * ks);  // the scaled tile, whole
   if (params.solver == Solver::cholesky && tile_gather_fuses(params.k)) {
     // Gathered and summed a chunk at a time (gather_and_sum_gram); whole
     // only below w rows, for the dual.

@@ -79,8 +79,11 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   // Otherwise tile_sums needs the whole tile.
   const int ks = tile_stride(params_.k), row_bytes = (params_.k + 1) * 4;
   const bool fused = tile_gather_fuses(params_.k);
-  const GatherSource source{fixed.data(), fixed.stride(),          nullptr, nullptr, params_.k,
-                            params_.bias, static_cast<float>(mean)};
+  GatherSource source{fixed.data(), fixed.stride(),          nullptr, nullptr, params_.k,
+                      params_.bias, static_cast<float>(mean)};
+  // Implicit: `values` are scales (RowSolver::solve_implicit).
+  source.implicit = params_.implicit;
+  source.unobserved_weight = static_cast<float>(params_.unobserved_weight);
   float* column_sums = sums_.data();
   float* vt_t = column_sums + ks;
   TargetSums targets;
@@ -88,6 +91,8 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
     if (fused)
       tile_gather_sums(source, cols, values, begin, end, degree, gathered_.data(), target_.data(), column_sums, vt_t,
                        targets);  // row begin at the buffer's start
+    else if (params_.implicit)
+      gather_implicit(cols, values, begin, end, degree, fixed);
     else
       gather(cols, values, begin, end, degree, fixed, nullptr, mean);
   };

@@ -16,58 +16,60 @@
 
 namespace dals {
 
-double RowSolver::gather_implicit(const std::int32_t* cols, const float* values, std::int64_t degree,
-                                  const FactorTable& fixed) {
+void RowSolver::gather_implicit(const std::int32_t* cols, const float* scales, std::int64_t begin, std::int64_t end,
+                                std::int64_t degree, const FactorTable& fixed) {
   const int k = params_.k, ks = tile_stride(k);
   const int row_bytes = (k + 1) * 4;
   float* y = gathered_.data();
   float* t = target_.data();
-  const double w0 = params_.unobserved_weight;
-  // With s = sqrt(c - w0), t = c / s and p = x . y: an observed cell's
-  // c (1 - p)^2 - w0 p^2 (its weighted error, less what the gramian counts
-  // for it as unobserved) equals (t - s p)^2 + c - t^2, the tile's residual
-  // plus a constant. (c - t^2 = -c w0 / (c - w0): moderate unless c is
-  // close to w0, which the trainer's checks rule out.)
-  double constant = 0;
-  for (std::int64_t p = 0; p < degree; ++p) {
+  for (std::int64_t p = begin; p < end; ++p) {
     if (p + simd::kGatherDistance < degree) simd::prefetch_row(fixed.row(cols[p + simd::kGatherDistance]), row_bytes);
-    const double c = params_.confidence_of(values[p]);
-    const float s = static_cast<float>(std::sqrt(c - w0));
-    const float target = static_cast<float>(c / s);
+    const float s = scales[p];
     const simd::Vec16 scale = simd::splat(s);
     const float* src = fixed.row(cols[p]);
     float* dst = y + p * ks;
     int d = 0;
     for (; d + 16 <= k; d += 16) simd::store(dst + d, scale * simd::load(src + d));
     for (; d < k; ++d) dst[d] = s * src[d];  // the padding past k stays zero from construction
-    t[p] = target;
-    constant += c - static_cast<double>(target) * target;
+    t[p] = params_.implicit_target(s);
   }
-  return constant;
 }
 
-RowResult RowSolver::solve_implicit(const std::int32_t* cols, const float* values, std::int64_t degree,
+RowResult RowSolver::solve_implicit(const std::int32_t* cols, const float* scales, std::int64_t degree, double constant,
                                     const FactorTable& fixed, const ImplicitGramian& gramian, float* row) {
-  double constant;
-  {
-    PhaseTimer timer(phases_.gather);
-    constant = gather_implicit(cols, values, degree, fixed);
-  }
+  // With t = c / s and p = x . y: an observed cell's c (1 - p)^2 - w0 p^2
+  // (its weighted error, less what the gramian counts for it as
+  // unobserved) equals (t - s p)^2 + c - t^2: the tile's residual plus the
+  // row's constant. The explicit gathers scale and set t themselves
+  // (GatherSource::implicit) where they handle k; gather_implicit elsewhere.
   const double ridge = params_.implicit_ridge(degree, gramian.rows());
-  RowResult result = params_.solver == Solver::cg ? solve_implicit_cg(degree, gramian, ridge, row)
-                                                  : solve_implicit_cholesky(degree, gramian, ridge, row);
+  RowResult result;
+  if (params_.solver == Solver::cg) {
+    if (tile_gather_fuses(params_.k)) {
+      GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, false, 0.f};
+      source.implicit = true;
+      source.unobserved_weight = static_cast<float>(params_.unobserved_weight);
+      result = solve_implicit_cg(degree, gramian, ridge, row, &source, cols, scales);
+    } else {
+      {
+        PhaseTimer timer(phases_.gather);
+        gather_implicit(cols, scales, 0, degree, degree, fixed);
+      }
+      result = solve_implicit_cg(degree, gramian, ridge, row);
+    }
+  } else {
+    const TargetSums targets = gather_and_sum_gram(cols, scales, degree, fixed, 0.0);
+    result = solve_implicit_cholesky(degree, gramian, ridge, row, targets);
+  }
   result.squared_error = std::max(0.0, result.squared_error + constant);
   row[params_.k] = 0.0f;  // no biases in implicit mode
   return result;
 }
 
 RowResult RowSolver::solve_implicit_cholesky(std::int64_t degree, const ImplicitGramian& gramian, double ridge,
-                                             float* row) {
+                                             float* row, const TargetSums& targets) {
   const int k = params_.k, ks = tile_stride(k);
-  PhaseTimer timer(phases_.gram);
-  tile_gram_rows(gathered_.data(), 0, degree, ks, gram_.data());
-  const TargetSums targets = tile_sums(gathered_.data(), degree, ks, target_.data(), sums_.data(), sums_.data() + ks);
-  timer.switch_to(phases_.factor);
+  PhaseTimer timer(phases_.factor);
   const float* vt_t = sums_.data() + ks;
   double trace = 0;
   for (int i = 0; i < k; ++i) trace += gram_[i * ks + i] + gramian.at(i, i);
@@ -86,19 +88,21 @@ RowResult RowSolver::solve_implicit_cholesky(std::int64_t degree, const Implicit
       break;
     if (result.retries == 8) {  // give up: keep the previous value rather than write NaN
       ++result.retries;
-      result.squared_error = normal_squared_error(degree, targets, row) + gramian.quadratic(row);
+      result.squared_error = normal_squared_error(degree, targets, row);
+      result.squared_error += gramian.quadratic(row, sums_.data());  // sums_ is scratch once that has read it
       return result;
     }
     // As solve_primal: strengthen the ridge relative to the data's scale.
     ridge = std::max(ridge * 10.0, 1e-6 * (trace / k + 1.0));
   }
   for (int d = 0; d < k; ++d) row[d] = static_cast<float>(solution_[d]);
-  result.squared_error = normal_squared_error(degree, targets, row) + gramian.quadratic(row);
+  result.squared_error = normal_squared_error(degree, targets, row);
+  result.squared_error += gramian.quadratic(row, sums_.data());  // sums_ is scratch once that has read it
   return result;
 }
 
-RowResult RowSolver::solve_implicit_cg(std::int64_t degree, const ImplicitGramian& gramian, double ridge_in,
-                                       float* row) {
+RowResult RowSolver::solve_implicit_cg(std::int64_t degree, const ImplicitGramian& gramian, double ridge_in, float* row,
+                                       const GatherSource* source, const std::int32_t* cols, const float* scales) {
   const int k = params_.k, ks = tile_stride(k);
   const float* y = gathered_.data();
   const float ridge = static_cast<float>(ridge_in);
@@ -108,14 +112,21 @@ RowResult RowSolver::solve_implicit_cg(std::int64_t degree, const ImplicitGramia
   float* ap = p + ks;
   float* e = ap + ks;        // per entry: t - Y x, updated alongside x
   float* yp = e + degree;    // per entry: Y p of the current step
-  float* gp = sums_.data();  // the gramian times p (or x)
-  PhaseTimer timer(phases_.factor);
+  float* gp = sums_.data();  // the gramian times p
+  float* gx = gp + ks;       // the gramian times x, updated alongside x
+  PhaseTimer timer(source ? phases_.gather : phases_.factor);
   std::copy(row, row + k, x);
   std::fill(x + k, x + ks, 0.f);
-  // r = Y^T (t - Y x) - (w0 G + ridge) x.
-  tile_residual_gradient(y, degree, ks, x, 0.f, target_.data(), e, r);
-  gramian.apply(x, gp);
-  add_scaled(r, -1.f, gp, ks);
+  // r = Y^T (t - Y x) - (w0 G + ridge) x: one pass over the tile, or the
+  // gather itself (its time counted as gathering).
+  if (source) {
+    tile_gather_residual_gradient(*source, cols, scales, degree, gathered_.data(), target_.data(), x, 0.f, e, r);
+    timer.switch_to(phases_.factor);
+  } else {
+    tile_residual_gradient(y, degree, ks, x, 0.f, target_.data(), e, r);
+  }
+  gramian.apply(x, gx);
+  add_scaled(r, -1.f, gx, ks);
   add_scaled(r, -ridge, x, ks);
   std::copy(r, r + ks, p);
   float rs_old = dot(r, r, ks);
@@ -130,6 +141,7 @@ RowResult RowSolver::solve_implicit_cg(std::int64_t degree, const ImplicitGramia
     if (!(p_ap > 0.f)) break;
     const float alpha = rs_old / p_ap;
     add_scaled(x, alpha, p, ks);
+    add_scaled(gx, alpha, gp, ks);
     if (last) {
       final_alpha = alpha;
       break;
@@ -148,13 +160,15 @@ RowResult RowSolver::solve_implicit_cg(std::int64_t degree, const ImplicitGramia
   RowResult result;
   if (!finite_start || !all_finite(x, k)) {  // keep the previous value, and count it
     result.retries = 1;
-    result.squared_error = residual_squares(degree, row) + gramian.quadratic(row);
+    result.squared_error = residual_squares(degree, row) + gramian.quadratic(row, gp);
     return result;
   }
   std::copy(x, x + k, row);
   // The objective at the new value: the tile's squared residual (e, with
-  // the last step's update folded in) plus the gramian's quadratic form.
-  result.squared_error = squares(e, degree, final_alpha, final_alpha != 0.f ? yp : nullptr) + gramian.quadratic(row);
+  // the last step's update folded in) plus x^T (w0 G) x.
+  double quadratic = 0;
+  for (int d = 0; d < k; ++d) quadratic += static_cast<double>(x[d]) * gx[d];
+  result.squared_error = squares(e, degree, final_alpha, final_alpha != 0.f ? yp : nullptr) + quadratic;
   return result;
 }
 

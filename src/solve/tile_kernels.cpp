@@ -156,7 +156,9 @@ struct Fixed {
   // residual_gradient, with the tile's rows gathered from the table in the
   // same pass (k = 16 V): each fixed row is read once, from wherever it
   // is, and used from registers.
-  template <class Rows, class Tile>
+  // kScaled (implicit feedback, GatherSource::implicit): values are
+  // scales s, each row gathered times s, its target s + w0 / s.
+  template <bool kScaled, class Rows, class Tile>
   static float gather_residual_gradient(const Rows& rows_of, const GatherSource& source, const std::int32_t* cols,
                                         const float* values, std::int64_t rows, const Tile& tile, float* t,
                                         const float* x, float xb, float* e, float* r) {
@@ -165,6 +167,7 @@ struct Fixed {
     for (int c = 0; c < V; ++c) xv[c] = load(x + 16 * c), acc[c] = Vec16{};
     // Row q's target, less the mean and its fixed row's bias.
     auto target = [&](std::int64_t q, const auto* src) {
+      if constexpr (kScaled) return values[q] + source.unobserved_weight / values[q];
       return source.bias ? values[q] - source.mean - rows_of.bias(src, cols[q]) : values[q] - source.mean;
     };
     RowSum e_sum;
@@ -182,9 +185,11 @@ struct Fixed {
           }
           if (q + i + Rows::kDistance < rows) rows_of.prefetch(cols[q + i + Rows::kDistance]);
           const auto* src = rows_of.row(cols[q + i]);
+          [[maybe_unused]] const Vec16 scale = splat(kScaled ? values[q + i] : 1.f);
 #pragma GCC unroll 16
           for (int c = 0; c < V; ++c) {
             a[i][c] = load_any(src + 16 * c);
+            if constexpr (kScaled) a[i][c] *= scale;
             tile.template put<V>(q + i, c, src, a[i][c]);
           }
           t4[i] = target(q + i, src);
@@ -203,9 +208,11 @@ struct Fixed {
       if (q + Rows::kDistance < rows) rows_of.prefetch(cols[q + Rows::kDistance]);
       const auto* src = rows_of.row(cols[q]);
       Vec16 rv[V], part[V];
+      [[maybe_unused]] const Vec16 scale = splat(kScaled ? values[q] : 1.f);
 #pragma GCC unroll 16
       for (int c = 0; c < V; ++c) {
         rv[c] = load_any(src + 16 * c);
+        if constexpr (kScaled) rv[c] *= scale;
         tile.template put<V>(q, c, src, rv[c]);
         part[c] = rv[c] * xv[c];
       }
@@ -230,21 +237,33 @@ struct Fixed {
                                         std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
                                         float* r) {
     if (source.half_table)
-      return gather_residual_gradient(HalfRows<V>{source.half_table, source.half_biases}, source, cols, values, rows,
-                                      FloatTile{y}, t, x, xb, e, r);
-    return gather_residual_gradient(FloatRows<V>{source.table, source.stride}, source, cols, values, rows, FloatTile{y},
-                                    t, x, xb, e, r);
+      return gather_residual_gradient<false>(HalfRows<V>{source.half_table, source.half_biases}, source, cols, values,
+                                             rows, FloatTile{y}, t, x, xb, e, r);
+    if (source.implicit)
+      return gather_residual_gradient<true>(FloatRows<V>{source.table, source.stride}, source, cols, values, rows,
+                                            FloatTile{y}, t, x, xb, e, r);
+    return gather_residual_gradient<false>(FloatRows<V>{source.table, source.stride}, source, cols, values, rows,
+                                           FloatTile{y}, t, x, xb, e, r);
   }
 
   static float gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
                                         std::int64_t rows, std::uint16_t* y, float* t, const float* x, float xb,
                                         float* e, float* r) {
-    return gather_residual_gradient(HalfRows<V>{source.half_table, source.half_biases}, source, cols, values, rows,
-                                    HalfTile{y}, t, x, xb, e, r);
+    return gather_residual_gradient<false>(HalfRows<V>{source.half_table, source.half_biases}, source, cols, values,
+                                           rows, HalfTile{y}, t, x, xb, e, r);
   }
 
   // The gather of rows [begin, end) with V^T 1 and V^T t accumulated in
   // registers: the same sums, in the same order, as tile_sums.
+  static void gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values, std::int64_t begin,
+                          std::int64_t end, std::int64_t degree, float* y, float* t, float* column_sums, float* vt_t,
+                          TargetSums& sums) {
+    if (source.implicit)
+      gather_sums<true>(source, cols, values, begin, end, degree, y, t, column_sums, vt_t, sums);
+    else
+      gather_sums<false>(source, cols, values, begin, end, degree, y, t, column_sums, vt_t, sums);
+  }
+  template <bool kScaled>
   static void gather_sums(const GatherSource& source, const std::int32_t* cols, const float* values, std::int64_t begin,
                           std::int64_t end, std::int64_t degree, float* y, float* t, float* column_sums, float* vt_t,
                           TargetSums& sums) {
@@ -259,15 +278,21 @@ struct Fixed {
       if (q + simd::kGatherDistance < degree)
         simd::prefetch_row(source.table + cols[q + simd::kGatherDistance] * source.stride, row_bytes);
       const float* src = source.table + cols[q] * source.stride;
-      const float tq = source.bias ? values[q] - source.mean - src[16 * V] : values[q] - source.mean;
+      float tq;
+      if constexpr (kScaled)
+        tq = values[q] + source.unobserved_weight / values[q];
+      else
+        tq = source.bias ? values[q] - source.mean - src[16 * V] : values[q] - source.mean;
       t[q] = tq;
       sums.sum += tq;
       sums.squares += static_cast<double>(tq) * tq;
       const Vec16 s = splat(tq);
+      [[maybe_unused]] const Vec16 scale = splat(kScaled ? values[q] : 1.f);
       float* row = y + (q - begin) * 16 * V;
 #pragma GCC unroll 16
       for (int c = 0; c < V; ++c) {
-        const Vec16 x = load(src + 16 * c);
+        Vec16 x = load(src + 16 * c);
+        if constexpr (kScaled) x *= scale;
         store(row + 16 * c, x);
         ones[c] += x;
         targets[c] += s * x;

@@ -14,7 +14,10 @@
 namespace dals {
 
 struct Trainer::Local {
-  CsrBlock ratings;                 // owned rows of this side, all owned blocks appended
+  CsrBlock ratings;  // owned rows of this side, all owned blocks appended
+  // Implicit mode: ratings.values hold each entry's scale (implicit_scale)
+  // in place of its value, converted once; and each row's constant.
+  std::vector<double> implicit_constants;
   std::vector<std::int64_t> order;  // local rows, as solve_order takes them
   double flops = 0;                 // of one half on this rank
 };
@@ -180,7 +183,19 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()));
   });
   check_mean(comm_, config_, manifest_, local_[Side::users]->ratings);
-  if (params_.implicit) check_positive(comm_, config_, local_[Side::users]->ratings);
+  if (params_.implicit) {
+    check_positive(comm_, config_, local_[Side::users]->ratings);
+    // What the implicit solve reads per entry, once for the whole run (a
+    // square root and a division per entry and half-iteration otherwise).
+    for (Side side : kBothSides) {
+      Local& local = *local_[side];
+      CsrBlock& r = local.ratings;
+      for (float& v : r.values) v = params_.implicit_scale(v);
+      local.implicit_constants.resize(r.rows());
+      for (std::int64_t i = 0; i < r.rows(); ++i)
+        local.implicit_constants[i] = params_.implicit_constant(r.values.data() + r.indptr[i], r.degree(i));
+    }
+  }
 
   // Which rows have training ratings, on every rank: cold rows predict from biases only.
   for (Side side : kBothSides) {
@@ -256,7 +271,10 @@ std::int64_t Trainer::model_bytes() const {
   auto csr_bytes = [](const CsrBlock& b) {
     return static_cast<std::int64_t>(b.indptr.size() * 8 + b.indices.size() * 4 + b.values.size() * 4);
   };
+  const auto constants = static_cast<std::int64_t>(
+      (local_[Side::users]->implicit_constants.size() + local_[Side::items]->implicit_constants.size()) * 8);
   return csr_bytes(local_[Side::users]->ratings) + csr_bytes(local_[Side::items]->ratings) + csr_bytes(test_by_user_) +
+         constants +
          static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
                                    bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes());
 }
@@ -313,10 +331,11 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
         for (std::int64_t line = 0; line < bytes; line += 64)
           __builtin_prefetch(cols + line), __builtin_prefetch(values + line);
       }
-      const RowResult result = implicit ? solver.solve_implicit(&r.indices[begin], &r.values[begin], degree, fixed,
-                                                                gramian_, solving.row(r.first_row + row))
-                                        : solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
-                                                       solving.row(r.first_row + row), fixed_half);
+      const RowResult result =
+          implicit ? solver.solve_implicit(&r.indices[begin], &r.values[begin], degree, local.implicit_constants[row],
+                                           fixed, gramian_, solving.row(r.first_row + row))
+                   : solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
+                                  solving.row(r.first_row + row), fixed_half);
       retries += result.retries;
       squared_error += result.squared_error;
     }

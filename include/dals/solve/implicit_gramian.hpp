@@ -38,11 +38,12 @@ class ImplicitGramian {
   std::int64_t rows() const { return rows_; }
   /// Entry (i, j) of w0 Y^T Y, full symmetric, in double.
   double at(int i, int j) const { return scaled_[static_cast<std::size_t>(i) * k_ + j]; }
-  /// out = (w0 Y^T Y) p over the tile stride of k (p and out padded with
-  /// zeros past k), in float, each entry in a fixed order.
+  /// out = (w0 Y^T Y) p for p of k entries, out over the tile stride of k
+  /// (zero past k), in float, each entry in a fixed order.
   void apply(const float* p, float* out) const;
-  /// x^T (w0 Y^T Y) x for x of k entries, in double.
-  double quadratic(const float* x) const;
+  /// x^T (w0 Y^T Y) x for x of k entries: apply into `scratch` (tile
+  /// stride floats), then the dot in double.
+  double quadratic(const float* x, float* scratch) const;
 
  private:
   int k_ = 0;

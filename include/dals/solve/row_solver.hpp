@@ -67,20 +67,22 @@ class RowSolver {
                   double mean, float* row, const HalfFactors* half = nullptr);
 
   /// Implicit feedback (params.implicit): solves one row from its observed
-  /// entries (cols[p], values[p] > 0) against the fixed side and its
-  /// `gramian` (w0 Y^T Y), minimizing
+  /// entries against the fixed side and its `gramian` (w0 Y^T Y),
+  /// minimizing
   ///   sum over every cell j of w_j (p_j - x . y_j)^2 + ridge |x|^2,
   /// p_j = 1 and w_j = c_j = 1 + alpha f(r_j) where observed, p_j = 0 and
-  /// w_j = w0 elsewhere. The gather scales each observed row by
-  /// s_j = sqrt(c_j - w0) and sets its target to c_j / s_j: the explicit
-  /// kernels' Y^T Y and Y^T t over that tile are then
-  /// sum (c_j - w0) y_j y_j^T and sum c_j y_j, the row's own terms, and the
-  /// gramian adds the shared one. Returns that objective's value for the row
-  /// (without the ridge) in squared_error, computed from the tile without
-  /// touching the unobserved cells. Cholesky is exact; CG runs cg_steps
-  /// steps from the row's current value.
-  RowResult solve_implicit(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
-                           const ImplicitGramian& gramian, float* row);
+  /// w_j = w0 elsewhere. Each entry comes as its scale s_j = sqrt(c_j - w0)
+  /// (SolveParams::implicit_scale, converted once when the ratings are
+  /// loaded): the gather scales the fixed row by s_j and sets its target to
+  /// c_j / s_j = s_j + w0 / s_j, so that the explicit kernels' Y^T Y and
+  /// Y^T t over that tile are sum (c_j - w0) y_j y_j^T and sum c_j y_j, the
+  /// row's own terms, and the gramian adds the shared one. `constant` is
+  /// SolveParams::implicit_constant of the entries. Returns the row's
+  /// objective (without the ridge) in squared_error, computed from the tile
+  /// without touching the unobserved cells. Cholesky is exact; CG runs
+  /// cg_steps steps from the row's current value.
+  RowResult solve_implicit(const std::int32_t* cols, const float* scales, std::int64_t degree, double constant,
+                           const FactorTable& fixed, const ImplicitGramian& gramian, float* row);
 
   /// Phase times accumulated since the caller last reset them (a few clock
   /// reads per row: tens of nanoseconds against microseconds of work).
@@ -119,11 +121,17 @@ class RowSolver {
   double normal_squared_error(std::int64_t degree, const TargetSums& targets, const float* row) const;
   bool solve_dual(std::int64_t degree, float* row);
 
-  // solve_implicit.cpp. The scaled gather returns the part of the row's
-  // objective that does not depend on x: sum over observed of c_j - t_j^2.
-  double gather_implicit(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed);
-  RowResult solve_implicit_cholesky(std::int64_t degree, const ImplicitGramian& gramian, double ridge, float* row);
-  RowResult solve_implicit_cg(std::int64_t degree, const ImplicitGramian& gramian, double ridge, float* row);
+  // solve_implicit.cpp.
+  // Tile rows [begin, end) of the row's `degree`, scaled, with their targets.
+  void gather_implicit(const std::int32_t* cols, const float* scales, std::int64_t begin, std::int64_t end,
+                       std::int64_t degree, const FactorTable& fixed);
+  // From gram_ and sums_ as gather_and_sum_gram leaves them.
+  RowResult solve_implicit_cholesky(std::int64_t degree, const ImplicitGramian& gramian, double ridge, float* row,
+                                    const TargetSums& targets);
+  // With a source, the tile is gathered by CG's first pass.
+  RowResult solve_implicit_cg(std::int64_t degree, const ImplicitGramian& gramian, double ridge, float* row,
+                              const GatherSource* source = nullptr, const std::int32_t* cols = nullptr,
+                              const float* scales = nullptr);
 
   // solve_cg.cpp. With a source, the tile is gathered by CG's first pass
   // (tile_kernels.hpp).

@@ -84,6 +84,25 @@ struct SolveParams {
     const double f = confidence == Confidence::log ? std::log1p(value / epsilon) : static_cast<double>(value);
     return 1.0 + alpha * f;
   }
+  /// What an implicit solve reads per observed entry instead of its value:
+  /// s = sqrt(c - w0), the scale of its gathered row (solve_implicit). The
+  /// entry's weight is then s^2 + w0 and its target s + w0 / s
+  /// (implicit_target), both from s alone.
+  float implicit_scale(float value) const {
+    return static_cast<float>(std::sqrt(confidence_of(value) - unobserved_weight));
+  }
+  float implicit_target(float scale) const { return scale + static_cast<float>(unobserved_weight) / scale; }
+  /// The part of a row's implicit objective that its solve cannot change:
+  /// sum over its entries of c - t^2 (see RowSolver::solve_implicit).
+  double implicit_constant(const float* scales, std::int64_t degree) const {
+    double sum = 0;
+    for (std::int64_t p = 0; p < degree; ++p) {
+      const double c = static_cast<double>(scales[p]) * scales[p] + unobserved_weight;
+      const double t = implicit_target(scales[p]);
+      sum += c - t * t;
+    }
+    return sum;
+  }
 };
 
 }  // namespace dals

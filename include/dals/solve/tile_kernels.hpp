@@ -39,6 +39,11 @@ struct GatherSource {
   int k = 0;
   bool bias = true;  ///< targets less the fixed row's bias
   float mean = 0.f;
+  /// Implicit feedback (RowSolver::solve_implicit): the values are scales
+  /// s; each gathered row is the table's row times s and its target
+  /// s + unobserved_weight / s (bias and mean unused). Float tables only.
+  bool implicit = false;
+  float unobserved_weight = 0.f;
 };
 
 /// Whether the gathering kernels below handle k: from a float table, a
