@@ -55,15 +55,18 @@ float finish(float dot, const FactorTable& items, std::int64_t item, bool with_i
   return std::isnan(s) ? -std::numeric_limits<float>::infinity() : s;
 }
 
+// better() as a function object, so that the heap and sort inline it.
+constexpr auto kBetter = [](const Candidate& a, const Candidate& b) { return better(a, b); };
+
 // Offers a candidate to a min-heap (front: the worst kept) of at most k.
 inline void offer(Candidate* heap, int& size, int k, Candidate c) {
   if (size < k) {
     heap[size++] = c;
-    std::push_heap(heap, heap + size, better);
+    std::push_heap(heap, heap + size, kBetter);
   } else if (better(c, heap[0])) {
-    std::pop_heap(heap, heap + size, better);
+    std::pop_heap(heap, heap + size, kBetter);
     heap[size - 1] = c;
-    std::push_heap(heap, heap + size, better);
+    std::push_heap(heap, heap + size, kBetter);
   }
 }
 
@@ -127,30 +130,39 @@ void ModelRanker::rank_batch(const std::int64_t* user_ids, int n, int k, Candida
         float tile[4][4];
         dot_tile(u, v, f, tile);
         for (int r = 0; r < rows; ++r)
-          for (int c = 0; c < cols; ++c) scores_[static_cast<std::size_t>(r0 + r) * block + c0 + c] = tile[r][c];
+          for (int c = 0; c < cols; ++c)
+            scores_[static_cast<std::size_t>(r0 + r) * block + c0 + c] =
+                finish(tile[r][c], items_, j0 + c0 + c, options_.with_item_bias);
       }
     }
-    // Selection: each user's scores of the block, in item order, skipping
-    // its training items (sorted, so one cursor per user walks them).
+    // Selection: each user's scores of the block, in item order. Items come
+    // in increasing id, so a full heap takes only a score above its worst
+    // (an equal one has a higher id): one compare rejects nearly all items.
+    // Training items are skipped by a cursor over the user's sorted row,
+    // advanced only for the few that pass.
+    const std::int32_t* seen = train_.indices.data();
     for (int r = 0; r < n; ++r) {
       const std::int64_t row_end = train_.indptr[user_ids[r] - train_.first_row + 1];
-      std::int64_t& p = cursors_[r];
+      std::int64_t p = cursors_[r];
+      int size = sizes[r];
       const float* s = scores_.data() + static_cast<std::size_t>(r) * block;
       Candidate* heap = heaps_.data() + static_cast<std::size_t>(r) * k;
+      float worst = size == k ? heap[0].score : -std::numeric_limits<float>::infinity();
       for (int c = 0; c < width; ++c) {
-        const std::int64_t item = j0 + c;
-        if (p < row_end && train_.indices[p] == item) {
-          ++p;
-          continue;
-        }
-        offer(heap, sizes[r], k,
-              {finish(s[c], items_, item, options_.with_item_bias), static_cast<std::int32_t>(item)});
+        if (!(s[c] > worst) && size == k) continue;
+        const std::int32_t item = static_cast<std::int32_t>(j0 + c);
+        while (p < row_end && seen[p] < item) ++p;
+        if (p < row_end && seen[p] == item) continue;
+        offer(heap, size, k, {s[c], item});
+        if (size == k) worst = heap[0].score;
       }
+      cursors_[r] = p;
+      sizes[r] = size;
     }
   }
   for (int r = 0; r < n; ++r) {
     Candidate* heap = heaps_.data() + static_cast<std::size_t>(r) * k;
-    std::sort(heap, heap + sizes[r], better);
+    std::sort(heap, heap + sizes[r], kBetter);
     std::copy(heap, heap + sizes[r], out + static_cast<std::size_t>(r) * k);
     count[r] = sizes[r];
   }

@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
     }
   std::printf(
       "{\"users\": %lld, \"items\": %lld, \"k\": %d, \"top\": %d, \"threads\": %d, \"rank_top_k_s\": %.3f, "
+      "\"rank_top_k_cpu_s\": %.3f, "
       "\"users_per_s\": %.0f, \"scores_per_s\": %.3g, \"sgemm_scores_only_s\": %.3f, \"sgemm_cpu_s\": %.3f, "
       "\"sgemm_pairs_checked\": %ld, "
       "\"sgemm_differs_from_single_dot\": %ld, \"sgemm_differs_when_shifted\": %ld, \"first_item\": %d, "
