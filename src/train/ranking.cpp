@@ -15,44 +15,66 @@ namespace {
 
 using simd::Vec16;
 
-// u . v in factor_dot's order (evaluation.cpp): sixteen running sums, the
-// fixed tree of simd::sum, then the k % 16 tail in order.
-float dot_one(const float* u, const float* v, int k) {
-  Vec16 acc{};
-  int d = 0;
-  for (; d + 16 <= k; d += 16) acc += simd::load(u + d) * simd::load(v + d);
-  float dot = simd::sum(acc);
-  for (; d < k; ++d) dot += u[d] * v[d];
-  return dot;
+// a * b + c rounded once (IEEE fused multiply-add), lane by lane: the same
+// bits from the AVX-512 instruction or from std::fma (a portable build),
+// whatever the compiler's contraction settings.
+inline Vec16 fma16(Vec16 a, Vec16 b, Vec16 c) {
+#if defined(__AVX512F__)
+  return (Vec16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#else
+  for (int i = 0; i < 16; ++i) c[i] = std::fma(a[i], b[i], c[i]);
+  return c;
+#endif
 }
 
-// Four users x four items at once, each of the sixteen scores by the very
-// operations of dot_one (the same running sums, sum_quad having sum()'s
-// bits, the same tail): a tile changes the speed, never a score's bits.
-// Sixteen accumulators and eight loaded vectors fit the 32 AVX-512 registers.
-void dot_tile(const float* const u[4], const float* const v[4], int k, float out[4][4]) {
-  Vec16 acc[4][4] = {};
-  int d = 0;
-  for (; d + 16 <= k; d += 16) {
-    Vec16 a[4], b[4];
-    for (int r = 0; r < 4; ++r) a[r] = simd::load(u[r] + d);
-    for (int c = 0; c < 4; ++c) b[c] = simd::load(v[c] + d);
-    for (int r = 0; r < 4; ++r)
-      for (int c = 0; c < 4; ++c) acc[r][c] += a[r] * b[c];
+// The score's definition: one fused multiply-add per factor, d = 0 .. k-1 in
+// order, from 0. Every kernel below computes exactly this chain per pair.
+float dot_one(const float* u, const float* v, int k) {
+  float s = 0.f;
+  for (int d = 0; d < k; ++d) s = std::fma(u[d], v[d], s);
+  return s;
+}
+
+// Sixteen items side by side: panel[d * 16 + c] = factor d of item c (zero
+// past the block's end), so one vector holds factor d of all sixteen.
+void transpose_panel(const FactorTable& items, std::int64_t first, int count, int k, float* panel) {
+  for (int c = 0; c < 16; ++c) {
+    const float* v = c < count ? items.row(first + c) : nullptr;
+    for (int d = 0; d < k; ++d) panel[d * 16 + c] = v ? v[d] : 0.f;
   }
-  for (int r = 0; r < 4; ++r) {
-    const Vec16 s = simd::sum_quad(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
-    for (int c = 0; c < 4; ++c) out[r][c] = s[4 * c];
+}
+
+// Eight users x two panels (32 items): per factor, two panel loads and eight
+// broadcasts feed sixteen FMAs into sixteen accumulators (of the 32 AVX-512
+// registers), each lane being one pair's dot_one chain; no horizontal sums.
+void dot_panels(const float* const u[8], const float* panel0, const float* panel1, int k, Vec16 out[8][2]) {
+  Vec16 acc[8][2] = {};
+  for (int d = 0; d < k; ++d) {
+    const Vec16 a = simd::load(panel0 + d * 16), b = simd::load(panel1 + d * 16);
+    for (int r = 0; r < 8; ++r) {
+      const Vec16 x = simd::splat(u[r][d]);
+      acc[r][0] = fma16(x, a, acc[r][0]);
+      acc[r][1] = fma16(x, b, acc[r][1]);
+    }
   }
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c)
-      for (int t = d; t < k; ++t) out[r][c] += u[r][t] * v[c][t];
+  for (int r = 0; r < 8; ++r) out[r][0] = acc[r][0], out[r][1] = acc[r][1];
 }
 
 float finish(float dot, const FactorTable& items, std::int64_t item, bool with_item_bias) {
   const float s = with_item_bias ? items.bias(item) + dot : dot;
   // NaN ranks last: mapping it keeps better() a strict weak order.
   return std::isnan(s) ? -std::numeric_limits<float>::infinity() : s;
+}
+
+// Whether any of sixteen scores is above `w`.
+inline bool any_above(Vec16 x, float w) {
+#if defined(__AVX512F__)
+  return _mm512_cmp_ps_mask((__m512)x, _mm512_set1_ps(w), _CMP_GT_OQ) != 0;
+#else
+  bool any = false;
+  for (int i = 0; i < 16; ++i) any |= x[i] > w;
+  return any;
+#endif
 }
 
 // better() as a function object, so that the heap and sort inline it.
@@ -96,7 +118,11 @@ void check_model(const FactorTable& users, const FactorTable& items, const CsrBl
 ModelRanker::ModelRanker(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
                          const RankingOptions& options)
     : users_(users), items_(items), train_(train), options_(options) {
-  scores_.resize(static_cast<std::size_t>(options.user_batch) * options.item_block);
+  // A block's row of scores holds whole pairs of panels (32 items).
+  stride_ = (options.item_block + 31) / 32 * 32;
+  scores_.resize(static_cast<std::size_t>(options.user_batch) * stride_);
+  panels_.resize(static_cast<std::size_t>(stride_) * items.k());
+  biases_.resize(stride_);
   cursors_.resize(options.user_batch);
 }
 
@@ -108,8 +134,34 @@ void ModelRanker::rank(const std::int64_t* user_ids, std::int64_t n, int k, Cand
   }
 }
 
-void ModelRanker::rank_batch(const std::int64_t* user_ids, int n, int k, Candidate* out, std::int32_t* count) {
+void ModelRanker::score_block(const std::int64_t* user_ids, int n, std::int64_t j0, int width) {
   const int f = items_.k();
+  const int panels = (width + 31) / 32 * 2;
+  for (int p = 0; p < panels; ++p)
+    transpose_panel(items_, j0 + 16 * p, std::clamp(width - 16 * p, 0, 16), f, panels_.data() + p * 16 * f);
+  if (options_.with_item_bias)
+    for (int c = 0; c < panels * 16; ++c) biases_[c] = c < width ? items_.bias(j0 + c) : 0.f;
+  const Vec16 lowest = simd::splat(-std::numeric_limits<float>::infinity());
+  for (int p = 0; p < panels; p += 2) {
+    for (int r0 = 0; r0 < n; r0 += 8) {
+      // A group's missing users repeat its last real one and are not stored.
+      const int rows = std::min(8, n - r0);
+      const float* u[8];
+      for (int r = 0; r < 8; ++r) u[r] = users_.row(user_ids[r0 + std::min(r, rows - 1)]);
+      Vec16 out[8][2];
+      dot_panels(u, panels_.data() + p * 16 * f, panels_.data() + (p + 1) * 16 * f, f, out);
+      for (int r = 0; r < rows; ++r)
+        for (int h = 0; h < 2; ++h) {
+          Vec16 x = out[r][h];
+          if (options_.with_item_bias) x = simd::load(biases_.data() + (p + h) * 16) + x;  // b_item + u . v
+          x = x == x ? x : lowest;  // NaN ranks last: better() stays a strict weak order
+          simd::store(scores_.data() + static_cast<std::size_t>(r0 + r) * stride_ + (p + h) * 16, x);
+        }
+    }
+  }
+}
+
+void ModelRanker::rank_batch(const std::int64_t* user_ids, int n, int k, Candidate* out, std::int32_t* count) {
   const std::int64_t num_items = items_.rows();
   const int block = options_.item_block;
   std::vector<int> sizes(n, 0);
@@ -117,38 +169,25 @@ void ModelRanker::rank_batch(const std::int64_t* user_ids, int n, int k, Candida
 
   for (std::int64_t j0 = 0; j0 < num_items; j0 += block) {
     const int width = static_cast<int>(std::min<std::int64_t>(block, num_items - j0));
-    // Scores of the batch x block, in tiles of 4 x 4; a tile's missing rows
-    // and columns repeat its last real one and are not stored.
-    for (int c0 = 0; c0 < width; c0 += 4) {
-      const int cols = std::min(4, width - c0);
-      const float* v[4];
-      for (int c = 0; c < 4; ++c) v[c] = items_.row(j0 + c0 + std::min(c, cols - 1));
-      for (int r0 = 0; r0 < n; r0 += 4) {
-        const int rows = std::min(4, n - r0);
-        const float* u[4];
-        for (int r = 0; r < 4; ++r) u[r] = users_.row(user_ids[r0 + std::min(r, rows - 1)]);
-        float tile[4][4];
-        dot_tile(u, v, f, tile);
-        for (int r = 0; r < rows; ++r)
-          for (int c = 0; c < cols; ++c)
-            scores_[static_cast<std::size_t>(r0 + r) * block + c0 + c] =
-                finish(tile[r][c], items_, j0 + c0 + c, options_.with_item_bias);
-      }
-    }
+    score_block(user_ids, n, j0, width);
     // Selection: each user's scores of the block, in item order. Items come
     // in increasing id, so a full heap takes only a score above its worst
-    // (an equal one has a higher id): one compare rejects nearly all items.
-    // Training items are skipped by a cursor over the user's sorted row,
-    // advanced only for the few that pass.
+    // (an equal one has a higher id): sixteen at a time, one compare rejects
+    // nearly all items. Training items are skipped by a cursor over the
+    // user's sorted row, advanced only for the few that pass.
     const std::int32_t* seen = train_.indices.data();
     for (int r = 0; r < n; ++r) {
       const std::int64_t row_end = train_.indptr[user_ids[r] - train_.first_row + 1];
       std::int64_t p = cursors_[r];
       int size = sizes[r];
-      const float* s = scores_.data() + static_cast<std::size_t>(r) * block;
+      const float* s = scores_.data() + static_cast<std::size_t>(r) * stride_;
       Candidate* heap = heaps_.data() + static_cast<std::size_t>(r) * k;
       float worst = size == k ? heap[0].score : -std::numeric_limits<float>::infinity();
       for (int c = 0; c < width; ++c) {
+        if (size == k && c % 16 == 0 && c + 16 <= width && !any_above(simd::load(s + c), worst)) {
+          c += 15;
+          continue;
+        }
         if (!(s[c] > worst) && size == k) continue;
         const std::int32_t item = static_cast<std::int32_t>(j0 + c);
         while (p < row_end && seen[p] < item) ++p;

@@ -31,12 +31,17 @@ class ModelRanker {
 
  private:
   void rank_batch(const std::int64_t* user_ids, int n, int k, Candidate* out, std::int32_t* count);
+  // Scores of the n users x items [j0, j0 + width) into scores_.
+  void score_block(const std::int64_t* user_ids, int n, std::int64_t j0, int width);
 
   const FactorTable& users_;
   const FactorTable& items_;
   const CsrBlock& train_;
   RankingOptions options_;
-  std::vector<float> scores_;          // user_batch x item_block
+  int stride_ = 0;                     // item_block rounded up to 32
+  std::vector<float> scores_;          // user_batch x stride_
+  std::vector<float> panels_;          // the block's items, 16 at a time, transposed: stride_ x k
+  std::vector<float> biases_;          // the block's item biases
   std::vector<Candidate> heaps_;       // user_batch x k
   std::vector<std::int64_t> cursors_;  // per user: next training entry not yet passed
 };

@@ -10,20 +10,24 @@
 /// Order: higher score first; equal scores: lower dense item id first. A NaN
 /// score (never from a checked model) ranks below every number.
 ///
-/// Determinism. Every score is computed by one fixed kernel (sixteen running
-/// sums over the factors, a fixed tree, the k % 16 tail in order: the bits of
-/// evaluation.cpp's factor_dot), whichever batch, block, tile or thread it is
-/// computed in; item_score() is the same kernel for one pair. So the lists
-/// are the same bits for any thread count, user batch and item block. (Not
-/// OpenBLAS's sgemm: it fuses multiply-adds and picks its kernel by CPU at
-/// run time, so its bits differ from the single dot and may differ between
-/// nodes; tests/tools/bench_ranking.cpp measures both.) Metric sums are taken
-/// in a fixed order that is a function of the block boundaries only
-/// (ranking_sums_by_block), so the same dataset blocks give the same bits for
-/// any P and thread count.
+/// Determinism. A score is defined as one chain of fused multiply-adds,
+/// s = fma(u_d, v_d, s) for d = 0 .. k-1 from s = 0 (then b_item + s), each
+/// correctly rounded by IEEE 754: every kernel computes exactly this chain per
+/// pair, whichever batch, block, panel or thread it lands in, with AVX-512
+/// or without (a portable build); item_score() is the same chain for one pair. So the
+/// lists are the same bits for any thread count, user batch and item block.
+/// (Not OpenBLAS's sgemm, which sums in an order of its own kernel's, chosen
+/// by CPU at run time: its bits differ from the chain, and may differ between
+/// nodes; tests/tools/bench_ranking.cpp counts them. Nor evaluation.cpp's
+/// factor_dot, whose sixteen running sums need a horizontal sum per pair:
+/// the chain is three times faster to rank by, and differs from it only in
+/// rounding.) Metric sums are taken in a fixed order that is a function of
+/// the block boundaries only (ranking_sums_by_block), so the same dataset
+/// blocks give the same bits for any P and thread count.
 ///
-/// Memory. Per thread: one score buffer of user_batch x item_block floats
-/// (64 x 1024 x 4 B = 256 KiB by default) plus the lists of the batch
+/// Memory. Per thread: a score buffer of user_batch x item_block floats and
+/// the block's items transposed, item_block x k floats (64 x 1024 x 4 B =
+/// 256 KiB each by default, k = 64), plus the lists of the batch
 /// (user_batch x K (score, item) pairs); independent of the numbers of users
 /// and items. The output of rank_top_k is (end - first) x K pairs; the
 /// metric functions keep only one sum per chunk of kRankingChunk users.

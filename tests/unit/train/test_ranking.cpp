@@ -8,7 +8,6 @@
 #include <random>
 
 #include "dals/core/error.hpp"
-#include "dals/train/evaluation.hpp"
 #include "dals/train/ranking.hpp"
 
 namespace dals {
@@ -199,22 +198,36 @@ TEST(Ranking, TopKMatchesAFullSortOnRandomData) {
     }
 }
 
-// The tiled kernel has the single dot's bits, which are factor_dot's
-// (predict() with zero biases and mean adds nothing to them).
-TEST(Ranking, ScoresAreTheBitsOfTheSingleDot) {
-  for (int k = 1; k <= 70; k += 3) {
-    Problem p = random_problem(9, 13, k, 0.0, 100 + k, false);
-    for (auto* t : {&p.users, &p.items})
-      for (std::int64_t i = 0; i < t->rows(); ++i) t->row(i)[k] = 0.f;
-    const TopKLists lists = rank_top_k(p.users, p.items, p.train, 0, 9, 13);
-    for (std::int64_t u = 0; u < 9; ++u)
-      for (int r = 0; r < 13; ++r) {
-        const std::int32_t i = lists.items_of(u)[r];
-        const float single = item_score(p.users, p.items, u, i, false);
-        EXPECT_EQ(lists.scores_of(u)[r], single) << "k=" << k;
-        EXPECT_EQ(static_cast<float>(predict(p.users, p.items, u, i, 0.0, true, true)), single) << "k=" << k;
-      }
-  }
+// The score is defined as one fused multiply-add per factor, in order, from
+// zero (plus the item bias): the panel kernel gives those bits for every
+// k (whole panels or not), and they are within a float sum's rounding bound
+// of the product in double.
+TEST(Ranking, ScoresAreOneFmaChainPerPair) {
+  for (int k = 1; k <= 70; k += 3)
+    for (const bool bias : {false, true}) {
+      const Problem p = random_problem(9, 37, k, 0.0, 100 + k, false);
+      RankingOptions options;
+      options.with_item_bias = bias;
+      const TopKLists lists = rank_top_k(p.users, p.items, p.train, 0, 9, 37, options);
+      for (std::int64_t u = 0; u < 9; ++u)
+        for (int r = 0; r < 37; ++r) {
+          const std::int32_t i = lists.items_of(u)[r];
+          const float* x = p.users.row(u);
+          const float* y = p.items.row(i);
+          float chain = 0.f;
+          double exact = 0, magnitude = 0;
+          for (int d = 0; d < k; ++d) {
+            chain = std::fma(x[d], y[d], chain);
+            exact += static_cast<double>(x[d]) * y[d], magnitude += std::abs(static_cast<double>(x[d]) * y[d]);
+          }
+          if (bias) chain = p.items.bias(i) + chain;
+          EXPECT_EQ(lists.scores_of(u)[r], chain) << "k=" << k;
+          EXPECT_EQ(item_score(p.users, p.items, u, i, bias), chain) << "k=" << k;
+          if (!bias) {
+            EXPECT_NEAR(chain, exact, 2.0 * (k + 1) * std::ldexp(1.0, -24) * magnitude) << "k=" << k;
+          }
+        }
+    }
 }
 
 bool same_bits(const std::vector<std::vector<RankingSums>>& a, const std::vector<std::vector<RankingSums>>& b) {
