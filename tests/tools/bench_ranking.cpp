@@ -1,4 +1,4 @@
-// dals-bench-ranking [USERS ITEMS K TOPK TRAIN_PER_USER]: a benchmark, not a
+// dals-bench-ranking [USERS ITEMS K TOPK TRAIN_PER_USER USER_BATCH ITEM_BLOCK]: a benchmark, not a
 // test. Times rank_top_k over random factors (default: the MovieLens-20M
 // shape, 138493 x 26744, k = 64, top-10, 130 training items per user), and
 // beside it OpenBLAS's sgemm producing the same scores without selection,
@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   const int k = argc > 3 ? std::atoi(argv[3]) : 64;
   const int top = argc > 4 ? std::atoi(argv[4]) : 10;
   const int per_user = argc > 5 ? std::atoi(argv[5]) : 130;
+  dals::RankingOptions options;
+  if (argc > 6) options.user_batch = std::atoi(argv[6]);
+  if (argc > 7) options.item_block = std::atoi(argv[7]);
   openblas_set_num_threads(1);  // one BLAS thread inside each OpenMP thread
 
   dals::FactorTable users(m, k), items(n, k);
@@ -70,7 +73,7 @@ int main(int argc, char** argv) {
 
   auto t0 = std::chrono::steady_clock::now();
   double c0 = cpu_seconds();
-  const dals::TopKLists lists = dals::rank_top_k(users, items, train, 0, m, top);
+  const dals::TopKLists lists = dals::rank_top_k(users, items, train, 0, m, top, options);
   const double rank_s = seconds_since(t0), rank_cpu = cpu_seconds() - c0;
 
   // sgemm over the same batches and blocks, scores only.
