@@ -10,6 +10,7 @@
 
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
+#include "dals/data/dataset_builder.hpp"
 #include "dals/data/manifest.hpp"
 
 namespace dals {
@@ -118,6 +119,23 @@ TEST_F(ManifestFeedback, OtherValuesAreErrorsNamingFileAndKey) {
   j["feedback"] = "clicks";
   put(j);
   EXPECT_NE(error().find("\"clicks\", expected \"ratings\" or \"events\""), std::string::npos) << error();
+}
+
+TEST_F(ManifestFeedback, BuiltDatasetsSayTheirKind) {
+  const std::vector<RawRating> events = {{1, 10, 3}, {1, 11, 1}, {2, 10, 2}, {3, 12, 5}};
+  BuildOptions options;
+  options.blocks = 1;
+  options.feedback = Feedback::events;
+  EXPECT_EQ(build_dataset((dir_ / "events").string(), events, options).feedback, Feedback::events);
+  EXPECT_EQ(read_manifest((dir_ / "events").string()).feedback, Feedback::events);
+  options.feedback = Feedback::ratings;
+  EXPECT_EQ(build_dataset((dir_ / "ratings").string(), events, options).feedback, Feedback::ratings);
+  // An event needs a positive count.
+  std::vector<RawRating> zero = events;
+  zero[2].value = 0;
+  options.feedback = Feedback::events;
+  EXPECT_THROW(build_dataset((dir_ / "zero").string(), zero, options), Error);
+  EXPECT_FALSE(fs::exists(dir_ / "zero"));
 }
 
 }  // namespace
