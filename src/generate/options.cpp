@@ -73,7 +73,8 @@ const OptionTable<GenerateOptions>& generate_options() {
         .add(g, "item-skew", &O::item_skew, "tail exponent of item popularity in [0, 4] (0: exponential weights)")
         .add(g, "min-degree", &O::min_degree, "fewest ratings (train + test) of any user")
         .add(g, "text-output", &O::text_output,
-             "also write the ratings as PREFIX-train.csv and PREFIX-test.csv (user,item,rating; raw ids)")
+             "also write the ratings as PREFIX-train.csv and PREFIX-test.csv (user,item,rating, with --implicit "
+             "user,item,count; raw ids)")
         .add(g, "implicit", &O::implicit,
              "events with counts, not ratings: each user keeps its highest-rated items (by the planted model) among "
              "--implicit-pool times as many drawn by popularity; the manifest says feedback events")
