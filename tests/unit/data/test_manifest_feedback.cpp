@@ -11,6 +11,7 @@
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/data/dataset_builder.hpp"
+#include "dals/data/inspect.hpp"
 #include "dals/data/manifest.hpp"
 
 namespace dals {
@@ -136,6 +137,28 @@ TEST_F(ManifestFeedback, BuiltDatasetsSayTheirKind) {
   options.feedback = Feedback::events;
   EXPECT_THROW(build_dataset((dir_ / "zero").string(), zero, options), Error);
   EXPECT_FALSE(fs::exists(dir_ / "zero"));
+}
+
+TEST_F(ManifestFeedback, InspectPrintsTheKindAndFlagsNonPositiveEvents) {
+  const std::string dir = (dir_ / "data").string();
+  BuildOptions options;
+  options.blocks = 1;
+  build_dataset(dir, {{1, 10, 3}, {1, 11, 0}, {2, 10, 2}, {3, 12, 5}}, options);
+  InspectReport report = inspect_dataset(dir);
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front();
+  EXPECT_NE(report.summary.find("\n  feedback: ratings "), std::string::npos) << report.summary;
+  // The same values declared events, the fingerprint made to agree: a
+  // writer that let a 0 through would be caught here.
+  Manifest m = read_manifest(dir);
+  m.feedback = Feedback::events;
+  m.fingerprint = m.compute_fingerprint();
+  write_manifest(dir, m);
+  report = inspect_dataset(dir);
+  EXPECT_NE(report.summary.find("\n  feedback: events "), std::string::npos) << report.summary;
+  ASSERT_EQ(report.problems.size(), 2u);  // the by-user and the by-item block
+  EXPECT_NE(report.problems[0].find("block-00000.h5: 1 values are not positive in an events dataset"),
+            std::string::npos)
+      << report.problems[0];
 }
 
 }  // namespace
