@@ -61,6 +61,9 @@ Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& 
   raw_items.reserve(ratings.size());
   for (const auto& r : ratings) {
     if (!std::isfinite(r.value)) throw Error(dir + ": non-finite rating for user " + std::to_string(r.user));
+    if (options.feedback == Feedback::events && !(r.value > 0))
+      throw Error(dir + ": event count " + std::to_string(r.value) + " of user " + std::to_string(r.user) +
+                  " is not positive");
     raw_users.push_back(r.user);
     raw_items.push_back(r.item);
   }
@@ -75,6 +78,7 @@ Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& 
     throw Error(dir + ": " + std::to_string(options.blocks) + " blocks need at least as many users and items");
   m.has_test = options.test_fraction > 0;
   m.provenance_json = options.provenance_json;
+  m.feedback = options.feedback;
 
   std::vector<Triplet> train, test;
   std::vector<std::int64_t> user_cost(m.users, 1), item_cost(m.items, 1);

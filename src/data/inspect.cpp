@@ -111,6 +111,9 @@ InspectReport inspect_dataset(const std::string& dir) {
     << (m.blocks == 1 ? " block per side; " : " blocks per side; ") << m.train.ratings << " training ratings (mean "
     << fixed(m.mean, "%.4f") << ")";
   if (m.has_test) s << ", " << m.test.ratings << " test ratings";
+  s << "\n  feedback: " << enum_name(m.feedback)
+    << (m.feedback == Feedback::events ? " (implicit: each value counts what a user did with an item)"
+                                       : " (explicit: each value is a rating)");
   s << "\n  balance by work (ratings + rows), largest block / mean: users "
     << fixed(balance(m.train.user_blocks), "%.3f") << ", items " << fixed(balance(m.train.item_blocks), "%.3f") << "\n";
   for (Split split : {Split::train, Split::test}) {
@@ -123,6 +126,13 @@ InspectReport inspect_dataset(const std::string& dir) {
         try {
           const CsrBlock block = read_ratings_block(path, info.blocks(side)[b], m.rows(other(side)));
           ++report.files_checked;
+          // Events are counts: the trainer's confidence weights need them positive.
+          if (m.feedback == Feedback::events) {
+            const auto bad = std::count_if(block.values.begin(), block.values.end(), [](float v) { return !(v > 0); });
+            if (bad > 0)
+              report.problems.push_back(path + ": " + std::to_string(bad) +
+                                        " values are not positive in an events dataset");
+          }
           for (std::int64_t r = 0; r < block.rows(); ++r)
             for (std::int64_t p = block.indptr[r]; p < block.indptr[r + 1]; ++p) {
               const std::int64_t row = block.first_row + r, col = block.indices[p];

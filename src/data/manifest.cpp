@@ -21,6 +21,15 @@ json blocks_to_json(const std::vector<BlockInfo>& blocks) {
   return out;
 }
 
+// "feedback": absent in every manifest written before it existed (ratings).
+Feedback feedback_from_json(const JsonReader& j) {
+  if (!j.json_value().contains("feedback")) return Feedback::ratings;
+  const std::string text = j.get_string("feedback");
+  for (const auto& [name, value] : EnumNames<Feedback>::table)
+    if (text == name) return value;
+  j.fail("feedback", "is \"" + text.substr(0, 20) + "\", expected \"ratings\" or \"events\"");
+}
+
 // A block checksum: 1 to 16 hexadecimal digits, as to_hex writes it.
 std::uint64_t hex64(const JsonReader& b, const char* key) {
   const std::string text = b.get_string(key);
@@ -104,6 +113,7 @@ std::string Manifest::compute_fingerprint() const {
   h = hash_combine(h, static_cast<std::uint64_t>(items));
   h = hash_combine(h, static_cast<std::uint64_t>(blocks));
   h = checksum64(&mean, sizeof mean, h);
+  if (feedback == Feedback::events) h = hash_combine(h, 0x6576656e7473);  // "events"
   h = hash_split(h, train);
   h = hash_combine(h, has_test ? 1 : 0);
   if (has_test) h = hash_split(h, test);
@@ -149,6 +159,7 @@ Manifest read_manifest(const std::string& dir) {
   m.items = j.get_int("items", 0, JsonReader::kMaxInt);
   m.blocks = static_cast<int>(j.get_int("blocks", 0, INT32_MAX));
   m.mean = j.get_double("mean");
+  m.feedback = feedback_from_json(j);
   m.train = split_from_json(j.object("train"));
   m.has_test = j.has("test");
   if (m.has_test) m.test = split_from_json(j.object("test"));
@@ -181,6 +192,7 @@ void write_manifest(const std::string& dir, const Manifest& m) {
   j["ratings"] = m.train.ratings;
   j["blocks"] = m.blocks;
   j["mean"] = m.mean;
+  j["feedback"] = enum_name(m.feedback);
   j["fingerprint"] = m.fingerprint;
   j["train"] = split_to_json(m.train);
   j["test"] = m.has_test ? split_to_json(m.test) : json(nullptr);

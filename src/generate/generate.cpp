@@ -42,7 +42,9 @@ std::string provenance_json(const GenerateOptions& o) {
                   {"blocks", o.blocks},       {"seed", o.seed},
                   {"round", o.round},         {"mean", o.mean},
                   {"bias_sd", o.bias_sd},     {"user_skew", o.user_skew},
-                  {"item_skew", o.item_skew}, {"min_degree", o.min_degree}};
+                  {"item_skew", o.item_skew}, {"min_degree", o.min_degree},
+                  {"implicit", o.implicit}};
+  if (o.implicit) j["options"]["implicit_pool"] = o.implicit_pool;
   j["raw_ids"] = "user = 1000 + 7 * dense, item = 2000 + 3 * dense";
   return j.dump();
 }
@@ -135,12 +137,12 @@ void write_user_block(const GenerateOptions& o, int b, const std::vector<std::in
   std::vector<std::int32_t> items;
   std::vector<std::int64_t> raw_ids;
   for (std::int64_t u = cuts[b]; u < cuts[b + 1]; ++u) {
-    sampler.sample(u, degrees[u], items);
+    gen::user_items(o, sampler, model, u, degrees[u], items);
     const PlantedRow row = model.user_row(u);
     const std::int64_t raw_user = generated_raw_id(Side::users, u);
     raw_ids.push_back(raw_user);
     for (const std::int32_t j : items) {
-      const float v = model.rating(row, u, j);
+      const float v = model.value(row, u, j);
       const bool held_out = test_buckets != nullptr && model.is_test(u, j);
       CsrBlock& dest = held_out ? test : train;
       dest.indices.push_back(j);
@@ -205,7 +207,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
     counts.item_test.assign(o.items, 0);
     std::vector<std::int32_t> items;
     for (std::int64_t u = mine.begin; u < mine.end; ++u) {
-      sampler->sample(u, degrees[u], items);
+      gen::user_items(o, *sampler, *model, u, degrees[u], items);
       for (const std::int32_t j : items) {
         if (has_test && model->is_test(u, j)) {
           ++counts.item_test[j];
@@ -295,6 +297,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
   m.items = o.items;
   m.blocks = B;
   m.has_test = has_test;
+  m.feedback = o.implicit ? Feedback::events : Feedback::ratings;
   m.provenance_json = provenance_json(o);
   double sum = 0;  // in block order, so the mean does not depend on P
   for (int b = 0; b < B; ++b) {
@@ -320,7 +323,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
     for (std::size_t s = 0; s < texts.size(); ++s) {
       std::vector<std::string> parts;
       for (int r = 0; r < P; ++r) parts.push_back(text_part_path(scratch, s == 0 ? Split::train : Split::test, r));
-      gen::concatenate_text(parts, texts[s]);
+      gen::concatenate_text(parts, texts[s], o.implicit ? "user,item,count" : "user,item,rating");
     }
     std::error_code ec;
     fs::remove_all(scratch, ec);

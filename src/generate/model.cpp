@@ -184,7 +184,8 @@ PlantedModel::PlantedModel(const GenerateOptions& o)
       item_factors_(static_cast<std::size_t>(o.items) * o.true_rank),
       item_bias_(o.items),
       noise_seed_(purpose_seed(o.seed, kNoise)),
-      split_seed_(purpose_seed(o.seed, kSplit)) {
+      split_seed_(purpose_seed(o.seed, kSplit)),
+      count_seed_(purpose_seed(o.seed, kCount)) {
   for (std::int64_t j = 0; j < o.items; ++j) {
     PlantedRow row = planted_row(o, Side::items, j);
     std::copy(row.factors.begin(), row.factors.end(), item_factors_.begin() + j * rank_);
@@ -202,6 +203,37 @@ float PlantedModel::rating(const PlantedRow& row, std::int64_t user, std::int32_
          KeyedStream(noise_seed_, static_cast<std::uint64_t>(user), static_cast<std::uint64_t>(item)).normal();
   if (options_.round) x = std::clamp(std::round(x), 1.0, 5.0);
   return static_cast<float>(x);
+}
+
+float PlantedModel::event_count(const PlantedRow& row, std::int64_t user, std::int32_t item) const {
+  // Clamped so that a huge --noise cannot overflow: at most ~3000 on average.
+  const double score = std::clamp(rating(row, user, item) - options_.mean - row.bias, -30.0, 8.0);
+  const double mean_extra = std::exp(score);
+  // floor of an exponential of mean m: geometric, mean 1 / (e^(1/m) - 1) ~ m - 1/2.
+  const double u =
+      KeyedStream(count_seed_, static_cast<std::uint64_t>(user), static_cast<std::uint64_t>(item)).uniform();
+  return static_cast<float>(1.0 + std::floor(-mean_extra * std::log(u)));
+}
+
+void user_items(const GenerateOptions& o, ItemSampler& sampler, const PlantedModel& model, std::int64_t user,
+                std::int64_t degree, std::vector<std::int32_t>& out) {
+  if (!o.implicit) return sampler.sample(user, degree, out);
+  // In double first: implicit_pool x degree may exceed any integer type.
+  const auto pool = static_cast<std::int64_t>(
+      std::min(static_cast<double>(o.items), std::ceil(o.implicit_pool * static_cast<double>(degree))));
+  sampler.sample(user, pool, out);
+  if (pool <= degree) return;
+  const PlantedRow row = model.user_row(user);
+  std::vector<std::pair<float, std::int32_t>> scored;
+  scored.reserve(out.size());
+  for (const std::int32_t j : out) scored.emplace_back(model.rating(row, user, j), j);
+  const auto better = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  std::nth_element(scored.begin(), scored.begin() + degree, scored.end(), better);
+  out.clear();
+  for (std::int64_t k = 0; k < degree; ++k) out.push_back(scored[k].second);
+  std::sort(out.begin(), out.end());
 }
 
 }  // namespace gen

@@ -19,6 +19,7 @@ enum Purpose : std::uint64_t {
   kModel = 0x6d646c0005,       // planted factors and biases
   kNoise = 0x6e6f690006,       // rating noise
   kSplit = 0x73706c0007,       // train/test split
+  kCount = 0x636e740008,       // event counts (--implicit)
 };
 
 inline std::uint64_t purpose_seed(std::uint64_t seed, Purpose purpose) { return key_hash(seed, purpose); }
@@ -72,6 +73,14 @@ class PlantedModel {
   PlantedRow user_row(std::int64_t user) const { return planted_row(options_, Side::users, user); }
   /// The rating of (user, item), `row` being user_row(user).
   float rating(const PlantedRow& row, std::int64_t user, std::int32_t item) const;
+  /// With --implicit, the event count of (user, item): 1 + a geometric
+  /// draw whose mean grows with the planted rating, e^(r - mean - b_i) on
+  /// average (the user's bias does not make a user play more of everything).
+  float event_count(const PlantedRow& row, std::int64_t user, std::int32_t item) const;
+  /// The stored value of (user, item): its rating, or with --implicit its count.
+  float value(const PlantedRow& row, std::int64_t user, std::int32_t item) const {
+    return options_.implicit ? event_count(row, user, item) : rating(row, user, item);
+  }
   bool is_test(std::int64_t user, std::int32_t item) const {
     return to_unit(key_hash(split_seed_, static_cast<std::uint64_t>(user), static_cast<std::uint64_t>(item))) <
            options_.test_fraction;
@@ -82,7 +91,17 @@ class PlantedModel {
   int rank_;
   std::vector<double> item_factors_;  // items x rank, row-major
   std::vector<double> item_bias_;
-  std::uint64_t noise_seed_, split_seed_;
+  std::uint64_t noise_seed_, split_seed_, count_seed_;
 };
+
+/// The `degree` distinct items of `user`, sorted ascending. For ratings, the
+/// sampler's popularity draw. With --implicit, a user acts on what it likes
+/// among what it comes across: the sampler draws min(items, ceil(pool x
+/// degree)) candidates by popularity, and the user keeps the `degree` of
+/// them with the highest planted rating (noise included; ties to the lower
+/// id). So popular items are seen by many, but chosen by those whose factors
+/// favour them: the preference is personal, not popularity alone.
+void user_items(const GenerateOptions& options, ItemSampler& sampler, const PlantedModel& model, std::int64_t user,
+                std::int64_t degree, std::vector<std::int32_t>& out);
 
 }  // namespace dals::gen

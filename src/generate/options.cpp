@@ -35,6 +35,8 @@ void validate_generate_options(const GenerateOptions& o) {
   require(o.min_degree >= 0, "--min-degree must be >= 0");
   const std::int64_t cap = o.items / 2;
   require(o.min_degree <= cap, "--min-degree must be at most half of --items (" + std::to_string(cap) + ")");
+  require(finite_in(o.implicit_pool, 1, 1e6), "--implicit-pool must be a finite number >= 1");
+  require(!(o.implicit && o.round), "--round makes ratings; with --implicit every value is an event count");
   require(o.ratings > 0, "--ratings must be positive");
   // users * cap < 2^62: both factors are below 2^31.
   require(o.ratings <= o.users * cap, "--ratings must be at most --users x --items / 2 (" +
@@ -50,7 +52,8 @@ const OptionTable<GenerateOptions>& generate_options() {
         "Usage: mpirun -n P dals-generate --output DIR [options]\n"
         "Writes a synthetic dataset drawn from a planted model\n"
         "  rating = mean + b_i + c_j + u_i.v_j + noise\n"
-        "in the dals dataset layout. The result is the same for any P",
+        "in the dals dataset layout (with --implicit: events, each user's items chosen by that rating).\n"
+        "The result is the same for any P",
         "");
     const std::string g = "Options";
     t.add(g, "output,o", &O::output, "dataset directory to write (required)")
@@ -70,7 +73,13 @@ const OptionTable<GenerateOptions>& generate_options() {
         .add(g, "item-skew", &O::item_skew, "tail exponent of item popularity in [0, 4] (0: exponential weights)")
         .add(g, "min-degree", &O::min_degree, "fewest ratings (train + test) of any user")
         .add(g, "text-output", &O::text_output,
-             "also write the ratings as PREFIX-train.csv and PREFIX-test.csv (user,item,rating; raw ids)")
+             "also write the ratings as PREFIX-train.csv and PREFIX-test.csv (user,item,rating, with --implicit "
+             "user,item,count; raw ids)")
+        .add(g, "implicit", &O::implicit,
+             "events with counts, not ratings: each user keeps its highest-rated items (by the planted model) among "
+             "--implicit-pool times as many drawn by popularity; the manifest says feedback events")
+        .add(g, "implicit-pool", &O::implicit_pool,
+             "with --implicit: candidates drawn by popularity per item kept, >= 1 (1: popularity alone decides)")
         .add(g, "force", &O::force, "replace an existing dataset at --output");
     return t;
   }();
@@ -83,13 +92,13 @@ ParseOutcome parse_generate_options(int argc, const char* const* argv, GenerateO
 
 std::string generate_summary(const GenerateResult& result, const std::string& output) {
   const Manifest& m = result.manifest;
+  const char* what = m.feedback == Feedback::events ? "events" : "ratings";
   char text[320];
   std::snprintf(text, sizeof text,
-                "dals-generate: %lld users, %lld items, %lld train ratings, %lld test ratings, %d blocks, "
-                "mean %.4f, %.2f s -> ",
+                "dals-generate: %lld users, %lld items, %lld train %s, %lld test %s, %d blocks, mean %.4f, %.2f s -> ",
                 static_cast<long long>(m.users), static_cast<long long>(m.items),
-                static_cast<long long>(m.train.ratings), static_cast<long long>(m.has_test ? m.test.ratings : 0),
-                m.blocks, m.mean, result.seconds);
+                static_cast<long long>(m.train.ratings), what, static_cast<long long>(m.has_test ? m.test.ratings : 0),
+                what, m.blocks, m.mean, result.seconds);
   return text + output;
 }
 

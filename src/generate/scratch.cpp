@@ -166,12 +166,12 @@ void TextPartWriter::close() {
   if (std::fclose(f) != 0) throw Error(path_ + ": write failed: " + errno_text() + " (disk full?)");
 }
 
-void concatenate_text(const std::vector<std::string>& parts, const std::string& dest) {
+void concatenate_text(const std::vector<std::string>& parts, const std::string& dest, const std::string& header) {
   const std::string tmp = dest + ".tmp";
   std::FILE* out = std::fopen(tmp.c_str(), "wb");
   if (out == nullptr) throw Error(tmp + ": cannot create: " + errno_text());
-  static const char kHeader[] = "user,item,rating\n";
-  bool ok = std::fwrite(kHeader, 1, sizeof kHeader - 1, out) == sizeof kHeader - 1;
+  const std::string first = header + "\n";
+  bool ok = std::fwrite(first.data(), 1, first.size(), out) == first.size();
   std::vector<char> buffer(1 << 20);
   std::string failed_part;
   for (const auto& part : parts) {

@@ -81,8 +81,8 @@ class TextPartWriter {
   std::string buffer_;
 };
 
-/// Writes DEST as the header line "user,item,rating" followed by the parts
-/// in order (through DEST.tmp and a rename).
-void concatenate_text(const std::vector<std::string>& parts, const std::string& dest);
+/// Writes DEST as the line `header` ("user,item,rating") followed by the
+/// parts in order (through DEST.tmp and a rename).
+void concatenate_text(const std::vector<std::string>& parts, const std::string& dest, const std::string& header);
 
 }  // namespace dals::gen

@@ -36,8 +36,17 @@ class LineParser {
     if (!id(item, Side::items, r.item, string_id)) return false;
     r.flags |= string_id ? std::uint32_t{kItemString} : 0u;
     r.value = 1.0f;
-    if (format_.rating >= 0)
+    if (format_.rating >= 0) {
       if (const char* p = parse_rating(f[format_.rating], r.value)) return fail(p);
+      // An event count of 0 or less means nothing (implicit treats 0 as no
+      // event; a negative count is no count): an error rather than a silent
+      // drop, unless the rating range (--min-rating) drops it on purpose.
+      const auto& o = job_.o;
+      if (o.implicit && !(r.value > 0) && r.value >= o.min_rating && r.value <= o.max_rating)
+        return fail("count " + std::string(f[format_.rating]) +
+                    " is not positive: with --implicit every line is an event with a count > 0 (--min-rating 1 drops "
+                    "counts below 1)");
+    }
     r.time = 0;
     if (format_.time >= 0)
       if (const char* p = parse_timestamp(f[format_.time], r.time)) return fail(p);

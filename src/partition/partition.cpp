@@ -175,6 +175,7 @@ PartitionResult run(const Comm& comm, const PartitionOptions& o, StagedDir& out,
   IdIndex user_index, item_index;
   Manifest m = write_blocks(job, tmp, user_index, item_index);
   m.provenance_json = provenance(job);
+  m.feedback = o.implicit ? Feedback::events : Feedback::ratings;
   m.fingerprint = m.compute_fingerprint();
 
   // Everything is on disk: remove the temporaries, then publish.

@@ -32,7 +32,8 @@ std::string partition_summary(const PartitionResult& r, const std::string& outpu
   const double density = static_cast<double>(s.train_ratings + s.test_ratings) /
                          (static_cast<double>(s.users) * static_cast<double>(s.items));
   out << "dals-partition: " << output << ": " << grouped(s.users) << " users, " << grouped(s.items) << " items, "
-      << grouped(s.train_ratings) << " training + " << grouped(s.test_ratings) << " test ratings, " << m.blocks
+      << grouped(s.train_ratings) << " training + " << grouped(s.test_ratings)
+      << (m.feedback == Feedback::events ? " test events, " : " test ratings, ") << m.blocks
       << (m.blocks == 1 ? " block, mean " : " blocks, mean ") << format("%.4f", m.mean) << ", density "
       << format("%.3g%%", 100 * density) << "\n";
   out << "  input: " << s.files << (s.files == 1 ? " file, " : " files, ") << format("%.1f MB", s.input_bytes / 1e6)

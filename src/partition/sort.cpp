@@ -6,6 +6,7 @@
 // narrower ranges first, recursively, so any input fits in --memory-limit
 // except the ratings of one single user.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "dals/core/error.hpp"
@@ -195,6 +196,10 @@ class BucketSorter {
             break;
           case Dedup::sum:
             keep.value = static_cast<float>(sum);
+            // Finite values can sum past a float's range: no inf in a dataset.
+            if (!std::isfinite(keep.value))
+              throw Error(where_is(job_, keep.seq) + ": the " + std::to_string(j - i) +
+                          " values of this user and item sum beyond a float's range (--dedup sum)");
             break;
           case Dedup::error:
             duplicate_error(r, i, j);

@@ -249,6 +249,80 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
   return (sab - sa * sb / n) / std::sqrt((saa - sa * sa / n) * (sbb - sb * sb / n));
 }
 
+// --implicit: events (the manifest says so) with positive integer counts,
+// the same bits for any rank count, another dataset for another seed; the
+// counts grow with the planted rating, and the chosen items are the ones
+// their users' factors favour. (tests/unit/generate/test_implicit_planted.cpp:
+// an implicit ALS on it beats popularity.)
+TEST(Generate, ImplicitEventsFollowThePlantedModel) {
+  Comm comm;
+  SharedTempDir tmp(comm);
+  ASSERT_FALSE(tmp.path().empty());
+  GenerateOptions all = small_options(tmp.path() + "/all");
+  all.implicit = true;
+  all.text_output = tmp.path() + "/all-text";
+  const GenerateResult on_all = generate_dataset(comm, all);
+  Comm self(MPI_COMM_SELF);
+  GenerateOptions one = all;
+  one.output = tmp.path() + "/self-" + std::to_string(comm.rank());
+  one.text_output = one.output + "-text";
+  const GenerateResult on_one = generate_dataset(self, one);
+  GenerateOptions other_seed = all;
+  other_seed.output = tmp.path() + "/other";
+  other_seed.text_output.clear();
+  ++other_seed.seed;
+  const GenerateResult on_other = generate_dataset(comm, other_seed);
+  GenerateOptions explicit_ratings = all;
+  explicit_ratings.output = tmp.path() + "/ratings";
+  explicit_ratings.text_output.clear();
+  explicit_ratings.implicit = false;
+  const GenerateResult rated = generate_dataset(comm, explicit_ratings);
+
+  EXPECT_EQ(on_all.manifest.feedback, Feedback::events);
+  EXPECT_EQ(rated.manifest.feedback, Feedback::ratings);
+  EXPECT_EQ(on_all.manifest.fingerprint, on_one.manifest.fingerprint);
+  EXPECT_EQ(read_text_file(all.output + "/manifest.json"), read_text_file(one.output + "/manifest.json"));
+  for (const char* split : {"-train.csv", "-test.csv"})
+    EXPECT_EQ(read_text_file(all.text_output + split), read_text_file(one.text_output + split)) << split;
+  EXPECT_EQ(read_text_file(all.text_output + "-train.csv").rfind("user,item,count\n", 0), 0u);
+  EXPECT_NE(on_all.manifest.fingerprint, on_other.manifest.fingerprint);
+
+  const Manifest m = read_manifest(all.output);
+  EXPECT_EQ(m.feedback, Feedback::events);
+  const RatingMap train = read_split(all.output, m, Split::train, Side::users);
+  const RatingMap test = read_split(all.output, m, Split::test, Side::users);
+  EXPECT_EQ(train, read_split(all.output, m, Split::train, Side::items));
+  EXPECT_NE(train, read_split(other_seed.output, on_other.manifest, Split::train, Side::users));
+  const double total = static_cast<double>(train.size() + test.size());
+  EXPECT_NEAR(total, static_cast<double>(all.ratings), 0.02 * all.ratings);
+  EXPECT_NEAR(static_cast<double>(test.size()) / total, all.test_fraction, 0.03);
+
+  // Counts: positive integers, larger where the planted rating is higher.
+  // Chosen items: their planted dot product with the user is well above
+  // zero (that of a random pair), as it is not for explicit ratings, whose
+  // items popularity alone picks.
+  std::vector<PlantedRow> items;
+  for (std::int64_t j = 0; j < all.items; ++j) items.push_back(planted_row(all, Side::items, j));
+  const auto dot = [&](const std::pair<std::int64_t, std::int64_t>& key) {
+    const PlantedRow user = planted_row(all, Side::users, key.first);
+    return planted_expected_rating(all, user, items[key.second]) - all.mean - user.bias - items[key.second].bias;
+  };
+  std::vector<double> counts, scores;
+  for (const auto& [key, value] : train) {
+    EXPECT_GE(value, 1.0f);
+    EXPECT_EQ(value, std::round(value));
+    counts.push_back(value);
+    scores.push_back(dot(key));
+  }
+  double chosen = 0, popular = 0;
+  for (const double s : scores) chosen += s / static_cast<double>(scores.size());
+  const RatingMap rated_train = read_split(explicit_ratings.output, rated.manifest, Split::train, Side::users);
+  for (const auto& [key, value] : rated_train) popular += dot(key) / static_cast<double>(rated_train.size());
+  EXPECT_GT(correlation(counts, scores), 0.2);
+  EXPECT_GT(chosen, 0.3) << "the mean planted dot product of chosen (user, item) pairs";
+  EXPECT_LT(std::abs(popular), 0.1) << "the mean planted dot product of rated (user, item) pairs";
+}
+
 // Another seed is another dataset, item popularity included: with the same
 // popularity weights, the item degrees of two seeds would differ only by the
 // sampling noise and correlate strongly (item_skew 1.2: a few items are hits).
@@ -333,6 +407,7 @@ TEST(Generate, ParsesTheCommandLine) {
   GenerateOptions h;
   EXPECT_EQ(parse_generate_options(2, help, h, text), ParseOutcome::help_shown);
   EXPECT_NE(text.find("--item-skew"), std::string::npos);
+  EXPECT_NE(text.find("--implicit-pool"), std::string::npos);
 
   const char* bad_values[][3] = {{"dals-generate", "--users", "many"}, {"dals-generate", "--seed", "-1"}};
   for (const auto& bad : bad_values) {
@@ -357,6 +432,8 @@ TEST(Generate, ParsesTheCommandLine) {
       {[](GenerateOptions& o) { o.item_skew = NAN; }, "--item-skew"},
       {[](GenerateOptions& o) { o.min_degree = 600; }, "--min-degree"},
       {[](GenerateOptions& o) { o.ratings = 10'000'000; }, "--ratings"},
+      {[](GenerateOptions& o) { o.implicit_pool = 0.5; }, "--implicit-pool"},
+      {[](GenerateOptions& o) { o.implicit = o.round = true; }, "--round"},
   };
   for (const auto& [edit, option] : cases) {
     GenerateOptions o = small_options("/x/y");

@@ -24,7 +24,8 @@ struct BuildOptions {
   double test_fraction = 0.0;  ///< each rating goes to the test split with this probability
   std::uint64_t seed = 1;      ///< keys the dense-id permutation and the split
   std::string provenance_json = "{}";
-  bool force = false;  ///< replace an existing dataset (StagedDir's --force rule)
+  Feedback feedback = Feedback::ratings;  ///< events: every value must be positive
+  bool force = false;                     ///< replace an existing dataset (StagedDir's --force rule)
 };
 
 /// Assigns dense ids (a seeded hash order of the raw ids, so popular rows

@@ -4,11 +4,23 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "dals/core/enum_names.hpp"
 #include "dals/core/types.hpp"
 
 namespace dals {
+
+/// @brief What a dataset's values are: explicit ratings (stars, scores: any
+/// finite value, the model predicts them) or implicit events (plays, clicks,
+/// purchase counts: positive, the model ranks items by them).
+enum class Feedback { ratings, events };
+template <>
+struct EnumNames<Feedback> {
+  static constexpr std::pair<const char*, Feedback> table[] = {{"ratings", Feedback::ratings},
+                                                               {"events", Feedback::events}};
+};
 
 /// @brief One block as the manifest records it.
 struct BlockInfo {
@@ -34,6 +46,9 @@ struct Manifest {
   std::int64_t items = 0;  ///< n
   int blocks = 0;          ///< B, per side
   double mean = 0.0;       ///< mu: mean of the training ratings
+  /// manifest.json's "feedback"; a manifest without the key (every dataset
+  /// written before it existed) holds ratings.
+  Feedback feedback = Feedback::ratings;
   SplitInfo train;
   bool has_test = false;
   SplitInfo test;
@@ -42,8 +57,11 @@ struct Manifest {
 
   std::int64_t rows(Side side) const { return side == Side::users ? users : items; }
 
-  /// Hash over the shape, the mean and every block's checksum: two datasets
-  /// with the same fingerprint hold the same ratings in the same layout.
+  /// Hash over the shape, the mean, the feedback kind and every block's
+  /// checksum: two datasets with the same fingerprint hold the same ratings
+  /// in the same layout. The feedback kind enters only when it is events, so
+  /// the fingerprint of every ratings dataset (which checkpoints are bound
+  /// to) is what it was before the kind was recorded.
   std::string compute_fingerprint() const;
 
   /// Throws Error("<where>: ...") if blocks do not tile [0, m) and [0, n),
