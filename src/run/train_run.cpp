@@ -16,14 +16,13 @@
 #include "dals/core/log.hpp"
 #include "dals/core/memory.hpp"
 #include "dals/core/version.hpp"
+#include "dals/data/manifest.hpp"
 #include "dals/run/preemption.hpp"
 #include "dals/train/trainer.hpp"
 
 namespace dals {
 
 namespace {
-
-bool dataset_holds_events(const std::string&) { return false; }  // FIXME: the manifest's feedback
 
 // Every rank must train the same thing: a rank started with other options
 // (a stale config file on one node) would silently desynchronize the job.
@@ -67,6 +66,10 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
                   double load_seconds) {
   const Manifest& m = trainer.manifest();
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
+  // Implicit with a test split: the baseline the ranking metrics are to beat.
+  RankingSums popular;
+  if (config.implicit && m.has_test && m.test.ratings > 0)
+    popular = trainer.popularity_metrics({config.eval_k}).front();
   if (!comm.is_root()) return;
   Log::info("dals-train %s: %lld users x %lld items, %lld ratings (%lld test), %d blocks; %d rank%s x %d thread%s",
             kVersion, static_cast<long long>(m.users), static_cast<long long>(m.items),
@@ -75,11 +78,10 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
   Log::info(
       "k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank",
       config.factors, config.lambda, regularization_name(config.regularization), config.no_bias ? "no" : "yes",
-      config.solver == Solver::cg
-          ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
-             (config.implicit ? "float" : precision_name(config.cg_precision)) + " gathers)")
-                .c_str()
-          : "cholesky",
+      config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
+                                     (config.implicit ? "float" : precision_name(config.cg_precision)) + " gathers)")
+                                        .c_str()
+                                  : "cholesky",
       static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
   if (config.implicit) {
     std::string confidence =
@@ -87,6 +89,13 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
         (config.confidence == Confidence::log ? " log(1 + r/" + fmt("%g", config.epsilon) + ")" : " r");
     Log::info("implicit feedback: confidence %s, unobserved weight %g, no biases; ranking metrics at K=%d",
               confidence.c_str(), config.unobserved_weight, config.eval_k);
+    if (popular.users > 0) {
+      const double n = static_cast<double>(popular.users);
+      const std::string at = "@" + std::to_string(config.eval_k) + " ";
+      Log::info("popularity baseline on the test split (%lld users): precision%s%.4f  recall%s%.4f  ndcg%s%.4f",
+                static_cast<long long>(popular.users), at.c_str(), popular.precision / n, at.c_str(),
+                popular.recall / n, at.c_str(), popular.ndcg / n);
+    }
   }
   if (resumed.resumed)
     Log::info("resumed from %s at %s: %.1f MB in %.3fs", resumed.path.c_str(), resumed.progress.describe().c_str(),
@@ -194,9 +203,9 @@ void run_training(const Comm& comm, const TrainConfig& given) {
   // its defaults follow (config.hpp), before anything is agreed or recorded.
   TrainConfig config = given;
   bool events = false;
-  run_collectively(comm, [&] { events = dataset_holds_events(config.data); });
+  run_collectively(comm, [&] { events = read_manifest(config.data).feedback == Feedback::events; });
   const std::string mode_notice = apply_feedback_defaults(config, events);
-  if (comm.is_root() && !mode_notice.empty()) Log::notice("%s", mode_notice.c_str());
+  if (comm.is_root() && !mode_notice.empty()) Log::info("%s", mode_notice.c_str());
   // Early: a signal while loading counts too. Without checkpoints a stop
   // signal ends the run as it always would.
   std::optional<StopSignals> stop_signals;

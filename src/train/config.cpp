@@ -85,7 +85,7 @@ const OptionTable<TrainConfig>& train_options() {
     t.add("Model", "factors,k", &C::factors, "factor rank k: latent dimensions per user and item")
         .model("factors")
         .add_custom(
-            "Model", "lambda", "regularization strength (>= 0; with --implicit the default is 0.1 with l2)",
+            "Model", "lambda", "regularization strength (>= 0; implicit mode's default: 0.02, weighted)",
             [](C& c, const std::string& v) {
               c.lambda = OptionTable<C>::parse_as<double>("--lambda", {v});
               c.lambda_given = true;

@@ -10,6 +10,7 @@
 #include "dals/core/huge_pages.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/train/evaluation.hpp"
+#include "dals/train/ranking_reduce.hpp"
 
 namespace dals {
 
@@ -386,7 +387,50 @@ IterationRecord Trainer::iterate() {
   out.factor_seconds = phases[2] / threads;
   out.gflops = flops_per_iteration_ / std::max(1e-9, times[0] + times[1]) * 1e-9;
   out.ridge_retries = comm_.sum(users.retries + items.retries);
+  if (params_.implicit && ranking_due()) {
+    const RankingSums sums = ranking_metrics({config_.eval_k}).front();
+    out.eval_k = config_.eval_k;
+    if (sums.users > 0) {
+      const double users_evaluated = static_cast<double>(sums.users);
+      out.precision = sums.precision / users_evaluated;
+      out.recall = sums.recall / users_evaluated;
+      out.ndcg = sums.ndcg / users_evaluated;
+    }
+  }
   return out;
+}
+
+bool Trainer::ranking_due() const {
+  if (!manifest_.has_test || manifest_.test.ratings == 0) return false;
+  return iteration_ == config_.iterations || (config_.eval_every > 0 && iteration_ % config_.eval_every == 0);
+}
+
+std::vector<RankingSums> Trainer::popularity_metrics(const std::vector<int>& ks) const {
+  // Every item's training entries, from the ranks' item rows.
+  const CsrBlock& by_item = local_[Side::items]->ratings;
+  std::vector<std::int64_t> degree(manifest_.items, 0);
+  for (std::int64_t r = 0; r < by_item.rows(); ++r) degree[by_item.first_row + r] = by_item.degree(r);
+  comm_.allgather_rows(degree.data(), 1, layout(Side::items).first_rows(), layout(Side::items).row_counts());
+  const OwnedRange own = layout(Side::users).of(comm_.rank());
+  std::vector<std::int64_t> block_first;
+  for (int b = own.first_block; b < own.end_block; ++b) block_first.push_back(manifest_.train.user_blocks[b].first);
+  const auto mine =
+      popularity_sums_by_block(degree, local_[Side::users]->ratings, test_by_user_, block_first, own.end_row, ks);
+  return sum_blocks_over_ranks(comm_, mine, ks);
+}
+
+std::vector<RankingSums> Trainer::ranking_metrics(const std::vector<int>& ks) const {
+  // This rank's users in its own blocks, each block's sums in a fixed
+  // order, then added over the ranks in block order: the same bits for any
+  // P and thread count (ranking.hpp).
+  const OwnedRange own = layout(Side::users).of(comm_.rank());
+  std::vector<std::int64_t> block_first;
+  for (int b = own.first_block; b < own.end_block; ++b) block_first.push_back(manifest_.train.user_blocks[b].first);
+  RankingOptions options;
+  options.with_item_bias = !params_.implicit && params_.bias;
+  const auto mine = ranking_sums_by_block(factors_.users, factors_.items, local_[Side::users]->ratings, test_by_user_,
+                                          block_first, own.end_row, ks, options);
+  return sum_blocks_over_ranks(comm_, mine, ks);
 }
 
 IterationRecord Trainer::evaluate(double local_train_squared_error) const {

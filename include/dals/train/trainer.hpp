@@ -25,6 +25,7 @@
 #include "dals/solve/row_solver.hpp"
 #include "dals/train/config.hpp"
 #include "dals/train/layout.hpp"
+#include "dals/train/ranking.hpp"
 
 namespace dals {
 
@@ -93,6 +94,13 @@ class Trainer {
   const FactorTable& factors(Side side) const { return factors_[side]; }
   const PerSide<FactorTable>& all_factors() const { return factors_; }
   int iterations_done() const { return iteration_; }
+  /// Collective: precision, recall and NDCG sums at each of `ks` over the
+  /// test split's users, each user's training items excluded (ranking.hpp);
+  /// the same bits on every rank and for any P.
+  std::vector<RankingSums> ranking_metrics(const std::vector<int>& ks) const;
+  /// Collective: the same for the popularity baseline (items ranked by
+  /// their number of training entries), the figure a model must beat.
+  std::vector<RankingSums> popularity_metrics(const std::vector<int>& ks) const;
   /// Bytes this rank holds in ratings and factors (the memory model).
   std::int64_t model_bytes() const;
 
@@ -111,6 +119,8 @@ class Trainer {
   HalfResult solve_half(Side side);
   double exchange(Side side);
   IterationRecord evaluate(double local_train_squared_error) const;
+  // Whether the iteration just finished is one the ranking metrics are due at.
+  bool ranking_due() const;
 
   const Comm& comm_;
   TrainConfig config_;
