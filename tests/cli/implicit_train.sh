@@ -101,6 +101,21 @@ timeout 120 "$MPIRUN" --oversubscribe --bind-to none -n 1 "$DALS_GENERATE" --use
 train_fails non-positive 2 --data "$SCRATCH/signed" "${OPTS[@]}" --output "$SCRATCH/x3" --iterations 2 -- \
   "$SCRATCH/signed" "implicit feedback needs positive values"
 
+# A dataset of events (dals-partition --implicit) trains implicitly by
+# itself, saying so: never as ratings that are all 1.
+DALS_PARTITION=$(find_tool dals-partition)
+make_ratings_csv "$SCRATCH/events.csv" 80 50
+run_ranks 1 "$LOGS/partition-events" "$DALS_PARTITION" --input "$SCRATCH/events.csv" --header --implicit \
+  --rating-column none --output "$SCRATCH/events" --blocks 2 --test-fraction 0.2 --seed 1
+expect_success partition-events "$LOGS/partition-events"
+run_ranks 2 "$LOGS/events" "$DALS_TRAIN" --data "$SCRATCH/events" -k 4 --iterations 3 --output "$SCRATCH/events-model"
+expect_success events "$LOGS/events"
+check events "dals-train says the dataset holds events" grep -q "holds events (implicit feedback)" "$LOGS/events.rank0.out"
+check events "it trained implicitly" state_has "$SCRATCH/events-model" '"feedback": "implicit"'
+check events "the popularity baseline and the ranking metrics are printed" \
+  grep -q "popularity baseline on the test split" "$LOGS/events.rank0.out"
+check events "the last iteration reports precision@10" grep -q "^iter 3 .*precision@10 " "$LOGS/events.rank0.out"
+
 # Option values out of range name the option.
 train_fails bad-weight 1 --data "$DATA" "${OPTS[@]}" --unobserved-weight 1.5 --output "$SCRATCH/x4" -- \
   "--unobserved-weight must be in (0, 1]"
