@@ -73,6 +73,9 @@ std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std
   if (f.int_attribute("first_row") != first)
     throw Error(path + ": factor block does not start at id " + std::to_string(first));
   const int k = table.k();
+  // Written with every block: missing or another k than the columns' is damage.
+  if (const std::int64_t stored_k = f.int_attribute("factors_k"); stored_k != k)
+    throw Error(path + ": attribute 'factors_k' is " + std::to_string(stored_k) + ", expected " + std::to_string(k));
   if (rows < 0) throw Error(path + ": factor block of " + std::to_string(rows) + " rows expected");
   // The extents must be what the state's block ranges and k say, checked
   // before anything is allocated for them.

@@ -251,6 +251,11 @@ std::vector<T> H5File::read_checked(const std::string& name, const std::uint64_t
   // The declared extent is the file's word only: check it against what the
   // caller knows and what the file stores before allocating for it.
   const std::uint64_t count = declared_elements(path_, dset.get(), label, dims, &rank);
+  // A caller that takes no column count reads a 1-D array, and dals writes
+  // those 1-D: a 2-D one (even n x 1, the same values) is not ours.
+  if (cols == nullptr && rank != 1)
+    throw Error(path_ + ": " + label + " is 2-D (" + std::to_string(dims[0]) + " x " + std::to_string(dims[1]) +
+                "), expected 1-D");
   if (expected != nullptr && count != *expected)
     throw Error(path_ + ": " + label + " declares " + std::to_string(count) + " elements" +
                 (source != nullptr ? std::string(" but ") + source + " says " : std::string(", expected ")) +

@@ -86,8 +86,10 @@ void check_ids(const std::string& dir, const Manifest& m, Side side, InspectRepo
         const std::uint64_t key = strings ? raw_id_key(texts.at(r), index.seed) : static_cast<std::uint64_t>(ints[r]);
         const std::uint64_t h = order_hash(index.seed, side, key);
         if ((r > 0 && h <= previous) || h < lo || (h >= hi && b + 1 < m.blocks))
-          throw Error(path + ": id of dense " + std::to_string(info.first + r) +
-                      " is out of the block's hash order (raw -> dense lookups would miss it)");
+          // The order comes from the index's seed and first_hash, which no
+          // checksum covers: either file may be the damaged one, so name both.
+          throw Error(path + ": id of dense " + std::to_string(info.first + r) + " is out of the hash order of " +
+                      index_path + " (raw -> dense lookups would miss it): the block or the index is damaged");
         previous = h;
       }
     } catch (const Error& e) {

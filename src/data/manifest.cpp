@@ -149,6 +149,10 @@ Manifest read_manifest(const std::string& dir) {
   } catch (const Error&) {
     throw Error(path + ": cannot read the dataset manifest (is " + dir + " a dataset directory?)");
   }
+  return parse_manifest(text, path);
+}
+
+Manifest parse_manifest(const std::string& text, const std::string& path) {
   Manifest m;
   const json doc = parse_json_text(text, path);
   const JsonReader j(doc, path);

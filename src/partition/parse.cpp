@@ -10,79 +10,13 @@
 #include "dals/mpi/exchange.hpp"
 #include "dals/partition/text_reader.hpp"
 #include "internal.hpp"
+#include "line_parser.hpp"
 #include "signals.hpp"
 
 namespace dals::part {
 namespace {
 
 enum Channel { kRecords, kUserNames, kItemNames };
-
-// Turns a line's text into a Record; `problem` says what is wrong if not.
-class LineParser {
- public:
-  explicit LineParser(const Job& job) : job_(job), format_(job.plan.format), splitter_(format_) {}
-
-  bool parse(std::string_view line, Record& r, std::string_view& user, std::string_view& item) {
-    if (const char* p = splitter_.split(line, format_.fields_needed())) return fail(p);
-    const auto& f = splitter_.fields();
-    if (static_cast<int>(f.size()) < format_.fields_needed())
-      return fail("expected at least " + std::to_string(format_.fields_needed()) + " fields separated by " +
-                  format_.separator_name() + ", found " + std::to_string(f.size()));
-    user = f[format_.user];
-    item = f[format_.item];
-    bool string_id = false;
-    if (!id(user, Side::users, r.user, string_id)) return false;
-    r.flags = string_id ? std::uint32_t{kUserString} : 0u;
-    if (!id(item, Side::items, r.item, string_id)) return false;
-    r.flags |= string_id ? std::uint32_t{kItemString} : 0u;
-    r.value = 1.0f;
-    if (format_.rating >= 0) {
-      if (const char* p = parse_rating(f[format_.rating], r.value)) return fail(p);
-      // An event count of 0 or less means nothing (implicit treats 0 as no
-      // event; a negative count is no count): an error rather than a silent
-      // drop, unless the rating range (--min-rating) drops it on purpose.
-      const auto& o = job_.o;
-      if (o.implicit && !(r.value > 0) && r.value >= o.min_rating && r.value <= o.max_rating)
-        return fail("count " + std::string(f[format_.rating]) +
-                    " is not positive: with --implicit every line is an event with a count > 0 (--min-rating 1 drops "
-                    "counts below 1)");
-    }
-    r.time = 0;
-    if (format_.time >= 0)
-      if (const char* p = parse_timestamp(f[format_.time], r.time)) return fail(p);
-    return true;
-  }
-  const std::string& problem() const { return problem_; }
-
- private:
-  bool fail(std::string what) {
-    problem_ = std::move(what);
-    return false;
-  }
-  bool id(std::string_view text, Side side, std::uint64_t& hash, bool& is_string) {
-    const char* who = side == Side::users ? "user id" : "item id";
-    if (text.empty()) return fail(std::string("empty ") + who);
-    std::uint64_t key;
-    if (auto v = parse_canonical_int(text)) {
-      key = static_cast<std::uint64_t>(*v);
-      is_string = false;
-    } else {
-      if (job_.o.id_type == IdType::int64) return fail(std::string(who) + " is not a 64-bit integer (see --id-type)");
-      if (text.size() > kMaxIdBytes)
-        return fail(std::string(who) + " is longer than " + std::to_string(kMaxIdBytes) + " bytes");
-      if (const char* p = utf8_problem(text)) return fail(std::string(who) + " " + p);
-      key = string_id_key(text, job_.o.seed);
-      is_string = true;
-    }
-    hash = order_hash(job_.o.seed, side, key);
-    return true;
-  }
-
-  const Job& job_;
-  const TextFormat& format_;
-  FieldSplitter splitter_;
-  std::string problem_;
-};
 
 bool blank(std::string_view s) {
   for (char c : s)
@@ -104,7 +38,8 @@ void send_name(Exchange& ex, const HashSpace& space, int channel, std::uint64_t 
 // Reads this rank's share; throws Error on the first bad line (unless skipped).
 void read_share(Job& job, Exchange& ex) {
   const auto& o = job.o;
-  LineParser parser(job);
+  LineParser parser(job.plan.format, job.o.id_type, job.o.seed);
+  if (job.o.implicit) parser.require_positive_counts(job.o.min_rating, job.o.max_rating);
   FlatMap64 sent_users, sent_items;  // string ids already sent (cleared when full)
   std::vector<char> scratch;
   std::uint64_t done_bytes = 0, total_bytes = 0;

@@ -62,7 +62,8 @@ class H5File {
   void write(const std::string& name, std::span<const T> data, std::uint64_t cols = 0);
 
   /// Reads a whole array, checking element type and checksum. For a 2-D
-  /// array, *cols receives the column count (0 for 1-D). Before anything is
+  /// array, *cols receives the column count (0 for 1-D); without `cols` the
+  /// array must be 1-D (an error otherwise). Before anything is
   /// allocated, the declared extent must be stored whole in the file (no
   /// unwritten chunks, no filters, no more than the file's size).
   template <class T>

@@ -72,6 +72,10 @@ struct Manifest {
 /// Reads and validates DIR/manifest.json.
 Manifest read_manifest(const std::string& dir);
 
+/// Parses and validates TEXT, the contents of the manifest at PATH (which
+/// names it in errors): what read_manifest does once the file is read.
+Manifest parse_manifest(const std::string& text, const std::string& path);
+
 /// Whether DIR/manifest.json is a regular file holding a JSON object with
 /// "format": "dals-dataset". It says what a directory is (for --force), not
 /// whether the dataset is sound: read_manifest checks that.

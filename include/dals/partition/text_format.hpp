@@ -10,6 +10,7 @@
 /// (CRLF files) is dropped before splitting.
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +51,10 @@ class FieldSplitter {
   const char* split_quoted(std::string_view line, std::size_t& pos, std::string_view& field);
   const TextFormat& format_;
   std::vector<std::string_view> fields_;
-  std::vector<std::string> unquoted_;  // storage of quoted fields with "" inside
+  // Storage of quoted fields with "" inside, which fields() views point
+  // into: a deque, whose growth moves no element (a vector's moved them, and
+  // a short string's bytes with it, leaving the views of earlier fields dangling).
+  std::deque<std::string> unquoted_;
   std::size_t used_unquoted_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // read_model reads state.json through the one parser (parse_state), so a
 // model's state is checked exactly as a checkpoint's is: its checksum too.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -131,6 +132,39 @@ TEST_F(ReadModel, ReadsASealedModel) {
   EXPECT_EQ(model.tables[Side::users].k(), kK);
   EXPECT_EQ(model.tables[Side::users].row(3)[kK], 33.5f);
   EXPECT_EQ(model.tables[Side::items].row(2)[1], 21.25f);
+}
+
+// A factor block says its k twice, in its factors_k attribute and in the
+// factors' columns: both must be the model's (the fuzz test removed the
+// attribute, and the block was accepted).
+TEST_F(ReadModel, RejectsAFactorBlockWhoseFactorsKIsMissingOrWrong) {
+  write_file_atomic(dir() + "/state.json", sealed(model_state()));
+  const std::string path = factor_block_path(dir(), Side::items, 0);
+  const auto set_k = [&](const std::int64_t* k) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    H5Adelete(f, "factors_k");
+    if (k != nullptr) {
+      const hid_t space = H5Screate(H5S_SCALAR);
+      const hid_t attr = H5Acreate2(f, "factors_k", H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT);
+      H5Awrite(attr, H5T_NATIVE_INT64, k);
+      H5Aclose(attr);
+      H5Sclose(space);
+    }
+    H5Fclose(f);
+  };
+  const std::int64_t wrong = kK + 4;
+  for (const std::int64_t* k : {static_cast<const std::int64_t*>(nullptr), &wrong}) {
+    set_k(k);
+    try {
+      read_model(dir());
+      FAIL() << "read_model accepted a factor block with " << (k ? "factors_k 7" : "no factors_k");
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("items/block-00000.h5: attribute 'factors_k'"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST_F(ReadModel, RejectsAStateWhoseChecksumDoesNotMatch) {

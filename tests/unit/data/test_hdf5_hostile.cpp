@@ -204,6 +204,33 @@ TEST_F(Hostile, ExtentMustBeWhatTheManifestSays) {
   EXPECT_EQ(err.rfind(path_ + ": dataset 'values' declares 100000 elements but the manifest says 3", 0), 0u) << err;
 }
 
+// A 1-D array stored as 2-D (3 x 1), the same values under a valid
+// checksum: the fuzz test found it accepted. dals writes 1-D arrays 1-D.
+TEST_F(Hostile, TwoDimensionsWhereOneBelongs) {
+  edit([&](hid_t file) {
+    H5Id old(H5Dopen2(file, "values", H5P_DEFAULT), H5Dclose);
+    float values[3];
+    std::uint64_t sum = 0;
+    ASSERT_GE(H5Dread(old.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), 0);
+    H5Id attr(H5Aopen(old.get(), "checksum", H5P_DEFAULT), H5Aclose);
+    ASSERT_GE(H5Aread(attr.get(), H5T_NATIVE_UINT64, &sum), 0);
+    attr.reset();
+    old.reset();
+    ASSERT_GE(H5Ldelete(file, "values", H5P_DEFAULT), 0);
+    const hsize_t dims[2] = {3, 1};
+    H5Id space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+    H5Id dset(H5Dcreate2(file, "values", H5T_NATIVE_FLOAT, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              H5Dclose);
+    ASSERT_GE(H5Dwrite(dset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), 0);
+    H5Id scalar(H5Screate(H5S_SCALAR), H5Sclose);
+    H5Id sum_attr(H5Acreate2(dset.get(), "checksum", H5T_NATIVE_UINT64, scalar.get(), H5P_DEFAULT, H5P_DEFAULT),
+                  H5Aclose);
+    ASSERT_GE(H5Awrite(sum_attr.get(), H5T_NATIVE_UINT64, &sum), 0);
+  });
+  const std::string err = error_reading();
+  EXPECT_EQ(err.rfind(path_ + ": dataset 'values' is 2-D (3 x 1), expected 1-D", 0), 0u) << err;
+}
+
 // The manifest sizes the trainer's buffers: a block's count must be backed
 // by its file's bytes before anything is reserved for it.
 TEST_F(Hostile, ManifestCountsMustBeBackedByTheBlockFile) {
