@@ -67,6 +67,13 @@ TEST(Csr, ValidateRejectsEachBrokenInvariant) {
     expect_error_containing(b, "not strictly increasing");
   }
   {
+    // The same column twice in a row: two ratings of one pair, which every
+    // solve would count twice.
+    CsrBlock b = small_block();
+    b.indices[1] = b.indices[0];
+    expect_error_containing(b, "not strictly increasing");
+  }
+  {
     CsrBlock b = small_block();
     b.indptr.back() = 3;
     expect_error_containing(b, "indptr ends at 3");

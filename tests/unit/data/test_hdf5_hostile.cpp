@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/data/hdf5_file.hpp"
@@ -194,6 +195,25 @@ TEST_F(Hostile, HugeDeclaredExtentIsAnErrorBeforeAnyAllocation) {
   std::string err;
   EXPECT_NO_THROW(err = error_reading());
   EXPECT_EQ(err.rfind(path_ + ": block holds 17179869184 ratings but the manifest says 3", 0), 0u) << err;
+}
+
+// Exactly the count the manifest says, but never written: HDF5 would read
+// the chunks as fill values (zeros), and with the checksum of those zeros
+// set the array would pass every other check. The bytes the file stores
+// must cover the declared extent.
+TEST_F(Hostile, AnExtentTheFileDoesNotStoreIsAnError) {
+  edit([&](hid_t file) {
+    replace_with_chunked(file, "values", H5T_NATIVE_FLOAT, 3, false);
+    H5Id dset(H5Dopen2(file, "values", H5P_DEFAULT), H5Dclose);
+    ASSERT_GE(dset.get(), 0);
+    const std::vector<float> zeros(3, 0.f);
+    const std::uint64_t sum = checksum_of(std::span<const float>(zeros));
+    H5Id attr(H5Aopen(dset.get(), "checksum", H5P_DEFAULT), H5Aclose);
+    ASSERT_GE(H5Awrite(attr.get(), H5T_NATIVE_UINT64, &sum), 0);
+  });
+  const std::string err = error_reading();
+  EXPECT_EQ(err.rfind(path_ + ": dataset 'values' declares 3 elements (12 bytes) but the file stores 0 bytes", 0), 0u)
+      << err;
 }
 
 // A size the file does back (every chunk written) but the manifest does
