@@ -88,7 +88,8 @@ json check_fits(const SavedState& saved, const std::string& dir, const Manifest&
   // Explicit and implicit models answer different questions (a rating, a
   // preference): neither continues the other, whatever --resume-override
   // says. Checkpoints from before implicit mode existed are explicit.
-  const std::string then_feedback = then.value("feedback", "explicit"), now_feedback = now.value("feedback", "explicit");
+  const std::string then_feedback = then.value("feedback", "explicit"),
+                    now_feedback = now.value("feedback", "explicit");
   if (then_feedback != now_feedback)
     throw Error(where + ": the checkpoint was trained on " +
                 (then_feedback == "implicit" ? "implicit feedback" : "explicit ratings") + ", this run is " +
