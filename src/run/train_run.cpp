@@ -78,10 +78,10 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
   Log::info(
       "k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank",
       config.factors, config.lambda, regularization_name(config.regularization), config.no_bias ? "no" : "yes",
-      config.solver == Solver::cg ? ("cg(" + std::to_string(config.cg_steps) + " steps, " +
-                                     (config.implicit ? "float" : precision_name(config.cg_precision)) + " gathers)")
-                                        .c_str()
-                                  : "cholesky",
+      config.solver == Solver::cg
+          ? ("cg(" + std::to_string(config.cg_steps) + " steps, " + precision_name(config.cg_precision) + " gathers)")
+                .c_str()
+          : "cholesky",
       static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
   if (config.implicit) {
     std::string confidence =

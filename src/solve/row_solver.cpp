@@ -60,7 +60,8 @@ std::size_t tile_floats(const SolveParams& params, std::int64_t max_degree) {
     return static_cast<std::size_t>(ks *
                                     std::max<std::int64_t>(tile_gram_chunk_rows(static_cast<int>(ks)), params.width()));
   }
-  if (params.solver == Solver::cg && params.cg_half && tile_gather_fuses_half(params.k)) {
+  // (Implicit tiles are scaled rows: floats, whatever the table.)
+  if (params.solver == Solver::cg && params.cg_half && !params.implicit && tile_gather_fuses_half(params.k)) {
     // Floats up to kHalfTileBytes, halves beyond.
     const std::int64_t bytes = std::max(std::min(rows * ks * 4, RowSolver::kHalfTileBytes), rows * ks * 2);
     return static_cast<std::size_t>((bytes + 3) / 4);

@@ -36,7 +36,8 @@ void RowSolver::gather_implicit(const std::int32_t* cols, const float* scales, s
 }
 
 RowResult RowSolver::solve_implicit(const std::int32_t* cols, const float* scales, std::int64_t degree, double constant,
-                                    const FactorTable& fixed, const ImplicitGramian& gramian, float* row) {
+                                    const FactorTable& fixed, const ImplicitGramian& gramian, float* row,
+                                    const HalfFactors* half) {
   // With t = c / s and p = x . y: an observed cell's c (1 - p)^2 - w0 p^2
   // (its weighted error, less what the gramian counts for it as
   // unobserved) equals (t - s p)^2 + c - t^2: the tile's residual plus the
@@ -45,8 +46,12 @@ RowResult RowSolver::solve_implicit(const std::int32_t* cols, const float* scale
   const double ridge = params_.implicit_ridge(degree, gramian.rows());
   RowResult result;
   if (params_.solver == Solver::cg) {
-    if (tile_gather_fuses(params_.k)) {
+    // From the half-precision copy where given (--cg-precision half): half
+    // the bytes of the scattered reads, the arithmetic in float.
+    const bool from_half = half && tile_gather_fuses_half(params_.k);
+    if (from_half || tile_gather_fuses(params_.k)) {
       GatherSource source{fixed.data(), fixed.stride(), nullptr, nullptr, params_.k, false, 0.f};
+      if (from_half) source.half_table = half->data(), source.half_biases = half->biases();
       source.implicit = true;
       source.unobserved_weight = static_cast<float>(params_.unobserved_weight);
       result = solve_implicit_cg(degree, gramian, ridge, row, &source, cols, scales);

@@ -236,6 +236,9 @@ struct Fixed {
   static float gather_residual_gradient(const GatherSource& source, const std::int32_t* cols, const float* values,
                                         std::int64_t rows, float* y, float* t, const float* x, float xb, float* e,
                                         float* r) {
+    if (source.half_table && source.implicit)
+      return gather_residual_gradient<true>(HalfRows<V>{source.half_table, source.half_biases}, source, cols, values,
+                                            rows, FloatTile{y}, t, x, xb, e, r);
     if (source.half_table)
       return gather_residual_gradient<false>(HalfRows<V>{source.half_table, source.half_biases}, source, cols, values,
                                              rows, FloatTile{y}, t, x, xb, e, r);

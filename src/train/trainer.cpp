@@ -168,8 +168,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.bias = !config.no_bias;
   params_.solver = config.solver;
   params_.cg_steps = config.cg_steps;
-  // Implicit CG gathers a scaled float tile: it reads no half-precision copy.
-  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half && !config.implicit;
+  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half;
   params_.implicit = config.implicit;
   params_.confidence = config.confidence;
   params_.alpha = config.alpha;
@@ -334,7 +333,7 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
       }
       const RowResult result =
           implicit ? solver.solve_implicit(&r.indices[begin], &r.values[begin], degree, local.implicit_constants[row],
-                                           fixed, gramian_, solving.row(r.first_row + row))
+                                           fixed, gramian_, solving.row(r.first_row + row), fixed_half)
                    : solver.solve(&r.indices[begin], &r.values[begin], degree, fixed, mean,
                                   solving.row(r.first_row + row), fixed_half);
       retries += result.retries;

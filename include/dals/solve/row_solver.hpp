@@ -81,8 +81,10 @@ class RowSolver {
   /// objective (without the ridge) in squared_error, computed from the tile
   /// without touching the unobserved cells. Cholesky is exact; CG runs
   /// cg_steps steps from the row's current value.
+  /// With `half` (CG with cg_half), CG reads the fixed rows from that copy.
   RowResult solve_implicit(const std::int32_t* cols, const float* scales, std::int64_t degree, double constant,
-                           const FactorTable& fixed, const ImplicitGramian& gramian, float* row);
+                           const FactorTable& fixed, const ImplicitGramian& gramian, float* row,
+                           const HalfFactors* half = nullptr);
 
   /// Phase times accumulated since the caller last reset them (a few clock
   /// reads per row: tens of nanoseconds against microseconds of work).

@@ -41,7 +41,8 @@ struct GatherSource {
   float mean = 0.f;
   /// Implicit feedback (RowSolver::solve_implicit): the values are scales
   /// s; each gathered row is the table's row times s and its target
-  /// s + unobserved_weight / s (bias and mean unused). Float tables only.
+  /// s + unobserved_weight / s (bias and mean unused), into a float tile
+  /// (from a half table too: the scaled rows are no halves).
   bool implicit = false;
   float unobserved_weight = 0.f;
 };

@@ -151,6 +151,46 @@ TEST(ImplicitSolver, ConjugateGradientConvergesToTheReference) {
     }
 }
 
+// --cg-precision half: CG gathers the observed rows from a half-precision
+// copy of the fixed side; the gramian stays the float table's. The solution
+// is that mixed problem's, not the all-float one's.
+TEST(ImplicitSolver, ConjugateGradientFromHalvesSolvesTheProblemOnTheRoundedRows) {
+  for (const int k : {16, 20, 64}) {
+    SCOPED_TRACE(testing::Message() << "k " << k);
+    SolveParams params = implicit_params(k, Solver::cg, Regularization::weighted, Confidence::log);
+    params.cg_steps = 3 * k;
+    params.cg_half = true;
+    const Problem pr = make_problem(k, 700, 60, 7u * k);
+    HalfFactors half;
+    half.reserve(pr.fixed.rows(), k);
+    half.assign(pr.fixed);
+    Problem rounded = pr;
+    for (std::int64_t i = 0; i < rounded.fixed.rows(); ++i)
+      for (int d = 0; d < k; ++d)
+        rounded.fixed.row(i)[d] = static_cast<float>(static_cast<_Float16>(rounded.fixed.row(i)[d]));
+    const Dense d = dense(pr, params), dh = dense(rounded, params);
+    const Eigen::VectorXd weight = d.c - Eigen::VectorXd::Constant(d.c.size(), params.unobserved_weight);
+    const Eigen::MatrixXd a = params.unobserved_weight * (d.y.transpose() * d.y) +
+                              dh.y.transpose() * weight.asDiagonal() * dh.y + d.ridge * Eigen::MatrixXd::Identity(k, k);
+    const Eigen::VectorXd mixed = a.ldlt().solve(dh.y.transpose() * d.c.cwiseProduct(d.p));
+
+    ImplicitGramian gramian;
+    gramian.compute(pr.fixed, params.unobserved_weight);
+    const auto degree = static_cast<std::int64_t>(pr.cols.size());
+    std::vector<float> scales;
+    for (const float v : pr.values) scales.push_back(params.implicit_scale(v));
+    RowSolver solver(params, degree);
+    std::vector<float> x(k + 1, 0.f);
+    const RowResult result =
+        solver.solve_implicit(pr.cols.data(), scales.data(), degree, params.implicit_constant(scales.data(), degree),
+                              pr.fixed, gramian, x.data(), &half);
+    EXPECT_EQ(result.retries, 0);
+    const double to_mixed = relative_difference(x, mixed), to_float = relative_difference(x, reference_solution(d));
+    EXPECT_LT(to_mixed, 2e-3);
+    EXPECT_LT(to_mixed, 0.3 * to_float) << "CG did not read the half-precision copy";
+  }
+}
+
 TEST(ImplicitSolver, ConjugateGradientStepsLowerTheObjectiveFromAWarmStart) {
   const int k = 32;
   for (const Confidence conf : {Confidence::linear, Confidence::log}) {
