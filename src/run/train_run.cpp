@@ -51,8 +51,11 @@ std::string progress_line(const IterationRecord& r) {
               fmt("%.4f", r.ndcg);
     }
   } else {
-    line += "  train_rmse " + fmt("%.4f", r.train_rmse);
-    if (!std::isnan(r.test_rmse)) line += "  test_rmse " + fmt("%.4f", r.test_rmse);
+    // The objective is what ALS lowers at every iteration; the training
+    // RMSE alone may rise while the regularizer falls.
+    line += "  train_rmse " + fmt("%.4f", r.train_rmse) + "  objective " + fmt("%.6g", r.objective);
+    if (!std::isnan(r.test_rmse))
+      line += "  test_rmse " + fmt("%.4f", r.test_rmse) + "  test_mae " + fmt("%.4f", r.test_mae);
   }
   line += "  users " + fmt("%.3fs", r.user_seconds) + "  items " + fmt("%.3fs", r.item_seconds) + "  exchange " +
           fmt("%.3fs", r.exchange_seconds) + "  " + fmt("%.1f", r.gflops) + " GFLOP/s";

@@ -1,5 +1,7 @@
 #include "dals/train/evaluation.hpp"
 
+#include <cmath>
+
 #include "dals/solve/simd_vectors.hpp"
 
 namespace dals {
@@ -34,17 +36,19 @@ double predict(const FactorTable& users, const FactorTable& items, std::int64_t 
 ErrorSums rating_error(const CsrBlock& by_user, const FactorTable& users, const FactorTable& items, double mean,
                        const std::vector<std::uint8_t>& user_known, const std::vector<std::uint8_t>& item_known) {
   ErrorSums sums;
-  double sse = 0;
-#pragma omp parallel for schedule(dynamic, 64) reduction(+ : sse)
+  double sse = 0, sae = 0;
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : sse, sae)
   for (std::int64_t r = 0; r < by_user.rows(); ++r) {
     const std::int64_t user = by_user.first_row + r;
     for (std::int64_t p = by_user.indptr[r]; p < by_user.indptr[r + 1]; ++p) {
       const std::int64_t item = by_user.indices[p];
       const double e = by_user.values[p] - predict(users, items, user, item, mean, user_known[user], item_known[item]);
       sse += e * e;
+      sae += std::fabs(e);
     }
   }
   sums.squared_error = sse;
+  sums.absolute_error = sae;
   sums.count = by_user.nnz();
   return sums;
 }

@@ -152,6 +152,7 @@ std::string IterationRecord::to_json() const {
     return j.dump();
   }
   j["test_rmse"] = number_or_null(test_rmse);
+  j["test_mae"] = number_or_null(test_mae);
   return j.dump();
 }
 
@@ -437,13 +438,14 @@ IterationRecord Trainer::evaluate(double local_train_squared_error) const {
   rec.iteration = iteration_;
   const double reg = regularization_value(local_[Side::users]->ratings, factors_.users, params_, manifest_.items) +
                      regularization_value(local_[Side::items]->ratings, factors_.items, params_, manifest_.users);
-  double sums[3] = {local_train_squared_error, reg, 0};
+  double sums[4] = {local_train_squared_error, reg, 0, 0};
   if (manifest_.has_test && !params_.implicit) {
     const ErrorSums test =
         rating_error(test_by_user_, factors_.users, factors_.items, manifest_.mean, known_.users, known_.items);
     sums[2] = test.squared_error;
+    sums[3] = test.absolute_error;
   }
-  comm_.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);
+  comm_.allreduce_inplace(std::span<double>(sums, 4), MPI_SUM);
   rec.objective = sums[0] + sums[1];
   if (params_.implicit) {  // the loss over every cell; ranking metrics in iterate()
     rec.implicit = true;
@@ -451,8 +453,10 @@ IterationRecord Trainer::evaluate(double local_train_squared_error) const {
     return rec;
   }
   rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, manifest_.train.ratings)));
-  if (manifest_.has_test && manifest_.test.ratings > 0)
+  if (manifest_.has_test && manifest_.test.ratings > 0) {
     rec.test_rmse = std::sqrt(sums[2] / static_cast<double>(manifest_.test.ratings));
+    rec.test_mae = sums[3] / static_cast<double>(manifest_.test.ratings);
+  }
   return rec;
 }
 

@@ -20,10 +20,11 @@ double predict(const FactorTable& users, const FactorTable& items, std::int64_t 
 /// Sums one rank contributes; reduced over ranks by the caller.
 struct ErrorSums {
   double squared_error = 0;
+  double absolute_error = 0;  ///< for the MAE
   std::int64_t count = 0;
 };
 
-/// Squared error over the ratings of local user rows (CSR by user).
+/// Squared and absolute error over the ratings of local user rows (CSR by user).
 ErrorSums rating_error(const CsrBlock& by_user, const FactorTable& users, const FactorTable& items, double mean,
                        const std::vector<std::uint8_t>& user_known, const std::vector<std::uint8_t>& item_known);
 

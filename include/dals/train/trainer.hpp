@@ -34,6 +34,7 @@ struct IterationRecord {
   int iteration = 0;
   double train_rmse = 0;
   double test_rmse = std::numeric_limits<double>::quiet_NaN();  ///< NaN without a test split
+  double test_mae = std::numeric_limits<double>::quiet_NaN();   ///< mean absolute error, the same ratings
   double objective = 0;         ///< squared error + regularizer: never increases under exact ALS
   double user_seconds = 0;      ///< user half: solves
   double item_seconds = 0;      ///< item half: solves

@@ -56,6 +56,7 @@ TEST(Evaluation, ErrorAndRegularizerOverLocalRows) {
   ErrorSums e = rating_error(by_user, users, items, 3.0, known_users, known_items);
   // predictions 3.5 and 4.0: errors -0.5 and 0
   EXPECT_DOUBLE_EQ(e.squared_error, 0.25);
+  EXPECT_DOUBLE_EQ(e.absolute_error, 0.5);  // the MAE's sum: |-0.5| + 0
   EXPECT_EQ(e.count, 2);
   SolveParams weighted{1, 0.5, Regularization::weighted, true};
   EXPECT_DOUBLE_EQ(regularization_value(by_user, users, weighted, 0), 0.5 * 2 * 1.0);
