@@ -128,7 +128,14 @@ const char* parse_rating(std::string_view t, float& value) {
   if (t[0] == '+') t.remove_prefix(1);
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (end != t.data() + t.size() || t.empty()) return "rating is not a number";
-  if (ec == std::errc::result_out_of_range) return "rating is out of range";
+  if (ec == std::errc::result_out_of_range) {
+    // Beyond float32 either way. One public dump stores its zeros as
+    // 2.2250738585072014e-308 (DBL_MIN): say which way, so that it can be fixed.
+    double wide = 0;
+    std::from_chars(t.data(), t.data() + t.size(), wide);
+    return std::fabs(wide) < 1.0 ? "rating is too small for float32 (nonzero below 1.2e-38; write 0 as 0)"
+                                 : "rating is too large for float32 (above 3.4e38)";
+  }
   if (ec != std::errc()) return "rating is not a number";
   if (!std::isfinite(value)) return "rating is not finite";
   return nullptr;

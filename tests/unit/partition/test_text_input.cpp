@@ -117,7 +117,10 @@ TEST(Values, RatingsAndTimestamps) {
   EXPECT_STREQ(parse_rating("abc", v), "rating is not a number");
   EXPECT_STREQ(parse_rating("4 stars", v), "rating is not a number");
   EXPECT_STREQ(parse_rating("", v), "rating is empty");
-  EXPECT_STREQ(parse_rating("1e60", v), "rating is out of range");
+  EXPECT_STREQ(parse_rating("1e60", v), "rating is too large for float32 (above 3.4e38)");
+  EXPECT_STREQ(parse_rating("-1e60", v), "rating is too large for float32 (above 3.4e38)");
+  EXPECT_STREQ(parse_rating("2.2250738585072014e-308", v),
+               "rating is too small for float32 (nonzero below 1.2e-38; write 0 as 0)");
 
   std::int64_t t = 0;
   EXPECT_EQ(parse_timestamp("964982703", t), nullptr);
