@@ -27,6 +27,27 @@ make_synth() {
   fi
 }
 
+# The scripts that train one dataset many ways set DATA, OPTS (options
+# every run shares) and LOGS.
+# train CASE NP ARGS...: dals-train on DATA; the run must succeed.
+train() {
+  local case_name=$1 np=$2
+  shift 2
+  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" --data "$DATA" "${OPTS[@]}" "$@"
+  expect_success "$case_name" "$LOGS/$case_name"
+}
+
+# train_fails CASE NP ARGS... -- SUBSTRING...: must fail (exit $EXIT, default 1) naming each
+# SUBSTRING; ARGS are the whole command line (DATA and OPTS are not added).
+train_fails() {
+  local case_name=$1 np=$2 args=()
+  shift 2
+  while [[ $1 != -- ]]; do args+=("$1"); shift; done
+  shift
+  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" "${args[@]}"
+  EXPECT_EXIT_CODE=${EXIT:-1} expect_failure "$case_name" "$LOGS/$case_name" "$@"
+}
+
 # identical_models CASE A B: the two model directories hold bit-identical factors.
 identical_models() {
   local out

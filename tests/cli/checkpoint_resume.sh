@@ -21,24 +21,6 @@ make_synth "$DATA" 900 500 40000 4
 make_synth "$OTHER" 900 500 40001 4
 OPTS=(-k 10 --seed 3 --threads 1)
 
-# train CASE NP ARGS...: dals-train on DATA; the run must succeed.
-train() {
-  local case_name=$1 np=$2
-  shift 2
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" --data "$DATA" "${OPTS[@]}" "$@"
-  expect_success "$case_name" "$LOGS/$case_name"
-}
-
-# train_fails CASE NP ARGS... -- SUBSTRING...: must fail (exit 1) naming each SUBSTRING.
-train_fails() {
-  local case_name=$1 np=$2 args=()
-  shift 2
-  while [[ $1 != -- ]]; do args+=("$1"); shift; done
-  shift
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" "${args[@]}"
-  EXPECT_EXIT_CODE=${EXIT:-1} expect_failure "$case_name" "$LOGS/$case_name" "$@"
-}
-
 train reference 1 --output "$SCRATCH/ref10" --iterations 10 --quiet
 
 # ---------------------------------------------------------------- 3 ranks write, 2 resume

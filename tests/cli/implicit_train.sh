@@ -25,22 +25,6 @@ if ! timeout 120 "$MPIRUN" --oversubscribe --bind-to none -n 2 "$DALS_GENERATE" 
 fi
 OPTS=(-k 8 --seed 3 --threads 1 --implicit --alpha 2)
 
-train() {
-  local case_name=$1 np=$2
-  shift 2
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" --data "$DATA" "${OPTS[@]}" "$@"
-  expect_success "$case_name" "$LOGS/$case_name"
-}
-
-train_fails() {
-  local case_name=$1 np=$2 args=()
-  shift 2
-  while [[ $1 != -- ]]; do args+=("$1"); shift; done
-  shift
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_TRAIN" "${args[@]}"
-  expect_failure "$case_name" "$LOGS/$case_name" "$@"
-}
-
 for solver in cholesky cg; do
   train "$solver-reference" 1 --solver "$solver" --output "$SCRATCH/$solver-ref" --iterations 6 --quiet
   check "$solver-reference" "the progress lines report the loss, not an RMSE" \
@@ -117,8 +101,8 @@ check events "the popularity baseline and the ranking metrics are printed" \
 check events "the last iteration reports precision@10" grep -q "^iter 3 .*precision@10 " "$LOGS/events.rank0.out"
 
 # Option values out of range name the option.
-train_fails bad-weight 1 --data "$DATA" "${OPTS[@]}" --unobserved-weight 1.5 --output "$SCRATCH/x4" -- \
+EXIT=2 train_fails bad-weight 1 --data "$DATA" "${OPTS[@]}" --unobserved-weight 1.5 --output "$SCRATCH/x4" -- \
   "--unobserved-weight must be in (0, 1]"
-train_fails bad-alpha 1 --data "$DATA" --implicit --alpha 0 --output "$SCRATCH/x5" -- "--alpha must be > 0"
+EXIT=2 train_fails bad-alpha 1 --data "$DATA" --implicit --alpha 0 --output "$SCRATCH/x5" -- "--alpha must be > 0"
 
 cli_finish
