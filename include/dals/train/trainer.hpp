@@ -1,13 +1,15 @@
 #pragma once
 /// @file trainer.hpp
-/// @brief Distributed explicit ALS: data on ranks, half-iterations, exchange.
+/// @brief Distributed ALS, explicit or implicit: data on ranks, half-iterations, exchange.
 ///
 /// Rank r owns a contiguous run of user blocks (their ratings by user, CSR)
 /// and of item blocks (by item, CSC), and holds all of U and V. A user half
 /// solves the rank's user rows from V, heaviest rows first over OpenMP
 /// threads, then all-gathers the updated rows of U; the item half mirrors it.
 /// Each row's solve depends only on replicated data, so results are
-/// bit-identical for any number of ranks and threads.
+/// bit-identical for any number of ranks and threads. Implicit mode adds,
+/// per half, the fixed side's Gramian (formed from the replicated table on
+/// every rank alike) and, where due, the ranking metrics of the test split.
 
 #include <cstdint>
 #include <functional>
