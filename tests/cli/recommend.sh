@@ -3,8 +3,9 @@
 # are the same bytes at P = 1, 2, 3 (and 2 threads), and equal to the brute
 # force of dals-test-recommend-ref (raw ids, ties, rated items excluded or
 # kept); CSV is the same lines; --users lists only the known users and counts
-# the unknown ones; a model of another dataset, an output that is not a
-# dals-recommend output and bad flags are refused with one clear error.
+# the unknown ones; users without training ratings get no list; a model of
+# another dataset, a damaged model, an output that is not a dals-recommend
+# output and bad flags are refused with one clear error.
 #
 # Usage (as ctest runs it): bash recommend.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -94,6 +95,19 @@ check users "the unknown id is counted in one warning" \
   grep -q "1 of 4 user ids are not in" "$LOGS/users.rank0.err"
 check users "and in recommendations.json" grep -q '"user_ids_unknown": 1' "$SCRATCH/some/recommendations.json"
 
+# Users with no training ratings (all of theirs held out) keep their random
+# initial factors: they get no list, and are counted.
+SPARSE=$SCRATCH/sparse
+run generate-sparse 1 "$DALS_GENERATE" --users 300 --items 200 --ratings 3000 --blocks 3 --seed 5 --round \
+  --min-degree 1 --user-skew 2 --test-fraction 0.5 --output "$SPARSE"
+run train-sparse 1 "$DALS_TRAIN" --data "$SPARSE" --output "$SCRATCH/sparse-model" -k 4 --iterations 2 --threads 1 \
+  --quiet
+run sparse 3 "$DALS_RECOMMEND" --model "$SCRATCH/sparse-model" --data "$SPARSE" --output "$SCRATCH/sparse-out" --k 5
+check sparse "equal to the brute force, which skips users without training ratings" \
+  cmp -s <(parts "$SCRATCH/sparse-out") <("$DALS_REF" "$SCRATCH/sparse-model" "$SPARSE" 5)
+check sparse "such users are counted" \
+  grep -qE '"users_without_training_ratings": [1-9]' "$SCRATCH/sparse-out/recommendations.json"
+
 # Refusals: a model of another dataset, outputs that must not be replaced, bad flags.
 refused other-dataset 2 "state.json" "fingerprint" "another dataset" -- --model "$SCRATCH/explicit" \
   --data "$SCRATCH/other-data" --output "$SCRATCH/x" --k 5
@@ -107,6 +121,10 @@ refused force-model 1 "recommendations.json" -- --model "$SCRATCH/explicit" --da
   --output "$SCRATCH/implicit" --force
 run force-own 1 "$DALS_RECOMMEND" --model "$SCRATCH/implicit" --data "$DATA" --output "$SCRATCH/csv" --k 5 --force
 check force-own "an earlier output is replaced" cmp -s "$SCRATCH/csv/part-00000.tsv" "$SCRATCH/implicit.ref"
+cp -r "$SCRATCH/explicit" "$SCRATCH/damaged"
+truncate -s 200 "$SCRATCH/damaged/items/block-00001.h5"
+refused damaged-model 2 "damaged/items/block-00001.h5" -- --model "$SCRATCH/damaged" --data "$DATA" \
+  --output "$SCRATCH/x"
 refused no-model 1 "--model is required" -- --data "$DATA" --output "$SCRATCH/x"
 refused not-a-model 1 "not a complete model" -- --model "$DATA" --data "$DATA" --output "$SCRATCH/x"
 EXPECT_EXIT_CODE=2 refused k-zero 2 "--k must be in" -- --model "$SCRATCH/explicit" --data "$DATA" --output \
@@ -117,7 +135,7 @@ EXPECT_EXIT_CODE=2 refused unknown-flag 1 "bogus" -- --bogus
 refused no-users-file 1 "$SCRATCH/none.txt" -- --model "$SCRATCH/explicit" --data "$DATA" --output "$SCRATCH/x" \
   --users "$SCRATCH/none.txt"
 refused too-many-ranks 4 "4 ranks" -- --model "$SCRATCH/explicit" --data "$DATA" --output "$SCRATCH/x"
-check refusals "nothing published by any refused run" test ! -e "$SCRATCH/x"
+check refusals "nothing published by any refused run, no staging left" test ! -e "$SCRATCH/x" -a ! -e "$SCRATCH/x.tmp"
 
 "$DALS_CLI" recommend --help >"$LOGS/help.out" 2>&1
 check front-end "dals recommend --help shows the usage" grep -q "Usage: mpirun -n P dals-recommend" "$LOGS/help.out"
