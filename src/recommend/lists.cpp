@@ -1,5 +1,6 @@
 #include "dals/recommend/lists.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "dals/core/error.hpp"
@@ -10,8 +11,10 @@ namespace dals {
 namespace {
 
 // Users ranked by one rank_top_k call at most: their lists and text are all
-// this function holds at once (4096 x K pairs), whatever the rank's share.
+// this function holds at once (4096 x K pairs, fewer users for a large K:
+// at most 2^22 pairs, 32 MiB), whatever the rank's share.
 constexpr std::int64_t kChunkUsers = 4096;
+constexpr std::int64_t kChunkPairs = std::int64_t{1} << 22;
 
 // A CSV field: quoted where a string id holds a separator, a quote or a line
 // break (RFC 4180), so a CSV reader gets the id back.
@@ -44,6 +47,9 @@ ListCounts write_lists(const FactorTable& users, const FactorTable& items, const
   const CsrBlock& excluded = spec.include_rated ? none : train;
   RankingOptions options;
   options.with_item_bias = spec.with_item_bias;
+  // No list is longer than the items: a K above n would only size buffers.
+  const int k = static_cast<int>(std::min<std::int64_t>(spec.k, std::max<std::int64_t>(1, items.rows())));
+  const std::int64_t chunk = std::clamp<std::int64_t>(kChunkPairs / k, 1, kChunkUsers);
 
   ListCounts counts;
   // A user without training entries still has its random initial factors:
@@ -67,10 +73,9 @@ ListCounts write_lists(const FactorTable& users, const FactorTable& items, const
   while (j < ranked.size()) {
     // A run of consecutive dense ids, one call of rank_top_k.
     std::size_t end = j + 1;
-    while (end < ranked.size() && ranked[end] == ranked[end - 1] + 1 &&
-           static_cast<std::int64_t>(end - j) < kChunkUsers)
+    while (end < ranked.size() && ranked[end] == ranked[end - 1] + 1 && static_cast<std::int64_t>(end - j) < chunk)
       ++end;
-    const TopKLists lists = rank_top_k(users, items, excluded, ranked[j], ranked[end - 1] + 1, spec.k, options);
+    const TopKLists lists = rank_top_k(users, items, excluded, ranked[j], ranked[end - 1] + 1, k, options);
     text.clear();
     for (std::int64_t u = ranked[j]; u <= ranked[end - 1]; ++u) {
       const std::string& user = user_ids[u - train.first_row];
