@@ -3,9 +3,10 @@
 # are the same bytes at P = 1, 2, 3 (and 2 threads), and equal to the brute
 # force of dals-test-recommend-ref (raw ids, ties, rated items excluded or
 # kept); CSV is the same lines; --users lists only the known users and counts
-# the unknown ones; users without training ratings get no list; a model of
-# another dataset, a damaged model, an output that is not a dals-recommend
-# output and bad flags are refused with one clear error.
+# the unknown ones; string raw ids come out as they went in; users without
+# training ratings get no list; a model of another dataset, a damaged model,
+# an output that is not a dals-recommend output and bad flags are refused
+# with one clear error.
 #
 # Usage (as ctest runs it): bash recommend.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -15,7 +16,8 @@ DALS_GENERATE=$(find_tool dals-generate)
 DALS_RECOMMEND=$(find_tool dals-recommend)
 DALS_REF=$(find_tool dals-test-recommend-ref)
 DALS_CLI=$(find_tool dals)
-require_tools DALS_TRAIN DALS_GENERATE DALS_RECOMMEND DALS_REF DALS_CLI
+DALS_PARTITION=$(find_tool dals-partition)
+require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_RECOMMEND DALS_REF DALS_CLI
 
 LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
@@ -94,6 +96,25 @@ check users "only the given users' lists, as in the full output" cmp -s <(parts 
 check users "the unknown id is counted in one warning" \
   grep -q "1 of 4 user ids are not in" "$LOGS/users.rank0.err"
 check users "and in recommendations.json" grep -q '"user_ids_unknown": 1' "$SCRATCH/some/recommendations.json"
+
+# String raw ids (dals-partition's string id maps): the lists name them, in
+# TSV and CSV alike, and --users finds them.
+make_ratings_csv "$SCRATCH/ints.csv" 60 40
+awk -F , 'NR == 1 { print; next } { print "user-" $1 ",item " $2 "," $3 }' "$SCRATCH/ints.csv" >"$SCRATCH/names.csv"
+NAMES=$SCRATCH/names
+run partition-names 2 "$DALS_PARTITION" --input "$SCRATCH/names.csv" --header --blocks 2 --output "$NAMES" --quiet
+run train-names 1 "$DALS_TRAIN" --data "$NAMES" --output "$SCRATCH/names-model" -k 4 --iterations 2 --threads 1 --quiet
+run names 2 "$DALS_RECOMMEND" --model "$SCRATCH/names-model" --data "$NAMES" --output "$SCRATCH/names-out" --k 3 \
+  --format csv
+"$DALS_REF" "$SCRATCH/names-model" "$NAMES" 3 >"$SCRATCH/names.ref"
+check names "string ids in the lists, equal to the brute force" \
+  cmp -s <(parts "$SCRATCH/names-out" csv) <(tr '\t' , <"$SCRATCH/names.ref")
+check names "the ids are the raw strings" grep -q '^user-1001,item 5' "$SCRATCH/names-out/part-00000.csv"
+printf 'user-1001\n1001\n' >"$SCRATCH/names.txt"
+run names-users 2 "$DALS_RECOMMEND" --model "$SCRATCH/names-model" --data "$NAMES" --output "$SCRATCH/names-some" \
+  --k 3 --users "$SCRATCH/names.txt"
+check names-users "a string id is found, the bare number is not" \
+  cmp -s <(parts "$SCRATCH/names-some") <(grep "^user-1001"$'\t' "$SCRATCH/names.ref")
 
 # Users with no training ratings (all of theirs held out) keep their random
 # initial factors: they get no list, and are counted.
