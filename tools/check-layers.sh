@@ -20,6 +20,7 @@ declare -A ALLOWED=(
   [generate]="core mpi data"
   [checkpoint]="core mpi data solve train"
   [run]="core mpi data solve train checkpoint"
+  [recommend]="core mpi data solve train checkpoint"
 )
 
 bad=0

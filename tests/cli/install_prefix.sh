@@ -13,7 +13,8 @@ require_commands cmake
 P=$SCRATCH/prefix
 check install "cmake --install puts dals into $P" cmake --install "$BUILD_DIR" --prefix "$P"
 for f in bin/dals bin/dals-train bin/dals-partition bin/dals-generate bin/dals-inspect bin/dals-import \
-  lib/libdals.a include/dals/core/version.hpp include/dals/train/config.hpp share/dals/slurm/train.sbatch; do
+  bin/dals-recommend lib/libdals.a include/dals/core/version.hpp include/dals/train/config.hpp \
+  share/dals/slurm/train.sbatch; do
   check layout "$f is installed" test -e "$P/$f"
 done
 version=$("$P/bin/dals" train --version 2>&1)

@@ -1,0 +1,54 @@
+#pragma once
+/// @file recommend.hpp
+/// @brief dals-recommend: the top-K items of users from a trained model.
+///
+///     OUT/part-00000.tsv        rank 0's users, in dense id order; one line
+///     OUT/part-00001.tsv        per (user, item): user item score rank
+///     ...                       (raw ids; rank 1 is the best)
+///     OUT/recommendations.json  format "dals-recommendations", k, the
+///                               model, its dataset fingerprint, the counts
+///
+/// Ranks own the dataset's user blocks as training does (SideLayout), read
+/// only those blocks' training ratings (to exclude rated items) and user
+/// factors, and every item factor (as a training rank does). The lists are
+/// rank_top_k's (train/ranking.hpp): the same bits for any P and thread
+/// count, so the parts concatenated in rank order are the same file for any
+/// P. The directory is published as a whole (StagedDir), and --force replaces
+/// only an earlier dals-recommend output.
+
+#include <string>
+
+#include "dals/core/option_table.hpp"
+#include "dals/core/staged_dir.hpp"
+#include "dals/mpi/comm.hpp"
+
+namespace dals {
+
+struct RecommendConfig {
+  std::string model;           ///< model directory (dals-train --output)
+  std::string data;            ///< the dataset it was trained on
+  std::string output;          ///< directory to write
+  std::string users;           ///< file of raw user ids, one per line; "" = every user
+  int k = 10;                  ///< items per user
+  bool include_rated = false;  ///< keep each user's training items among the candidates
+  std::string format = "tsv";  ///< tsv or csv
+  bool force = false;          ///< replace an earlier dals-recommend output
+  int threads = 0;             ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
+  bool quiet = false;          ///< no summary line
+};
+
+const OptionTable<RecommendConfig>& recommend_options();
+
+/// Parses and checks the command line (UsageError on a bad one).
+ParseOutcome parse_recommend_config(int argc, const char* const* argv, RecommendConfig& config, std::string& text);
+
+/// An output of dals-recommend, for StagedDir's --force rule: it holds a
+/// recommendations.json whose format is "dals-recommendations".
+OutputKind recommendations_output_kind();
+
+/// Collective: the whole tool after parsing. Error (agreed) on a model that
+/// does not match the dataset, a bad users file or an output that may not
+/// be written; nothing is published then.
+void run_recommend(const Comm& comm, const RecommendConfig& config);
+
+}  // namespace dals

@@ -1,0 +1,45 @@
+#include "dals/core/error.hpp"
+#include "dals/core/version.hpp"
+#include "dals/recommend/recommend.hpp"
+
+namespace dals {
+
+const OptionTable<RecommendConfig>& recommend_options() {
+  using C = RecommendConfig;
+  constexpr OptionUse local = OptionUse::local;
+  static const OptionTable<C> table = [] {
+    OptionTable<C> t(
+        "Usage: mpirun -n P dals-recommend --model DIR --data DIR --output DIR [options]\n"
+        "Writes the top-K items of every user (or of the given ones) from a trained model, with raw ids",
+        std::string("dals-recommend ") + kVersion);
+    t.add("Input", "model", &C::model, "model directory (dals-train --output)")
+        .add("Input", "data", &C::data, "the dataset the model was trained on (its fingerprint must match)")
+        .add("Input", "users", &C::users,
+             "file of raw user ids, one per line, to recommend for (default: every user); unknown ids are counted");
+    t.add("Lists", "k", &C::k, "items per user")
+        .add("Lists", "include-rated", &C::include_rated, "also rank the items a user rated in training")
+        .add("Output", "output,o", &C::output, "directory to write: part-RRRRR.tsv per rank (written atomically)")
+        .add("Output", "format", &C::format, "tsv or csv: lines of user, item, score, rank (raw ids)")
+        .add("Output", "force", &C::force, "replace an existing --output written by dals-recommend")
+        .add("Run", "threads", &C::threads, "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores", local)
+        .add("Run", "quiet", &C::quiet, "no summary line", local);
+    return t;
+  }();
+  return table;
+}
+
+ParseOutcome parse_recommend_config(int argc, const char* const* argv, RecommendConfig& config, std::string& text) {
+  if (recommend_options().parse(argc, argv, config, text) == ParseOutcome::help_shown) return ParseOutcome::help_shown;
+  if (config.model.empty()) throw UsageError{"--model is required: the model directory to recommend from"};
+  if (config.data.empty()) throw UsageError{"--data is required: the dataset the model was trained on"};
+  if (config.output.empty()) throw UsageError{"--output is required: the directory to write the lists to"};
+  if (config.k < 1 || config.k > 1000000)
+    throw UsageError{"--k must be in [1, 1000000], got " + std::to_string(config.k)};
+  if (config.format != "tsv" && config.format != "csv")
+    throw UsageError{"--format must be tsv or csv, got '" + config.format + "'"};
+  if (config.threads < 0)
+    throw UsageError{"--threads must be >= 0 (0 = all cores), got " + std::to_string(config.threads)};
+  return ParseOutcome::run;
+}
+
+}  // namespace dals

@@ -1,0 +1,243 @@
+#include <omp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/checkpoint/run_state.hpp"
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+#include "dals/core/log.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/data/id_index.hpp"
+#include "dals/data/inspect.hpp"
+#include "dals/recommend/lists.hpp"
+#include "dals/recommend/recommend.hpp"
+#include "dals/train/layout.hpp"
+
+namespace dals {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kFormat = "dals-recommendations";
+constexpr const char* kManifestName = "recommendations.json";
+
+// What the model says about itself, checked against the dataset.
+struct ModelInfo {
+  SavedState state;
+  bool implicit = false;
+};
+
+ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m) {
+  if (!fs::exists(c.model + "/COMPLETE")) throw Error(c.model + ": not a complete model (no COMPLETE file)");
+  const std::string path = c.model + "/state.json";
+  ModelInfo info;
+  info.state = parse_state(read_text_file(path), path);
+  const SavedState& s = info.state;
+  if (s.fingerprint != m.fingerprint)
+    throw Error(path + ": dataset fingerprint " + s.fingerprint + " is not that of " + c.data + " (" + m.fingerprint +
+                "): the model was trained on another dataset");
+  // The fingerprint covers the shape; block ranges too, but a hand-edited
+  // state.json could still disagree, and the blocks are read by them.
+  const PerSide<const std::vector<std::int64_t>*> firsts{&s.user_block_firsts, &s.item_block_firsts};
+  for (Side side : kBothSides) {
+    const auto& blocks = m.train.blocks(side);
+    bool same = firsts[side]->size() == blocks.size();
+    for (std::size_t b = 0; same && b < blocks.size(); ++b) same = (*firsts[side])[b] == blocks[b].first;
+    if (!same || s.users != m.users || s.items != m.items)
+      throw Error(path + ": its " + side_name(side) + " blocks are not those of " + c.data + "/manifest.json");
+  }
+  info.implicit = nlohmann::json::parse(s.hyperparameters).value("feedback", "explicit") == "implicit";
+  return info;
+}
+
+// One raw id per line (blank lines and a trailing \r ignored), looked up in
+// the dataset: the dense ids found, sorted and without repeats.
+std::vector<std::int64_t> read_user_file(const RecommendConfig& c, std::int64_t& lines, std::int64_t& unknown) {
+  const std::string text = read_text_file(c.users);
+  IdLookup lookup(c.data, Side::users);
+  std::vector<std::int64_t> dense;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string id = text.substr(start, end - start);
+    start = end + 1;
+    while (!id.empty() && (id.back() == '\r' || id.back() == ' ' || id.back() == '\t')) id.pop_back();
+    if (id.empty()) continue;
+    ++lines;
+    const auto found = lookup.dense_id(id);
+    if (found)
+      dense.push_back(*found);
+    else
+      ++unknown;
+  }
+  std::sort(dense.begin(), dense.end());
+  dense.erase(std::unique(dense.begin(), dense.end()), dense.end());
+  return dense;
+}
+
+// The rows this rank owns: training ratings by user (for the exclusion),
+// user factors, raw user ids; and every item factor and raw item id.
+struct RankInput {
+  PerSide<FactorTable> tables;
+  CsrBlock train;
+  std::vector<std::string> user_ids, item_ids;
+};
+
+void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
+                        int end_block, FactorTable& table) {
+  const auto& blocks = m.train.blocks(side);
+  for (int b = first_block; b < end_block; ++b) {
+    const std::string path = factor_block_path(c.model, side, b);
+    const std::uint64_t sum = read_factor_block(path, blocks[b].first, blocks[b].rows, table);
+    if (!s.blocks[side].empty()) check_block_checksum(path, s.blocks[side][b], sum);
+  }
+}
+
+RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own) {
+  RankInput in;
+  // Whole tables, rows indexed by dense id as rank_top_k takes them; only
+  // this rank's user rows are read (the others stay zero).
+  in.tables = PerSide<FactorTable>{FactorTable(m.users, s.factors), FactorTable(m.items, s.factors)};
+  read_factor_blocks(c, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
+  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
+  const auto& blocks = m.train.user_blocks;
+  in.train.first_row = own.first_row;
+  in.train.num_cols = m.items;
+  for (int b = own.first_block; b < own.end_block; ++b) {
+    in.train.append(read_ratings_block(ratings_path(c.data, Split::train, Side::users, b), blocks[b], m.items));
+    const std::string path = ids_path(c.data, Side::users, b);
+    if (id_block_type(path) == "string") {
+      const StringIds ids = read_string_id_block(path, blocks[b]);
+      for (std::int64_t r = 0; r < ids.size(); ++r) in.user_ids.emplace_back(ids.at(r));
+    } else {
+      for (const std::int64_t v : read_id_block(path, blocks[b])) in.user_ids.push_back(std::to_string(v));
+    }
+  }
+  in.item_ids = raw_id_texts(c.data, m, Side::items);
+  return in;
+}
+
+std::string part_name(int rank, const std::string& format) {
+  char name[32];
+  std::snprintf(name, sizeof name, "part-%05d.", rank);
+  return name + format;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+OutputKind recommendations_output_kind() {
+  return {"dals-recommend output", [](const std::string& dir) -> std::string {
+            const std::string path = dir + "/" + kManifestName;
+            std::error_code ec;
+            if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > (1u << 20) || ec)
+              return std::string("it has no ") + kManifestName;
+            try {
+              const nlohmann::json j = nlohmann::json::parse(read_text_file(path));
+              if (j.is_object() && j.value("format", "") == kFormat) return "";
+            } catch (...) {
+            }
+            return std::string("its ") + kManifestName + " is not of format " + kFormat;
+          }};
+}
+
+void run_recommend(const Comm& comm, const RecommendConfig& c) {
+  if (c.threads > 0) omp_set_num_threads(c.threads);
+  StagedDir out(c.output, c.force, recommendations_output_kind());
+  Manifest m;
+  ModelInfo model;
+  std::vector<std::int64_t> wanted;
+  std::int64_t id_lines = 0, unknown = 0;
+  // Everything that can be refused before the work: the dataset, the model
+  // against it, the users file, the output.
+  run_collectively(comm, [&] {
+    m = read_manifest(c.data);
+    if (comm.size() > m.blocks)
+      throw Error(c.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
+                  std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") + " of users (P must be <= B)");
+    model = read_checked_model(c, m);
+    if (!c.users.empty()) wanted = read_user_file(c, id_lines, unknown);
+    if (comm.is_root()) out.create();
+  });
+
+  // The user blocks as training assigns them; the weight moves boundaries
+  // between ranks only, never a list (ranking.hpp), so 1 will do.
+  const SideLayout layout(m.train.user_blocks, comm.size());
+  const OwnedRange own = layout.of(comm.rank());
+  RankInput in;
+  run_collectively(comm, [&] { in = read_rank_input(c, m, model.state, own); });
+
+  std::vector<std::int64_t> chosen;
+  if (c.users.empty()) {
+    for (std::int64_t u = own.first_row; u < own.end_row; ++u) chosen.push_back(u);
+  } else {
+    for (const std::int64_t u : wanted)
+      if (u >= own.first_row && u < own.end_row) chosen.push_back(u);
+  }
+  ListSpec spec;
+  spec.k = c.k;
+  spec.with_item_bias = !model.implicit && model.state.bias;
+  spec.include_rated = c.include_rated;
+  spec.separator = c.format == "csv" ? ',' : '\t';
+
+  ListCounts counts;
+  run_collectively(comm, [&] {
+    const std::string path = out.staging() + "/" + part_name(comm.rank(), c.format);
+    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+    if (!file) throw Error(path + ": cannot create: " + std::strerror(errno));
+    counts = write_lists(in.tables.users, in.tables.items, in.train, chosen, in.user_ids, in.item_ids, spec,
+                         [&](const std::string& text) {
+                           if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size())
+                             throw Error(path + ": cannot write: " + std::strerror(errno));
+                         });
+    if (std::fclose(file.release()) != 0) throw Error(path + ": cannot write: " + std::strerror(errno));
+  });
+  std::int64_t totals[3] = {counts.users, counts.no_training, counts.lines};
+  comm.allreduce_inplace(std::span<std::int64_t>(totals, 3), MPI_SUM);
+
+  run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    const nlohmann::json j = {
+        {"format", kFormat},
+        {"version", 1},
+        {"k", c.k},
+        {"columns", {"user", "item", "score", "rank"}},
+        {"file_format", c.format},
+        {"parts", comm.size()},
+        {"score", spec.with_item_bias ? "item bias + u . v" : "u . v"},
+        {"include_rated", c.include_rated},
+        {"model", c.model},
+        {"dataset", c.data},
+        {"dataset_fingerprint", m.fingerprint},
+        {"feedback", model.implicit ? "implicit" : "explicit"},
+        {"users_listed", totals[0]},
+        {"users_without_training_ratings", totals[1]},
+        {"lines", totals[2]},
+        {"user_ids_given", c.users.empty() ? nlohmann::json(nullptr) : nlohmann::json(id_lines)},
+        {"user_ids_unknown", c.users.empty() ? nlohmann::json(nullptr) : nlohmann::json(unknown)},
+    };
+    write_file_atomic(out.staging() + "/" + kManifestName, j.dump(2) + "\n");
+    out.publish();
+  });
+  if (!c.users.empty() && unknown > 0)
+    Log::warn("%s: %lld of %lld user ids are not in %s (skipped)", c.users.c_str(), static_cast<long long>(unknown),
+              static_cast<long long>(id_lines), c.data.c_str());
+  if (!c.quiet)
+    Log::info("top-%d of %lld users in %s (%d parts, %lld lines); %lld users without training ratings got no list", c.k,
+              static_cast<long long>(totals[0]), out.dest().c_str(), comm.size(), static_cast<long long>(totals[2]),
+              static_cast<long long>(totals[1]));
+}
+
+}  // namespace dals

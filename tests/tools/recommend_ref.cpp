@@ -1,0 +1,62 @@
+// dals-test-recommend-ref MODEL DATA K [--include-rated]: the top-K lists of
+// every user with training ratings, by brute force, as dals-recommend's TSV
+// lines (user item score rank, raw ids), on stdout. One process: the whole
+// model (read_model), every training block, each user's items all scored
+// with item_score and sorted (higher score first, then lower item id). No
+// code of dals-recommend's own, so cli/recommend.sh compares two ways.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/core/error.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/data/inspect.hpp"
+#include "dals/train/ranking.hpp"
+
+int main(int argc, char** argv) {
+  if (argc < 4 || argc > 5 || (argc == 5 && std::strcmp(argv[4], "--include-rated") != 0)) {
+    std::fprintf(stderr, "usage: dals-test-recommend-ref MODEL DATA K [--include-rated]\n");
+    return 2;
+  }
+  try {
+    const dals::Model model = dals::read_model(argv[1]);
+    const dals::Manifest m = dals::read_manifest(argv[2]);
+    const int k = std::stoi(argv[3]);
+    const bool include_rated = argc == 5;
+    const bool implicit =
+        nlohmann::json::parse(model.state_json).at("hyperparameters").value("feedback", "explicit") == "implicit";
+    const bool with_bias = !implicit && model.bias;
+    const auto users = dals::raw_id_texts(argv[2], m, dals::Side::users);
+    const auto items = dals::raw_id_texts(argv[2], m, dals::Side::items);
+    std::vector<float> score(m.items);
+    for (int b = 0; b < m.blocks; ++b) {
+      const auto& info = m.train.user_blocks[b];
+      const dals::CsrBlock train = dals::read_ratings_block(
+          dals::ratings_path(argv[2], dals::Split::train, dals::Side::users, b), info, m.items);
+      for (std::int64_t r = 0; r < train.rows(); ++r) {
+        if (train.degree(r) == 0) continue;
+        const std::int64_t u = train.first_row + r;
+        std::vector<char> rated(m.items, 0);
+        for (auto p = train.indptr[r]; p < train.indptr[r + 1]; ++p) rated[train.indices[p]] = 1;
+        std::vector<std::int32_t> order;
+        for (std::int32_t i = 0; i < m.items; ++i) {
+          if (rated[i] && !include_rated) continue;
+          score[i] = dals::item_score(model.tables.users, model.tables.items, u, i, with_bias);
+          order.push_back(i);
+        }
+        std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return score[a] > score[b]; });
+        for (int j = 0; j < std::min<int>(k, static_cast<int>(order.size())); ++j)
+          std::printf("%s\t%s\t%.9g\t%d\n", users[u].c_str(), items[order[j]].c_str(),
+                      static_cast<double>(score[order[j]]), j + 1);
+      }
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dals-test-recommend-ref: error: %s\n", e.what());
+    return 2;
+  }
+}
