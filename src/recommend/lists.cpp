@@ -47,6 +47,7 @@ ListCounts write_lists(const FactorTable& users, const FactorTable& items, const
   const CsrBlock& excluded = spec.include_rated ? none : train;
   RankingOptions options;
   options.with_item_bias = spec.with_item_bias;
+  options.candidates = spec.candidates;
   // No list is longer than the items: a K above n would only size buffers.
   const int k = static_cast<int>(std::min<std::int64_t>(spec.k, std::max<std::int64_t>(1, items.rows())));
   const std::int64_t chunk = std::clamp<std::int64_t>(kChunkPairs / k, 1, kChunkUsers);

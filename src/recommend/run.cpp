@@ -186,8 +186,14 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
     for (const std::int64_t u : wanted)
       if (u >= own.first_row && u < own.end_row) chosen.push_back(u);
   }
+  // Items with training ratings, from every rank's user rows: an item
+  // without any keeps its random initial factors, so it is never listed.
+  std::vector<std::uint8_t> trained(m.items, 0);
+  for (const std::int32_t j : in.train.indices) trained[j] = 1;
+  comm.allreduce_inplace(std::span<std::uint8_t>(trained), MPI_MAX);
   ListSpec spec;
   spec.k = c.k;
+  spec.candidates = &trained;
   spec.with_item_bias = !model.implicit && model.state.bias;
   spec.include_rated = c.include_rated;
   spec.separator = c.format == "csv" ? ',' : '\t';

@@ -176,6 +176,7 @@ void ModelRanker::rank_batch(const std::int64_t* user_ids, int n, int k, Candida
     // nearly all items. Training items are skipped by a cursor over the
     // user's sorted row, advanced only for the few that pass.
     const std::int32_t* seen = train_.indices.data();
+    const std::vector<std::uint8_t>* candidates = options_.candidates;
     for (int r = 0; r < n; ++r) {
       const std::int64_t row_end = train_.indptr[user_ids[r] - train_.first_row + 1];
       std::int64_t p = cursors_[r];
@@ -192,6 +193,7 @@ void ModelRanker::rank_batch(const std::int64_t* user_ids, int n, int k, Candida
         const std::int32_t item = static_cast<std::int32_t>(j0 + c);
         while (p < row_end && seen[p] < item) ++p;
         if (p < row_end && seen[p] == item) continue;
+        if (candidates != nullptr && !(*candidates)[item]) continue;
         offer(heap, size, k, {s[c], item});
         if (size == k) worst = heap[0].score;
       }

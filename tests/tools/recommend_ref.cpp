@@ -33,6 +33,14 @@ int main(int argc, char** argv) {
     const auto users = dals::raw_id_texts(argv[2], m, dals::Side::users);
     const auto items = dals::raw_id_texts(argv[2], m, dals::Side::items);
     std::vector<float> score(m.items);
+    // Items without training ratings are never listed (their factors are random).
+    std::vector<char> trained(m.items, 0);
+    for (int b = 0; b < m.blocks; ++b) {
+      const auto& info = m.train.item_blocks[b];
+      const dals::CsrBlock by_item = dals::read_ratings_block(
+          dals::ratings_path(argv[2], dals::Split::train, dals::Side::items, b), info, m.users);
+      for (std::int64_t r = 0; r < by_item.rows(); ++r) trained[by_item.first_row + r] = by_item.degree(r) > 0;
+    }
     for (int b = 0; b < m.blocks; ++b) {
       const auto& info = m.train.user_blocks[b];
       const dals::CsrBlock train = dals::read_ratings_block(
@@ -44,7 +52,7 @@ int main(int argc, char** argv) {
         for (auto p = train.indptr[r]; p < train.indptr[r + 1]; ++p) rated[train.indices[p]] = 1;
         std::vector<std::int32_t> order;
         for (std::int32_t i = 0; i < m.items; ++i) {
-          if (rated[i] && !include_rated) continue;
+          if ((rated[i] && !include_rated) || !trained[i]) continue;
           score[i] = dals::item_score(model.tables.users, model.tables.items, u, i, with_bias);
           order.push_back(i);
         }

@@ -21,6 +21,8 @@ struct ListSpec {
   bool with_item_bias = false;
   bool include_rated = false;  ///< false: a user's training items are never ranked
   char separator = '\t';       ///< '\t' (tsv) or ',' (csv, string ids quoted as needed)
+  /// Items that may be recommended (one entry per item, nonzero: yes); null: all.
+  const std::vector<std::uint8_t>* candidates = nullptr;
 };
 
 /// What write_lists did.

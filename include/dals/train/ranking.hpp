@@ -45,7 +45,11 @@ struct RankingOptions {
   bool with_item_bias = false;  ///< score = b_item + u . v (explicit models); implicit models have no biases
   int user_batch = 64;          ///< users scored together against one item block
   int item_block = 1024;        ///< items per block: user_batch x item_block floats of scores per thread
-  // Room for later (issue 17): a candidate item list, extra excluded items.
+  /// Where given (one entry per item), only items with a nonzero entry are
+  /// ranked: dals-recommend leaves out items without training ratings,
+  /// whose factors are still their random initial values. Room for later
+  /// (issue 17): extra excluded items.
+  const std::vector<std::uint8_t>* candidates = nullptr;
 };
 
 /// Top-K lists of users [first_row, first_row + rows), best first.

@@ -57,6 +57,17 @@ TEST(Ranking, KLargerThanTheCandidatesGivesShorterLists) {
   EXPECT_EQ(lists.items_of(0)[3], -1);
 }
 
+TEST(Ranking, OnlyCandidateItemsAreRanked) {
+  const FactorTable users = table({1.f});
+  const FactorTable items = table({5.f, 4.f, 3.f, 2.f, 1.f});
+  const std::vector<std::uint8_t> candidates = {1, 0, 1, 0, 1};  // items 1 and 3: no training ratings
+  RankingOptions options;
+  options.candidates = &candidates;
+  const TopKLists lists = rank_top_k(users, items, rows_of(5, {{0}}), 0, 1, 3, options);
+  EXPECT_EQ(list_of(lists, 0), (std::vector<std::int32_t>{2, 4}));  // item 0 was trained on
+  EXPECT_EQ(lists.count_of(0), 2);
+}
+
 TEST(Ranking, ItemBiasIsAddedOnlyWhenAsked) {
   const FactorTable users = table({1.f});
   const FactorTable items = table({1.f, 2.f}, {1.5f, 0.f});
