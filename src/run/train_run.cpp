@@ -58,7 +58,8 @@ std::string progress_line(const IterationRecord& r) {
       line += "  test_rmse " + fmt("%.4f", r.test_rmse) + "  test_mae " + fmt("%.4f", r.test_mae);
   }
   line += "  users " + fmt("%.3fs", r.user_seconds) + "  items " + fmt("%.3fs", r.item_seconds) + "  exchange " +
-          fmt("%.3fs", r.exchange_seconds) + "  " + fmt("%.1f", r.gflops) + " GFLOP/s";
+          fmt("%.3fs", r.exchange_seconds) + " (" + fmt("%.1f", static_cast<double>(r.exchange_bytes_received) / 1e6) +
+          " MB in)  " + fmt("%.1f", r.gflops) + " GFLOP/s";
   if (r.ridge_retries > 0) line += "  ridge_retries " + std::to_string(r.ridge_retries);
   return line;
 }
@@ -69,6 +70,25 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
                   double load_seconds) {
   const Manifest& m = trainer.manifest();
   const std::int64_t model_bytes = comm.max(trainer.model_bytes());
+  // The routed sides' plans: chunks and received rows of the busiest rank.
+  std::string exchange_line;
+  for (Side side : kBothSides) {
+    const Side reader = other(side);
+    if (!trainer.routed(side)) {
+      exchange_line += std::string(exchange_line.empty() ? "" : "; ") + side_name(side) + " all-gathered";
+      continue;
+    }
+    const RouteStats& st = trainer.plan(reader).stats();
+    std::int64_t figures[4] = {st.chunks, st.rows_received, st.rows_remote, st.max_chunk_rows};
+    comm.allreduce_inplace(std::span<std::int64_t>(figures, 4), MPI_MAX);
+    const double duplication =
+        st.distinct_rows > 0 ? static_cast<double>(st.rows_received) / static_cast<double>(st.distinct_rows) : 1.0;
+    const double worst_duplication = comm.max(duplication);
+    exchange_line += std::string(exchange_line.empty() ? "" : "; ") + side_name(side) + " routed (" +
+                     std::to_string(figures[0]) + (figures[0] == 1 ? " chunk" : " chunks") + ", " +
+                     std::to_string(figures[1]) + " rows received, " + std::to_string(figures[2]) +
+                     " from other ranks, duplication " + fmt("%.2f", worst_duplication) + "; the largest over ranks)";
+  }
   // Implicit with a test split: the baseline the ranking metrics are to beat.
   RankingSums popular;
   if (config.implicit && m.has_test && m.test.ratings > 0)
@@ -86,6 +106,7 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
                 .c_str()
           : "cholesky",
       static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
+  Log::info("exchange: %s", exchange_line.c_str());
   if (config.implicit) {
     std::string confidence =
         "1 + " + fmt("%g", config.alpha) +

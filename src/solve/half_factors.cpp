@@ -18,16 +18,16 @@ void HalfFactors::reserve(std::int64_t rows, int k) {
   biases_.reserve(static_cast<std::size_t>(rows));
 }
 
-void HalfFactors::assign(const FactorTable& table) {
-  reserve(table.rows(), table.k());
-  rows_ = table.rows();
+void HalfFactors::assign(const FactorTable& table, std::int64_t rows) {
+  reserve(rows, table.k());
+  rows_ = rows;
   k_ = table.k();
   stride_ = tile_stride(k_);
   biases_.resize(static_cast<std::size_t>(rows_));
   const int k = k_, stride = stride_;
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < rows_; ++i) {
-    const float* src = table.row(i);
+    const float* src = table.row(table.first_row() + i);
     std::uint16_t* dst = data_.get() + i * stride;
     // Sixteen factors at a time; the last group padded with zeros (a whole
     // vector from src could run into the next row).

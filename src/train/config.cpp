@@ -1,10 +1,12 @@
 #include "dals/train/config.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "dals/core/byte_size.hpp"
 #include "dals/core/enum_names.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/version.hpp"
@@ -81,7 +83,26 @@ const OptionTable<TrainConfig>& train_options() {
         .add("Run", "iterations", &C::iterations, "ALS iterations (each: a user half and an item half)")
         .add("Run", "threads", &C::threads, "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores", local)
         .add("Run", "force", &C::force, "replace an existing --output directory")
-        .add("Run", "quiet", &C::quiet, "no per-iteration lines (the header and the summary stay)", local);
+        .add("Run", "quiet", &C::quiet, "no per-iteration lines (the header and the summary stay)", local)
+        .add("Run", "exchange", &C::exchange,
+             "allgather: every rank holds both sides whole; routed: each rank holds its own rows and receives the "
+             "rows its ratings reference; auto: replicate a side whose table fits 1/8 of the memory per rank, route "
+             "the other (the same model bits in every mode)")
+        .add_custom(
+            "Run", "exchange-buffer",
+            "bytes of received rows a rank holds at once on a routed side (suffix K, M or G): a half is solved in "
+            "chunks of rows whose ratings reference at most this much",
+            [](C& c, const std::string& v) {
+              c.exchange_buffer = static_cast<std::int64_t>(parse_byte_size(v, "--exchange-buffer"));
+            },
+            [](const C& c) {
+              // As given: 1G, not 1073741824.
+              std::int64_t v = c.exchange_buffer;
+              const char* unit = "";
+              for (const char* u : {"K", "M", "G"})
+                if (v % 1024 == 0) v /= 1024, unit = u;
+              return nlohmann::json(std::to_string(v) + unit);
+            });
     t.add("Model", "factors,k", &C::factors, "factor rank k: latent dimensions per user and item")
         .model("factors")
         .add_custom(

@@ -33,24 +33,31 @@ double predict(const FactorTable& users, const FactorTable& items, std::int64_t 
   return p;
 }
 
-ErrorSums rating_error(const CsrBlock& by_user, const FactorTable& users, const FactorTable& items, double mean,
-                       const std::vector<std::uint8_t>& user_known, const std::vector<std::uint8_t>& item_known) {
+ErrorSums rating_error_rows(const CsrBlock& by_user, std::int64_t row_begin, std::int64_t row_end,
+                            const FactorTable& users, const FactorTable& items, double mean,
+                            const std::uint8_t* user_known, const std::uint8_t* item_known) {
   ErrorSums sums;
   double sse = 0, sae = 0;
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : sse, sae)
-  for (std::int64_t r = 0; r < by_user.rows(); ++r) {
+  for (std::int64_t r = row_begin; r < row_end; ++r) {
     const std::int64_t user = by_user.first_row + r;
     for (std::int64_t p = by_user.indptr[r]; p < by_user.indptr[r + 1]; ++p) {
       const std::int64_t item = by_user.indices[p];
-      const double e = by_user.values[p] - predict(users, items, user, item, mean, user_known[user], item_known[item]);
+      const double e = by_user.values[p] - predict(users, items, user, item, mean, user_known[r], item_known[item]);
       sse += e * e;
       sae += std::fabs(e);
     }
   }
   sums.squared_error = sse;
   sums.absolute_error = sae;
-  sums.count = by_user.nnz();
+  sums.count = row_end > row_begin ? by_user.indptr[row_end] - by_user.indptr[row_begin] : 0;
   return sums;
+}
+
+ErrorSums rating_error(const CsrBlock& by_user, const FactorTable& users, const FactorTable& items, double mean,
+                       const std::vector<std::uint8_t>& user_known, const std::vector<std::uint8_t>& item_known) {
+  return rating_error_rows(by_user, 0, by_user.rows(), users, items, mean, user_known.data() + by_user.first_row,
+                           item_known.data());
 }
 
 double regularization_value(const CsrBlock& local, const FactorTable& table, const SolveParams& params,

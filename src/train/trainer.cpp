@@ -8,19 +8,23 @@
 #include <nlohmann/json.hpp>
 
 #include "dals/core/huge_pages.hpp"
+#include "dals/core/memory.hpp"
 #include "dals/data/dataset.hpp"
+#include "dals/mpi/route_rows.hpp"
 #include "dals/train/evaluation.hpp"
 #include "dals/train/ranking_reduce.hpp"
 
 namespace dals {
 
 struct Trainer::Local {
-  CsrBlock ratings;  // owned rows of this side, all owned blocks appended
+  CsrBlock ratings;  // owned rows of this side, all owned blocks appended; where the
+                     // other side is routed, columns are positions in a chunk's received rows
   // Implicit mode: ratings.values hold each entry's scale (implicit_scale)
   // in place of its value, converted once; and each row's constant.
   std::vector<double> implicit_constants;
-  std::vector<std::int64_t> order;  // local rows, as solve_order takes them
-  double flops = 0;                 // of one half on this rank
+  std::vector<std::int64_t> order;      // local rows, as solve_order takes them, chunk after chunk
+  std::vector<std::size_t> chunk_ends;  // where each routed chunk's rows end in `order` (one chunk otherwise)
+  double flops = 0;                     // of one half on this rank
 };
 
 namespace {
@@ -109,17 +113,35 @@ double seconds_since(double start) { return MPI_Wtime() - start; }
 // started each row somewhere else in those arrays: a TLB and cache miss or
 // more per row, 5% of a Netflix-shaped CG run's samples, now 0.7%.) Any order gives
 // the same bits: each row's solve depends on the fixed side only.
-std::vector<std::int64_t> solve_order(const CsrBlock& r, int threads) {
+// Rows [begin, end) of r: the whole side, or one routed chunk.
+std::vector<std::int64_t> solve_order(const CsrBlock& r, std::int64_t begin, std::int64_t end, int threads) {
   // A row is heavy above 1/256 of a thread's share of the ratings: the rows
   // left in storage order then end a thread's work at most a few such rows
   // (a few percent of it) after the others'.
-  const std::int64_t heavy = std::max<std::int64_t>(1, r.nnz() / (256 * std::max(1, threads)));
+  const std::int64_t nnz = end > begin ? r.indptr[end] - r.indptr[begin] : 0;
+  const std::int64_t heavy = std::max<std::int64_t>(1, nnz / (256 * std::max(1, threads)));
   std::vector<std::int64_t> order, rest;
-  for (std::int64_t i = 0; i < r.rows(); ++i) (r.degree(i) > heavy ? order : rest).push_back(i);
+  for (std::int64_t i = begin; i < end; ++i) (r.degree(i) > heavy ? order : rest).push_back(i);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::int64_t a, std::int64_t b) { return r.degree(a) > r.degree(b); });
   order.insert(order.end(), rest.begin(), rest.end());
   return order;
+}
+
+// Which sides are routed: --exchange, and for auto a side whose table
+// exceeds kReplicateShare of the memory per rank (the node's memory over
+// its ranks, as rank 0 sees them: the same answer on every rank).
+PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m) {
+  if (config.exchange == ExchangeMode::allgather) return {false, false};
+  if (config.exchange == ExchangeMode::routed) return {true, true};
+  if (config.implicit) return {false, false};
+  const Comm node = comm.split_shared();
+  std::int64_t budget = static_cast<std::int64_t>(kReplicateShare * static_cast<double>(physical_memory_bytes()) /
+                                                  std::max(1, node.size()));
+  comm.broadcast(std::span<std::int64_t>(&budget, 1));
+  PerSide<bool> routed;
+  for (Side side : kBothSides) routed[side] = m.rows(side) * (config.factors + 1) * 4 > budget;
+  return routed;
 }
 
 // A row's cost relative to one of its ratings, for balancing ranks (layout.hpp).
@@ -136,6 +158,8 @@ std::string IterationRecord::to_json() const {
                       {"user_seconds", user_seconds},
                       {"item_seconds", item_seconds},
                       {"exchange_seconds", exchange_seconds},
+                      {"exchange_bytes_sent", exchange_bytes_sent},
+                      {"exchange_bytes_received", exchange_bytes_received},
                       {"gflops", gflops},
                       {"gather_seconds", gather_seconds},
                       {"gram_seconds", gram_seconds},
@@ -198,14 +222,51 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     }
   }
 
-  // Which rows have training ratings, on every rank: cold rows predict from biases only.
-  for (Side side : kBothSides) {
-    const CsrBlock& local = local_[side]->ratings;
-    auto& known = known_[side];
-    known.assign(manifest_.rows(side), 0);
-    for (std::int64_t r = 0; r < local.rows(); ++r) known[local.first_row + r] = local.degree(r) > 0;
-    comm_.allgather_rows(known.data(), 1, layout(side).first_rows(), layout(side).row_counts());
+  routed_ = choose_routed(comm_, config_, manifest_);
+  run_collectively(comm_, [&] {
+    if (params_.implicit && (routed_.users || routed_.items))
+      throw Error(
+          "--exchange routed: implicit mode needs both sides on every rank (the Gramian of the fixed side, "
+          "the ranking metrics); use --exchange allgather or auto");
+  });
+
+  // Which rows have training ratings: cold rows predict from biases only.
+  // The own users by local row; the items whole where they are replicated
+  // (a routed side's test rows come with their owner's answer instead).
+  {
+    const CsrBlock& by_user = local_[Side::users]->ratings;
+    known_.users.resize(by_user.rows());
+    for (std::int64_t r = 0; r < by_user.rows(); ++r) known_.users[r] = by_user.degree(r) > 0;
+    if (!routed_.items) {
+      const CsrBlock& by_item = local_[Side::items]->ratings;
+      known_.items.assign(manifest_.items, 0);
+      for (std::int64_t r = 0; r < by_item.rows(); ++r) known_.items[by_item.first_row + r] = by_item.degree(r) > 0;
+      comm_.allgather_rows(known_.items.data(), 1, layout(Side::items).first_rows(), layout(Side::items).row_counts());
+    }
   }
+
+  // Routing plans: built once, from the rating blocks alone.
+  const std::int64_t row_bytes = static_cast<std::int64_t>(params_.k + 1) * 4;
+  const std::int64_t buffer_rows = std::max<std::int64_t>(1, config_.exchange_buffer / row_bytes);
+  auto own_degrees = [&](Side side) {
+    const CsrBlock& r = local_[side]->ratings;
+    std::vector<std::int64_t> d(r.rows());
+    for (std::int64_t i = 0; i < r.rows(); ++i) d[i] = r.degree(i);
+    return d;
+  };
+  run_collectively(comm_, [&] {
+    for (Side side : kBothSides)
+      if (routed_[other(side)])
+        plan_[side] = RoutePlan::build(comm_, local_[side]->ratings, layout(other(side)), buffer_rows, {}, false,
+                                       "--exchange-buffer", row_bytes);
+    if (routed_.items && manifest_.has_test)
+      test_plan_ = RoutePlan::build(comm_, test_by_user_, layout(Side::items), buffer_rows, own_degrees(Side::items),
+                                    true, "--exchange-buffer", row_bytes);
+  });
+  std::int64_t buffer = 0;
+  for (const RoutePlan* plan : {&plan_.users, &plan_.items, &test_plan_})
+    buffer = std::max(buffer, plan->stats().max_chunk_rows);
+  if (buffer > 0) received_ = FactorTable(buffer, params_.k);
 
   // BLAS runs inside our OpenMP threads: it must not spawn threads of its own.
   openblas_set_num_threads(1);
@@ -215,7 +276,17 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   std::int64_t max_degree = 1;
   for (Local* local : {local_[Side::users].get(), local_[Side::items].get()}) {
     const CsrBlock& r = local->ratings;
-    local->order = solve_order(r, threads);
+    const RoutePlan& plan = plan_[local == local_.users.get() ? Side::users : Side::items];
+    if (plan.chunks().empty()) {
+      local->order = solve_order(r, 0, r.rows(), threads);
+      local->chunk_ends = {local->order.size()};
+    } else {
+      for (const RouteChunk& chunk : plan.chunks()) {
+        const auto part = solve_order(r, chunk.row_begin, chunk.row_end, threads);
+        local->order.insert(local->order.end(), part.begin(), part.end());
+        local->chunk_ends.push_back(local->order.size());
+      }
+    }
     for (std::int64_t i = 0; i < r.rows(); ++i) {
       max_degree = std::max(max_degree, r.degree(i));
       if (r.degree(i) > 0) local->flops += row_solve_flops(params_, r.degree(i));
@@ -228,21 +299,40 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
 
   solvers_.reserve(threads);
   for (int t = 0; t < threads; ++t) solvers_.emplace_back(params_, max_degree);
-  if (params_.cg_half) half_fixed_.reserve(std::max(manifest_.users, manifest_.items), params_.k);
+  if (params_.cg_half) {
+    std::int64_t fixed_rows = std::max(received_.rows(), std::int64_t{1});
+    for (Side side : kBothSides)
+      if (!routed_[side]) fixed_rows = std::max(fixed_rows, manifest_.rows(side));
+    half_fixed_.reserve(fixed_rows, params_.k);
+  }
 
-  for (Side side : kBothSides) factors_[side] = FactorTable(manifest_.rows(side), params_.k);
+  for (Side side : kBothSides) {
+    const OwnedRange own = layout(side).of(comm_.rank());
+    factors_[side] = routed_[side] ? FactorTable(own.first_row, own.rows(), params_.k)
+                                   : FactorTable(manifest_.rows(side), params_.k);
+  }
   draw_initial_factors();
 }
 
 void Trainer::draw_initial_factors() {
-  for (Side side : kBothSides) factors_[side].init_random(config_.seed, side, 0, manifest_.rows(side));
+  for (Side side : kBothSides)
+    factors_[side].init_random(config_.seed, side, factors_[side].first_row(), factors_[side].end_row());
+}
+
+FactorTable Trainer::gathered_factors(Side side) const {
+  if (!routed_[side]) return factors_[side];
+  FactorTable whole(manifest_.rows(side), params_.k);
+  const FactorTable& own = factors_[side];
+  std::copy(own.data(), own.data() + own.rows() * own.stride(), whole.row(own.first_row()));
+  comm_.allgather_rows(whole.data(), whole.stride(), layout(side).first_rows(), layout(side).row_counts());
+  return whole;
 }
 
 void Trainer::set_progress(int iterations_done, bool mid_iteration) {
   iteration_ = iterations_done;
   mid_iteration_ = mid_iteration;
   user_half_ = HalfResult{};  // the metrics of a split iteration count its second half only
-  user_exchange_ = 0;
+  user_exchange_ = Moved{};
 }
 
 std::string Trainer::restore(const FactorReader& read, int iterations_done, bool mid_iteration) {
@@ -253,7 +343,7 @@ std::string Trainer::restore(const FactorReader& read, int iterations_done, bool
     set_progress(0, false);
     return problem;
   }
-  exchange(Side::users);
+  exchange(Side::users);  // a routed side: nothing to do, each rank holds its own rows
   exchange(Side::items);
   set_progress(iterations_done, mid_iteration);
   return "";
@@ -269,6 +359,13 @@ void Trainer::solve_user_half() {
 Trainer::~Trainer() = default;
 
 std::int64_t Trainer::model_bytes() const {
+  std::int64_t plan_bytes = 0;  // the send lists (4 bytes a row) and the test rows' flags
+  for (const RoutePlan* plan : {&plan_.users, &plan_.items, &test_plan_}) {
+    plan_bytes += plan->stats().rows_sent * 4;
+    for (const RouteChunk& chunk : plan->chunks())
+      plan_bytes += static_cast<std::int64_t>(chunk.known.size() + chunk.recv_counts.size() * 8);
+  }
+  plan_bytes += static_cast<std::int64_t>(known_.users.size() + known_.items.size());
   auto csr_bytes = [](const CsrBlock& b) {
     return static_cast<std::int64_t>(b.indptr.size() * 8 + b.indices.size() * 4 + b.values.size() * 4);
   };
@@ -277,35 +374,67 @@ std::int64_t Trainer::model_bytes() const {
   return csr_bytes(local_[Side::users]->ratings) + csr_bytes(local_[Side::items]->ratings) + csr_bytes(test_by_user_) +
          constants +
          static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
-                                   bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes());
+                                   bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes() +
+                                   bytes_for_random_reads(received_.bytes())) +
+         plan_bytes;
 }
 
 Trainer::HalfResult Trainer::solve_half(Side side) {
   const Local& local = *local_[side];
-  FactorTable& solving = factors_[side];
-  const FactorTable& fixed = factors_[other(side)];
-  const CsrBlock& r = local.ratings;
-  const double mean = manifest_.mean;
+  const Side fixed_side = other(side);
   const double start = MPI_Wtime();
   std::int64_t retries = 0;
   double squared_error = 0;
   for (auto& solver : solvers_) solver.phase_seconds() = PhaseSeconds{};
-  // The fixed side as CG reads it: converted once per half-iteration
-  // (Netflix-shaped users: about 10 ms), after every change to it.
-  const HalfFactors* fixed_half = nullptr;
-  if (params_.cg_half) {
-    half_fixed_.assign(fixed);
-    fixed_half = &half_fixed_;
-  }
+  HalfResult half;
   // Implicit: the unobserved cells' share of every row's system, from the
   // whole fixed side (every rank holds it: the same bits on every rank).
-  if (params_.implicit) gramian_.compute(fixed, params_.unobserved_weight);
+  if (params_.implicit) gramian_.compute(factors_[fixed_side], params_.unobserved_weight);
+  if (!routed_[fixed_side]) {
+    solve_rows(side, factors_[fixed_side], factors_[fixed_side].rows(), 0, local.order.size(), retries, squared_error);
+  } else {
+    // Round by round: receive a chunk's rows, solve the chunk. Every rank
+    // takes part in every round, with nothing where its chunks are done.
+    const RoutePlan& plan = plan_[side];
+    for (int round = 0; round < plan.rounds(); ++round) {
+      half.routed += route(plan, fixed_side, round);
+      if (round >= static_cast<int>(plan.chunks().size())) continue;
+      const std::size_t begin = round == 0 ? 0 : local.chunk_ends[round - 1];
+      solve_rows(side, received_, plan.chunks()[round].rows(), begin, local.chunk_ends[round], retries, squared_error);
+    }
+  }
+  half.seconds = seconds_since(start) - half.routed.seconds;
+  half.retries = retries;
+  half.squared_error = squared_error;
+  for (auto& solver : solvers_) {
+    half.phases.gather += solver.phase_seconds().gather;
+    half.phases.gram += solver.phase_seconds().gram;
+    half.phases.factor += solver.phase_seconds().factor;
+  }
+  return half;
+}
+
+void Trainer::solve_rows(Side side, const FactorTable& fixed, std::int64_t fixed_rows, std::size_t order_begin,
+                         std::size_t order_end, std::int64_t& retries_out, double& squared_error_out) {
+  const Local& local = *local_[side];
+  FactorTable& solving = factors_[side];
+  const CsrBlock& r = local.ratings;
+  const double mean = manifest_.mean;
+  // The fixed side as CG reads it: converted once per half-iteration (or
+  // routed chunk), after every change to it (Netflix-shaped users: about 10 ms).
+  const HalfFactors* fixed_half = nullptr;
+  if (params_.cg_half) {
+    half_fixed_.assign(fixed, fixed_rows);
+    fixed_half = &half_fixed_;
+  }
   const bool implicit = params_.implicit;
+  std::int64_t retries = 0;
+  double squared_error = 0;
 #pragma omp parallel reduction(+ : retries, squared_error)
   {
     RowSolver& solver = solvers_[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 4)
-    for (std::size_t i = 0; i < local.order.size(); ++i) {
+    for (std::size_t i = order_begin; i < order_end; ++i) {
       const std::int64_t row = local.order[i];
       const std::int64_t begin = r.indptr[row], degree = r.degree(row);
       if (degree == 0) {
@@ -318,7 +447,7 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
       // one is solved: the heavy rows, taken by degree, are scattered over
       // the table (so is a thread's next chunk; in storage order, the
       // fetch mostly finds the row in cache already).
-      if (i + 1 < local.order.size()) {
+      if (i + 1 < order_end) {
         const std::int64_t next_row = local.order[i + 1];
         const char* next = reinterpret_cast<const char*>(solving.row(r.first_row + next_row));
         for (int line = 0; line < solving.stride() * 4; line += 64) __builtin_prefetch(next + line);
@@ -341,44 +470,63 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
       squared_error += result.squared_error;
     }
   }
-  HalfResult half;
-  half.seconds = seconds_since(start);
-  half.retries = retries;
-  half.squared_error = squared_error;
-  for (auto& solver : solvers_) {
-    half.phases.gather += solver.phase_seconds().gather;
-    half.phases.gram += solver.phase_seconds().gram;
-    half.phases.factor += solver.phase_seconds().factor;
-  }
-  return half;
+  retries_out += retries;
+  squared_error_out += squared_error;
 }
 
-double Trainer::exchange(Side side) {
+Trainer::Moved Trainer::route(const RoutePlan& plan, Side from, int round) {
+  const double start = MPI_Wtime();
+  const FactorTable& table = factors_[from];
+  const auto send = plan.send_rows(round);
+  const auto& counts = plan.recv_counts(round);
+  route_rows(comm_, table.data(), table.stride(), send, received_.data(), counts);
+  Moved moved;
+  moved.seconds = seconds_since(start);
+  const std::int64_t row_bytes = static_cast<std::int64_t>(table.stride()) * 4;
+  for (int r = 0; r < comm_.size(); ++r)
+    if (r != comm_.rank())
+      moved.sent += static_cast<std::int64_t>(send[r].size()) * row_bytes, moved.received += counts[r] * row_bytes;
+  return moved;
+}
+
+Trainer::Moved Trainer::exchange(Side side) {
+  Moved moved;
+  if (routed_[side]) return moved;  // its rows travel when a half reads them
   const double start = MPI_Wtime();
   FactorTable& table = factors_[side];
   comm_.allgather_rows(table.data(), table.stride(), layout(side).first_rows(), layout(side).row_counts());
-  return seconds_since(start);
+  moved.seconds = seconds_since(start);
+  const std::int64_t row_bytes = static_cast<std::int64_t>(table.stride()) * 4;
+  const std::int64_t own = layout(side).of(comm_.rank()).rows();
+  moved.sent = own * row_bytes * (comm_.size() - 1);
+  moved.received = (manifest_.rows(side) - own) * row_bytes;
+  return moved;
 }
 
 IterationRecord Trainer::iterate() {
   solve_user_half();
   const HalfResult users = user_half_;
-  const double user_exchange = user_exchange_;
+  Moved moved = user_exchange_;
+  moved += users.routed;
   mid_iteration_ = false;
   const HalfResult items = solve_half(Side::items);
-  const double item_exchange = exchange(Side::items);
+  moved += items.routed;
+  moved += exchange(Side::items);
   ++iteration_;
+  // The test split's rows on a routed side travel too (evaluate).
+  IterationRecord out = evaluate(items.squared_error, moved);
 
-  double times[3] = {users.seconds, items.seconds, user_exchange + item_exchange};
+  double times[3] = {users.seconds, items.seconds, moved.seconds};
   comm_.allreduce_inplace(std::span<double>(times, 3), MPI_MAX);
+  std::int64_t bytes[2] = {moved.sent, moved.received};
+  comm_.allreduce_inplace(std::span<std::int64_t>(bytes, 2), MPI_MAX);
+  out.exchange_bytes_sent = bytes[0];
+  out.exchange_bytes_received = bytes[1];
   // Thread-seconds of each phase, averaged over every thread of the job.
   const double threads = static_cast<double>(solvers_.size()) * comm_.size();
   double phases[3] = {users.phases.gather + items.phases.gather, users.phases.gram + items.phases.gram,
                       users.phases.factor + items.phases.factor};
   comm_.allreduce_inplace(std::span<double>(phases, 3), MPI_SUM);
-  // The item half solved every rating's item last, with the users fixed:
-  // its squared error is the training error of the finished iteration.
-  IterationRecord out = evaluate(items.squared_error);
   out.user_seconds = times[0];
   out.item_seconds = times[1];
   out.exchange_seconds = times[2];
@@ -433,17 +581,31 @@ std::vector<RankingSums> Trainer::ranking_metrics(const std::vector<int>& ks) co
   return sum_blocks_over_ranks(comm_, mine, ks);
 }
 
-IterationRecord Trainer::evaluate(double local_train_squared_error) const {
+// The item half solved every rating's item last, with the users fixed: its
+// squared error is the training error of the finished iteration.
+IterationRecord Trainer::evaluate(double local_train_squared_error, Moved& moved) {
   IterationRecord rec;
   rec.iteration = iteration_;
   const double reg = regularization_value(local_[Side::users]->ratings, factors_.users, params_, manifest_.items) +
                      regularization_value(local_[Side::items]->ratings, factors_.items, params_, manifest_.users);
   double sums[4] = {local_train_squared_error, reg, 0, 0};
   if (manifest_.has_test && !params_.implicit) {
-    const ErrorSums test =
-        rating_error(test_by_user_, factors_.users, factors_.items, manifest_.mean, known_.users, known_.items);
-    sums[2] = test.squared_error;
-    sums[3] = test.absolute_error;
+    if (!routed_.items) {
+      const ErrorSums test = rating_error_rows(test_by_user_, 0, test_by_user_.rows(), factors_.users, factors_.items,
+                                               manifest_.mean, known_.users.data(), known_.items.data());
+      sums[2] = test.squared_error;
+      sums[3] = test.absolute_error;
+    } else {  // the test items' rows, chunk by chunk, each with its owner's known flag
+      for (int round = 0; round < test_plan_.rounds(); ++round) {
+        moved += route(test_plan_, Side::items, round);
+        if (round >= static_cast<int>(test_plan_.chunks().size())) continue;
+        const RouteChunk& chunk = test_plan_.chunks()[round];
+        const ErrorSums test = rating_error_rows(test_by_user_, chunk.row_begin, chunk.row_end, factors_.users,
+                                                 received_, manifest_.mean, known_.users.data(), chunk.known.data());
+        sums[2] += test.squared_error;
+        sums[3] += test.absolute_error;
+      }
+    }
   }
   comm_.allreduce_inplace(std::span<double>(sums, 4), MPI_SUM);
   rec.objective = sums[0] + sums[1];

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "dals/core/byte_size.hpp"
 #include "dals/core/option_table.hpp"
 #include "dals/data/manifest.hpp"
 #include "dals/mpi/comm.hpp"
@@ -99,9 +100,6 @@ const OptionTable<PartitionOptions>& partition_options();
 /// itself, for the manifest's provenance); --help gives help_shown with the
 /// help in `text`. UsageError for an unknown option or a bad value.
 ParseOutcome parse_partition_options(int argc, const char* const* argv, PartitionOptions& options, std::string& text);
-
-/// Parses "512M", "2G", "1.5GiB", "300000000" (bytes); Error if malformed.
-std::uint64_t parse_byte_size(const std::string& text, const std::string& option);
 
 /// @brief What happened to the input, for the summary (the same on every rank).
 struct PartitionStats {

@@ -28,7 +28,9 @@ class HalfFactors {
  public:
   /// Converts every row of `table`. Keeps its storage when it is large
   /// enough, so one copy can serve both sides in turn without reallocating.
-  void assign(const FactorTable& table);
+  void assign(const FactorTable& table) { assign(table, table.rows()); }
+  /// Converts the first `rows` rows of `table` (a routed chunk's received rows).
+  void assign(const FactorTable& table, std::int64_t rows);
   /// Reserves room for `rows` rows of k factors (at most one allocation).
   void reserve(std::int64_t rows, int k);
 

@@ -28,6 +28,14 @@ struct ErrorSums {
 ErrorSums rating_error(const CsrBlock& by_user, const FactorTable& users, const FactorTable& items, double mean,
                        const std::vector<std::uint8_t>& user_known, const std::vector<std::uint8_t>& item_known);
 
+/// The same over local rows [row_begin, row_end) of `by_user`, whose columns
+/// index `items` (the whole side, or a routed chunk's received rows).
+/// `user_known[r]`: local row r has training ratings; `item_known[c]`:
+/// item column c has.
+ErrorSums rating_error_rows(const CsrBlock& by_user, std::int64_t row_begin, std::int64_t row_end,
+                            const FactorTable& users, const FactorTable& items, double mean,
+                            const std::uint8_t* user_known, const std::uint8_t* item_known);
+
 /// The regularizer's value over local rows: sum of reg_i * |x_i|^2 with
 /// reg_i = lambda (l2) or lambda * n_i (weighted), rows with ratings only;
 /// implicit: SolveParams::implicit_ridge with the other side's `other_rows`.

@@ -3,13 +3,20 @@
 /// @brief Distributed ALS, explicit or implicit: data on ranks, half-iterations, exchange.
 ///
 /// Rank r owns a contiguous run of user blocks (their ratings by user, CSR)
-/// and of item blocks (by item, CSC), and holds all of U and V. A user half
-/// solves the rank's user rows from V, heaviest rows first over OpenMP
-/// threads, then all-gathers the updated rows of U; the item half mirrors it.
-/// Each row's solve depends only on replicated data, so results are
-/// bit-identical for any number of ranks and threads. Implicit mode adds,
-/// per half, the fixed side's Gramian (formed from the replicated table on
-/// every rank alike) and, where due, the ranking metrics of the test split.
+/// and of item blocks (by item, CSC). A user half solves the rank's user
+/// rows against V, heaviest rows first over OpenMP threads; the item half
+/// mirrors it. Each side is either
+/// - replicated: every rank holds it whole, and after its half the updated
+///   rows are all-gathered; or
+/// - routed: each rank holds only its own rows, and before a half that reads
+///   it, each rank receives the rows its ratings reference (route_plan.hpp),
+///   in chunks bounded by --exchange-buffer, into a compact table that the
+///   chunk's ratings index.
+/// Each row's solve reads the same fixed values in the same order in every
+/// mode, so results are bit-identical for any number of ranks and threads
+/// and either exchange. Implicit mode adds, per half, the fixed side's
+/// Gramian (formed from the replicated table on every rank alike) and, where
+/// due, the ranking metrics of the test split; it replicates both sides.
 
 #include <cstdint>
 #include <functional>
@@ -28,6 +35,7 @@
 #include "dals/train/config.hpp"
 #include "dals/train/layout.hpp"
 #include "dals/train/ranking.hpp"
+#include "dals/train/route_plan.hpp"
 
 namespace dals {
 
@@ -40,11 +48,16 @@ struct IterationRecord {
   double objective = 0;         ///< squared error + regularizer: never increases under exact ALS
   double user_seconds = 0;      ///< user half: solves
   double item_seconds = 0;      ///< item half: solves
-  double exchange_seconds = 0;  ///< both all-gathers (includes waiting for the slowest rank)
-  double gflops = 0;            ///< solve flops / solve seconds, whole job
-  double gather_seconds = 0;    ///< per thread, both halves: copying fixed rows into tiles
-  double gram_seconds = 0;      ///< per thread: SSYRK + SGEMV (Cholesky only)
-  double factor_seconds = 0;    ///< per thread: Cholesky, or the CG steps
+  double exchange_seconds = 0;  ///< both exchanges (includes waiting for the slowest rank)
+  /// Factor bytes the busiest rank sent to and received from other ranks,
+  /// both halves (and the test split's rows on a routed side): what each
+  /// rank must move, whatever MPI's algorithm adds on the wire.
+  std::int64_t exchange_bytes_sent = 0;
+  std::int64_t exchange_bytes_received = 0;
+  double gflops = 0;          ///< solve flops / solve seconds, whole job
+  double gather_seconds = 0;  ///< per thread, both halves: copying fixed rows into tiles
+  double gram_seconds = 0;    ///< per thread: SSYRK + SGEMV (Cholesky only)
+  double factor_seconds = 0;  ///< per thread: Cholesky, or the CG steps
   std::int64_t ridge_retries = 0;
   // Implicit mode: the objective is the weighted error over every cell;
   // the ranking metrics of the test split at eval_k where evaluated (NaN
@@ -94,7 +107,19 @@ class Trainer {
   const Manifest& manifest() const { return manifest_; }
   const SideLayout& layout(Side side) const { return layouts_[side]; }
   const PerSide<SideLayout>& layouts() const { return layouts_; }
+  /// This rank's table of one side: whole where the side is replicated, its
+  /// own rows (indexed by dense id from their first) where routed.
   const FactorTable& factors(Side side) const { return factors_[side]; }
+  /// Whether a side is routed (--exchange, decided once for the run).
+  bool routed(Side side) const { return routed_[side]; }
+  /// Collective: the whole of one side on every rank (for tests and tools
+  /// that can afford it; training never needs it).
+  FactorTable gathered_factors(Side side) const;
+  /// The routing of the side a half reads while solving `solving` (empty
+  /// where that side is replicated).
+  const RoutePlan& plan(Side solving) const { return plan_[solving]; }
+  /// The routing of the test split's items (empty unless items are routed).
+  const RoutePlan& test_plan() const { return test_plan_; }
   const PerSide<FactorTable>& all_factors() const { return factors_; }
   int iterations_done() const { return iteration_; }
   /// Collective: precision, recall and NDCG sums at each of `ks` over the
@@ -108,9 +133,18 @@ class Trainer {
   std::int64_t model_bytes() const;
 
  private:
-  struct Local;  // one side's local ratings and solve order
-  struct HalfResult {
+  struct Local;   // one side's local ratings and solve order
+  struct Moved {  // what one exchange moved
     double seconds = 0;
+    std::int64_t sent = 0, received = 0;  // bytes, to and from other ranks
+    Moved& operator+=(const Moved& o) {
+      seconds += o.seconds, sent += o.sent, received += o.received;
+      return *this;
+    }
+  };
+  struct HalfResult {
+    double seconds = 0;  // solves, without the routed rounds' exchange
+    Moved routed;        // rows received for this half (routed fixed side)
     std::int64_t retries = 0;
     double squared_error = 0;  // of this rank's rows' ratings, after their solve
     PhaseSeconds phases;       // summed over this rank's threads
@@ -120,8 +154,14 @@ class Trainer {
   // Sets the progress to iterations_done, between the halves if mid_iteration.
   void set_progress(int iterations_done, bool mid_iteration);
   HalfResult solve_half(Side side);
-  double exchange(Side side);
-  IterationRecord evaluate(double local_train_squared_error) const;
+  // Solves order[begin, end) of a side's local rows against `fixed`, whose
+  // first `fixed_rows` rows are current.
+  void solve_rows(Side side, const FactorTable& fixed, std::int64_t fixed_rows, std::size_t begin, std::size_t end,
+                  std::int64_t& retries, double& squared_error);
+  // Receives round `round` of a plan's rows of `from` into received_.
+  Moved route(const RoutePlan& plan, Side from, int round);
+  Moved exchange(Side side);
+  IterationRecord evaluate(double local_train_squared_error, Moved& moved);
   // Whether the iteration just finished is one the ranking metrics are due at.
   bool ranking_due() const;
 
@@ -133,15 +173,21 @@ class Trainer {
   PerSide<FactorTable> factors_;
   PerSide<std::unique_ptr<Local>> local_;
   CsrBlock test_by_user_;
-  PerSide<std::vector<std::uint8_t>> known_;  // which rows have training ratings (all rows, every rank)
-  std::vector<RowSolver> solvers_;            // one per OpenMP thread
-  HalfFactors half_fixed_;                    // the fixed side in half precision (params_.cg_half)
-  ImplicitGramian gramian_;                   // implicit mode: w0 Y^T Y of the fixed side, per half
-  double flops_per_iteration_ = 0;            // whole job
+  // Which rows have training ratings: the own user rows (local index); all
+  // items where they are replicated (a routed side's test rows bring theirs).
+  PerSide<std::vector<std::uint8_t>> known_;
+  PerSide<bool> routed_{false, false};
+  PerSide<RoutePlan> plan_;         // [s]: routing of other(s) while solving s
+  RoutePlan test_plan_;             // routed items: the test split's items
+  FactorTable received_;            // a routed chunk's rows (the exchange buffer)
+  std::vector<RowSolver> solvers_;  // one per OpenMP thread
+  HalfFactors half_fixed_;          // the fixed side in half precision (params_.cg_half)
+  ImplicitGramian gramian_;         // implicit mode: w0 Y^T Y of the fixed side, per half
+  double flops_per_iteration_ = 0;  // whole job
   int iteration_ = 0;
   bool mid_iteration_ = false;
   HalfResult user_half_;  // of the iteration in progress, while mid_iteration_
-  double user_exchange_ = 0;
+  Moved user_exchange_;
 };
 
 }  // namespace dals

@@ -1,0 +1,142 @@
+// The routed exchange (route_plan.hpp) against the all-gather, at whatever
+// rank count the test runs with (1-4): the same bits for both solvers, 1 and
+// 2 threads and exchange buffers from one chunk to many; the plan's counts
+// equal what the rounds move; a buffer too small for one row is refused.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "dals/generate/generate.hpp"
+#include "dals/train/trainer.hpp"
+
+namespace dals {
+namespace {
+namespace fs = std::filesystem;
+
+class RoutedData : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Comm comm;
+    std::string dir =
+        comm.is_root() ? (fs::temp_directory_path() / ("dals-routed-test-" + std::to_string(::getpid()))).string() : "";
+    dir = comm.broadcast_string(dir);
+    GenerateOptions o;
+    o.users = 1500;
+    o.items = 700;
+    o.ratings = 60000;
+    o.true_rank = 6;
+    o.test_fraction = 0.1;
+    o.blocks = 7;  // an uneven cut over 2-4 ranks
+    o.seed = 11;
+    o.output = dir + "/data";
+    generate_dataset(comm, o);
+    dir_ = dir;
+  }
+  static void TearDownTestSuite() {
+    Comm comm;
+    comm.barrier();
+    if (comm.is_root()) fs::remove_all(dir_);
+  }
+  static TrainConfig config(ExchangeMode mode, Solver solver, std::int64_t buffer, int threads) {
+    TrainConfig c;
+    c.data = dir_ + "/data";
+    c.output = dir_ + "/unused";
+    c.factors = 9;  // a width that is no multiple of 16
+    c.iterations = 3;
+    c.solver = solver;
+    c.exchange = mode;
+    c.exchange_buffer = buffer;
+    c.threads = threads;
+    return c;
+  }
+  static inline std::string dir_;
+};
+
+bool identical(const FactorTable& a, const FactorTable& b) {
+  return a.rows() == b.rows() && a.k() == b.k() && std::memcmp(a.data(), b.data(), a.bytes()) == 0;
+}
+
+TEST_F(RoutedData, RoutedAndAllGatherGiveTheSameBits) {
+  Comm comm;
+  const std::int64_t row_bytes = 10 * 4;
+  for (Solver solver : {Solver::cholesky, Solver::cg}) {
+    Trainer reference(comm, config(ExchangeMode::allgather, solver, kDefaultExchangeBuffer, 1));
+    std::vector<double> test_rmse;
+    for (int it = 0; it < 3; ++it) test_rmse.push_back(reference.iterate().test_rmse);
+    ASSERT_FALSE(reference.routed(Side::users));
+    // One chunk; a few; as many as the widest row allows (its degree).
+    Trainer probe(comm, config(ExchangeMode::routed, solver, kDefaultExchangeBuffer, 1));
+    const std::int64_t widest =
+        std::max(probe.plan(Side::users).stats().widest_row, probe.plan(Side::items).stats().widest_row);
+    for (const std::int64_t buffer : {kDefaultExchangeBuffer, 2 * widest * row_bytes, widest * row_bytes}) {
+      for (int threads : {1, 2}) {
+        const TrainConfig c = config(ExchangeMode::routed, solver, buffer, threads);
+        Trainer routed(comm, c);
+        ASSERT_TRUE(routed.routed(Side::users) && routed.routed(Side::items));
+        for (int it = 0; it < 3; ++it) {
+          const IterationRecord rec = routed.iterate();
+          // The same predictions; their sum's order follows the threads and chunks.
+          EXPECT_NEAR(rec.test_rmse, test_rmse[it], 1e-12 * test_rmse[it]) << "test RMSE, iteration " << it + 1;
+        }
+        omp_set_num_threads(1);
+        const std::string what = std::string(solver_name(solver)) + ", buffer " + std::to_string(c.exchange_buffer) +
+                                 " bytes, " + std::to_string(threads) + " threads, " + std::to_string(comm.size()) +
+                                 " ranks";
+        EXPECT_TRUE(identical(routed.gathered_factors(Side::users), reference.factors(Side::users))) << what;
+        EXPECT_TRUE(identical(routed.gathered_factors(Side::items), reference.factors(Side::items))) << what;
+        // Each rank holds only its own rows of a routed side.
+        EXPECT_EQ(routed.factors(Side::users).rows(), routed.layout(Side::users).of(comm.rank()).rows());
+      }
+    }
+  }
+}
+
+TEST_F(RoutedData, ManyChunksWhenTheBufferIsSmallAndThePlanCountsWhatMoves) {
+  Comm comm;
+  const std::int64_t row_bytes = 10 * 4;
+  Trainer one(comm, config(ExchangeMode::routed, Solver::cholesky, kDefaultExchangeBuffer, 1));
+  const std::int64_t widest =
+      std::max(one.plan(Side::users).stats().widest_row, one.plan(Side::items).stats().widest_row);
+  Trainer many(comm, config(ExchangeMode::routed, Solver::cholesky, widest * row_bytes, 1));
+  for (Side side : kBothSides) {
+    const RouteStats& a = one.plan(side).stats();
+    const RouteStats& b = many.plan(side).stats();
+    EXPECT_LE(a.chunks, 1);
+    EXPECT_LE(b.max_chunk_rows, widest);
+    // Distinct rows are what they are; chunks can only add duplicates.
+    EXPECT_EQ(a.distinct_rows, b.distinct_rows);
+    EXPECT_GE(b.rows_received, a.rows_received);
+    // Every rank's rows sent to others add up to every rank's rows received from others.
+    EXPECT_EQ(comm.sum(b.rows_sent_remote), comm.sum(b.rows_remote));
+    EXPECT_EQ(comm.sum(a.rows_sent), comm.sum(a.rows_received));
+  }
+  EXPECT_GT(many.plan(Side::items).stats().chunks, 1) << "the small buffer should split the item half's users";
+  // What an iteration reports receiving is what the plans say: the rows
+  // from other ranks of both halves and of the test split's items.
+  const IterationRecord rec = many.iterate();
+  const std::int64_t mine = (many.plan(Side::users).stats().rows_remote + many.plan(Side::items).stats().rows_remote +
+                             many.test_plan().stats().rows_remote) *
+                            row_bytes;
+  EXPECT_EQ(rec.exchange_bytes_received, comm.max(mine));
+  const std::int64_t sent =
+      (many.plan(Side::users).stats().rows_sent_remote + many.plan(Side::items).stats().rows_sent_remote +
+       many.test_plan().stats().rows_sent_remote) *
+      row_bytes;
+  EXPECT_EQ(rec.exchange_bytes_sent, comm.max(sent));
+  if (comm.size() > 1) EXPECT_GT(mine, 0);
+}
+
+TEST_F(RoutedData, ABufferTooSmallForOneRowIsRefusedOnEveryRank) {
+  Comm comm;
+  try {
+    Trainer t(comm, config(ExchangeMode::routed, Solver::cholesky, 40, 1));
+    ADD_FAILURE() << "a buffer of one row was accepted";
+  } catch (const AgreedFailure& f) {
+    EXPECT_EQ(f.exit_code, 1);
+  }
+}
+
+}  // namespace
+}  // namespace dals
