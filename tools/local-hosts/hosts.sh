@@ -37,6 +37,7 @@
 # `up` prints the state directory (/run/dals-hosts/NAME): hostfile, agent,
 # and `mpirun`, a wrapper that equals `hosts.sh mpirun NAME`. Exit codes:
 # 0 ok, 1 failure, 2 bad usage, 3 this machine cannot make namespaced hosts.
+# shellcheck disable=SC2016  # ($0/$@ in sh -c strings expand in that shell)
 set -uo pipefail
 export LC_ALL=C
 
@@ -90,7 +91,7 @@ cmd_check() {
 
 cmd_up() {
   local n=${1:-} name=dals slots=""
-  [[ "$n" =~ ^[1-9][0-9]?$ ]] && ((n <= 250)) || usage "up: N must be a number of hosts, 1..250 (got '${n}')"
+  [[ "$n" =~ ^[1-9][0-9]?$ ]] || usage "up: N must be a number of hosts, 1..99 (got '${n}')"
   shift
   while (($#)); do
     case "$1" in
@@ -234,6 +235,7 @@ cmd_mpirun() {
   local dir first
   dir=$(state_dir "$name")
   first=$(host_ns "$name" 1) || exit 1
+  # shellcheck disable=SC2054  # (commas inside MCA values, not separators)
   local -a opts=(--mca plm_rsh_agent "$dir/agent"
     --mca oob_tcp_if_include "$SUBNET" --mca btl_tcp_if_include "$SUBNET"
     --mca btl self,vader,tcp)
