@@ -36,7 +36,7 @@ packages=(
   clang-format shellcheck  # tools/check-style.sh (the ctest test check-style)
   # in a Debian server image, not in a minimal one (containers, debootstrap):
   procps    # ps: tests/cli/lib.sh; uptime: tools/bench-checkpoint.sh
-  iproute2  # ss: tools/local-slurm/start.sh (is a port taken?)
+  iproute2  # ss: tools/local-slurm/start.sh (is a port taken?); ip, tc: tools/local-hosts/hosts.sh
 )
 
 case "${1:-}" in
