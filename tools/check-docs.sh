@@ -31,7 +31,7 @@ set -euo pipefail
 # Options of programs other than dals that the docs quote. Keep it short: an
 # option of ours must never be added here.
 readonly FOREIGN=(
-  --map-by --bind-to                                               # mpirun
+  --map-by --bind-to --host                                        # mpirun
   --ntasks-per-node --cpus-per-task --hint --signal --requeue      # sbatch/srun
   --mpi --kill-on-bad-exit                                         # srun
   --test-dir --output-on-failure                                   # ctest
@@ -66,7 +66,7 @@ for t in "${TOOLS[@]}"; do
   grep -oE -- '--[A-Za-z][A-Za-z0-9_-]*' "$work/help.dals-$t" | sort -u >"$work/opts.dals-$t"
 done
 # Options our scripts parse: their case labels (--a | --b) ...).
-for s in tools/*.sh tools/local-slurm/*.sh; do
+for s in tools/*.sh tools/local-slurm/*.sh tools/local-hosts/*.sh; do
   grep -E '^[[:space:]]*--[a-z][a-z0-9-]*([[:space:]]*\|[[:space:]]*--[a-z][a-z0-9-]*)*[[:space:]]*\)' "$s" |
     grep -oE -- '--[a-z][a-z0-9-]*' | sort -u >"$work/opts.${s//\//_}" || true
 done
