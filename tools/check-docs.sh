@@ -31,7 +31,8 @@ set -euo pipefail
 # Options of programs other than dals that the docs quote. Keep it short: an
 # option of ours must never be added here.
 readonly FOREIGN=(
-  --map-by --bind-to --host                                        # mpirun
+  --map-by --bind-to --host --mca                                  # mpirun
+  --uts                                                            # unshare
   --ntasks-per-node --cpus-per-task --hint --signal --requeue      # sbatch/srun
   --mpi --kill-on-bad-exit                                         # srun
   --test-dir --output-on-failure                                   # ctest
