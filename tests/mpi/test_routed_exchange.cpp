@@ -125,7 +125,9 @@ TEST_F(RoutedData, ManyChunksWhenTheBufferIsSmallAndThePlanCountsWhatMoves) {
        many.test_plan().stats().rows_sent_remote) *
       row_bytes;
   EXPECT_EQ(rec.exchange_bytes_sent, comm.max(sent));
-  if (comm.size() > 1) EXPECT_GT(mine, 0);
+  if (comm.size() > 1) {
+    EXPECT_GT(mine, 0);
+  }
 }
 
 TEST_F(RoutedData, ABufferTooSmallForOneRowIsRefusedOnEveryRank) {
