@@ -13,6 +13,7 @@
 #include "dals/mpi/route_rows.hpp"
 #include "dals/train/evaluation.hpp"
 #include "dals/train/ranking_reduce.hpp"
+#include "trainer_loading.hpp"
 
 namespace dals {
 
@@ -29,120 +30,18 @@ struct Trainer::Local {
 
 namespace {
 
+using loading::check_mean;
+using loading::check_positive;
+using loading::choose_routed;
+using loading::read_checked_manifest;
+using loading::read_owned;
+using loading::solve_order;
+
 // Bytes of the next row's columns (and as many of its values) fetched ahead:
 // the first 256 ratings, by when the stream prefetcher has caught on.
 constexpr std::int64_t kRatingPrefetchBytes = 1024;
 
-Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config) {
-  Manifest manifest;
-  run_collectively(comm, [&] {
-    manifest = read_manifest(config.data);
-    if (comm.size() > manifest.blocks)
-      throw Error(config.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
-                  std::to_string(manifest.blocks) + (manifest.blocks == 1 ? " block" : " blocks") +
-                  " per side (P must be <= B; re-partition with more blocks)");
-  });
-  return manifest;
-}
-
-CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own) {
-  const SplitInfo& info = split == Split::train ? m.train : m.test;
-  const auto& blocks = info.blocks(side);
-  CsrBlock all;
-  all.first_row = own.first_row;
-  all.num_cols = m.rows(other(side));
-  // The manifest knows the sizes: growing the arrays block by block would
-  // copy them and hold old and new at once (peak RSS, not just time). Its
-  // counts are reserved only once the block files are seen to back them.
-  std::int64_t rows = 0, nnz = 0;
-  for (int b = own.first_block; b < own.end_block; ++b) {
-    check_ratings_block_size(ratings_path(config.data, split, side, b), blocks[b]);
-    rows += blocks[b].rows, nnz += blocks[b].nnz;
-  }
-  all.reserve(rows, nnz);
-  for (int b = own.first_block; b < own.end_block; ++b)
-    all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], all.num_cols));
-  return all;
-}
-
-// Error naming manifest.json unless its mean is that of the training ratings
-// the ranks loaded. Every rating lies in exactly one rank's by-user rows, so
-// the by-user sums over the ranks count each once.
-void check_mean(const Comm& comm, const TrainConfig& config, const Manifest& m, const CsrBlock& by_user) {
-  double sums[3] = {0, 0, static_cast<double>(by_user.nnz())};  // sum, sum of magnitudes, count
-  for (const float v : by_user.values) sums[0] += v, sums[1] += std::fabs(v);
-  comm.allreduce_inplace(std::span<double>(sums, 3), MPI_SUM);
-  run_collectively(comm, [&] {
-    if (!comm.is_root() || sums[2] == 0) return;
-    const double mean = sums[0] / sums[2];
-    // Summing n floats in double, in any order (the writer's, the ranks'),
-    // is off by at most n * 2^-53 of the sum of magnitudes: 1.1e-7 of the
-    // mean magnitude at 10^9 ratings. 1e-6 of it leaves rounding well below
-    // the bound up to 9 * 10^9 ratings and still catches an edit in the
-    // sixth significant digit; the magnitude, not the mean, scales it, as
-    // ratings of both signs can average to about zero.
-    const double tolerance = 1e-6 * std::max(sums[1] / sums[2], 1e-30);
-    if (!std::isfinite(m.mean) || std::fabs(mean - m.mean) > tolerance)
-      throw Error(config.data + "/manifest.json: mean " + std::to_string(m.mean) +
-                  " differs from the training ratings' mean " + std::to_string(mean) +
-                  ": the manifest does not describe these ratings");
-  });
-}
-
-// Implicit mode: every observed entry's confidence must exceed the
-// unobserved weight, so its value must be positive (and finite).
-void check_positive(const Comm& comm, const TrainConfig& config, const CsrBlock& by_user) {
-  double worst = 1.0;
-  for (const float v : by_user.values)
-    if (!(v > 0.f) || !std::isfinite(v)) worst = std::min(worst, std::isfinite(v) ? static_cast<double>(v) : -1e300);
-  worst = comm.allreduce(worst, MPI_MIN);
-  run_collectively(comm, [&] {
-    if (worst <= 0.0)
-      throw Error(config.data + ": implicit feedback needs positive values, but a training value is " +
-                  (worst == -1e300 ? std::string("not finite") : std::to_string(worst)) +
-                  " (drop such entries with dals-partition --min-rating, or train explicitly)");
-  });
-}
-
 double seconds_since(double start) { return MPI_Wtime() - start; }
-
-// The order the threads take a half's rows in (dynamically, a few at a
-// time). Rows heavy enough to leave a thread finishing alone go first,
-// longest first; the rest in storage order, so that consecutive rows'
-// offsets, ratings and factors are read as streams. (All rows by degree
-// started each row somewhere else in those arrays: a TLB and cache miss or
-// more per row, 5% of a Netflix-shaped CG run's samples, now 0.7%.) Any order gives
-// the same bits: each row's solve depends on the fixed side only.
-// Rows [begin, end) of r: the whole side, or one routed chunk.
-std::vector<std::int64_t> solve_order(const CsrBlock& r, std::int64_t begin, std::int64_t end, int threads) {
-  // A row is heavy above 1/256 of a thread's share of the ratings: the rows
-  // left in storage order then end a thread's work at most a few such rows
-  // (a few percent of it) after the others'.
-  const std::int64_t nnz = end > begin ? r.indptr[end] - r.indptr[begin] : 0;
-  const std::int64_t heavy = std::max<std::int64_t>(1, nnz / (256 * std::max(1, threads)));
-  std::vector<std::int64_t> order, rest;
-  for (std::int64_t i = begin; i < end; ++i) (r.degree(i) > heavy ? order : rest).push_back(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::int64_t a, std::int64_t b) { return r.degree(a) > r.degree(b); });
-  order.insert(order.end(), rest.begin(), rest.end());
-  return order;
-}
-
-// Which sides are routed: --exchange, and for auto a side whose table
-// exceeds kReplicateShare of the memory per rank (the node's memory over
-// its ranks, as rank 0 sees them: the same answer on every rank).
-PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m) {
-  if (config.exchange == ExchangeMode::allgather) return {false, false};
-  if (config.exchange == ExchangeMode::routed) return {true, true};
-  if (config.implicit) return {false, false};
-  const Comm node = comm.split_shared();
-  std::int64_t budget = static_cast<std::int64_t>(kReplicateShare * static_cast<double>(physical_memory_bytes()) /
-                                                  std::max(1, node.size()));
-  comm.broadcast(std::span<std::int64_t>(&budget, 1));
-  PerSide<bool> routed;
-  for (Side side : kBothSides) routed[side] = m.rows(side) * (config.factors + 1) * 4 > budget;
-  return routed;
-}
 
 // A row's cost relative to one of its ratings, for balancing ranks (layout.hpp).
 double row_weight(const TrainConfig& config) {
@@ -150,35 +49,6 @@ double row_weight(const TrainConfig& config) {
 }
 
 }  // namespace
-
-std::string IterationRecord::to_json() const {
-  nlohmann::json j = {{"iteration", iteration},
-                      {"train_rmse", train_rmse},
-                      {"objective", objective},
-                      {"user_seconds", user_seconds},
-                      {"item_seconds", item_seconds},
-                      {"exchange_seconds", exchange_seconds},
-                      {"exchange_bytes_sent", exchange_bytes_sent},
-                      {"exchange_bytes_received", exchange_bytes_received},
-                      {"gflops", gflops},
-                      {"gather_seconds", gather_seconds},
-                      {"gram_seconds", gram_seconds},
-                      {"factor_seconds", factor_seconds},
-                      {"ridge_retries", ridge_retries}};
-  auto number_or_null = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
-  if (implicit) {  // no RMSE: every cell is a preference
-    j.erase("train_rmse");
-    j["loss"] = objective;
-    j["eval_k"] = eval_k;
-    j["precision"] = number_or_null(precision);
-    j["recall"] = number_or_null(recall);
-    j["ndcg"] = number_or_null(ndcg);
-    return j.dump();
-  }
-  j["test_rmse"] = number_or_null(test_rmse);
-  j["test_mae"] = number_or_null(test_mae);
-  return j.dump();
-}
 
 Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     : comm_(comm),

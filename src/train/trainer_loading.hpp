@@ -1,0 +1,24 @@
+#pragma once
+// What the trainer does once, while loading: the checked manifest, a rank's
+// rating blocks, the checks of their mean and (implicit) sign, and which
+// sides are routed. Private to src/train/.
+#include <cstdint>
+#include <vector>
+
+#include "dals/data/csr.hpp"
+#include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
+#include "dals/train/config.hpp"
+#include "dals/train/layout.hpp"
+
+namespace dals::loading {
+
+Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config);
+CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own);
+void check_mean(const Comm& comm, const TrainConfig& config, const Manifest& m, const CsrBlock& by_user);
+void check_positive(const Comm& comm, const TrainConfig& config, const CsrBlock& by_user);
+// The order a half's rows [begin, end) are solved in (heaviest first, then storage order).
+std::vector<std::int64_t> solve_order(const CsrBlock& r, std::int64_t begin, std::int64_t end, int threads);
+PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m);
+
+}  // namespace dals::loading
