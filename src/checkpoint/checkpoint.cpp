@@ -145,6 +145,7 @@ void Checkpointer::prune(const Progress& newest) const {
   std::vector<std::string> doomed;
   for (const CheckpointEntry& c : list_checkpoints(config_.checkpoint_dir)) {
     if (c.progress.halves() > newest.halves() || !known_good(c)) continue;
+    if (best_ && c.progress == *best_) continue;
     const bool complete = fs::exists(c.path + "/COMPLETE", ec);
     if (complete && kept < config_.keep_checkpoints)
       ++kept;

@@ -192,4 +192,23 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
   return out;
 }
 
+void load_best_checkpoint(const Comm& comm, const TrainConfig& config, Trainer& trainer, int iterations) {
+  const std::string dir = (fs::path(config.checkpoint_dir) / checkpoint_name(Progress{iterations, false})).string();
+  std::string text;
+  run_collectively(comm, [&] {
+    if (comm.is_root()) text = read_state_text(dir, true);
+  });
+  text = comm.broadcast_string(text);
+  const SavedState saved = parse_state(text, dir + "/state.json", StateUse::resume);
+  const std::string problem = trainer.load_best(
+      [&](const PerSide<SideLayout>& layouts, int rank, PerSide<FactorTable>& tables) {
+        read_owned_blocks(dir, trainer.manifest(), layouts, rank, tables, saved.blocks);
+      },
+      iterations);
+  if (!problem.empty()) {
+    if (comm.is_root()) Log::error("--early-stopping: the best iteration's checkpoint: %s", problem.c_str());
+    throw AgreedFailure{1};
+  }
+}
+
 }  // namespace dals

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "dals/checkpoint/checkpoint.hpp"
@@ -18,6 +19,7 @@
 #include "dals/core/version.hpp"
 #include "dals/data/manifest.hpp"
 #include "dals/run/preemption.hpp"
+#include "dals/train/early_stopping.hpp"
 #include "dals/train/trainer.hpp"
 
 namespace dals {
@@ -56,6 +58,7 @@ std::string progress_line(const IterationRecord& r) {
     line += "  train_rmse " + fmt("%.4f", r.train_rmse) + "  objective " + fmt("%.6g", r.objective);
     if (!std::isnan(r.test_rmse))
       line += "  test_rmse " + fmt("%.4f", r.test_rmse) + "  test_mae " + fmt("%.4f", r.test_mae);
+    if (!std::isnan(r.validation_rmse)) line += "  validation_rmse " + fmt("%.4f", r.validation_rmse);
   }
   line += "  users " + fmt("%.3fs", r.user_seconds) + "  items " + fmt("%.3fs", r.item_seconds) + "  exchange " +
           fmt("%.3fs", r.exchange_seconds) + " (" + fmt("%.1f", static_cast<double>(r.exchange_bytes_received) / 1e6) +
@@ -152,6 +155,10 @@ class MetricsLog {
 struct LoopOutcome {
   IterationRecord last;      ///< of the last iteration this run trained
   bool trained_any = false;  ///< false if the run resumed at --iterations already
+  // --early-stopping ended the run: the model is the best iteration's.
+  bool stopped_early = false;
+  int ran_iterations = 0;
+  double best_validation_rmse = 0;
 };
 
 // The iterations up to --iterations, with their progress lines, metrics and
@@ -175,8 +182,26 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
 
   LoopOutcome outcome;
   const int first_iteration = trainer.iterations_done();
+  // --early-stopping: the iterations before a resume count, from their
+  // metrics; the best of them comes back from its checkpoint, kept for it.
+  EarlyStopping early(config.early_stopping);
+  if (early.enabled()) {
+    for (const std::string& line : history.metrics) {
+      const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("validation_rmse") && j["validation_rmse"].is_number())
+        early.observe(j.value("iteration", 0), j["validation_rmse"].get<double>());
+    }
+    if (early.best_iteration() >= 0) {
+      checkpoints.keep_best(early.best_iteration());
+      if (early.best_iteration() == trainer.iterations_done() && !trainer.mid_iteration())
+        trainer.keep_as_best();
+      else
+        load_best_checkpoint(comm, config, trainer, early.best_iteration());
+    }
+  }
+  auto stopped_early = [&] { return early.should_stop(trainer.iterations_done()) && !trainer.mid_iteration(); };
   if (stop_requested()) stop_here();  // signalled while loading
-  while (trainer.iterations_done() < config.iterations) {
+  while (trainer.iterations_done() < config.iterations && !stopped_early()) {
     if (!trainer.mid_iteration()) {
       signal_point("user-half", comm.rank());  // for the preemption test only (crash_point.hpp)
       trainer.solve_user_half();
@@ -186,15 +211,33 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
     history.metrics.push_back(outcome.last.to_json());
     if (!config.quiet) Log::info("%s", progress_line(outcome.last).c_str());
     metrics.append(history.metrics.back());
-    if (checkpoints.due(trainer.iterations_done())) {
+    const bool best = early.observe(trainer.iterations_done(), outcome.last.validation_rmse);
+    if (best) {
+      trainer.keep_as_best();
+      checkpoints.keep_best(trainer.iterations_done());
+    }
+    if (checkpoints.due(trainer.iterations_done()) || (best && checkpoints.enabled())) {
       const double t = MPI_Wtime();
       checkpoints.write(trainer, history);
       stop.exclude(MPI_Wtime() - t);
     }
-    if (trainer.iterations_done() < config.iterations && stop_requested()) stop_here();
+    if (trainer.iterations_done() < config.iterations && !stopped_early() && stop_requested()) stop_here();
+  }
+  outcome.trained_any = trainer.iterations_done() > first_iteration;
+  if (stopped_early()) {
+    // The model is the best iteration's; its checkpoint is on disk already.
+    outcome.stopped_early = true;
+    outcome.ran_iterations = trainer.iterations_done();
+    outcome.best_validation_rmse = early.best_rmse();
+    if (comm.is_root() && !config.quiet)
+      Log::info(
+          "early stopping: no lower validation RMSE in %d iterations; the model is iteration %d's "
+          "(validation_rmse %.4f)",
+          config.early_stopping, early.best_iteration(), early.best_rmse());
+    trainer.restore_best();
+    return outcome;
   }
   if (checkpoints.enabled()) checkpoints.write(trainer, history);  // the final state (a no-op if written above)
-  outcome.trained_any = trainer.iterations_done() > first_iteration;
   return outcome;
 }
 
@@ -215,8 +258,12 @@ void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& 
     rmse = "; train_rmse " + fmt("%.4f", loop.last.train_rmse);
     if (!std::isnan(loop.last.test_rmse)) rmse += "; test_rmse " + fmt("%.4f", loop.last.test_rmse);
   }
-  Log::info("done: %d iterations in %.2fs%s; peak memory %.1f MiB per rank", config.iterations, MPI_Wtime() - start,
-            rmse.c_str(), peak / 1048576.0);
+  if (loop.stopped_early)
+    rmse = "; stopped early after " + std::to_string(loop.ran_iterations) + ": the model is iteration " +
+           std::to_string(trainer.iterations_done()) + "'s, validation_rmse " + fmt("%.4f", loop.best_validation_rmse);
+  Log::info("done: %d iterations in %.2fs%s; peak memory %.1f MiB per rank",
+            loop.stopped_early ? trainer.iterations_done() : config.iterations, MPI_Wtime() - start, rmse.c_str(),
+            peak / 1048576.0);
   Log::info("model: %s", config.output.c_str());
 }
 

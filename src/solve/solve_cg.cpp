@@ -21,6 +21,8 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   const bool bias = params_.bias;
   const float* y = gathered_.data();
   const float ridge = static_cast<float>(params_.ridge(degree));
+  const float bias_ridge = static_cast<float>(params_.bias_ridge(degree));
+  const bool same_ridge = params_.bias_ridge_same();
   // Vectors of ks entries over the factors, zero past k (so are the tile's
   // padding columns), each with its bias coordinate as a scalar (0 and
   // left alone without biases).
@@ -54,7 +56,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
   } else {
     e_sum = tile_residual_gradient(y, degree, ks, x, xb, target_.data(), e, r);
   }
-  float rb = bias ? e_sum - ridge * xb : 0.f;
+  float rb = bias ? e_sum - bias_ridge * xb : 0.f;
   add_scaled(r, -ridge, x, ks);
   std::copy(r, r + ks, p);
   float rs_old = rb * rb + dot(r, r, ks);
@@ -69,7 +71,8 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
     // gradient: its pass skips Y^T (Y p), half the pass's arithmetic.
     const bool last = step + 1 == params_.cg_steps;
     const NormalSums sums = normal_product(p, pb, yp, last ? nullptr : ap);
-    const float p_ap = sums.norm + ridge * (pb * pb + dot(p, p, ks));
+    const float p_ap = same_ridge ? sums.norm + ridge * (pb * pb + dot(p, p, ks))
+                                  : sums.norm + ridge * dot(p, p, ks) + bias_ridge * (pb * pb);
     if (!(p_ap > 0.f)) break;  // p = 0 or a numerical breakdown: x is as good as it gets
     const float alpha = rs_old / p_ap;
     xb += alpha * pb;
@@ -79,7 +82,7 @@ RowResult RowSolver::solve_cg(std::int64_t degree, float* row, const GatherSourc
       break;
     }
     for (std::int64_t q = 0; q < degree; ++q) e[q] -= alpha * yp[q];
-    const float apb = bias ? sums.sum + ridge * pb : 0.f;
+    const float apb = bias ? sums.sum + bias_ridge * pb : 0.f;
     add_scaled(ap, ridge, p, ks);
     rb -= alpha * apb;
     add_scaled(r, -alpha, ap, ks);

@@ -40,7 +40,12 @@ bool RowSolver::solve_dual(std::int64_t degree, float* row) {
   cblas_ssyrk(CblasColMajor, CblasLower, CblasTrans, n, k, 1.0f, y, ks, 0.0f, gram_.data(), n);
   timer.switch_to(phases_.factor);
   const int ld = cholesky_leading_dimension(n);
-  const double ones = params_.bias ? 1.0 : 0.0;
+  // With the bias's ridge rb apart from the factors' r: x = D^-1 Y^T
+  // (Y D^-1 Y^T + I)^-1 t for D = diag(r, .., r, rb), which is the system
+  // below with the ones scaled by r / rb, and x_b = (r / rb) sum z (a
+  // factor of exactly 1 when rb = r).
+  const double bias_scale = params_.bias ? params_.lambda / params_.effective_bias_lambda() : 0.0;
+  const double ones = bias_scale;
   for (int r = 0; r < n; ++r)
     for (int c = r; c < n; ++c) system_[r * ld + c] = gram_[r * n + c] + ones;
   zero_padding(system_.data(), n, ld);
@@ -53,7 +58,7 @@ bool RowSolver::solve_dual(std::int64_t degree, float* row) {
     for (int i = 0; i < n; ++i) z[i] = static_cast<float>(solution_[i]), z_sum += z[i];
     float* x = work_.data();
     cblas_sgemv(CblasColMajor, CblasNoTrans, k, n, 1.0f, y, ks, z, 1, 0.0f, x, 1);
-    if (params_.bias) x[k] = z_sum;
+    if (params_.bias) x[k] = params_.bias_ridge_same() ? z_sum : static_cast<float>(bias_scale * z_sum);
     const bool finite = all_finite(x, w);
     if (finite) std::copy(x, x + w, row);
     return finite;
@@ -65,7 +70,7 @@ bool RowSolver::uses_dual(std::int64_t degree) const {
   // A row with fewer ratings than unknowns: (Y^T Y + ridge I)^-1 Y^T t equals
   // Y^T (Y Y^T + ridge I)^-1 t, an n x n system instead of w x w (for most
   // users of a power-law dump the Cholesky of the w x w one dominates).
-  return degree < params_.width() && params_.ridge(degree) > 0;
+  return degree < params_.width() && params_.ridge(degree) > 0 && (!params_.bias || params_.bias_ridge(degree) > 0);
 }
 
 TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
@@ -140,7 +145,7 @@ RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetS
   const float* vt_t = column_sums + ks;
   const float t_sum = targets.sum;
 
-  double ridge = params_.ridge(degree);
+  double ridge = params_.ridge(degree), bias_ridge = params_.bias_ridge(degree);
   double trace = params_.bias ? n : 0.0;
   for (int i = 0; i < k; ++i) trace += gram_[i * ks + i];
   RowResult result;
@@ -155,7 +160,8 @@ RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetS
       system_[k * ld + k] = n;
       solution_[k] = t_sum;
     }
-    for (int i = 0; i < w; ++i) system_[i * ld + i] += ridge;
+    for (int i = 0; i < k; ++i) system_[i * ld + i] += ridge;
+    if (params_.bias) system_[k * ld + k] += bias_ridge;
     zero_padding(system_.data(), w, ld);
     for (int i = 0; i < k; ++i) solution_[i] = vt_t[i];
     if (cholesky_solve(system_.data(), w, ld, solution_.data()) &&
@@ -171,6 +177,7 @@ RowResult RowSolver::solve_primal(std::int64_t degree, float* row, const TargetS
     // Not positive definite in floating point (e.g. lambda = 0 and fewer
     // ratings than factors): strengthen the ridge relative to the data's scale.
     ridge = std::max(ridge * 10.0, 1e-6 * (trace / w + 1.0));
+    bias_ridge = std::max(bias_ridge * 10.0, 1e-6 * (trace / w + 1.0));
   }
   for (int d = 0; d < w; ++d) row[d] = static_cast<float>(solution_[d]);
   result.squared_error = normal_squared_error(degree, targets, row);

@@ -27,6 +27,17 @@ void TrainConfig::validate() const {
   if (factors < 1 || factors > 4096) throw Error("--factors must be in [1, 4096], got " + std::to_string(factors));
   if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + format_number(lambda));
   if (iterations < 0) throw Error("--iterations must be >= 0, got " + std::to_string(iterations));
+  if (regularization == Regularization::power && !(lambda_exponent >= 0.0 && lambda_exponent <= 1.0))
+    throw Error("--regularization power needs --lambda-exponent in [0, 1]");
+  if (!std::isfinite(bias_lambda) || (bias_lambda < 0 && bias_lambda != -1.0))
+    throw Error("--bias-lambda must be >= 0, got " + format_number(bias_lambda));
+  if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
+    throw Error("--validation-fraction must be in [0, 1), got " + format_number(validation_fraction));
+  if (early_stopping < 0) throw Error("--early-stopping must be >= 0 (0 = off), got " + std::to_string(early_stopping));
+  if (early_stopping > 0 && validation_fraction <= 0)
+    throw Error("--early-stopping needs --validation-fraction: it stops on the validation RMSE");
+  if (early_stopping > 0 && implicit)
+    throw Error("--early-stopping: implicit mode has no validation RMSE yet; train a fixed --iterations");
   if (cg_steps < 1 || cg_steps > 1000) throw Error("--cg-steps must be in [1, 1000], got " + std::to_string(cg_steps));
   if (threads < 0) throw Error("--threads must be >= 0 (0 = all cores), got " + std::to_string(threads));
   if (checkpoint_every < 0)
@@ -62,6 +73,20 @@ void TrainConfig::validate() const {
       throw Error("--checkpoint-dir " + checkpoint_dir + " and --output " + output +
                   " must not contain each other: give the checkpoints a directory of their own");
   }
+}
+
+void TrainConfig::resolve_regularization() {
+  if (lambda_exponent < 0) return;
+  if (!(lambda_exponent <= 1.0))
+    throw Error("--lambda-exponent must be in [0, 1] (0 = l2, 1 = weighted), got " + format_number(lambda_exponent));
+  const Regularization implied = lambda_exponent == 0.0   ? Regularization::l2
+                                 : lambda_exponent == 1.0 ? Regularization::weighted
+                                                          : Regularization::power;
+  if (regularization_given && regularization != implied && regularization != Regularization::power)
+    throw Error("--lambda-exponent " + format_number(lambda_exponent) + " contradicts --regularization " +
+                regularization_name(regularization) + ": give one of them");
+  regularization = implied;
+  regularization_given = true;
 }
 
 std::string TrainConfig::hyperparameters_json() const { return train_options().model_json(*this).dump(); }
@@ -126,6 +151,25 @@ const OptionTable<TrainConfig>& train_options() {
             },
             [](const C& c) { return nlohmann::json(regularization_name(c.regularization)); })
         .model("regularization")
+        .add_custom(
+            "Model", "lambda-exponent",
+            "nu in [0, 1]: each row's ridge is lambda * n^nu for its n ratings (Rendle et al. 2022): 0 is l2, 1 "
+            "weighted, between them --regularization power",
+            [](C& c, const std::string& v) {
+              c.lambda_exponent = OptionTable<C>::parse_as<double>("--lambda-exponent", {v});
+            },
+            [](const C& c) { return nlohmann::json(c.lambda_exponent); })
+        .model("lambda_exponent", nullptr, [](const C& c) { return c.regularization == Regularization::power; })
+        .add_custom(
+            "Model", "bias-lambda",
+            "the user and item biases' lambda, scaled per row as the factors' one (default: --lambda)",
+            [](C& c, const std::string& v) {
+              c.bias_lambda = OptionTable<C>::parse_as<double>("--bias-lambda", {v});
+              if (!(c.bias_lambda >= 0))
+                throw UsageError{"--bias-lambda must be >= 0, got " + format_number(c.bias_lambda)};
+            },
+            [](const C& c) { return nlohmann::json(c.bias_lambda); })
+        .model("bias_lambda", nullptr, [](const C& c) { return c.bias_lambda >= 0 && !c.no_bias; })
         .add("Model", "solver", &C::solver,
              "cholesky: exact solve of each row's (k+1)x(k+1) system; cg: a few conjugate-gradient steps, "
              "warm-started from the previous value, O(n_i k) per step")
@@ -142,6 +186,17 @@ const OptionTable<TrainConfig>& train_options() {
         .model("bias", [](const C& c) { return nlohmann::json(!c.no_bias); })
         .add("Model", "seed", &C::seed, "seed of the initial factors")
         .model("seed");
+    auto validating = [](const C& c) { return c.validation_fraction > 0; };
+    t.add("Validation", "validation-fraction", &C::validation_fraction,
+          "share of the training ratings held out of the solves (a seeded hash of user and item: the same for any "
+          "number of ranks); their RMSE is printed per iteration")
+        .model("validation_fraction", nullptr, validating)
+        .add("Validation", "validation-seed", &C::validation_seed, "seed of the validation split")
+        .model("validation_seed", nullptr, validating)
+        .add("Validation", "early-stopping", &C::early_stopping,
+             "stop after N iterations without a lower validation RMSE and publish the best iteration's model (0: "
+             "off; needs --validation-fraction)")
+        .model("early_stopping", nullptr, [](const C& c) { return c.early_stopping > 0; });
     // Recorded only for implicit runs: an explicit run's hyper-parameters
     // are as they were before implicit mode existed.
     auto implicit_only = [](const C& c) { return c.implicit; };
@@ -208,6 +263,7 @@ std::string apply_feedback_defaults(TrainConfig& config, bool dataset_holds_even
 ParseOutcome parse_train_config(int argc, const char* const* argv, TrainConfig& config, std::string& out) {
   if (train_options().parse(argc, argv, config, out) == ParseOutcome::help_shown) return ParseOutcome::help_shown;
   try {
+    config.resolve_regularization();
     config.validate();
   } catch (const Error& e) {
     throw UsageError{e.what()};

@@ -69,10 +69,16 @@ double regularization_value(const CsrBlock& local, const FactorTable& table, con
     const std::int64_t degree = local.degree(r);
     if (degree == 0) continue;
     const float* x = table.row(local.first_row + r);
-    double norm = 0;
-    for (int d = 0; d < w; ++d) norm += static_cast<double>(x[d]) * x[d];
-    total += params.implicit ? params.implicit_ridge(degree, other_rows) * norm
-                             : params.lambda * (params.regularization == Regularization::weighted ? degree : 1) * norm;
+    if (params.implicit || !params.bias || params.bias_ridge_same()) {
+      double norm = 0;
+      for (int d = 0; d < w; ++d) norm += static_cast<double>(x[d]) * x[d];
+      total += params.implicit ? params.implicit_ridge(degree, other_rows) * norm : params.ridge(degree) * norm;
+    } else {  // --bias-lambda: the bias coordinate (the last) has its own
+      double norm = 0;
+      for (int d = 0; d < params.k; ++d) norm += static_cast<double>(x[d]) * x[d];
+      const double b = x[params.k];
+      total += params.ridge(degree) * norm + params.bias_ridge(degree) * b * b;
+    }
   }
   return total;
 }

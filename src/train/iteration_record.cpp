@@ -31,6 +31,10 @@ std::string IterationRecord::to_json() const {
   }
   j["test_rmse"] = number_or_null(test_rmse);
   j["test_mae"] = number_or_null(test_mae);
+  if (!std::isnan(validation_rmse)) {  // --validation-fraction only: other runs' records are as before
+    j["validation_rmse"] = validation_rmse;
+    j["validation_mae"] = validation_mae;
+  }
   return j.dump();
 }
 

@@ -13,6 +13,7 @@
 #include "dals/mpi/route_rows.hpp"
 #include "dals/train/evaluation.hpp"
 #include "dals/train/ranking_reduce.hpp"
+#include "dals/train/validation_split.hpp"
 #include "trainer_loading.hpp"
 
 namespace dals {
@@ -60,6 +61,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.k = config.factors;
   params_.lambda = config.lambda;
   params_.regularization = config.regularization;
+  params_.exponent = config.lambda_exponent;
+  params_.bias_lambda = config.bias_lambda;
   params_.bias = !config.no_bias;
   params_.solver = config.solver;
   params_.cg_steps = config.cg_steps;
@@ -78,6 +81,16 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()));
   });
   check_mean(comm_, config_, manifest_, local_[Side::users]->ratings);
+  // The validation split leaves the solves now, from both copies of each
+  // rating alike (the manifest's mean, checked above, keeps them: mu is the
+  // dataset's). Its users' rows, like the test split's, stay on their owner.
+  if (config_.validation_fraction > 0) {
+    validation_by_user_ = split_off_validation(local_[Side::users]->ratings, Side::users, config_.validation_seed,
+                                               config_.validation_fraction);
+    split_off_validation(local_[Side::items]->ratings, Side::items, config_.validation_seed,
+                         config_.validation_fraction);
+    validation_ratings_ = comm_.sum(validation_by_user_.nnz());
+  }
   if (params_.implicit) {
     check_positive(comm_, config_, local_[Side::users]->ratings);
     // What the implicit solve reads per entry, once for the whole run (a
@@ -94,6 +107,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
 
   routed_ = choose_routed(comm_, config_, manifest_);
   run_collectively(comm_, [&] {
+    if (params_.implicit && config_.validation_fraction > 0)
+      throw Error("--validation-fraction: implicit mode has no validation metric yet; use the test split");
     if (params_.implicit && (routed_.users || routed_.items))
       throw Error(
           "--exchange routed: implicit mode needs both sides on every rank (the Gramian of the fixed side, "
@@ -132,9 +147,12 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     if (routed_.items && manifest_.has_test)
       test_plan_ = RoutePlan::build(comm_, test_by_user_, layout(Side::items), buffer_rows, own_degrees(Side::items),
                                     true, "--exchange-buffer", row_bytes);
+    if (routed_.items && validation_ratings_ > 0)
+      validation_plan_ = RoutePlan::build(comm_, validation_by_user_, layout(Side::items), buffer_rows,
+                                          own_degrees(Side::items), true, "--exchange-buffer", row_bytes);
   });
   std::int64_t buffer = 0;
-  for (const RoutePlan* plan : {&plan_.users, &plan_.items, &test_plan_})
+  for (const RoutePlan* plan : {&plan_.users, &plan_.items, &test_plan_, &validation_plan_})
     buffer = std::max(buffer, plan->stats().max_chunk_rows);
   if (buffer > 0) received_ = FactorTable(buffer, params_.k);
 
@@ -230,7 +248,7 @@ Trainer::~Trainer() = default;
 
 std::int64_t Trainer::model_bytes() const {
   std::int64_t plan_bytes = 0;  // the send lists (4 bytes a row) and the test rows' flags
-  for (const RoutePlan* plan : {&plan_.users, &plan_.items, &test_plan_}) {
+  for (const RoutePlan* plan : {&plan_.users, &plan_.items, &test_plan_, &validation_plan_}) {
     plan_bytes += plan->stats().rows_sent * 4;
     for (const RouteChunk& chunk : plan->chunks())
       plan_bytes += static_cast<std::int64_t>(chunk.known.size() + chunk.recv_counts.size() * 8);
@@ -242,7 +260,7 @@ std::int64_t Trainer::model_bytes() const {
   const auto constants = static_cast<std::int64_t>(
       (local_[Side::users]->implicit_constants.size() + local_[Side::items]->implicit_constants.size()) * 8);
   return csr_bytes(local_[Side::users]->ratings) + csr_bytes(local_[Side::items]->ratings) + csr_bytes(test_by_user_) +
-         constants +
+         csr_bytes(validation_by_user_) + constants +
          static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
                                    bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes() +
                                    bytes_for_random_reads(received_.bytes())) +
@@ -458,38 +476,74 @@ IterationRecord Trainer::evaluate(double local_train_squared_error, Moved& moved
   rec.iteration = iteration_;
   const double reg = regularization_value(local_[Side::users]->ratings, factors_.users, params_, manifest_.items) +
                      regularization_value(local_[Side::items]->ratings, factors_.items, params_, manifest_.users);
-  double sums[4] = {local_train_squared_error, reg, 0, 0};
+  double sums[6] = {local_train_squared_error, reg, 0, 0, 0, 0};
   if (manifest_.has_test && !params_.implicit) {
-    if (!routed_.items) {
-      const ErrorSums test = rating_error_rows(test_by_user_, 0, test_by_user_.rows(), factors_.users, factors_.items,
-                                               manifest_.mean, known_.users.data(), known_.items.data());
-      sums[2] = test.squared_error;
-      sums[3] = test.absolute_error;
-    } else {  // the test items' rows, chunk by chunk, each with its owner's known flag
-      for (int round = 0; round < test_plan_.rounds(); ++round) {
-        moved += route(test_plan_, Side::items, round);
-        if (round >= static_cast<int>(test_plan_.chunks().size())) continue;
-        const RouteChunk& chunk = test_plan_.chunks()[round];
-        const ErrorSums test = rating_error_rows(test_by_user_, chunk.row_begin, chunk.row_end, factors_.users,
-                                                 received_, manifest_.mean, known_.users.data(), chunk.known.data());
-        sums[2] += test.squared_error;
-        sums[3] += test.absolute_error;
-      }
-    }
+    const ErrorSums test = held_out_errors(test_by_user_, test_plan_, moved);
+    sums[2] = test.squared_error;
+    sums[3] = test.absolute_error;
   }
-  comm_.allreduce_inplace(std::span<double>(sums, 4), MPI_SUM);
+  if (validation_ratings_ > 0 && !params_.implicit) {
+    const ErrorSums validation = held_out_errors(validation_by_user_, validation_plan_, moved);
+    sums[4] = validation.squared_error;
+    sums[5] = validation.absolute_error;
+  }
+  comm_.allreduce_inplace(std::span<double>(sums, 6), MPI_SUM);
   rec.objective = sums[0] + sums[1];
   if (params_.implicit) {  // the loss over every cell; ranking metrics in iterate()
     rec.implicit = true;
     rec.train_rmse = std::numeric_limits<double>::quiet_NaN();
     return rec;
   }
-  rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, manifest_.train.ratings)));
+  const std::int64_t trained_on = manifest_.train.ratings - validation_ratings_;
+  rec.train_rmse = std::sqrt(sums[0] / static_cast<double>(std::max<std::int64_t>(1, trained_on)));
+  if (validation_ratings_ > 0) {
+    rec.validation_rmse = std::sqrt(sums[4] / static_cast<double>(validation_ratings_));
+    rec.validation_mae = sums[5] / static_cast<double>(validation_ratings_);
+  }
   if (manifest_.has_test && manifest_.test.ratings > 0) {
     rec.test_rmse = std::sqrt(sums[2] / static_cast<double>(manifest_.test.ratings));
     rec.test_mae = sums[3] / static_cast<double>(manifest_.test.ratings);
   }
   return rec;
+}
+
+ErrorSums Trainer::held_out_errors(const CsrBlock& by_user, const RoutePlan& plan, Moved& moved) {
+  if (!routed_.items)
+    return rating_error_rows(by_user, 0, by_user.rows(), factors_.users, factors_.items, manifest_.mean,
+                             known_.users.data(), known_.items.data());
+  ErrorSums total;  // the held-out items' rows, chunk by chunk, each with its owner's known flag
+  for (int round = 0; round < plan.rounds(); ++round) {
+    moved += route(plan, Side::items, round);
+    if (round >= static_cast<int>(plan.chunks().size())) continue;
+    const RouteChunk& chunk = plan.chunks()[round];
+    const ErrorSums part = rating_error_rows(by_user, chunk.row_begin, chunk.row_end, factors_.users, received_,
+                                             manifest_.mean, known_.users.data(), chunk.known.data());
+    total.squared_error += part.squared_error;
+    total.absolute_error += part.absolute_error;
+  }
+  return total;
+}
+
+void Trainer::keep_as_best() {
+  best_.iteration = iteration_;
+  best_.factors = factors_;
+}
+
+std::string Trainer::load_best(const FactorReader& read, int iterations) {
+  PerSide<FactorTable> current = factors_;
+  const int done = iteration_;
+  const bool mid = mid_iteration_;
+  const std::string problem = restore(read, iterations, false);
+  if (problem.empty()) keep_as_best();
+  factors_ = std::move(current);
+  set_progress(done, mid);
+  return problem;
+}
+
+void Trainer::restore_best() {
+  if (best_.iteration < 0) return;
+  factors_ = best_.factors;
+  set_progress(best_.iteration, false);
 }
 
 }  // namespace dals

@@ -67,6 +67,10 @@ class Checkpointer {
   /// damaged, which pruning leaves alone and does not count as kept.
   void resumed_from(const ResumeOutcome& resumed);
 
+  /// --early-stopping: the checkpoint after `iterations` (the best so far)
+  /// is never pruned, and does not count as one of the newest kept.
+  void keep_best(int iterations) { best_ = Progress{iterations, false}; }
+
   /// The slowest checkpoint write so far, in seconds (0 before the first).
   double slowest_write_seconds() const { return slowest_seconds_; }
 
@@ -78,6 +82,7 @@ class Checkpointer {
   const TrainConfig& config_;
   std::optional<Progress> last_;
   std::optional<Progress> resumed_;  ///< the progress the run resumed from
+  std::optional<Progress> best_;     ///< early stopping's best, kept whatever its age
   std::vector<Progress> written_;    ///< by this run (and the one it loaded)
   std::vector<std::string> bad_;     ///< checkpoints resuming skipped
   double slowest_seconds_ = 0;

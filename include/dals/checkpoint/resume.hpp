@@ -37,4 +37,10 @@ struct ResumeOutcome {
 /// --iterations is an error. Errors are agreed (AgreedFailure).
 ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Trainer& trainer, RunHistory& history);
 
+/// Collective, --early-stopping after a resume: reads the checkpoint after
+/// `iterations` in --checkpoint-dir (the best iteration, kept from pruning)
+/// into the trainer as its best (Trainer::load_best). Errors are agreed,
+/// naming the checkpoint.
+void load_best_checkpoint(const Comm& comm, const TrainConfig& config, Trainer& trainer, int iterations);
+
 }  // namespace dals

@@ -12,7 +12,11 @@
 
 namespace dals {
 
-enum class Regularization { l2, weighted };
+/// A row's ridge is lambda * s(n), n its rating count (implicit: its
+/// observed entries plus w0 times the other side's rows): l2 s = 1,
+/// weighted (ALS-WR) s = n, power s = n^nu (Rendle et al. 2022's
+/// frequency-scaled regularization; nu between l2's 0 and weighted's 1).
+enum class Regularization { l2, weighted, power };
 
 /// How each row's system is solved (row_solver.hpp).
 enum class Solver { cholesky, cg };
@@ -27,8 +31,8 @@ enum class Confidence { linear, log };
 
 template <>
 struct EnumNames<Regularization> {
-  static constexpr std::pair<const char*, Regularization> table[] = {{"l2", Regularization::l2},
-                                                                     {"weighted", Regularization::weighted}};
+  static constexpr std::pair<const char*, Regularization> table[] = {
+      {"l2", Regularization::l2}, {"weighted", Regularization::weighted}, {"power", Regularization::power}};
 };
 template <>
 struct EnumNames<Solver> {
@@ -68,16 +72,35 @@ struct SolveParams {
   double alpha = 1.0;
   double epsilon = 1.0;            ///< f(r) = log(1 + r / epsilon) for Confidence::log
   double unobserved_weight = 1.0;  ///< w0, in (0, 1]: below every confidence, so c - w0 > 0
+  double exponent = 0.5;           ///< nu of Regularization::power
+  double bias_lambda = -1.0;       ///< the biases' lambda; < 0: lambda's
   int width() const { return bias ? k + 1 : k; }
-  double ridge(std::int64_t degree) const {
-    return lambda * (regularization == Regularization::weighted ? static_cast<double>(degree) : 1.0);
+  /// s(n) of the regularizer (see Regularization); pow is exact at nu = 0
+  /// and 1, but l2 and weighted do not call it at all.
+  double ridge_scale(double count) const {
+    switch (regularization) {
+      case Regularization::l2:
+        return 1.0;
+      case Regularization::weighted:
+        return count;
+      case Regularization::power:
+        break;
+    }
+    return std::pow(count, exponent);
   }
+  double ridge(std::int64_t degree) const { return lambda * ridge_scale(static_cast<double>(degree)); }
+  /// The bias coordinate's ridge: the same scale with bias_lambda.
+  double bias_ridge(std::int64_t degree) const {
+    return effective_bias_lambda() * ridge_scale(static_cast<double>(degree));
+  }
+  double effective_bias_lambda() const { return bias_lambda < 0 ? lambda : bias_lambda; }
+  /// The biases are regularized as the factors are (the solvers then take
+  /// the paths whose bits predate --bias-lambda).
+  bool bias_ridge_same() const { return effective_bias_lambda() == lambda; }
   /// An implicit row's ridge: weighted counts its observed entries plus w0
   /// times the other side's rows, every cell's weight (Rendle et al. 2022).
   double implicit_ridge(std::int64_t degree, std::int64_t other_rows) const {
-    return lambda * (regularization == Regularization::weighted
-                         ? static_cast<double>(degree) + unobserved_weight * static_cast<double>(other_rows)
-                         : 1.0);
+    return lambda * ridge_scale(static_cast<double>(degree) + unobserved_weight * static_cast<double>(other_rows));
   }
   /// c = 1 + alpha f(r) of an observed entry (r > 0: the trainer checks).
   double confidence_of(float value) const {

@@ -42,6 +42,8 @@ struct TrainConfig {
   int factors = 64;         ///< k
   double lambda = 0.1;      ///< regularization strength (best on MovieLens, see README)
   Regularization regularization = Regularization::weighted;
+  double lambda_exponent = -1.0;      ///< nu of lambda * n^nu; < 0: not given (--regularization decides)
+  double bias_lambda = -1.0;          ///< the biases' lambda; < 0: the factors' lambda
   bool lambda_given = false;          ///< --lambda was given (else implicit mode picks its own)
   bool regularization_given = false;  ///< --regularization was given
   // Implicit feedback (row_solver.hpp's solve_implicit); an events dataset
@@ -58,10 +60,14 @@ struct TrainConfig {
   Precision cg_precision = Precision::half;  ///< of the fixed factors CG reads
   int iterations = 10;
   std::uint64_t seed = 42;
-  int threads = 0;       ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
-  bool no_bias = false;  ///< drop the user and item biases (the mean stays)
-  bool force = false;    ///< replace an existing output directory
-  bool quiet = false;    ///< no per-iteration lines
+  // Validation (validation_split.hpp) and early stopping (early_stopping.hpp)
+  double validation_fraction = 0.0;  ///< share of the training ratings held out of the solves
+  std::uint64_t validation_seed = 1;
+  int early_stopping = 0;  ///< stop after this many iterations without a better validation RMSE; 0 = off
+  int threads = 0;         ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
+  bool no_bias = false;    ///< drop the user and item biases (the mean stays)
+  bool force = false;      ///< replace an existing output directory
+  bool quiet = false;      ///< no per-iteration lines
   ExchangeMode exchange = ExchangeMode::automatic;
   std::int64_t exchange_buffer = kDefaultExchangeBuffer;  ///< bytes of received rows per routed chunk
   // Checkpoints, resume, preemption (checkpoint.hpp, resume.hpp, preemption.hpp)
@@ -74,6 +80,9 @@ struct TrainConfig {
 
   /// Throws Error naming the option if a value is out of range.
   void validate() const;
+  /// --lambda-exponent nu as a regularization: 0 is l2, 1 weighted, power
+  /// between; an error where --regularization says otherwise.
+  void resolve_regularization();
   /// The options that define the model, as a JSON object (for state.json).
   std::string hyperparameters_json() const;
   /// Every option that must be the same on every rank, as one text.

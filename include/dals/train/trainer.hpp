@@ -33,6 +33,7 @@
 #include "dals/solve/implicit_gramian.hpp"
 #include "dals/solve/row_solver.hpp"
 #include "dals/train/config.hpp"
+#include "dals/train/evaluation.hpp"
 #include "dals/train/layout.hpp"
 #include "dals/train/ranking.hpp"
 #include "dals/train/route_plan.hpp"
@@ -45,6 +46,9 @@ struct IterationRecord {
   double train_rmse = 0;
   double test_rmse = std::numeric_limits<double>::quiet_NaN();  ///< NaN without a test split
   double test_mae = std::numeric_limits<double>::quiet_NaN();   ///< mean absolute error, the same ratings
+  /// Of the validation ratings (--validation-fraction); NaN without them.
+  double validation_rmse = std::numeric_limits<double>::quiet_NaN();
+  double validation_mae = std::numeric_limits<double>::quiet_NaN();
   double objective = 0;         ///< squared error + regularizer: never increases under exact ALS
   double user_seconds = 0;      ///< user half: solves
   double item_seconds = 0;      ///< item half: solves
@@ -132,6 +136,23 @@ class Trainer {
   /// Bytes this rank holds in ratings and factors (the memory model).
   std::int64_t model_bytes() const;
 
+  /// Training ratings held out as the validation split (whole job; 0
+  /// without --validation-fraction).
+  std::int64_t validation_ratings() const { return validation_ratings_; }
+  /// Early stopping: keeps a copy of this rank's factors, as they are after
+  /// the iteration just done, as the best so far (twice the factors' memory).
+  void keep_as_best();
+  /// The iteration keep_as_best() last kept; -1 if none.
+  int best_iteration() const { return best_.iteration; }
+  /// Puts the kept factors back, the progress at their iteration: the
+  /// state a run that stopped there by --iterations ends in.
+  void restore_best();
+  /// Collective, for a resumed run whose best iteration is behind it: reads
+  /// the factors after `iterations` (its checkpoint) with `read` as the
+  /// kept best, the current factors and progress unchanged. "" or the
+  /// agreed problem, as restore().
+  [[nodiscard]] std::string load_best(const FactorReader& read, int iterations);
+
  private:
   struct Local;   // one side's local ratings and solve order
   struct Moved {  // what one exchange moved
@@ -162,6 +183,9 @@ class Trainer {
   Moved route(const RoutePlan& plan, Side from, int round);
   Moved exchange(Side side);
   IterationRecord evaluate(double local_train_squared_error, Moved& moved);
+  // This rank's error sums over held-out ratings by user (the test or the
+  // validation split), through `plan` where the items are routed.
+  ErrorSums held_out_errors(const CsrBlock& by_user, const RoutePlan& plan, Moved& moved);
   // Whether the iteration just finished is one the ranking metrics are due at.
   bool ranking_due() const;
 
@@ -173,12 +197,19 @@ class Trainer {
   PerSide<FactorTable> factors_;
   PerSide<std::unique_ptr<Local>> local_;
   CsrBlock test_by_user_;
+  CsrBlock validation_by_user_;          // held out of the solves (validation_split.hpp)
+  std::int64_t validation_ratings_ = 0;  // whole job
+  struct Best {                          // early stopping: the best iteration's factors
+    int iteration = -1;
+    PerSide<FactorTable> factors;
+  } best_;
   // Which rows have training ratings: the own user rows (local index); all
   // items where they are replicated (a routed side's test rows bring theirs).
   PerSide<std::vector<std::uint8_t>> known_;
   PerSide<bool> routed_{false, false};
   PerSide<RoutePlan> plan_;         // [s]: routing of other(s) while solving s
   RoutePlan test_plan_;             // routed items: the test split's items
+  RoutePlan validation_plan_;       // ... and the validation split's
   FactorTable received_;            // a routed chunk's rows (the exchange buffer)
   std::vector<RowSolver> solvers_;  // one per OpenMP thread
   HalfFactors half_fixed_;          // the fixed side in half precision (params_.cg_half)

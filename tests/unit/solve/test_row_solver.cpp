@@ -48,8 +48,14 @@ Eigen::VectorXd reference(const Problem& p, const SolveParams& params, double me
     if (params.bias) y(i, k) = 1.0;
     t(i) = p.values[i] - mean - (params.bias ? v[k] : 0.0);
   }
-  const double reg = params.lambda * (params.regularization == Regularization::weighted ? n : 1);
-  Eigen::MatrixXd a = y.transpose() * y + reg * Eigen::MatrixXd::Identity(w, w);
+  // The ridge written out again, not through SolveParams::ridge.
+  const double scale = params.regularization == Regularization::weighted ? n
+                       : params.regularization == Regularization::power  ? std::pow(n, params.exponent)
+                                                                         : 1.0;
+  const double bias_lambda = params.bias_lambda < 0 ? params.lambda : params.bias_lambda;
+  Eigen::MatrixXd a = y.transpose() * y;
+  for (int d = 0; d < k; ++d) a(d, d) += params.lambda * scale;
+  if (params.bias) a(k, k) += bias_lambda * scale;
   return a.ldlt().solve(y.transpose() * t);
 }
 
@@ -127,6 +133,52 @@ TEST(RowSolver, LightRowsTakeTheDualPathAndMatchToo) {
   // degree < k + 1: solved through the degree x degree dual system.
   for (int degree : {1, 2, 30, 64}) expect_matches_reference({64, 0.05, Regularization::weighted, true}, degree);
   for (int degree : {3, 15}) expect_matches_reference({32, 2.0, Regularization::l2, false}, degree);
+}
+
+SolveParams power_params(int k, double lambda, double exponent, double bias_lambda) {
+  SolveParams params{k, lambda, Regularization::power, true};
+  params.exponent = exponent;
+  params.bias_lambda = bias_lambda;
+  return params;
+}
+
+// lambda n^nu with its own bias lambda, through the dual (degree < k + 1)
+// and the primal path.
+TEST(RowSolver, PowerRegularizationWithABiasLambdaMatchesTheDenseReference) {
+  for (int degree : {1, 3, 20, 150}) {
+    expect_matches_reference(power_params(16, 0.5, 0.5, 3.0), degree);
+    expect_matches_reference(power_params(16, 0.5, 0.3, 0.01), degree);
+    SolveParams weighted{16, 0.1, Regularization::weighted, true};
+    weighted.bias_lambda = 2.0;
+    expect_matches_reference(weighted, degree);
+  }
+  // No bias ridge at all: the dual cannot take it, the primal does.
+  expect_matches_reference(power_params(16, 0.5, 0.5, 0.0), 40);
+}
+
+// nu = 0 and 1 are l2 and weighted to the bit; so is a bias lambda equal
+// to lambda (the solvers' older paths).
+TEST(RowSolver, PowerAtItsEndsAndAnEqualBiasLambdaGiveTheOldBits) {
+  for (Solver solver : {Solver::cholesky, Solver::cg})
+    for (int degree : {2, 9, 120}) {
+      Problem p = make_problem(16, 300, degree, 77u + degree);
+      auto solve = [&](SolveParams params) {
+        params.solver = solver;
+        RowSolver s(params, degree);
+        std::vector<float> out(17, 0.25f);
+        s.solve(p.cols.data(), p.values.data(), degree, p.fixed, 3.5, out.data());
+        return out;
+      };
+      SolveParams l2{16, 0.7, Regularization::l2, true}, weighted{16, 0.7, Regularization::weighted, true};
+      EXPECT_EQ(solve(power_params(16, 0.7, 0.0, -1)), solve(l2)) << degree;
+      EXPECT_EQ(solve(power_params(16, 0.7, 1.0, -1)), solve(weighted)) << degree;
+      SolveParams same = weighted;
+      same.bias_lambda = 0.7;
+      EXPECT_EQ(solve(same), solve(weighted)) << degree;
+      same.bias_lambda = 0.8;  // the comparisons can fail
+      EXPECT_NE(solve(same), solve(weighted)) << degree;
+      EXPECT_NE(solve(power_params(16, 0.7, 0.5, -1)), solve(weighted)) << degree;
+    }
 }
 
 TEST(RowSolver, ConjugateGradientConvergesToTheExactSolution) {
