@@ -132,6 +132,7 @@ struct ItemTable {
   std::vector<std::uint8_t> flags;
   std::vector<std::uint8_t> alive;
   std::vector<std::int32_t> train_count, test_count;
+  bool counted = false;             ///< train_count is final (all ranks, after the split)
   std::vector<std::int32_t> dense;  ///< -1: not in the dataset
   FlatMap64 position;               ///< hash -> index into the arrays
   std::int64_t position_of(std::uint64_t h) const {
