@@ -53,8 +53,8 @@ std::string partition_summary(const PartitionResult& r, const std::string& outpu
         << " dropped as pairs also in the training input\n";
   else if (s.test_ratings > 0 || s.cold_start > 0)  // a split: only cold starts can be dropped
     out << "  test: " << grouped(s.cold_start)
-        << " cold-start ratings (user or item without training ratings after the split), " << grouped(s.cold_start_kept)
-        << " kept\n";
+        << (m.feedback == Feedback::events ? " cold-start events" : " cold-start ratings")
+        << " (user or item without training ratings after the split), " << grouped(s.cold_start_kept) << " kept\n";
   out << "  training ratings by value:";
   for (std::size_t b = 0; b < s.histogram.size(); ++b)
     out << (b ? "; " : " ") << s.histogram[b].first << ": " << grouped(s.histogram[b].second);
