@@ -112,6 +112,11 @@ grep ',train$' "$S/per-user.split" | cut -d, -f1-3 >"$S/per-user.train"
 grep ',test$' "$S/per-user.split" | cut -d, -f1-3 >"$S/per-user.test"
 check_split per-user "$S/per-user.train" "$S/per-user.test" --test-per-user 2
 check per-user "no user is cold with --test-per-user" test "$USER_COLD" = 0
+# Events: the same split (it does not look at the values), counted as events.
+run_case per-user-events 2 --test-per-user 2 --implicit
+check per-user-events "the summary counts the same $(grep -c '' "$S/per-user.cold") cold-start events" grep -qF \
+  "test: $(grep -c '' "$S/per-user.cold") cold-start events (user or item without training ratings after the split), 0 kept" \
+  "$S/per-user-events.rank0.out"
 
 # ------------------------------------------------------------------ fraction
 # dals-import's split with the same seed (the rule dals-partition follows)
