@@ -221,10 +221,13 @@ void apply_filters(Job& job) {
   items.train_count.assign(items.hash.size(), 0);
   items.test_count.assign(items.hash.size(), 0);
   items.counted = false;
-  // Split test ratings of users with training ratings, per item (this
-  // rank's): those of an item left without training ratings are cold starts.
+  // After a split, the test ratings of an item left without training
+  // ratings are cold starts: those of users with training ratings are
+  // counted below from test_count, less the users' own cold starts that
+  // --cold-start keep left in it (only --test-fraction can hold out all of a
+  // user's ratings; under drop they are not in test_count).
   const bool split = job.o.test_fraction > 0 || job.o.test_per_user > 0;
-  std::vector<std::int32_t> warm_test(split ? items.hash.size() : 0, 0);
+  std::vector<std::int32_t> user_cold_kept(job.o.test_fraction > 0 && job.o.keep_cold_start ? items.hash.size() : 0);
   job.progress.start("count", job.space.per_rank, "buckets");
   std::vector<std::uint8_t> fate;
   std::vector<std::int64_t> positions;
@@ -246,9 +249,9 @@ void apply_filters(Job& job) {
           ++test, ++items.test_count[p];
         }
       }
-      if (split && train > 0)
+      if (!user_cold_kept.empty() && train == 0)
         for (std::size_t k = 0; k < recs.size(); ++k)
-          if (fate[k] == kTest) ++warm_test[positions[k]];
+          if (fate[k] == kTest) ++user_cold_kept[positions[k]];
       if (train + test == 0) return;  // not in the dataset
       ++job.local_users;
       job.local_train += train;
@@ -264,14 +267,16 @@ void apply_filters(Job& job) {
   // them in the last pass). Training ratings, and so users, are unchanged:
   // such a user has training ratings. Under drop the item has no rating
   // left and gets no dense id (compute_layout).
-  for (std::size_t p = 0; p < warm_test.size(); ++p) {
-    if (items.train_count[p] > 0 || warm_test[p] == 0) continue;
-    job.counters[kColdStart] += warm_test[p];
+  for (std::size_t p = 0; split && p < items.hash.size(); ++p) {
+    if (items.train_count[p] > 0) continue;
+    const std::int32_t cold = items.test_count[p] - (user_cold_kept.empty() ? 0 : user_cold_kept[p]);
+    if (cold == 0) continue;
+    job.counters[kColdStart] += cold;
     if (job.o.keep_cold_start) {
-      job.counters[kColdStartKept] += warm_test[p];
+      job.counters[kColdStartKept] += cold;
     } else {
-      items.test_count[p] -= warm_test[p];
-      job.local_test -= warm_test[p];
+      items.test_count[p] -= cold;
+      job.local_test -= cold;
     }
   }
   job.comm.allreduce_inplace(std::span<std::int32_t>(items.test_count), MPI_SUM);
