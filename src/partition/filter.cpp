@@ -49,6 +49,44 @@ void for_each_user(Job& job, const std::function<void(std::uint64_t, std::span<c
   }
 }
 
+namespace {
+
+// The split of one user's training candidates (fate kTrain): --test-fraction
+// or --test-per-user turns some into kTest.
+void split_user(const Job& job, std::span<const Record> recs, std::vector<std::uint8_t>& fate,
+                std::int64_t candidates) {
+  const PartitionOptions& o = job.o;
+  const std::size_t n = recs.size();
+  const std::uint64_t user_key = key_of_order_hash(o.seed, Side::users, recs[0].user);
+  auto split_hash = [&](std::size_t k, std::uint64_t salt) {
+    return key_hash(o.seed, salt, user_key, key_of_order_hash(o.seed, Side::items, recs[k].item));
+  };
+  if (o.test_fraction > 0) {  // the rule of dals-import: the same split for integer ids
+    for (std::size_t k = 0; k < n; ++k)
+      if (fate[k] == kTrain && to_unit(split_hash(k, 3)) < o.test_fraction) fate[k] = kTest;
+    return;
+  }
+  // --test-per-user N: the last (or random) N, never all of a user's ratings.
+  const std::int64_t held = std::min<std::int64_t>(o.test_per_user, candidates - 1);
+  if (held <= 0) return;
+  thread_local std::vector<std::pair<std::uint64_t, std::size_t>> order;
+  order.clear();
+  for (std::size_t k = 0; k < n; ++k)
+    if (fate[k] == kTrain) order.emplace_back(0, k);
+  if (o.test_pick == TestPick::random) {
+    for (auto& [key, k] : order) key = split_hash(k, 4);
+    std::sort(order.begin(), order.end());
+  } else {
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      const Record &x = recs[a.second], &y = recs[b.second];
+      return x.time != y.time ? x.time > y.time : x.seq > y.seq;
+    });
+  }
+  for (std::int64_t h = 0; h < held; ++h) fate[order[h].second] = kTest;
+}
+
+}  // namespace
+
 void decide_user(const Job& job, std::span<const Record> recs, std::vector<std::uint8_t>& fate,
                  std::vector<std::int64_t>& pos, std::array<std::int64_t, kCounters>* counters) {
   const PartitionOptions& o = job.o;
@@ -98,33 +136,25 @@ void decide_user(const Job& job, std::span<const Record> recs, std::vector<std::
       fate[k] = kTest;
     }
   }
-  if (candidates == 0 || (o.test_fraction <= 0 && o.test_per_user <= 0)) return;
-  const std::uint64_t user_key = key_of_order_hash(o.seed, Side::users, recs[0].user);
-  auto split_hash = [&](std::size_t k, std::uint64_t salt) {
-    return key_hash(o.seed, salt, user_key, key_of_order_hash(o.seed, Side::items, recs[k].item));
-  };
-  if (o.test_fraction > 0) {  // the rule of dals-import: the same split for integer ids
-    for (std::size_t k = 0; k < n; ++k)
-      if (fate[k] == kTrain && to_unit(split_hash(k, 3)) < o.test_fraction) fate[k] = kTest;
-    return;
+  if (o.test_fraction <= 0 && o.test_per_user <= 0) return;
+  if (candidates > 0) split_user(job, recs, fate, candidates);
+  // After the split, a held-out rating whose user or item has no training
+  // rating left is a cold-start rating, as with --test-input. The user's
+  // fact is this user's; the item's is known once the count pass has
+  // all-reduced the training counts (items.counted): during that pass the
+  // caller counts the cold items' ratings (apply_filters), and the last
+  // pass drops them here.
+  const bool user_trained = std::find(fate.begin(), fate.end(), kTrain) != fate.end();
+  for (std::size_t k = 0; k < n; ++k) {
+    if (fate[k] != kTest) continue;
+    const bool item_trained = !items.counted || items.train_count[pos[k]] > 0;
+    if (user_trained && item_trained) continue;
+    count(kColdStart);
+    if (o.keep_cold_start)
+      count(kColdStartKept);
+    else
+      fate[k] = kDropped;
   }
-  // --test-per-user N: the last (or random) N, never all of a user's ratings.
-  const std::int64_t held = std::min<std::int64_t>(o.test_per_user, candidates - 1);
-  if (held <= 0) return;
-  thread_local std::vector<std::pair<std::uint64_t, std::size_t>> order;
-  order.clear();
-  for (std::size_t k = 0; k < n; ++k)
-    if (fate[k] == kTrain) order.emplace_back(0, k);
-  if (o.test_pick == TestPick::random) {
-    for (auto& [key, k] : order) key = split_hash(k, 4);
-    std::sort(order.begin(), order.end());
-  } else {
-    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-      const Record &x = recs[a.second], &y = recs[b.second];
-      return x.time != y.time ? x.time > y.time : x.seq > y.seq;
-    });
-  }
-  for (std::int64_t h = 0; h < held; ++h) fate[order[h].second] = kTest;
 }
 
 namespace {
@@ -190,6 +220,14 @@ void apply_filters(Job& job) {
   ItemTable& items = job.items;
   items.train_count.assign(items.hash.size(), 0);
   items.test_count.assign(items.hash.size(), 0);
+  items.counted = false;
+  // After a split, the test ratings of an item left without training
+  // ratings are cold starts: those of users with training ratings are
+  // counted below from test_count, less the users' own cold starts that
+  // --cold-start keep left in it (only --test-fraction can hold out all of a
+  // user's ratings; under drop they are not in test_count).
+  const bool split = job.o.test_fraction > 0 || job.o.test_per_user > 0;
+  std::vector<std::int32_t> user_cold_kept(job.o.test_fraction > 0 && job.o.keep_cold_start ? items.hash.size() : 0);
   job.progress.start("count", job.space.per_rank, "buckets");
   std::vector<std::uint8_t> fate;
   std::vector<std::int64_t> positions;
@@ -211,6 +249,9 @@ void apply_filters(Job& job) {
           ++test, ++items.test_count[p];
         }
       }
+      if (!user_cold_kept.empty() && train == 0)
+        for (std::size_t k = 0; k < recs.size(); ++k)
+          if (fate[k] == kTest) ++user_cold_kept[positions[k]];
       if (train + test == 0) return;  // not in the dataset
       ++job.local_users;
       job.local_train += train;
@@ -220,6 +261,24 @@ void apply_filters(Job& job) {
     });
   });
   job.comm.allreduce_inplace(std::span<std::int32_t>(items.train_count), MPI_SUM);
+  items.counted = true;
+  // An item whose training ratings were all held out: its test ratings are
+  // cold starts, counted here on the rank of their user (decide_user drops
+  // them in the last pass). Training ratings, and so users, are unchanged:
+  // such a user has training ratings. Under drop the item has no rating
+  // left and gets no dense id (compute_layout).
+  for (std::size_t p = 0; split && p < items.hash.size(); ++p) {
+    if (items.train_count[p] > 0) continue;
+    const std::int32_t cold = items.test_count[p] - (user_cold_kept.empty() ? 0 : user_cold_kept[p]);
+    if (cold == 0) continue;
+    job.counters[kColdStart] += cold;
+    if (job.o.keep_cold_start) {
+      job.counters[kColdStartKept] += cold;
+    } else {
+      items.test_count[p] -= cold;
+      job.local_test -= cold;
+    }
+  }
   job.comm.allreduce_inplace(std::span<std::int32_t>(items.test_count), MPI_SUM);
   job.progress.finish();
 }

@@ -132,6 +132,7 @@ struct ItemTable {
   std::vector<std::uint8_t> flags;
   std::vector<std::uint8_t> alive;
   std::vector<std::int32_t> train_count, test_count;
+  bool counted = false;             ///< train_count is final (all ranks, after the split)
   std::vector<std::int32_t> dense;  ///< -1: not in the dataset
   FlatMap64 position;               ///< hash -> index into the arrays
   std::int64_t position_of(std::uint64_t h) const {
@@ -233,7 +234,10 @@ void for_each_user(Job& job, const std::function<void(std::uint64_t, std::span<c
 enum Fate : std::uint8_t { kDropped, kTrain, kTest };
 /// Decides the fate of each of one user's records (sorted by item), with the
 /// filters' final state; `positions` receives each record's item table
-/// index; adds what it drops to `counters` if not null.
+/// index; adds what it drops to `counters` if not null. After a split, the
+/// held-out ratings of a user left without training ratings are cold starts,
+/// and, once items.counted, those of an item left without any (the count
+/// pass, which sets it, counts the latter itself).
 void decide_user(const Job& job, std::span<const Record> records, std::vector<std::uint8_t>& fate,
                  std::vector<std::int64_t>& positions, std::array<std::int64_t, kCounters>* counters);
 

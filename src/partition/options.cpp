@@ -81,8 +81,9 @@ const OptionTable<PartitionOptions>& partition_options() {
              "which ones with --test-per-user: last (by timestamp, then input order) or random")
         .add_custom(
             "Split", "cold-start",
-            "test ratings whose user or item has no training rating: drop, or keep (those ids get no training "
-            "ratings; dals-train predicts them from the biases)",
+            "test ratings (of --test-input, or held out by --test-fraction or --test-per-user) whose user or item "
+            "has no training rating: drop, or keep (those ids get no training ratings; dals-train predicts them "
+            "from the biases)",
             [](O& o, const std::string& v) {
               if (v != "drop" && v != "keep") detail::bad_choice("--cold-start", v, "drop, keep");
               o.keep_cold_start = v == "keep";

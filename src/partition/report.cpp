@@ -46,11 +46,15 @@ std::string partition_summary(const PartitionResult& r, const std::string& outpu
       << " by the user count filter, " << grouped(s.dropped_by_item_count) << " by the item count filter";
   if (s.k_core_rounds > 0) out << " (k-core: " << s.k_core_rounds << " rounds)";
   out << "; " << grouped(s.duplicates) << " duplicates merged\n";
-  if (s.test_lines > 0 || s.cold_start > 0)
+  if (s.test_lines > 0)  // --test-input
     out << "  test: " << grouped(s.cold_start) << " cold-start ratings (user or item without training ratings), "
         << grouped(s.cold_start_kept) << " kept; " << grouped(s.test_dropped_filtered)
         << " dropped with their filtered user or item; " << grouped(s.test_in_train)
         << " dropped as pairs also in the training input\n";
+  else if (s.test_ratings > 0 || s.cold_start > 0)  // a split: only cold starts can be dropped
+    out << "  test: " << grouped(s.cold_start)
+        << (m.feedback == Feedback::events ? " cold-start events" : " cold-start ratings")
+        << " (user or item without training ratings after the split), " << grouped(s.cold_start_kept) << " kept\n";
   out << "  training ratings by value:";
   for (std::size_t b = 0; b < s.histogram.size(); ++b)
     out << (b ? "; " : " ") << s.histogram[b].first << ": " << grouped(s.histogram[b].second);

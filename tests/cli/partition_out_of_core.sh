@@ -2,7 +2,9 @@
 # dals-partition out of core: a dump whose records take about 4x
 # --memory-limit 16M is partitioned in memory and out of core (1 and 2
 # ranks, and with every rank's ratings in one hash bucket, so that the
-# buckets must be split again to be sorted); all give the same dataset.
+# buckets must be split again to be sorted); all give the same dataset,
+# with a --test-fraction split whose cold items (rated once, held out)
+# are found by a reduction over the ranks and dropped.
 # The out-of-core runs spill to --tmp-dir, leave nothing there, and peak
 # RSS stays under the limit plus the stated overhead: the peak RSS of the
 # same command on a 3-line input (MPI, HDF5 and the program itself).
@@ -19,7 +21,7 @@ DALS_CLI_TIMEOUT=120
 LIMIT_MIB=16
 
 # 1.6M ratings (33 MB of text, 64 MB as records), string and integer ids,
-# duplicates, timestamps.
+# duplicates, timestamps; and 2,000 items rated once.
 DUMP=$SCRATCH/dump.csv
 awk 'BEGIN {
   print "user,item,rating,time"
@@ -27,6 +29,7 @@ awk 'BEGIN {
     u = (n * 7919) % 40000; i = (n * 104729 + int(n / 40000)) % 3000
     printf "%s,%d,%d,%d\n", (u % 4 ? "u" u : u), i, 1 + (u + i) % 5, n
   }
+  for (i = 10000; i < 12000; i++) printf "u%d,%d,%d,%d\n", (i * 13) % 40000, i, 1 + i % 5, i
 }' >"$DUMP"
 printf 'user,item,rating,time\n1,2,3,4\n2,3,4,5\n' >"$SCRATCH/tiny.csv"
 TMP=$SCRATCH/tmp
@@ -41,10 +44,11 @@ partition() {
   local out=$SCRATCH/out-$case_name
   if ((np == 1)); then
     run_one "$SCRATCH/$case_name" /usr/bin/time -f "peak-rss-kib %M" -o "$SCRATCH/$case_name.time" \
-      "$DALS_PARTITION" --input "$DUMP" --header --time-column time --output "$out" --blocks 8 --quiet "$@"
+      "$DALS_PARTITION" --input "$DUMP" --header --time-column time --output "$out" --blocks 8 --quiet \
+      --test-fraction 0.05 "$@"
   else
     run_ranks "$np" "$SCRATCH/$case_name" "$DALS_PARTITION" --input "$DUMP" --header --time-column time \
-      --output "$out" --blocks 8 --quiet "$@"
+      --output "$out" --blocks 8 --quiet --test-fraction 0.05 "$@"
   fi
   expect_success "$case_name" "$SCRATCH/$case_name" && FINGERPRINT[$case_name]=$(json_field "$out/manifest.json" .fingerprint)
 }
@@ -64,6 +68,13 @@ for name in out-of-core out-of-core-np2 one-bucket-np2; do
   check $name "spilled to --tmp-dir ($(spilled_mb $name) MB)" awk -v mb="$(spilled_mb $name)" 'BEGIN { exit !(mb > 32) }'
 done
 check in-memory "nothing spilled with room in memory" test "$(spilled_mb in-memory)" = 0.0
+# cold_line CASE: the summary's count of cold-start ratings
+cold_line() { value_of "$1" "cold-start count" grep -o 'test: [0-9,]* cold-start' "$SCRATCH/$1.rank0.out"; }
+check in-memory "cold items' test ratings are dropped ($(cold_line in-memory))" \
+  awk -v n="$(cold_line in-memory | tr -dc 0-9)" 'BEGIN { exit !(n > 50) }'
+for name in out-of-core out-of-core-np2 one-bucket-np2; do
+  check $name "the same cold-start count as in memory" test "$(cold_line $name)" = "$(cold_line in-memory)"
+done
 check tmp-dir "no temporary file left in --tmp-dir" test -z "$(ls -A "$TMP")"
 
 # peak_rss_kib CASE: the peak RSS /usr/bin/time wrote for CASE (a failure if none)

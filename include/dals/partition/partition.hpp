@@ -74,7 +74,7 @@ struct PartitionOptions {
   double test_fraction = 0.0;
   std::int64_t test_per_user = 0;
   TestPick test_pick = TestPick::last;
-  bool keep_cold_start = false;  ///< keep test ratings of users/items absent from training
+  bool keep_cold_start = false;  ///< keep test ratings of users/items with no training rating (after any split)
   // Output
   std::string output;
   int blocks = 0;  ///< 0: chosen from the data size
