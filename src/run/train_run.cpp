@@ -235,6 +235,9 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
           "(validation_rmse %.4f)",
           config.early_stopping, early.best_iteration(), early.best_rmse());
     trainer.restore_best();
+    // state.json describes the model: its iterations and their records
+    // (metrics.jsonl keeps every iteration run).
+    history.metrics.resize(static_cast<std::size_t>(trainer.iterations_done()));
     return outcome;
   }
   if (checkpoints.enabled()) checkpoints.write(trainer, history);  // the final state (a no-op if written above)
