@@ -105,7 +105,7 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
   s.progress.mid = state.get_bool("user_half_done", false);
   const JsonReader hyper = state.object("hyperparameters");
   s.hyperparameters = hyper.json_value().dump();
-  s.factors = static_cast<int>(hyper.get_int("factors", 1, INT32_MAX));
+  s.factors = static_cast<int>(hyper.get_int("factors", 0, 4096));
   s.bias = hyper.get_bool("bias");
   const JsonReader ds = state.object("dataset");
   s.fingerprint = ds.get_string("fingerprint");

@@ -19,6 +19,7 @@
 #include "dals/core/version.hpp"
 #include "dals/data/manifest.hpp"
 #include "dals/run/preemption.hpp"
+#include "dals/run/tune.hpp"
 #include "dals/train/early_stopping.hpp"
 #include "dals/train/trainer.hpp"
 
@@ -296,6 +297,10 @@ void run_training(const Comm& comm, const TrainConfig& given) {
     out.create();
     create_factor_subdirs(out.staging());
   });
+  if (!config.tune.empty()) {
+    run_collectively(comm, [&] { check_tune(config); }, 2);
+    config = tune_search(comm, config);
+  }
   const double start = MPI_Wtime();
   Trainer trainer(comm, config);
   RunHistory history;

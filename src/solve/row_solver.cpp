@@ -53,6 +53,7 @@ namespace {
 
 // Floats of tile buffer a solver needs for rows of up to max_degree ratings.
 std::size_t tile_floats(const SolveParams& params, std::int64_t max_degree) {
+  if (params.k == 0) return 1;  // biases only: no tile (solve_bias_only)
   const std::int64_t ks = tile_stride(params.k), rows = std::max<std::int64_t>(max_degree, 1);
   if (params.solver == Solver::cholesky && tile_gather_fuses(params.k)) {
     // Gathered and summed a chunk at a time (gather_and_sum_gram); whole
@@ -114,6 +115,7 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
 
 RowResult RowSolver::solve(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
                            double mean, float* row, const HalfFactors* half) {
+  if (params_.k == 0) return solve_bias_only(cols, values, degree, fixed, mean, row);
   RowResult result;
   if (params_.solver != Solver::cg) half = nullptr;  // the exact solve reads the float factors
   // Its tile buffer was sized for halves (tile_floats).
@@ -152,6 +154,30 @@ std::uint16_t* RowSolver::half_tile_data() {
   // The float tile's buffer, used as halves: every access goes through
   // memcpy or intrinsics that may alias (simd_vectors.hpp).
   return reinterpret_cast<std::uint16_t*>(gathered_.data());
+}
+
+RowResult RowSolver::solve_bias_only(const std::int32_t* cols, const float* values, std::int64_t degree,
+                                     const FactorTable& fixed, double mean, float* row) const {
+  // --factors 0: b = sum (r - mu - c_j) / (n + ridge), in closed form (the
+  // kernels assume at least one factor). Either solver: this is exact.
+  RowResult result;
+  if (!params_.bias) {
+    row[0] = 0.f;
+    for (std::int64_t p = 0; p < degree; ++p) {
+      const double e = values[p] - mean - fixed.row(cols[p])[0];
+      result.squared_error += e * e;
+    }
+    return result;
+  }
+  double sum = 0;
+  for (std::int64_t p = 0; p < degree; ++p) sum += values[p] - mean - fixed.row(cols[p])[0];
+  const float b = static_cast<float>(sum / (static_cast<double>(degree) + params_.bias_ridge(degree)));
+  row[0] = b;
+  for (std::int64_t p = 0; p < degree; ++p) {
+    const double e = values[p] - mean - fixed.row(cols[p])[0] - b;
+    result.squared_error += e * e;
+  }
+  return result;
 }
 
 }  // namespace dals

@@ -24,7 +24,7 @@ std::string format_number(double value) {
 void TrainConfig::validate() const {
   if (data.empty()) throw Error("--data is required: the dataset directory to train on");
   if (output.empty()) throw Error("--output is required: the model directory to write");
-  if (factors < 1 || factors > 4096) throw Error("--factors must be in [1, 4096], got " + std::to_string(factors));
+  if (factors < 0 || factors > 4096) throw Error("--factors must be in [0, 4096] (0: biases only), got " + std::to_string(factors));
   if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + format_number(lambda));
   if (iterations < 0) throw Error("--iterations must be >= 0, got " + std::to_string(iterations));
   if (regularization == Regularization::power && !(lambda_exponent >= 0.0 && lambda_exponent <= 1.0))
@@ -36,6 +36,7 @@ void TrainConfig::validate() const {
   if (early_stopping < 0) throw Error("--early-stopping must be >= 0 (0 = off), got " + std::to_string(early_stopping));
   if (early_stopping > 0 && validation_fraction <= 0)
     throw Error("--early-stopping needs --validation-fraction: it stops on the validation RMSE");
+  if (factors == 0 && implicit) throw Error("--factors 0 (biases only) needs explicit ratings: implicit mode has no biases");
   if (early_stopping > 0 && implicit)
     throw Error("--early-stopping: implicit mode has no validation RMSE yet; train a fixed --iterations");
   if (cg_steps < 1 || cg_steps > 1000) throw Error("--cg-steps must be in [1, 1000], got " + std::to_string(cg_steps));
@@ -196,7 +197,13 @@ const OptionTable<TrainConfig>& train_options() {
         .add("Validation", "early-stopping", &C::early_stopping,
              "stop after N iterations without a lower validation RMSE and publish the best iteration's model (0: "
              "off; needs --validation-fraction)")
-        .model("early_stopping", nullptr, [](const C& c) { return c.early_stopping > 0; });
+        .model("early_stopping", nullptr, [](const C& c) { return c.early_stopping > 0; })
+        .add("Validation", "tune", &C::tune,
+             "grid search in one job, e.g. \"lambda=0.05,0.1;lambda-exponent=0,0.5,1;factors=16,64\": every "
+             "combination on the validation split (--validation-fraction, default then 0.1) with early stopping "
+             "(--early-stopping, default then 3); the lowest validation RMSE wins and is trained again on every "
+             "training rating for its best iteration count, and that model is published")
+        .add("Validation", "tune-results", &C::tune_results, "write --tune's table here as JSON");
     // Recorded only for implicit runs: an explicit run's hyper-parameters
     // are as they were before implicit mode existed.
     auto implicit_only = [](const C& c) { return c.implicit; };

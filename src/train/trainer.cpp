@@ -66,7 +66,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.bias = !config.no_bias;
   params_.solver = config.solver;
   params_.cg_steps = config.cg_steps;
-  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half;
+  params_.cg_half = config.solver == Solver::cg && config.cg_precision == Precision::half && config.factors > 0;
   params_.implicit = config.implicit;
   params_.confidence = config.confidence;
   params_.alpha = config.alpha;

@@ -116,6 +116,9 @@ class RowSolver {
   TargetSums gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
                                  const FactorTable& fixed, double mean);
   RowResult solve_cholesky(std::int64_t degree, float* row);
+  // k = 0: the bias alone, in closed form (row_solver.cpp).
+  RowResult solve_bias_only(const std::int32_t* cols, const float* values, std::int64_t degree,
+                            const FactorTable& fixed, double mean, float* row) const;
   // The w x w system from gram_, sums_ and the targets' sums, with ridge retries.
   RowResult solve_primal(std::int64_t degree, float* row, const TargetSums& targets);
   // The training error of the row's new value from the normal equations
