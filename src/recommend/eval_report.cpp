@@ -110,8 +110,9 @@ std::string eval_table(const EvalConfig& c, const EvalFacts& f, const SumLayout&
                 static_cast<long long>(f.cold_items), cold_rule(c));
   out += line;
   if (!f.implicit) {
-    std::snprintf(line, sizeof line, "\nrating prediction, %lld ratings        RMSE       MAE\n",
-                  static_cast<long long>(t[SumLayout::kRatings]));
+    const std::string title =
+        "rating prediction, " + std::to_string(static_cast<long long>(t[SumLayout::kRatings])) + " ratings";
+    std::snprintf(line, sizeof line, "\n%-36s%10s%10s\n", title.c_str(), "RMSE", "MAE");
     out += line;
     const char* names[3] = {"model", "bias only (mu + b_i + c_j)", "global mean (mu)"};
     for (int m = 0; m < 3; ++m) {
