@@ -66,6 +66,7 @@ std::string eval_json(const EvalConfig& c, const EvalFacts& f, const SumLayout& 
       const RatingFigures r = rating_figures(t, m);
       rating[names[m]] = {{"rmse", number(r.rmse)}, {"mae", number(r.mae)}};
     }
+    if (!f.bias) rating["bias_only"] = nullptr;  // a --no-bias model: it would be the mean again
     j["rating"] = rating;
   }
   json ranking = {{"k", c.ks},
@@ -116,6 +117,7 @@ std::string eval_table(const EvalConfig& c, const EvalFacts& f, const SumLayout&
     out += line;
     const char* names[3] = {"model", "bias only (mu + b_i + c_j)", "global mean (mu)"};
     for (int m = 0; m < 3; ++m) {
+      if (m == 1 && !f.bias) continue;
       const RatingFigures r = rating_figures(t, m);
       std::snprintf(line, sizeof line, "  %-34s%s%s\n", names[m], cell(r.rmse).c_str(), cell(r.mae).c_str());
       out += line;

@@ -152,6 +152,12 @@ for metric in precision recall ndcg; do
 done
 same_text plain "no cold entries" "$(jq -c '.cold_start | [.ratings, .users, .items]' "$SCRATCH/plain.json")" "[0,0,0]"
 
+# A model without biases has no bias-only figures.
+run train-no-bias 1 "$DALS_TRAIN" --data "$DATA" --output "$SCRATCH/no-bias" -k 6 --iterations 2 --threads 1 \
+  --quiet --no-bias
+run no-bias 1 "$DALS_EVAL" --model "$SCRATCH/no-bias" --data "$DATA" --output "$SCRATCH/no-bias.json"
+check no-bias "bias_only is null" jq_true "$SCRATCH/no-bias.json" '.rating.bias_only == null and .rating.model.rmse > 0'
+
 # --no-auc, and the front end.
 run no-auc 1 "$DALS_CLI" eval --model "$SCRATCH/explicit" --data "$DATA" --no-auc --output "$SCRATCH/no-auc.json"
 check no-auc "dals eval writes the JSON, without an AUC" jq_true "$SCRATCH/no-auc.json" '.ranking.model.auc == null'
@@ -178,6 +184,13 @@ refused force-foreign 2 "foreign.json" "not a dals-eval output" -- --model "$SCR
   --output "$SCRATCH/foreign.json" --force
 check force-foreign "the file is untouched" grep -q dals-recommendations "$SCRATCH/foreign.json"
 refused no-dir 1 "does not exist" -- --model "$SCRATCH/explicit" --data "$DATA" --output "$SCRATCH/no/x.json"
+run partition-no-test 1 "$DALS_PARTITION" --input "$SCRATCH/train.csv" --header --blocks 2 \
+  --output "$SCRATCH/no-test" --quiet
+run train-no-test 1 "$DALS_TRAIN" --data "$SCRATCH/no-test" --output "$SCRATCH/no-test-model" -k 2 --iterations 1 \
+  --threads 1 --quiet
+refused no-test-split 2 "no-test" "has no test split" -- --model "$SCRATCH/no-test-model" --data "$SCRATCH/no-test" \
+  --output "$SCRATCH/x.json"
+refused too-many-ranks 4 "4 ranks" -- --model "$SCRATCH/explicit" --data "$DATA" --output "$SCRATCH/x.json"
 check refusals "nothing written by any refused run" test ! -e "$SCRATCH/x.json"
 run force-own 2 "$DALS_EVAL" --model "$SCRATCH/implicit" --data "$DATA" --k 5,10 --output "$E" --force
 check force-own "an earlier dals-eval output is replaced" cmp -s "$E" "$SCRATCH/implicit-drop-1.json"
