@@ -39,7 +39,7 @@ readonly FOREIGN=(
   --build --install --prefix                                       # cmake
   --gtest_filter                                                   # gtest
 )
-readonly TOOLS=(train generate partition import inspect recommend)
+readonly TOOLS=(train generate partition import inspect recommend eval)
 
 update_help=0
 if [ "${1:-}" = "--update-help" ]; then update_help=1; shift; fi
@@ -80,7 +80,7 @@ if [ "$update_help" = 1 ]; then
     awk -v dir="$work" '
       skip && /^```/ { skip = 0; incode = 0; print; next }
       skip { next }
-      fence && /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend)/) {
+      fence && /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval)/) {
         f = dir "/help." substr($0, RSTART, RLENGTH)
         while ((getline l < f) > 0) print l
         close(f); fence = 0; skip = 1; next
@@ -108,8 +108,8 @@ extract() {
         if (code && w[i] ~ /^#/) break
         if (w[i] ~ /^(\||\|\||&&|;)$/ || w[i] ~ /;$/) { ctx = "-"; continue }
         s = strip(w[i])
-        if (s ~ /(^|\/)dals-(train|generate|partition|import|inspect|recommend)$/) { sub(/.*\//, "", s); ctx = s; continue }
-        if (s == "dals" && i < n && strip(w[i+1]) ~ /^(train|generate|partition|import|inspect|recommend)$/) {
+        if (s ~ /(^|\/)dals-(train|generate|partition|import|inspect|recommend|eval)$/) { sub(/.*\//, "", s); ctx = s; continue }
+        if (s == "dals" && i < n && strip(w[i+1]) ~ /^(train|generate|partition|import|inspect|recommend|eval)$/) {
           ctx = "dals-" strip(w[i+1]); i++; continue
         }
         if (s ~ /^slurm\/(train|partition)\.sbatch$/) { p = s; sub(/^slurm\//, "", p); sub(/\..*/, "", p); ctx = "dals-" p }
@@ -150,7 +150,7 @@ extract() {
       prev_blank = 0; next
     }
     fenced {
-      if (first && $0 ~ /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend)/)) {
+      if (first && $0 ~ /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval)/)) {
         help = substr($0, RSTART, RLENGTH); hstart = NR; hf = dir "/block." (++nblock)
       }
       first = 0

@@ -17,6 +17,7 @@
 #include "dals/data/id_index.hpp"
 #include "dals/data/inspect.hpp"
 #include "dals/recommend/lists.hpp"
+#include "dals/recommend/model_input.hpp"
 #include "dals/recommend/recommend.hpp"
 #include "dals/train/layout.hpp"
 
@@ -28,35 +29,6 @@ namespace {
 
 constexpr const char* kFormat = "dals-recommendations";
 constexpr const char* kManifestName = "recommendations.json";
-
-// What the model says about itself, checked against the dataset.
-struct ModelInfo {
-  SavedState state;
-  bool implicit = false;
-};
-
-ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m) {
-  if (!fs::exists(c.model + "/COMPLETE")) throw Error(c.model + ": not a complete model (no COMPLETE file)");
-  const std::string path = c.model + "/state.json";
-  ModelInfo info;
-  info.state = parse_state(read_text_file(path), path);
-  const SavedState& s = info.state;
-  if (s.fingerprint != m.fingerprint)
-    throw Error(path + ": dataset fingerprint " + s.fingerprint + " is not that of " + c.data + " (" + m.fingerprint +
-                "): the model was trained on another dataset");
-  // The fingerprint covers the shape; block ranges too, but a hand-edited
-  // state.json could still disagree, and the blocks are read by them.
-  const PerSide<const std::vector<std::int64_t>*> firsts{&s.user_block_firsts, &s.item_block_firsts};
-  for (Side side : kBothSides) {
-    const auto& blocks = m.train.blocks(side);
-    bool same = firsts[side]->size() == blocks.size();
-    for (std::size_t b = 0; same && b < blocks.size(); ++b) same = (*firsts[side])[b] == blocks[b].first;
-    if (!same || s.users != m.users || s.items != m.items)
-      throw Error(path + ": its " + side_name(side) + " blocks are not those of " + c.data + "/manifest.json");
-  }
-  info.implicit = nlohmann::json::parse(s.hyperparameters).value("feedback", "explicit") == "implicit";
-  return info;
-}
 
 // One raw id per line (blank lines and a trailing \r ignored), looked up in
 // the dataset: the dense ids found, sorted and without repeats.
@@ -92,36 +64,15 @@ struct RankInput {
   std::vector<std::string> user_ids, item_ids;
 };
 
-void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
-                        int end_block, FactorTable& table) {
-  const auto& blocks = m.train.blocks(side);
-  for (int b = first_block; b < end_block; ++b) {
-    const std::string path = factor_block_path(c.model, side, b);
-    const std::uint64_t sum = read_factor_block(path, blocks[b].first, blocks[b].rows, table);
-    if (!s.blocks[side].empty()) check_block_checksum(path, s.blocks[side][b], sum);
-  }
-}
-
 RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own) {
   RankInput in;
   // Whole tables, rows indexed by dense id as rank_top_k takes them; only
   // this rank's user rows are read (the others stay zero).
   in.tables = PerSide<FactorTable>{FactorTable(m.users, s.factors), FactorTable(m.items, s.factors)};
-  read_factor_blocks(c, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
-  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
-  const auto& blocks = m.train.user_blocks;
-  in.train.first_row = own.first_row;
-  in.train.num_cols = m.items;
-  for (int b = own.first_block; b < own.end_block; ++b) {
-    in.train.append(read_ratings_block(ratings_path(c.data, Split::train, Side::users, b), blocks[b], m.items));
-    const std::string path = ids_path(c.data, Side::users, b);
-    if (id_block_type(path) == "string") {
-      const StringIds ids = read_string_id_block(path, blocks[b]);
-      for (std::int64_t r = 0; r < ids.size(); ++r) in.user_ids.emplace_back(ids.at(r));
-    } else {
-      for (const std::int64_t v : read_id_block(path, blocks[b])) in.user_ids.push_back(std::to_string(v));
-    }
-  }
+  read_factor_blocks(c.model, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
+  read_factor_blocks(c.model, m, s, Side::items, 0, m.blocks, in.tables.items);
+  in.train = read_user_rows(c.data, m, Split::train, own);
+  in.user_ids = read_user_id_texts(c.data, m, own);
   in.item_ids = raw_id_texts(c.data, m, Side::items);
   return in;
 }
@@ -157,7 +108,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   if (c.threads > 0) omp_set_num_threads(c.threads);
   StagedDir out(c.output, c.force, recommendations_output_kind());
   Manifest m;
-  ModelInfo model;
+  CheckedModel model;
   std::vector<std::int64_t> wanted;
   std::int64_t id_lines = 0, unknown = 0;
   // Everything that can be refused before the work: the dataset, the model
@@ -167,7 +118,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
     if (comm.size() > m.blocks)
       throw Error(c.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
                   std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") + " of users (P must be <= B)");
-    model = read_checked_model(c, m);
+    model = read_checked_model(c.model, c.data, m);
     if (!c.users.empty()) wanted = read_user_file(c, id_lines, unknown);
     if (comm.is_root()) out.create();
   });
