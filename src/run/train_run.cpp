@@ -104,7 +104,11 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
             comm.size(), comm.size() == 1 ? "" : "s", omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
   Log::info(
       "k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank",
-      config.factors, config.lambda, regularization_name(config.regularization), config.no_bias ? "no" : "yes",
+      config.factors, config.lambda,
+      config.regularization == Regularization::power
+          ? ("power(" + fmt("%g", config.lambda_exponent) + ")").c_str()
+          : regularization_name(config.regularization),
+      config.no_bias ? "no" : "yes",
       config.solver == Solver::cg
           ? ("cg(" + std::to_string(config.cg_steps) + " steps, " + precision_name(config.cg_precision) + " gathers)")
                 .c_str()

@@ -27,8 +27,8 @@ void TrainConfig::validate() const {
   if (factors < 0 || factors > 4096) throw Error("--factors must be in [0, 4096] (0: biases only), got " + std::to_string(factors));
   if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + format_number(lambda));
   if (iterations < 0) throw Error("--iterations must be >= 0, got " + std::to_string(iterations));
-  if (regularization == Regularization::power && !(lambda_exponent >= 0.0 && lambda_exponent <= 1.0))
-    throw Error("--regularization power needs --lambda-exponent in [0, 1]");
+  if (!(lambda_exponent >= 0.0 && lambda_exponent <= 1.0))
+    throw Error("--lambda-exponent must be in [0, 1] (0 = l2, 1 = weighted), got " + format_number(lambda_exponent));
   if (!std::isfinite(bias_lambda) || (bias_lambda < 0 && bias_lambda != -1.0))
     throw Error("--bias-lambda must be >= 0, got " + format_number(bias_lambda));
   if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
@@ -77,8 +77,8 @@ void TrainConfig::validate() const {
 }
 
 void TrainConfig::resolve_regularization() {
-  if (lambda_exponent < 0) return;
-  if (!(lambda_exponent <= 1.0))
+  if (!lambda_exponent_given) return;
+  if (!(lambda_exponent >= 0.0 && lambda_exponent <= 1.0))
     throw Error("--lambda-exponent must be in [0, 1] (0 = l2, 1 = weighted), got " + format_number(lambda_exponent));
   const Regularization implied = lambda_exponent == 0.0   ? Regularization::l2
                                  : lambda_exponent == 1.0 ? Regularization::weighted
@@ -133,9 +133,9 @@ const OptionTable<TrainConfig>& train_options() {
         .model("factors")
         .add_custom(
             "Model", "lambda",
-            "regularization strength (>= 0). weighted multiplies it by each row's rating count, l2 does not: l2's "
-            "useful values are about 100x weighted's (ml-latest-small: weighted 0.1 and l2 10 are both best). Implicit "
-            "mode's default: 0.02, weighted",
+            "regularization strength (>= 0): each row's ridge is lambda * n^nu for its n ratings. l2 (nu 0) wants "
+            "about 100x weighted's (nu 1) values (ml-latest-small: l2 10, weighted 0.1), the default nu 0.5 about 1. "
+            "Implicit mode's default: 0.02, weighted",
             [](C& c, const std::string& v) {
               c.lambda = OptionTable<C>::parse_as<double>("--lambda", {v});
               c.lambda_given = true;
@@ -144,8 +144,9 @@ const OptionTable<TrainConfig>& train_options() {
         .model("lambda")
         .add_custom(
             "Model", "regularization",
-            "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count (with "
-            "--implicit: its observed entries plus --unobserved-weight times the other side's rows)",
+            "l2: lambda*(|x|^2+b^2) per row; weighted (ALS-WR): the same times the row's rating count n (with "
+            "--implicit: its observed entries plus --unobserved-weight times the other side's rows); power: times "
+            "n^nu (--lambda-exponent, 0.5)",
             [](C& c, const std::string& v) {
               c.regularization = OptionTable<C>::parse_as<Regularization>("--regularization", {v});
               c.regularization_given = true;
@@ -158,6 +159,7 @@ const OptionTable<TrainConfig>& train_options() {
             "weighted, between them --regularization power",
             [](C& c, const std::string& v) {
               c.lambda_exponent = OptionTable<C>::parse_as<double>("--lambda-exponent", {v});
+              c.lambda_exponent_given = true;
             },
             [](const C& c) { return nlohmann::json(c.lambda_exponent); })
         .model("lambda_exponent", nullptr, [](const C& c) { return c.regularization == Regularization::power; })

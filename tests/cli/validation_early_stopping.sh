@@ -23,7 +23,7 @@ mkdir -p "$LOGS"
 make_synth "$DATA" 900 500 40000 4
 # lambda 0.02 overfits this data after about 10 iterations: the validation
 # RMSE turns up, so patience 2 stops the run before --iterations 20.
-OPTS=(-k 10 --seed 3 --threads 1 --lambda 0.02 --validation-fraction 0.2 --validation-seed 5 --quiet)
+OPTS=(-k 10 --seed 3 --threads 1 --regularization weighted --lambda 0.02 --validation-fraction 0.2 --validation-seed 5 --quiet)
 
 train early-1 1 --output "$SCRATCH/early1" --iterations 20 --early-stopping 2
 best=$(jq -s 'min_by(.validation_rmse) | .iteration' "$SCRATCH/early1/metrics.jsonl")
@@ -68,18 +68,21 @@ identical_models resumed "$SCRATCH/early1" "$SCRATCH/resumed"
 
 # The regularizer: its ends are l2 and weighted, a bias lambda of lambda is no change.
 OPTS=(-k 10 --seed 3 --threads 1 --quiet --iterations 3)
-train weighted 1 --output "$SCRATCH/weighted"
-train exponent-1 1 --output "$SCRATCH/exp1" --lambda-exponent 1
+train weighted 1 --output "$SCRATCH/weighted" --regularization weighted --lambda 0.1
+train exponent-1 1 --output "$SCRATCH/exp1" --lambda-exponent 1 --lambda 0.1
 identical_models exponent-1 "$SCRATCH/weighted" "$SCRATCH/exp1"
-train bias-same 1 --output "$SCRATCH/bias-same" --bias-lambda 0.1
+train bias-same 1 --output "$SCRATCH/bias-same" --regularization weighted --lambda 0.1 --bias-lambda 0.1
 identical_models bias-lambda "$SCRATCH/weighted" "$SCRATCH/bias-same"
+train default 1 --output "$SCRATCH/default"
+train exponent-half 1 --output "$SCRATCH/exp-half" --regularization power --lambda-exponent 0.5 --lambda 1
+identical_models "default is power 0.5, lambda 1" "$SCRATCH/default" "$SCRATCH/exp-half"
 train l2 1 --output "$SCRATCH/l2" --regularization l2 --lambda 2
 train exponent-0 1 --output "$SCRATCH/exp0" --lambda-exponent 0 --lambda 2
 identical_models exponent-0 "$SCRATCH/l2" "$SCRATCH/exp0"
-train power 1 --output "$SCRATCH/power" --lambda-exponent 0.5 --bias-lambda 1
+train power 1 --output "$SCRATCH/power" --lambda-exponent 0.3 --lambda 0.5 --bias-lambda 1
 check power "state.json records regularization power, the exponent and the bias lambda" \
   test "$(jq -c '.hyperparameters | [.regularization, .lambda_exponent, .bias_lambda]' "$SCRATCH/power/state.json")" \
-  = '["power",0.5,1]'
+  = '["power",0.3,1]'
 check power "the model differs from weighted's" \
   bash -c '! "$0" "$1" "$2" >/dev/null 2>&1' "$DALS_DIFF" "$SCRATCH/weighted" "$SCRATCH/power"
 
