@@ -116,9 +116,9 @@ train_fails $case_name 2 "$SCRATCH/$case_name" "$case_name/manifest.json"
 usage_fails unknown-option --no-such-option \
   --data "$GOOD" --output "$OUT/unknown-option" "${TRAIN_OPTS[@]}" --no-such-option
 usage_fails negative-lambda --lambda --data "$GOOD" --output "$OUT/negative-lambda" "${TRAIN_OPTS[@]}" --lambda -1
-usage_fails zero-factors --factors --data "$GOOD" --output "$OUT/zero-factors" --iterations 2 --quiet --factors 0
+usage_fails negative-factors --factors --data "$GOOD" --output "$OUT/negative-factors" --iterations 2 --quiet --factors -1
 usage_fails no-data-option --data --output "$OUT/no-data-option" "${TRAIN_OPTS[@]}"
-for case_name in unknown-option negative-lambda zero-factors no-data-option; do
+for case_name in unknown-option negative-lambda negative-factors no-data-option; do
   check $case_name "nothing written for a rejected command line" test ! -e "$OUT/$case_name" -a ! -e "$OUT/$case_name.tmp"
 done
 

@@ -46,6 +46,7 @@ class ImplicitData : public testing::Test {
   }
   static TrainConfig config(Solver solver, int iterations) {
     TrainConfig c;
+    c.regularization = Regularization::weighted;  // the tests' data predates the power default
     c.data = options_.output;
     c.output = dir_ + "/unused-model";
     c.factors = 6;
@@ -174,6 +175,7 @@ TEST(ImplicitPlanted, DefaultsBeatPopularityByAWideMargin) {
   g.output = dir + "/data";
   generate_dataset(comm, g);
   TrainConfig c;
+  c.regularization = Regularization::weighted;  // the tests' data predates the power default
   c.data = g.output;
   c.output = dir + "/unused-model";
   c.threads = 1;

@@ -89,7 +89,7 @@ TEST(StateJson, WrongTypeAndNull) {
 
 TEST(StateJson, NegativeCount) {
   expect_rejected([](json& s) { s["dataset"]["items"] = -5; }, "dataset.items");
-  expect_rejected([](json& s) { s["hyperparameters"]["factors"] = 0; }, "hyperparameters.factors");
+  expect_rejected([](json& s) { s["hyperparameters"]["factors"] = -1; }, "hyperparameters.factors");
 }
 
 }  // namespace

@@ -31,8 +31,9 @@ TEST(Config, DefaultsAndOverrides) {
   TrainConfig config;
   ASSERT_EQ(parse({"--data", "d", "--output", "o"}, config), ParseOutcome::run);
   EXPECT_EQ(config.factors, 64);
-  EXPECT_DOUBLE_EQ(config.lambda, 0.1);
-  EXPECT_EQ(config.regularization, Regularization::weighted);
+  EXPECT_DOUBLE_EQ(config.lambda, 1.0);
+  EXPECT_EQ(config.regularization, Regularization::power);
+  EXPECT_DOUBLE_EQ(config.lambda_exponent, 0.5);
   EXPECT_EQ(config.iterations, 10);
   EXPECT_FALSE(config.no_bias);
   EXPECT_EQ(config.solver, Solver::cholesky);
@@ -66,7 +67,7 @@ TEST(Config, HyperparametersNameTheCgPrecisionOfCgRunsOnly) {
 
 TEST(Config, ErrorsNameTheOption) {
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--lambda", "-1"}).find("--lambda"), std::string::npos);
-  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--factors", "0"}).find("--factors"), std::string::npos);
+  EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--factors", "-1"}).find("--factors"), std::string::npos);
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--iterations", "-2"}).find("--iterations"),
             std::string::npos);
   EXPECT_NE(usage_error({"--data", "d", "--output", "o", "--no-such-option"}).find("no-such-option"),
