@@ -19,6 +19,7 @@
 #include "dals/recommend/lists.hpp"
 #include "dals/recommend/recommend.hpp"
 #include "dals/train/layout.hpp"
+#include "model_input.hpp"
 
 namespace dals {
 
@@ -26,37 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kFormat = "dals-recommendations";
-constexpr const char* kManifestName = "recommendations.json";
-
-// What the model says about itself, checked against the dataset.
-struct ModelInfo {
-  SavedState state;
-  bool implicit = false;
-};
-
-ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m) {
-  if (!fs::exists(c.model + "/COMPLETE")) throw Error(c.model + ": not a complete model (no COMPLETE file)");
-  const std::string path = c.model + "/state.json";
-  ModelInfo info;
-  info.state = parse_state(read_text_file(path), path);
-  const SavedState& s = info.state;
-  if (s.fingerprint != m.fingerprint)
-    throw Error(path + ": dataset fingerprint " + s.fingerprint + " is not that of " + c.data + " (" + m.fingerprint +
-                "): the model was trained on another dataset");
-  // The fingerprint covers the shape; block ranges too, but a hand-edited
-  // state.json could still disagree, and the blocks are read by them.
-  const PerSide<const std::vector<std::int64_t>*> firsts{&s.user_block_firsts, &s.item_block_firsts};
-  for (Side side : kBothSides) {
-    const auto& blocks = m.train.blocks(side);
-    bool same = firsts[side]->size() == blocks.size();
-    for (std::size_t b = 0; same && b < blocks.size(); ++b) same = (*firsts[side])[b] == blocks[b].first;
-    if (!same || s.users != m.users || s.items != m.items)
-      throw Error(path + ": its " + side_name(side) + " blocks are not those of " + c.data + "/manifest.json");
-  }
-  info.implicit = nlohmann::json::parse(s.hyperparameters).value("feedback", "explicit") == "implicit";
-  return info;
-}
+using namespace recommend_internal;
 
 // One raw id per line (blank lines and a trailing \r ignored), looked up in
 // the dataset: the dense ids found, sorted and without repeats.
@@ -83,58 +54,6 @@ std::vector<std::int64_t> read_user_file(const RecommendConfig& c, std::int64_t&
   dense.erase(std::unique(dense.begin(), dense.end()), dense.end());
   return dense;
 }
-
-// The rows this rank owns: training ratings by user (for the exclusion),
-// user factors, raw user ids; and every item factor and raw item id.
-struct RankInput {
-  PerSide<FactorTable> tables;
-  CsrBlock train;
-  std::vector<std::string> user_ids, item_ids;
-};
-
-void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
-                        int end_block, FactorTable& table) {
-  const auto& blocks = m.train.blocks(side);
-  for (int b = first_block; b < end_block; ++b) {
-    const std::string path = factor_block_path(c.model, side, b);
-    const std::uint64_t sum = read_factor_block(path, blocks[b].first, blocks[b].rows, table);
-    if (!s.blocks[side].empty()) check_block_checksum(path, s.blocks[side][b], sum);
-  }
-}
-
-RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own) {
-  RankInput in;
-  // Whole tables, rows indexed by dense id as rank_top_k takes them; only
-  // this rank's user rows are read (the others stay zero).
-  in.tables = PerSide<FactorTable>{FactorTable(m.users, s.factors), FactorTable(m.items, s.factors)};
-  read_factor_blocks(c, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
-  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
-  const auto& blocks = m.train.user_blocks;
-  in.train.first_row = own.first_row;
-  in.train.num_cols = m.items;
-  for (int b = own.first_block; b < own.end_block; ++b) {
-    in.train.append(read_ratings_block(ratings_path(c.data, Split::train, Side::users, b), blocks[b], m.items));
-    const std::string path = ids_path(c.data, Side::users, b);
-    if (id_block_type(path) == "string") {
-      const StringIds ids = read_string_id_block(path, blocks[b]);
-      for (std::int64_t r = 0; r < ids.size(); ++r) in.user_ids.emplace_back(ids.at(r));
-    } else {
-      for (const std::int64_t v : read_id_block(path, blocks[b])) in.user_ids.push_back(std::to_string(v));
-    }
-  }
-  in.item_ids = raw_id_texts(c.data, m, Side::items);
-  return in;
-}
-
-std::string part_name(int rank, const std::string& format) {
-  char name[32];
-  std::snprintf(name, sizeof name, "part-%05d.", rank);
-  return name + format;
-}
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
 
 }  // namespace
 
@@ -171,6 +90,8 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
     if (!c.users.empty()) wanted = read_user_file(c, id_lines, unknown);
     if (comm.is_root()) out.create();
   });
+  if (!c.fold_in.empty()) return run_fold_in(comm, c, out, m, model);
+  if (c.similar_items || c.similar_users) return run_similar(comm, c, out, m, model);
 
   // The user blocks as training assigns them; the weight moves boundaries
   // between ranks only, never a list (ranking.hpp), so 1 will do.
@@ -200,15 +121,9 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
 
   ListCounts counts;
   run_collectively(comm, [&] {
-    const std::string path = out.staging() + "/" + part_name(comm.rank(), c.format);
-    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
-    if (!file) throw Error(path + ": cannot create: " + std::strerror(errno));
-    counts = write_lists(in.tables.users, in.tables.items, in.train, chosen, in.user_ids, in.item_ids, spec,
-                         [&](const std::string& text) {
-                           if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size())
-                             throw Error(path + ": cannot write: " + std::strerror(errno));
-                         });
-    if (std::fclose(file.release()) != 0) throw Error(path + ": cannot write: " + std::strerror(errno));
+    write_part(out.staging() + "/" + part_name(comm.rank(), c.format), [&](const auto& sink) {
+      counts = write_lists(in.tables.users, in.tables.items, in.train, chosen, in.user_ids, in.item_ids, spec, sink);
+    });
   });
   std::int64_t totals[3] = {counts.users, counts.no_training, counts.lines};
   comm.allreduce_inplace(std::span<std::int64_t>(totals, 3), MPI_SUM);

@@ -1,3 +1,7 @@
+// dals-test-recommend-ref --factors MODEL DATA: every user's factors with
+// training ratings, as dals-recommend --fold-in-factors writes them (user
+// f_1 .. f_k bias, %.9g), for cli/foldin.sh.
+//
 // dals-test-recommend-ref MODEL DATA K [--include-rated]: the top-K lists of
 // every user with training ratings, by brute force, as dals-recommend's TSV
 // lines (user item score rank, raw ids), on stdout. One process: the whole
@@ -17,7 +21,39 @@
 #include "dals/data/inspect.hpp"
 #include "dals/train/ranking.hpp"
 
+namespace {
+
+int print_factors(const char* model_dir, const char* data) {
+  const dals::Model model = dals::read_model(model_dir);
+  const dals::Manifest m = dals::read_manifest(data);
+  const auto users = dals::raw_id_texts(data, m, dals::Side::users);
+  for (int b = 0; b < m.blocks; ++b) {
+    const auto& info = m.train.user_blocks[b];
+    const dals::CsrBlock train =
+        dals::read_ratings_block(dals::ratings_path(data, dals::Split::train, dals::Side::users, b), info, m.items);
+    for (std::int64_t r = 0; r < train.rows(); ++r) {
+      if (train.degree(r) == 0) continue;
+      const std::int64_t u = train.first_row + r;
+      std::printf("%s", users[u].c_str());
+      const float* row = model.tables.users.row(u);
+      for (int d = 0; d <= model.tables.users.k(); ++d) std::printf("\t%.9g", static_cast<double>(row[d]));
+      std::printf("\n");
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::strcmp(argv[1], "--factors") == 0) {
+    try {
+      return print_factors(argv[2], argv[3]);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dals-test-recommend-ref: error: %s\n", e.what());
+      return 2;
+    }
+  }
   if (argc < 4 || argc > 5 || (argc == 5 && std::strcmp(argv[4], "--include-rated") != 0)) {
     std::fprintf(stderr, "usage: dals-test-recommend-ref MODEL DATA K [--include-rated]\n");
     return 2;

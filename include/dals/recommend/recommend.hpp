@@ -35,6 +35,14 @@ struct RecommendConfig {
   bool force = false;          ///< replace an earlier dals-recommend output
   int threads = 0;             ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
   bool quiet = false;          ///< no summary line
+  // Fold-in (foldin.hpp): lists for the users of a file of entries.
+  std::string fold_in;           ///< file of `user item value` lines; "" = no fold-in
+  bool fold_in_header = false;   ///< its first line is a header
+  bool fold_in_factors = false;  ///< also write the solved factors (factors-RRRRR.tsv)
+  // Similar items or users (similar.hpp): top-K by cosine of the factors.
+  bool similar_items = false;
+  bool similar_users = false;
+  std::string items;  ///< --similar-items: file of raw item ids; "" = every item
 };
 
 const OptionTable<RecommendConfig>& recommend_options();

@@ -1,0 +1,56 @@
+#pragma once
+// What every mode of dals-recommend (top-K, fold-in, similar items) reads
+// and writes alike. Private to src/recommend/.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dals/checkpoint/run_state.hpp"
+#include "dals/core/staged_dir.hpp"
+#include "dals/data/csr.hpp"
+#include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
+#include "dals/recommend/recommend.hpp"
+#include "dals/solve/factors.hpp"
+#include "dals/train/layout.hpp"
+
+namespace dals::recommend_internal {
+
+inline constexpr const char* kFormat = "dals-recommendations";
+inline constexpr const char* kManifestName = "recommendations.json";
+
+// What the model says about itself, checked against the dataset.
+struct ModelInfo {
+  SavedState state;
+  bool implicit = false;
+};
+
+/// Error unless c.model is a complete model (or checkpoint) of c.data.
+ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m);
+
+// The rows this rank owns: training ratings by user (for the exclusion),
+// user factors, raw user ids; and every item factor and raw item id.
+struct RankInput {
+  PerSide<FactorTable> tables;
+  CsrBlock train;
+  std::vector<std::string> user_ids, item_ids;
+};
+
+/// This rank's rows (own = the user blocks it owns), and every item factor.
+RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own);
+
+/// "part-00003.tsv"
+std::string part_name(int rank, const std::string& format);
+
+/// Creates `path` and has `fill` write it through the sink it is given;
+/// Error naming the path if it cannot be created or written.
+void write_part(const std::string& path,
+                const std::function<void(const std::function<void(const std::string&)>&)>& fill);
+
+/// The modes after run_recommend's checks (the output created): fold-in
+/// (run_foldin.cpp) and similar items or users (run_similar.cpp).
+void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
+void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
+
+}  // namespace dals::recommend_internal
