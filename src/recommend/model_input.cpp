@@ -2,6 +2,7 @@
 // dataset, a rank's rows, and the part files it writes.
 #include "model_input.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/data/dataset.hpp"
+#include "dals/data/id_index.hpp"
 #include "dals/data/inspect.hpp"
 
 namespace dals::recommend_internal {
@@ -42,8 +44,6 @@ ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m) {
   return info;
 }
 
-namespace {
-
 void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
                         int end_block, FactorTable& table) {
   const auto& blocks = m.train.blocks(side);
@@ -54,7 +54,32 @@ void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const Saved
   }
 }
 
-}  // namespace
+// One raw id per line (blank lines and a trailing \r ignored), looked up in
+// the dataset: the dense ids found, sorted and without repeats.
+std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
+                                       std::int64_t& unknown) {
+  const std::string text = read_text_file(path);
+  IdLookup lookup(data, side);
+  std::vector<std::int64_t> dense;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string id = text.substr(start, end - start);
+    start = end + 1;
+    while (!id.empty() && (id.back() == '\r' || id.back() == ' ' || id.back() == '\t')) id.pop_back();
+    if (id.empty()) continue;
+    ++lines;
+    const auto found = lookup.dense_id(id);
+    if (found)
+      dense.push_back(*found);
+    else
+      ++unknown;
+  }
+  std::sort(dense.begin(), dense.end());
+  dense.erase(std::unique(dense.begin(), dense.end()), dense.end());
+  return dense;
+}
 
 RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own) {
   RankInput in;

@@ -40,6 +40,17 @@ struct RankInput {
 /// This rank's rows (own = the user blocks it owns), and every item factor.
 RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own);
 
+/// Reads blocks [first_block, end_block) of one side's factors from c.model
+/// into `table` (checked against state.json's block checksums).
+void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
+                        int end_block, FactorTable& table);
+
+/// One raw id per line of `path` (blank lines and a trailing \r ignored),
+/// looked up in the dataset `data`: the dense ids found, sorted and without
+/// repeats; `lines` and `unknown` count the ids and those not found.
+std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
+                                       std::int64_t& unknown);
+
 /// "part-00003.tsv"
 std::string part_name(int rank, const std::string& format);
 

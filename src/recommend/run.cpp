@@ -25,37 +25,7 @@ namespace dals {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 using namespace recommend_internal;
-
-// One raw id per line (blank lines and a trailing \r ignored), looked up in
-// the dataset: the dense ids found, sorted and without repeats.
-std::vector<std::int64_t> read_user_file(const RecommendConfig& c, std::int64_t& lines, std::int64_t& unknown) {
-  const std::string text = read_text_file(c.users);
-  IdLookup lookup(c.data, Side::users);
-  std::vector<std::int64_t> dense;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string id = text.substr(start, end - start);
-    start = end + 1;
-    while (!id.empty() && (id.back() == '\r' || id.back() == ' ' || id.back() == '\t')) id.pop_back();
-    if (id.empty()) continue;
-    ++lines;
-    const auto found = lookup.dense_id(id);
-    if (found)
-      dense.push_back(*found);
-    else
-      ++unknown;
-  }
-  std::sort(dense.begin(), dense.end());
-  dense.erase(std::unique(dense.begin(), dense.end()), dense.end());
-  return dense;
-}
-
-}  // namespace
 
 OutputKind recommendations_output_kind() {
   return {"dals-recommend output", [](const std::string& dir) -> std::string {
@@ -87,7 +57,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
       throw Error(c.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
                   std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") + " of users (P must be <= B)");
     model = read_checked_model(c, m);
-    if (!c.users.empty()) wanted = read_user_file(c, id_lines, unknown);
+    if (!c.users.empty()) wanted = read_id_file(c.users, c.data, Side::users, id_lines, unknown);
     if (comm.is_root()) out.create();
   });
   if (!c.fold_in.empty()) return run_fold_in(comm, c, out, m, model);
