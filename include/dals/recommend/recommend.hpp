@@ -15,6 +15,11 @@
 /// count, so the parts concatenated in rank order are the same file for any
 /// P. The directory is published as a whole (StagedDir), and --force replaces
 /// only an earlier dals-recommend output.
+///
+/// Two more modes write the same kind of directory: --fold-in FILE (lists,
+/// and with --fold-in-factors factors-RRRRR.tsv, for the users of FILE
+/// solved against the model's items: foldin.hpp) and --similar-items /
+/// --similar-users (each row's top-K rows of its side by cosine: similar.hpp).
 
 #include <string>
 
