@@ -11,6 +11,7 @@
 #include "dals/data/csr.hpp"
 #include "dals/data/manifest.hpp"
 #include "dals/mpi/comm.hpp"
+#include "dals/recommend/foldin.hpp"
 #include "dals/recommend/recommend.hpp"
 #include "dals/solve/factors.hpp"
 #include "dals/train/layout.hpp"
@@ -58,6 +59,23 @@ std::string part_name(int rank, const std::string& format);
 /// Error naming the path if it cannot be created or written.
 void write_part(const std::string& path,
                 const std::function<void(const std::function<void(const std::string&)>&)>& fill);
+
+/// What --update-model did with the fold-in users.
+struct UpdateCounts {
+  std::int64_t updated = 0;         ///< users of the dataset given their fold-in factors
+  std::int64_t kept = 0;            ///< users of the dataset without a known item: trained factors kept
+  std::int64_t not_in_dataset = 0;  ///< new users: not in the model (its users are the dataset's)
+};
+
+/// Collective (update_model.cpp): publishes `model_out` (created by rank 0)
+/// as c.model with the rows of the fold-in users that are users of the
+/// dataset replaced by their rows of `solved` (this rank's contiguous share
+/// of fold.users); `state_text` is c.model's state.json, re-sealed with the
+/// new block checksums and a "fold_in" record. `in` holds this rank's user
+/// rows and every item row, as read_rank_input read them.
+UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, StagedDir& model_out, const Manifest& m,
+                                 const std::string& state_text, RankInput& in, const FoldInInput& fold,
+                                 const FactorTable& solved);
 
 /// The modes after run_recommend's checks (the output created): fold-in
 /// (run_foldin.cpp) and similar items or users (run_similar.cpp).

@@ -1,4 +1,5 @@
 #include "dals/core/error.hpp"
+#include "dals/core/staged_dir.hpp"
 #include "dals/core/version.hpp"
 #include "dals/recommend/recommend.hpp"
 
@@ -21,7 +22,10 @@ const OptionTable<RecommendConfig>& recommend_options() {
           "the model's items with the training's regularization, then list their top-K (not any user of the dataset)")
         .add("Fold-in", "fold-in-header", &C::fold_in_header, "the --fold-in file's first line is a header")
         .add("Fold-in", "fold-in-factors", &C::fold_in_factors,
-             "also write the solved factors: factors-RRRRR.tsv, lines user f_1 .. f_k bias");
+             "also write the solved factors: factors-RRRRR.tsv, lines user f_1 .. f_k bias")
+        .add("Fold-in", "update-model", &C::update_model,
+             "also write a new model directory (atomically; --force replaces a model): --model with the fold-in "
+             "users that are users of --data given their fold-in factors");
     t.add("Similar", "similar-items", &C::similar_items,
           "list the top-K items most similar to each item (cosine of the item factors) instead of users' lists")
         .add("Similar", "similar-users", &C::similar_users, "the same for users (cosine of the user factors)")
@@ -54,8 +58,12 @@ ParseOutcome parse_recommend_config(int argc, const char* const* argv, Recommend
     throw UsageError{
         "--users lists users of the dataset; with --fold-in, --similar-items or --similar-users it has no use"};
   if (!config.items.empty() && !config.similar_items) throw UsageError{"--items needs --similar-items"};
-  if ((config.fold_in_header || config.fold_in_factors) && config.fold_in.empty())
-    throw UsageError{"--fold-in-header and --fold-in-factors need --fold-in FILE"};
+  if ((config.fold_in_header || config.fold_in_factors || !config.update_model.empty()) && config.fold_in.empty())
+    throw UsageError{"--fold-in-header, --fold-in-factors and --update-model need --fold-in FILE"};
+  if (!config.update_model.empty() &&
+      (normalize_output_path(config.update_model) == normalize_output_path(config.model) ||
+       normalize_output_path(config.update_model) == normalize_output_path(config.output)))
+    throw UsageError{"--update-model must name a new directory, not --model or --output"};
   if (config.threads < 0)
     throw UsageError{"--threads must be >= 0 (0 = all cores), got " + std::to_string(config.threads)};
   return ParseOutcome::run;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "dals/checkpoint/model_io.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/core/log.hpp"
@@ -44,8 +45,15 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   SolveParams params;
   FoldInInput fold;
   std::vector<std::int64_t> degree(m.items, 0);
+  StagedDir model_out(c.update_model.empty() ? std::string(".") : c.update_model, c.force, model_output_kind());
+  std::string state_text;
   run_collectively(comm, [&] {
     params = fold_in_params(model.state.hyperparameters, c.model + "/state.json");
+    if (!c.update_model.empty()) {
+      // Read now: the new model is sealed from it after the work.
+      state_text = read_text_file(c.model + "/state.json");
+      if (comm.is_root()) model_out.create();
+    }
     in = read_rank_input(c, m, model.state, layout.of(comm.rank()));
   });
   // Items with training ratings (the others keep their random initial
@@ -111,6 +119,8 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
       }
     });
   });
+  UpdateCounts update;
+  if (!c.update_model.empty()) update = write_updated_model(comm, c, model_out, m, state_text, in, fold, solved);
   std::int64_t totals[3] = {counts.users, counts.fallback, counts.lines};
   comm.allreduce_inplace(std::span<std::int64_t>(totals, 3), MPI_SUM);
 
@@ -138,6 +148,11 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
         {"fallback", "zero factors and bias; the most popular items, scored by their training ratings"},
         {"factor_files",
          c.fold_in_factors ? nlohmann::json("factors-RRRRR.tsv: user f_1 .. f_k bias") : nlohmann::json(nullptr)},
+        {"updated_model", c.update_model.empty() ? nlohmann::json(nullptr) : nlohmann::json(model_out.dest())},
+        {"updated_model_users",
+         {{"updated", update.updated},
+          {"kept_without_known_items", update.kept},
+          {"not_in_dataset", update.not_in_dataset}}},
         {"users_listed", totals[0]},
         {"lines", totals[2]},
     };
@@ -147,6 +162,10 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   if (fold.unknown_entries > 0)
     Log::warn("%s: %lld of %lld entries name an item not in the model (ignored)", c.fold_in.c_str(),
               static_cast<long long>(fold.unknown_entries), static_cast<long long>(fold.entries));
+  if (!c.update_model.empty() && !c.quiet)
+    Log::info("model %s: %lld users updated, %lld without a known item kept, %lld not in the dataset (not added)",
+              model_out.dest().c_str(), static_cast<long long>(update.updated), static_cast<long long>(update.kept),
+              static_cast<long long>(update.not_in_dataset));
   if (!c.quiet)
     Log::info(
         "fold-in: %lld users from %s (%lld entries, %lld of unknown items ignored; %lld users without a known item "

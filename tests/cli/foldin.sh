@@ -12,6 +12,8 @@
 #  - An unknown item is counted and skipped; a new user with no known item
 #    gets zero factors and the popularity list; a new user with an existing
 #    user's history gets that user's factors; fold-in items are not listed.
+#  - --update-model writes the model with the fold-in users of the dataset
+#    given their fold-in factors (only their rows change), a sound model.
 #  - A missing file, a malformed line (FILE:LINE), a bad value and misused
 #    flags are refused with one error line on every rank.
 #
@@ -23,7 +25,8 @@ DALS_GENERATE=$(find_tool dals-generate)
 DALS_RECOMMEND=$(find_tool dals-recommend)
 DALS_REF=$(find_tool dals-test-recommend-ref)
 DALS_INSPECT=$(find_tool dals-inspect)
-require_tools DALS_TRAIN DALS_GENERATE DALS_RECOMMEND DALS_REF DALS_INSPECT
+DALS_MODEL_DIFF=$(find_tool dals-test-model-diff)
+require_tools DALS_TRAIN DALS_GENERATE DALS_RECOMMEND DALS_REF DALS_INSPECT DALS_MODEL_DIFF
 
 LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
@@ -130,6 +133,42 @@ run header 1 "$DALS_RECOMMEND" --model "$CKPT" --data "$DATA" --fold-in "$SCRATC
   --output "$SCRATCH/header" --k 5
 check header "--fold-in-header skips the first line: the same lists" \
   cmp -s <(parts "$SCRATCH/header") <(parts "$SCRATCH/new")
+
+# --update-model: user $first re-rated one item (and a new user): the new
+# model is the finished one with exactly that user's row replaced by its
+# fold-in factors; it is a sound model (dals-recommend reads it).
+M=$SCRATCH/explicit
+{
+  grep "^$first," "$SCRATCH/history.csv" | awk -F , -v OFS=, 'NR == 1 { $3 = ($3 == 5 ? 1 : 5) } { print }'
+  echo "newbie,$(head -n 1 "$SCRATCH/history.csv" | cut -d , -f 2),3"
+} >"$SCRATCH/rerated.csv"
+run update 3 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --fold-in "$SCRATCH/rerated.csv" --fold-in-factors \
+  --output "$SCRATCH/update-lists" --update-model "$SCRATCH/updated" --k 5
+check update "the counts: 1 user updated, 1 not in the dataset" \
+  grep -q "1 users updated, 0 without a known item kept, 1 not in the dataset" "$LOGS/update.rank0.out"
+"$DALS_REF" --factors "$SCRATCH/updated" "$DATA" >"$SCRATCH/updated.factors" 2>"$LOGS/updated.ref.err"
+"$DALS_REF" --factors "$M" "$DATA" >"$SCRATCH/final.factors"
+check update "only user $first's row differs from the model's" \
+  test "$(diff "$SCRATCH/updated.factors" "$SCRATCH/final.factors" | grep -c '^<')" = 1
+check update "and it is user $first's fold-in factors" \
+  test "$(grep "^$first"$'\t' "$SCRATCH/updated.factors")" = "$(grep "^$first"$'\t' <(parts "$SCRATCH/update-lists" factors))"
+# From the whole history against the checkpoint: the checkpoint's factors again, every block.
+run update-same 2 "$DALS_RECOMMEND" --model "$SCRATCH/ckpt-explicit/iter-000002.5" --data "$DATA" \
+  --fold-in "$SCRATCH/history.csv" --output "$SCRATCH/update-same-lists" --update-model "$SCRATCH/update-same"
+check update-same "the checkpoint's factors and biases, bit for bit (dals-test-model-diff)" \
+  "$DALS_MODEL_DIFF" "$SCRATCH/ckpt-explicit/iter-000002.5" "$SCRATCH/update-same"
+run update-reads 2 "$DALS_RECOMMEND" --model "$SCRATCH/updated" --data "$DATA" --output "$SCRATCH/update-top" --k 5
+check update-reads "the updated model's lists differ from the model's for user $first only" \
+  test "$(diff <("$DALS_REF" "$M" "$DATA" 5) <(parts "$SCRATCH/update-top") | grep '^[<>]' | cut -f 1 | cut -c 3- |
+    sort -u)" = "$first"
+refused update-exists 1 "already exists" -- --model "$M" --data "$DATA" --fold-in "$SCRATCH/rerated.csv" \
+  --output "$SCRATCH/x" --update-model "$SCRATCH/updated"
+run update-force 1 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --fold-in "$SCRATCH/rerated.csv" \
+  --output "$SCRATCH/update-lists2" --update-model "$SCRATCH/updated" --force --k 5
+refused update-lists-dir 1 "state.json" -- --model "$M" --data "$DATA" --fold-in "$SCRATCH/rerated.csv" \
+  --output "$SCRATCH/x" --update-model "$SCRATCH/update-lists" --force
+EXPECT_EXIT_CODE=2 refused update-self 1 "must name a new directory" -- --model "$M" --data "$DATA" \
+  --fold-in "$SCRATCH/rerated.csv" --output "$SCRATCH/x" --update-model "$M/" --force
 
 # Refusals.
 refused missing 2 "$SCRATCH/none.txt" -- --model "$CKPT" --data "$DATA" --fold-in "$SCRATCH/none.txt" \

@@ -44,6 +44,7 @@ struct RecommendConfig {
   std::string fold_in;           ///< file of `user item value` lines; "" = no fold-in
   bool fold_in_header = false;   ///< its first line is a header
   bool fold_in_factors = false;  ///< also write the solved factors (factors-RRRRR.tsv)
+  std::string update_model;      ///< write the model with the fold-in users of the dataset updated here
   // Similar items or users (similar.hpp): top-K by cosine of the factors.
   bool similar_items = false;
   bool similar_users = false;
