@@ -62,10 +62,10 @@ ListCounts write_lists(const FactorTable& users, const FactorTable& items, const
     if (u < train.first_row || u >= train.first_row + train.rows() || (j > 0 && u <= chosen[j - 1]))
       throw Error("write_lists: chosen users must increase within [" + std::to_string(train.first_row) + ", " +
                   std::to_string(train.first_row + train.rows()) + "), got " + std::to_string(u));
-    if (train.degree(u - train.first_row) == 0)
-      ++counts.no_training;
-    else
+    if (train.degree(u - train.first_row) > 0 || spec.fallback)
       ranked.push_back(u);
+    else
+      ++counts.no_training;
   }
 
   std::string text;
@@ -80,17 +80,23 @@ ListCounts write_lists(const FactorTable& users, const FactorTable& items, const
     text.clear();
     for (std::int64_t u = ranked[j]; u <= ranked[end - 1]; ++u) {
       const std::string& user = user_ids[u - train.first_row];
-      const int count = lists.count_of(u);
+      // (The fallback's users have no entries to exclude: its list as it is.)
+      const bool fallback = spec.fallback && train.degree(u - train.first_row) == 0;
+      const int count =
+          fallback ? static_cast<int>(std::min<std::size_t>(spec.fallback->size(), k)) : lists.count_of(u);
       for (int r = 0; r < count; ++r) {
         append_field(text, user, spec.separator);
         text += spec.separator;
-        append_field(text, item_ids[lists.items_of(u)[r]], spec.separator);
-        std::snprintf(number, sizeof number, "%c%.9g%c%d\n", spec.separator, static_cast<double>(lists.scores_of(u)[r]),
-                      spec.separator, r + 1);
+        const std::int32_t item = fallback ? (*spec.fallback)[r].first : lists.items_of(u)[r];
+        const float score = fallback ? (*spec.fallback)[r].second : lists.scores_of(u)[r];
+        append_field(text, item_ids[item], spec.separator);
+        std::snprintf(number, sizeof number, "%c%.9g%c%d\n", spec.separator, static_cast<double>(score), spec.separator,
+                      r + 1);
         text += number;
       }
       counts.lines += count;
       ++counts.users;
+      if (fallback) ++counts.fallback;
     }
     sink(text);
     j = end;

@@ -1,4 +1,5 @@
 #include "dals/core/error.hpp"
+#include "dals/core/staged_dir.hpp"
 #include "dals/core/version.hpp"
 #include "dals/recommend/recommend.hpp"
 
@@ -16,6 +17,20 @@ const OptionTable<RecommendConfig>& recommend_options() {
         .add("Input", "data", &C::data, "the dataset the model was trained on (its fingerprint must match)")
         .add("Input", "users", &C::users,
              "file of raw user ids, one per line, to recommend for (default: every user); unknown ids are counted");
+    t.add("Fold-in", "fold-in", &C::fold_in,
+          "file of `user item value` lines (raw ids; comma or blank separated): solve these users' factors against "
+          "the model's items with the training's regularization, then list their top-K (not any user of the dataset)")
+        .add("Fold-in", "fold-in-header", &C::fold_in_header, "the --fold-in file's first line is a header")
+        .add("Fold-in", "fold-in-factors", &C::fold_in_factors,
+             "also write the solved factors: factors-RRRRR.tsv, lines user f_1 .. f_k bias")
+        .add("Fold-in", "update-model", &C::update_model,
+             "also write a new model directory (atomically; --force replaces a model): --model with the fold-in "
+             "users that are users of --data given their fold-in factors");
+    t.add("Similar", "similar-items", &C::similar_items,
+          "list the top-K items most similar to each item (cosine of the item factors) instead of users' lists")
+        .add("Similar", "similar-users", &C::similar_users, "the same for users (cosine of the user factors)")
+        .add("Similar", "items", &C::items,
+             "file of raw item ids, one per line, to list similar items for (default: every item)");
     t.add("Lists", "k", &C::k, "items per user")
         .add("Lists", "include-rated", &C::include_rated, "also rank the items a user rated in training")
         .add("Output", "output,o", &C::output, "directory to write: part-RRRRR.tsv per rank (written atomically)")
@@ -37,6 +52,18 @@ ParseOutcome parse_recommend_config(int argc, const char* const* argv, Recommend
     throw UsageError{"--k must be in [1, 1000000], got " + std::to_string(config.k)};
   if (config.format != "tsv" && config.format != "csv")
     throw UsageError{"--format must be tsv or csv, got '" + config.format + "'"};
+  const int modes = !config.fold_in.empty() + config.similar_items + config.similar_users;
+  if (modes > 1) throw UsageError{"--fold-in, --similar-items and --similar-users exclude each other"};
+  if (modes > 0 && !config.users.empty())
+    throw UsageError{
+        "--users lists users of the dataset; with --fold-in, --similar-items or --similar-users it has no use"};
+  if (!config.items.empty() && !config.similar_items) throw UsageError{"--items needs --similar-items"};
+  if ((config.fold_in_header || config.fold_in_factors || !config.update_model.empty()) && config.fold_in.empty())
+    throw UsageError{"--fold-in-header, --fold-in-factors and --update-model need --fold-in FILE"};
+  if (!config.update_model.empty() &&
+      (normalize_output_path(config.update_model) == normalize_output_path(config.model) ||
+       normalize_output_path(config.update_model) == normalize_output_path(config.output)))
+    throw UsageError{"--update-model must name a new directory, not --model or --output"};
   if (config.threads < 0)
     throw UsageError{"--threads must be >= 0 (0 = all cores), got " + std::to_string(config.threads)};
   return ParseOutcome::run;

@@ -17,77 +17,15 @@
 #include "dals/data/id_index.hpp"
 #include "dals/data/inspect.hpp"
 #include "dals/recommend/lists.hpp"
-#include "dals/recommend/model_input.hpp"
 #include "dals/recommend/recommend.hpp"
 #include "dals/train/layout.hpp"
+#include "recommend_input.hpp"
 
 namespace dals {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr const char* kFormat = "dals-recommendations";
-constexpr const char* kManifestName = "recommendations.json";
-
-// One raw id per line (blank lines and a trailing \r ignored), looked up in
-// the dataset: the dense ids found, sorted and without repeats.
-std::vector<std::int64_t> read_user_file(const RecommendConfig& c, std::int64_t& lines, std::int64_t& unknown) {
-  const std::string text = read_text_file(c.users);
-  IdLookup lookup(c.data, Side::users);
-  std::vector<std::int64_t> dense;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string id = text.substr(start, end - start);
-    start = end + 1;
-    while (!id.empty() && (id.back() == '\r' || id.back() == ' ' || id.back() == '\t')) id.pop_back();
-    if (id.empty()) continue;
-    ++lines;
-    const auto found = lookup.dense_id(id);
-    if (found)
-      dense.push_back(*found);
-    else
-      ++unknown;
-  }
-  std::sort(dense.begin(), dense.end());
-  dense.erase(std::unique(dense.begin(), dense.end()), dense.end());
-  return dense;
-}
-
-// The rows this rank owns: training ratings by user (for the exclusion),
-// user factors, raw user ids; and every item factor and raw item id.
-struct RankInput {
-  PerSide<FactorTable> tables;
-  CsrBlock train;
-  std::vector<std::string> user_ids, item_ids;
-};
-
-RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own) {
-  RankInput in;
-  // Whole tables, rows indexed by dense id as rank_top_k takes them; only
-  // this rank's user rows are read (the others stay zero).
-  in.tables = PerSide<FactorTable>{FactorTable(m.users, s.factors), FactorTable(m.items, s.factors)};
-  read_factor_blocks(c.model, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
-  read_factor_blocks(c.model, m, s, Side::items, 0, m.blocks, in.tables.items);
-  in.train = read_user_rows(c.data, m, Split::train, own);
-  in.user_ids = read_user_id_texts(c.data, m, own);
-  in.item_ids = raw_id_texts(c.data, m, Side::items);
-  return in;
-}
-
-std::string part_name(int rank, const std::string& format) {
-  char name[32];
-  std::snprintf(name, sizeof name, "part-%05d.", rank);
-  return name + format;
-}
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-}  // namespace
+using namespace recommend_internal;
 
 OutputKind recommendations_output_kind() {
   return {"dals-recommend output", [](const std::string& dir) -> std::string {
@@ -108,7 +46,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   if (c.threads > 0) omp_set_num_threads(c.threads);
   StagedDir out(c.output, c.force, recommendations_output_kind());
   Manifest m;
-  CheckedModel model;
+  ModelInfo model;
   std::vector<std::int64_t> wanted;
   std::int64_t id_lines = 0, unknown = 0;
   // Everything that can be refused before the work: the dataset, the model
@@ -118,10 +56,12 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
     if (comm.size() > m.blocks)
       throw Error(c.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
                   std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") + " of users (P must be <= B)");
-    model = read_checked_model(c.model, c.data, m);
-    if (!c.users.empty()) wanted = read_user_file(c, id_lines, unknown);
+    model = read_checked_model(c, m);
+    if (!c.users.empty()) wanted = read_id_file(c.users, c.data, Side::users, id_lines, unknown);
     if (comm.is_root()) out.create();
   });
+  if (!c.fold_in.empty()) return run_fold_in(comm, c, out, m, model);
+  if (c.similar_items || c.similar_users) return run_similar(comm, c, out, m, model);
 
   // The user blocks as training assigns them; the weight moves boundaries
   // between ranks only, never a list (ranking.hpp), so 1 will do.
@@ -151,15 +91,9 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
 
   ListCounts counts;
   run_collectively(comm, [&] {
-    const std::string path = out.staging() + "/" + part_name(comm.rank(), c.format);
-    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
-    if (!file) throw Error(path + ": cannot create: " + std::strerror(errno));
-    counts = write_lists(in.tables.users, in.tables.items, in.train, chosen, in.user_ids, in.item_ids, spec,
-                         [&](const std::string& text) {
-                           if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size())
-                             throw Error(path + ": cannot write: " + std::strerror(errno));
-                         });
-    if (std::fclose(file.release()) != 0) throw Error(path + ": cannot write: " + std::strerror(errno));
+    write_part(out.staging() + "/" + part_name(comm.rank(), c.format), [&](const auto& sink) {
+      counts = write_lists(in.tables.users, in.tables.items, in.train, chosen, in.user_ids, in.item_ids, spec, sink);
+    });
   });
   std::int64_t totals[3] = {counts.users, counts.no_training, counts.lines};
   comm.allreduce_inplace(std::span<std::int64_t>(totals, 3), MPI_SUM);

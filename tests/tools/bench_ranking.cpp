@@ -4,6 +4,10 @@
 // beside it OpenBLAS's sgemm producing the same scores without selection,
 // and counts how many sgemm scores differ in bits from item_score (ranking.hpp
 // says why the ranking does not use sgemm). Prints one JSON line.
+//
+// dals-bench-ranking --sgemm M N K: the rate of one C[M x N] = A[M x K]
+// B[N x K]^T sgemm on OMP_NUM_THREADS OpenBLAS threads (best of 3), as
+// JSON: tools/bench-recommend.sh's yardstick.
 #include <cblas.h>
 #include <omp.h>
 
@@ -40,9 +44,32 @@ void sgemm_scores(const dals::FactorTable& users, const dals::FactorTable& items
               0.f, out, cols);
 }
 
+int sgemm_rate(std::int64_t m, std::int64_t n, int k) {
+  openblas_set_num_threads(omp_get_max_threads());
+  std::vector<float> a(static_cast<std::size_t>(m) * k), b(static_cast<std::size_t>(n) * k),
+      c(static_cast<std::size_t>(m) * n);
+  std::mt19937 gen(3);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  for (float& x : a) x = normal(gen);
+  for (float& x : b) x = normal(gen);
+  double best = 1e30;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), k, 1.f, a.data(), k,
+                b.data(), k, 0.f, c.data(), static_cast<int>(n));
+    best = std::min(best, seconds_since(t0));
+  }
+  std::printf("{\"m\": %lld, \"n\": %lld, \"k\": %d, \"threads\": %d, \"sgemm_s\": %.4f, \"sgemm_gflops\": %.2f}\n",
+              static_cast<long long>(m), static_cast<long long>(n), k, omp_get_max_threads(), best,
+              2.0 * m * n * k / best / 1e9);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 5 && std::strcmp(argv[1], "--sgemm") == 0)
+    return sgemm_rate(std::atoll(argv[2]), std::atoll(argv[3]), std::atoi(argv[4]));
   const std::int64_t m = argc > 1 ? std::atoll(argv[1]) : 138493;
   const std::int64_t n = argc > 2 ? std::atoll(argv[2]) : 26744;
   const int k = argc > 3 ? std::atoi(argv[3]) : 64;

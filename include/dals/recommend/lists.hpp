@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dals/data/csr.hpp"
@@ -23,12 +24,17 @@ struct ListSpec {
   char separator = '\t';       ///< '\t' (tsv) or ',' (csv, string ids quoted as needed)
   /// Items that may be recommended (one entry per item, nonzero: yes); null: all.
   const std::vector<std::uint8_t>* candidates = nullptr;
+  /// Where given, a user without entries in `train` gets this list (dense
+  /// item ids and their scores, best first; fold-in's popularity fallback)
+  /// instead of none; counted in ListCounts::fallback.
+  const std::vector<std::pair<std::int32_t, float>>* fallback = nullptr;
 };
 
 /// What write_lists did.
 struct ListCounts {
   std::int64_t users = 0;        ///< users given a list
   std::int64_t no_training = 0;  ///< chosen users with no training entries: no list (random factors)
+  std::int64_t fallback = 0;     ///< chosen users without entries given spec.fallback
   std::int64_t lines = 0;
 };
 

@@ -15,6 +15,11 @@
 /// count, so the parts concatenated in rank order are the same file for any
 /// P. The directory is published as a whole (StagedDir), and --force replaces
 /// only an earlier dals-recommend output.
+///
+/// Two more modes write the same kind of directory: --fold-in FILE (lists,
+/// and with --fold-in-factors factors-RRRRR.tsv, for the users of FILE
+/// solved against the model's items: foldin.hpp) and --similar-items /
+/// --similar-users (each row's top-K rows of its side by cosine: similar.hpp).
 
 #include <string>
 
@@ -35,6 +40,15 @@ struct RecommendConfig {
   bool force = false;          ///< replace an earlier dals-recommend output
   int threads = 0;             ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
   bool quiet = false;          ///< no summary line
+  // Fold-in (foldin.hpp): lists for the users of a file of entries.
+  std::string fold_in;           ///< file of `user item value` lines; "" = no fold-in
+  bool fold_in_header = false;   ///< its first line is a header
+  bool fold_in_factors = false;  ///< also write the solved factors (factors-RRRRR.tsv)
+  std::string update_model;      ///< write the model with the fold-in users of the dataset updated here
+  // Similar items or users (similar.hpp): top-K by cosine of the factors.
+  bool similar_items = false;
+  bool similar_users = false;
+  std::string items;  ///< --similar-items: file of raw item ids; "" = every item
 };
 
 const OptionTable<RecommendConfig>& recommend_options();

@@ -1,0 +1,69 @@
+#pragma once
+/// @file foldin.hpp
+/// @brief Fold-in: new (or existing) users' factors solved against a trained
+/// model's item factors, without retraining.
+///
+/// A fold-in user's factor (and bias) is what a user half of training would
+/// give that user: the same RowSolver, the same regularizer (lambda, l2 or
+/// weighted, biases on or off) and, for implicit models, the same
+/// confidences and the item side's Gramian w0 V^T V. So a training user
+/// folded in from their whole training history against the item factors
+/// their trained factor was solved against gets that factor back, bit for
+/// bit (after a whole iteration those are the previous iteration's item
+/// factors: the final model's items moved once more since; see
+/// docs/options.md#fold-in). Always the exact Cholesky solve: a CG-trained
+/// model's CG steps warm-start from the user's previous value, which a new
+/// user does not have.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dals/data/csr.hpp"
+#include "dals/solve/factors.hpp"
+#include "dals/solve/solve_params.hpp"
+
+namespace dals {
+
+/// A fold-in file read and mapped onto the model's items.
+struct FoldInInput {
+  std::vector<std::string> users;  ///< raw user ids as written, in order of first appearance
+  /// Rows = users (first_row 0), columns the items' dense ids, increasing;
+  /// only items of the model with training ratings. Values as given (a
+  /// repeated pair: explicit, the last line's value; implicit, the sum).
+  CsrBlock history;
+  std::int64_t entries = 0;          ///< lines with an entry
+  std::int64_t unknown_entries = 0;  ///< of them, naming an item not in the model (ignored)
+};
+
+/// How the items are named and which may be folded in against.
+struct FoldInItems {
+  const std::vector<std::string>* ids = nullptr;  ///< raw id text of each dense item id
+  bool integer_ids = false;                       ///< "042" and "42" then name the same item
+  /// Nonzero: the item has training ratings. Others keep their random initial
+  /// factors and count as unknown.
+  const std::vector<std::uint8_t>* trained = nullptr;
+};
+
+/// Reads `path`: one entry a line, `user item value` (fields separated by a
+/// comma or by spaces and tabs; further fields, such as a timestamp, are
+/// ignored; blank lines and lines starting with '#' are skipped; with
+/// `header` the first line is too). Implicit models may leave the value out
+/// (one event); their values must be > 0. Error "PATH:LINE: ..." on a
+/// malformed line, Error naming the path if it cannot be read.
+FoldInInput read_fold_in(const std::string& path, const FoldInItems& items, bool implicit, bool header);
+
+/// The solve's parameters from a model's hyper-parameters (state.json's
+/// "hyperparameters" object as text); Error naming `path` if one is missing
+/// or out of range. The solver is Cholesky whatever the training's.
+SolveParams fold_in_params(const std::string& hyperparameters, const std::string& path);
+
+/// Solves rows [first, end) of `history` against `items` (every item's
+/// factors and biases, the whole table), `mean` the dataset's training
+/// mean. Returns a table of end - first rows (first_row 0): factors, then
+/// the bias; rows without entries are zero. OpenMP threads over the rows;
+/// each row's bits depend on its entries and `items` only.
+FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t end, const FactorTable& items,
+                    const SolveParams& params, double mean);
+
+}  // namespace dals

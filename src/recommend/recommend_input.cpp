@@ -1,0 +1,99 @@
+// What every mode of dals-recommend reads (through model_input.hpp, shared
+// with dals-eval): the model checked against the dataset, a rank's rows, and
+// the part files it writes.
+#include "recommend_input.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/data/id_index.hpp"
+#include "dals/data/inspect.hpp"
+#include "dals/recommend/model_input.hpp"
+
+namespace dals::recommend_internal {
+
+namespace fs = std::filesystem;
+
+ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m) {
+  CheckedModel checked = dals::read_checked_model(c.model, c.data, m);
+  ModelInfo info;
+  info.state = std::move(checked.state);
+  info.implicit = checked.implicit;
+  return info;
+}
+
+void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
+                        int end_block, FactorTable& table) {
+  dals::read_factor_blocks(c.model, m, s, side, first_block, end_block, table);
+}
+
+// One raw id per line (blank lines and a trailing \r ignored), looked up in
+// the dataset: the dense ids found, sorted and without repeats.
+std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
+                                       std::int64_t& unknown) {
+  const std::string text = read_text_file(path);
+  IdLookup lookup(data, side);
+  std::vector<std::int64_t> dense;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string id = text.substr(start, end - start);
+    start = end + 1;
+    while (!id.empty() && (id.back() == '\r' || id.back() == ' ' || id.back() == '\t')) id.pop_back();
+    if (id.empty()) continue;
+    ++lines;
+    const auto found = lookup.dense_id(id);
+    if (found)
+      dense.push_back(*found);
+    else
+      ++unknown;
+  }
+  std::sort(dense.begin(), dense.end());
+  dense.erase(std::unique(dense.begin(), dense.end()), dense.end());
+  return dense;
+}
+
+RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own) {
+  RankInput in;
+  // Whole tables, rows indexed by dense id as rank_top_k takes them; only
+  // this rank's user rows are read (the others stay zero).
+  in.tables = PerSide<FactorTable>{FactorTable(m.users, s.factors), FactorTable(m.items, s.factors)};
+  read_factor_blocks(c, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
+  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
+  in.train = read_user_rows(c.data, m, Split::train, own);
+  in.user_ids = read_user_id_texts(c.data, m, own);
+  in.item_ids = raw_id_texts(c.data, m, Side::items);
+  return in;
+}
+
+std::string part_name(int rank, const std::string& format) {
+  char name[32];
+  std::snprintf(name, sizeof name, "part-%05d.", rank);
+  return name + format;
+}
+
+void write_part(const std::string& path,
+                const std::function<void(const std::function<void(const std::string&)>&)>& fill) {
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+  if (!file) throw Error(path + ": cannot create: " + std::strerror(errno));
+  fill([&](const std::string& text) {
+    if (std::fwrite(text.data(), 1, text.size(), file.get()) != text.size())
+      throw Error(path + ": cannot write: " + std::strerror(errno));
+  });
+  if (std::fclose(file.release()) != 0) throw Error(path + ": cannot write: " + std::strerror(errno));
+}
+
+}  // namespace dals::recommend_internal

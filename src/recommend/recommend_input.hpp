@@ -1,0 +1,85 @@
+#pragma once
+// What every mode of dals-recommend (top-K, fold-in, similar items) reads
+// and writes alike. Private to src/recommend/.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dals/checkpoint/run_state.hpp"
+#include "dals/core/staged_dir.hpp"
+#include "dals/data/csr.hpp"
+#include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
+#include "dals/recommend/foldin.hpp"
+#include "dals/recommend/recommend.hpp"
+#include "dals/solve/factors.hpp"
+#include "dals/train/layout.hpp"
+
+namespace dals::recommend_internal {
+
+inline constexpr const char* kFormat = "dals-recommendations";
+inline constexpr const char* kManifestName = "recommendations.json";
+
+// What the model says about itself, checked against the dataset.
+struct ModelInfo {
+  SavedState state;
+  bool implicit = false;
+};
+
+/// Error unless c.model is a complete model (or checkpoint) of c.data.
+ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m);
+
+// The rows this rank owns: training ratings by user (for the exclusion),
+// user factors, raw user ids; and every item factor and raw item id.
+struct RankInput {
+  PerSide<FactorTable> tables;
+  CsrBlock train;
+  std::vector<std::string> user_ids, item_ids;
+};
+
+/// This rank's rows (own = the user blocks it owns), and every item factor.
+RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own);
+
+/// Reads blocks [first_block, end_block) of one side's factors from c.model
+/// into `table` (checked against state.json's block checksums).
+void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
+                        int end_block, FactorTable& table);
+
+/// One raw id per line of `path` (blank lines and a trailing \r ignored),
+/// looked up in the dataset `data`: the dense ids found, sorted and without
+/// repeats; `lines` and `unknown` count the ids and those not found.
+std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
+                                       std::int64_t& unknown);
+
+/// "part-00003.tsv"
+std::string part_name(int rank, const std::string& format);
+
+/// Creates `path` and has `fill` write it through the sink it is given;
+/// Error naming the path if it cannot be created or written.
+void write_part(const std::string& path,
+                const std::function<void(const std::function<void(const std::string&)>&)>& fill);
+
+/// What --update-model did with the fold-in users.
+struct UpdateCounts {
+  std::int64_t updated = 0;         ///< users of the dataset given their fold-in factors
+  std::int64_t kept = 0;            ///< users of the dataset without a known item: trained factors kept
+  std::int64_t not_in_dataset = 0;  ///< new users: not in the model (its users are the dataset's)
+};
+
+/// Collective (update_model.cpp): publishes `model_out` (created by rank 0)
+/// as c.model with the rows of the fold-in users that are users of the
+/// dataset replaced by their rows of `solved` (this rank's contiguous share
+/// of fold.users); `state_text` is c.model's state.json, re-sealed with the
+/// new block checksums and a "fold_in" record. `in` holds this rank's user
+/// rows and every item row, as read_rank_input read them.
+UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, StagedDir& model_out, const Manifest& m,
+                                 const std::string& state_text, RankInput& in, const FoldInInput& fold,
+                                 const FactorTable& solved);
+
+/// The modes after run_recommend's checks (the output created): fold-in
+/// (run_foldin.cpp) and similar items or users (run_similar.cpp).
+void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
+void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
+
+}  // namespace dals::recommend_internal

@@ -1,0 +1,81 @@
+// dals-recommend --fold-in FILE --update-model OUT: the model with the
+// folded-in users of the dataset given their new factors, published as a
+// new model directory by the one model writer (checkpoint/model_io).
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/core/checksum.hpp"
+#include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
+#include "recommend_input.hpp"
+
+namespace dals::recommend_internal {
+
+UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, StagedDir& model_out, const Manifest& m,
+                                 const std::string& state_text, RankInput& in, const FoldInInput& fold,
+                                 const FactorTable& solved) {
+  // Every rank gets every solved row (a fold-in file is small beside the
+  // model), then replaces those of its own users.
+  const auto users = static_cast<std::int64_t>(fold.users.size());
+  const int k = solved.k();
+  FactorTable all(users, k);
+  std::vector<std::int64_t> firsts(comm.size()), counts(comm.size());
+  for (int r = 0; r < comm.size(); ++r) {
+    firsts[r] = users * r / comm.size();
+    counts[r] = users * (r + 1) / comm.size() - firsts[r];
+  }
+  std::copy(solved.data(), solved.data() + solved.rows() * solved.stride(), all.row(firsts[comm.rank()]));
+  comm.allgather_rows(all.data(), all.stride(), firsts, counts);
+
+  const OwnedRange own = SideLayout(m.train.user_blocks, comm.size()).of(comm.rank());
+  std::unordered_map<std::string, std::int64_t> dense;
+  dense.reserve(in.user_ids.size());
+  for (std::size_t r = 0; r < in.user_ids.size(); ++r) dense.emplace(in.user_ids[r], own.first_row + r);
+  std::int64_t totals[2] = {0, 0};  // updated, in the dataset but without a known item (kept)
+  for (std::int64_t u = 0; u < users; ++u) {
+    const auto found = dense.find(fold.users[u]);
+    if (found == dense.end()) continue;
+    if (fold.history.degree(u) == 0) {
+      ++totals[1];
+      continue;
+    }
+    std::copy(all.row(u), all.row(u) + all.stride(), in.tables.users.row(found->second));
+    ++totals[0];
+  }
+  comm.allreduce_inplace(std::span<std::int64_t>(totals, 2), MPI_SUM);
+  UpdateCounts result{totals[0], totals[1], users - totals[0] - totals[1]};
+
+  const PerSide<SideLayout> layouts{SideLayout(m.train.user_blocks, comm.size()),
+                                    SideLayout(m.train.item_blocks, comm.size())};
+  run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    create_factor_subdirs(model_out.staging());
+    const std::string metrics = c.model + "/metrics.jsonl";
+    if (std::filesystem::is_regular_file(metrics))
+      write_file_atomic(model_out.staging() + "/metrics.jsonl", read_text_file(metrics));
+  });
+  publish_factor_dir(comm, model_out, FactorView{m, layouts, in.tables}, [&](const BlockChecksums& sums) {
+    nlohmann::json state = nlohmann::json::parse(state_text);
+    state.erase("checksum");
+    state["format"] = "dals-model";
+    for (Side side : kBothSides) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const std::uint64_t sum : sums[side]) list.push_back(to_hex(sum));
+      state["block_checksums"][side_name(side)] = list;
+    }
+    state["fold_in"] = {{"model", c.model},
+                        {"file", c.fold_in},
+                        {"users_updated", result.updated},
+                        {"users_kept_without_known_items", result.kept},
+                        {"users_not_in_dataset", result.not_in_dataset}};
+    // As run_state.cpp seals a state.json: the checksum of every other field.
+    const std::string body = state.dump();
+    state["checksum"] = to_hex(checksum64(body.data(), body.size()));
+    return state.dump(1) + "\n";
+  });
+  return result;
+}
+
+}  // namespace dals::recommend_internal
