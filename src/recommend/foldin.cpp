@@ -147,11 +147,19 @@ SolveParams fold_in_params(const std::string& hyperparameters, const std::string
   const nlohmann::json doc = parse_json_text(hyperparameters, path);
   const JsonReader h(doc, path, "hyperparameters");
   SolveParams p;
-  p.k = static_cast<int>(h.get_int("factors", 1, 1 << 20));
+  p.k = static_cast<int>(h.get_int("factors", 0, 4096));
   p.lambda = h.get_double("lambda");
   if (!(p.lambda >= 0)) h.fail("lambda", "must be >= 0");
   p.regularization = enum_of<Regularization>(h, "regularization");
+  if (p.regularization == Regularization::power) {
+    p.exponent = h.get_double("lambda_exponent");
+    if (!(p.exponent >= 0 && p.exponent <= 1)) h.fail("lambda_exponent", "must be in [0, 1]");
+  }
   p.bias = h.get_bool("bias");
+  if (h.has("bias_lambda")) {
+    p.bias_lambda = h.get_double("bias_lambda");
+    if (!(p.bias_lambda >= 0)) h.fail("bias_lambda", "must be >= 0");
+  }
   p.solver = Solver::cholesky;
   p.implicit = h.has("feedback") && h.get_string("feedback") == "implicit";
   if (p.implicit) {
