@@ -115,6 +115,9 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
           : "cholesky",
       static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
   Log::info("exchange: %s", exchange_line.c_str());
+  if (trainer.rating_spread() != 1.0 || (!config.implicit && config.lambda_units == LambdaUnits::spread))
+    Log::info("lambda in units of the ratings' spread around the mean, %.4f: the factors' lambda %g, the biases' %g",
+              trainer.rating_spread(), trainer.solve_params().lambda, trainer.solve_params().effective_bias_lambda());
   if (config.implicit) {
     std::string confidence =
         "1 + " + fmt("%g", config.alpha) +

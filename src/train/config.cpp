@@ -163,6 +163,11 @@ const OptionTable<TrainConfig>& train_options() {
             },
             [](const C& c) { return nlohmann::json(c.lambda_exponent); })
         .model("lambda_exponent", nullptr, [](const C& c) { return c.regularization == Regularization::power; })
+        .add("Model", "lambda-units", &C::lambda_units,
+             "spread: the factors' lambda is multiplied by the training ratings' spread around the mean (printed "
+             "at start), so that one lambda serves any rating scale, the biases' is not (it needs no scaling); "
+             "absolute: lambda as given. Implicit mode: always absolute")
+        .model("lambda_units", nullptr, [](const C& c) { return !c.implicit && c.lambda_units == LambdaUnits::spread; })
         .add_custom(
             "Model", "bias-lambda",
             "the user and item biases' lambda, scaled per row as the factors' one (default: --lambda)",
