@@ -20,8 +20,15 @@ class Writer {
  public:
   explicit Writer(const std::string& path) : path_(path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    file_ = H5Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    // No modification times in the objects' headers (the root group's, the
+    // datasets'): the same model gives the same bytes, whenever and on
+    // however many ranks it is exported.
+    H5Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+    if (fcpl.get() < 0 || H5Pset_obj_track_times(fcpl.get(), false) < 0) fail("cannot make a property list");
+    file_ = H5Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), H5Fclose);
     if (file_.get() < 0) fail("cannot create file");
+    dcpl_ = H5Id(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    if (dcpl_.get() < 0 || H5Pset_obj_track_times(dcpl_.get(), false) < 0) fail("cannot make a property list");
   }
 
   [[noreturn]] void fail(const std::string& what) const {
@@ -36,7 +43,7 @@ class Writer {
     const hsize_t mem_dims[2] = {rows, static_cast<hsize_t>(t.stride())};
     const hsize_t file_dims[2] = {rows, static_cast<hsize_t>(cols)};
     H5Id file_space(H5Screate_simple(one_d ? 1 : 2, file_dims, nullptr), H5Sclose);
-    H5Id dset(H5Dcreate2(file_.get(), name.c_str(), H5T_NATIVE_FLOAT, file_space.get(), H5P_DEFAULT, H5P_DEFAULT,
+    H5Id dset(H5Dcreate2(file_.get(), name.c_str(), H5T_NATIVE_FLOAT, file_space.get(), H5P_DEFAULT, dcpl_.get(),
                          H5P_DEFAULT),
               H5Dclose);
     if (file_space.get() < 0 || dset.get() < 0) fail("cannot create dataset " + name);
@@ -68,7 +75,7 @@ class Writer {
   void array(const std::string& name, hid_t type, const T* data, std::int64_t count, bool scalar = false) {
     const hsize_t dims[1] = {static_cast<hsize_t>(count)};
     H5Id space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nullptr), H5Sclose);
-    H5Id dset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    H5Id dset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(), H5P_DEFAULT, dcpl_.get(), H5P_DEFAULT),
               H5Dclose);
     if (space.get() < 0 || dset.get() < 0) fail("cannot create dataset " + name);
     if ((scalar || count > 0) && H5Dwrite(dset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
@@ -135,7 +142,7 @@ class Writer {
   }
 
   std::string path_;
-  H5Id file_;
+  H5Id file_, dcpl_;
 };
 
 }  // namespace
