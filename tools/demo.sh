@@ -6,7 +6,8 @@
 #   tools/demo.sh        (as root on Debian 12, or as a user with sudo)
 #
 # Output in ./demo-out: data/ (the dataset, generated once; delete it to
-# regenerate) and model/ (replaced on every run).
+# regenerate), model/ (replaced on every run) and curves.png (its training
+# and test RMSE and seconds per iteration, tools/plot-metrics.py).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
