@@ -33,7 +33,6 @@ OutputKind export_output_kind() {
 
 void run_export(const Comm& comm, const ExportConfig& c) {
   StagedDir out(c.output, c.force, export_output_kind());
-  nlohmann::json summary;
   // Rank 0 does it all (export.hpp); the others share its outcome.
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
@@ -52,7 +51,7 @@ void run_export(const Comm& comm, const ExportConfig& c) {
       write_tsv_export(dir, model);
       files = {"users.tsv", "items.tsv"};
     }
-    summary = {
+    const nlohmann::json summary = {
         {"format", kFormat},
         {"version", 1},
         {"file_format", c.format},
