@@ -26,6 +26,13 @@ run() {
   expect_success "$case_name" "$LOGS/$case_name"
 }
 
+# plot CASE ARGS...: tools/plot-metrics.py, one process (no mpirun).
+plot() {
+  local case_name=$1
+  shift
+  run_one "$LOGS/$case_name" "$PYTHON" "$PLOT" "$@"
+}
+
 # png_size FILE: "WIDTH HEIGHT" of a PNG (its IHDR), or nothing if FILE is not one.
 png_size() {
   "$PYTHON" -c 'import struct, sys
@@ -40,19 +47,21 @@ run train-explicit 2 "$DALS_TRAIN" --data "$DATA" --output "$SCRATCH/explicit" -
 run train-implicit 2 "$DALS_TRAIN" --data "$DATA" --output "$SCRATCH/implicit" -k 4 --iterations 4 --threads 1 \
   --quiet --implicit --eval-every 1
 
-run plot 1 "$PYTHON" "$PLOT" --output "$SCRATCH/runs.png" --title "two runs" "$SCRATCH/explicit=explicit k=4" \
+plot plot --output "$SCRATCH/runs.png" --title "two runs" "$SCRATCH/explicit=explicit k=4" \
   "$SCRATCH/implicit/metrics.jsonl=implicit k=4"
+expect_success plot "$LOGS/plot"
 check plot "a PNG of 1800 x 500 (three panels)" test "$(png_size "$SCRATCH/runs.png")" = "1800 500"
 check plot "of more than 20 KB (lines drawn, not an empty canvas)" \
   test "$(stat -c %s "$SCRATCH/runs.png")" -gt 20000
 check plot "the summary names the output" grep -q "2 run(s) drawn to $SCRATCH/runs.png" "$LOGS/plot.rank0.out"
-run plot-one 1 "$PYTHON" "$PLOT" -o "$SCRATCH/one.png" "$SCRATCH/explicit"
+plot plot-one -o "$SCRATCH/one.png" "$SCRATCH/explicit"
+expect_success plot-one "$LOGS/plot-one"
 check plot-one "one explicit run: two panels" test "$(png_size "$SCRATCH/one.png")" = "1200 500"
 
-run_ranks 1 "$LOGS/missing" "$PYTHON" "$PLOT" -o "$SCRATCH/x.png" "$SCRATCH/explicit" "$SCRATCH/none"
+plot missing -o "$SCRATCH/x.png" "$SCRATCH/explicit" "$SCRATCH/none"
 expect_failure missing "$LOGS/missing" "plot-metrics: error:" "$SCRATCH/none" "cannot read"
 printf '{"iteration": 1, "train_rmse": 1.0}\nnot json\n' >"$SCRATCH/bad.jsonl"
-run_ranks 1 "$LOGS/malformed" "$PYTHON" "$PLOT" -o "$SCRATCH/x.png" "$SCRATCH/bad.jsonl"
+plot malformed -o "$SCRATCH/x.png" "$SCRATCH/bad.jsonl"
 expect_failure malformed "$LOGS/malformed" "$SCRATCH/bad.jsonl:2" "not a JSON object"
 check refusals "nothing written" test ! -e "$SCRATCH/x.png" -a ! -e "$SCRATCH/x.png.tmp"
 
