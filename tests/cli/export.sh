@@ -5,7 +5,8 @@
 # the model's factor blocks bit for bit, untrained rows are zero and flagged
 # (left out of TSV), raw ids (integer, string, non-ASCII) round-trip, an .npz
 # with zip64 records loads the same, and the top-K computed in numpy from
-# item_factors_ip and [u, 1] is dals-recommend's output line for line. The
+# item_factors_ip and [u, 1] is dals-recommend's output line for line (also
+# with exact ties, broken by the lower dense id). The
 # same file at P = 1 and 3; `dals export` runs it. A missing or damaged
 # model, a model of another dataset, an output that exists (without --force,
 # or not a dals-export output) and bad flags are refused with one line.
@@ -130,6 +131,20 @@ check names-tsv "the raw strings in users.tsv" grep -q "^usér-ß"$'\t' "$SCRATC
 check names-npz "the raw strings in model.npz" "$PYTHON" -c \
   'import numpy, sys; z = numpy.load(sys.argv[1]); sys.exit("usér-ß" not in set(z["user_ids"]))' \
   "$SCRATCH/names-npz/model.npz"
+
+# Ties: item 9999 has item 501's ratings, so (Cholesky solves the same
+# system for both) the same factors; full lists (K above n) rank every pair,
+# the lower dense id first in dals-recommend and in numpy alike.
+awk -F , 'NR == 1 { print; next } { print } $2 == 501 { print $1 ",9999," $3 }' "$SCRATCH/ints.csv" \
+  >"$SCRATCH/ties.csv"
+TIES=$SCRATCH/ties
+run partition-ties 1 "$DALS_PARTITION" --input "$SCRATCH/ties.csv" --header --blocks 2 --output "$TIES" --quiet
+run train-ties 1 "$DALS_TRAIN" --data "$TIES" --output "$SCRATCH/ties-model" -k 4 --iterations 2 --threads 1 --quiet
+run ties-hdf5 1 "$DALS_EXPORT" --model "$SCRATCH/ties-model" --data "$TIES" --output "$SCRATCH/ties-hdf5"
+run ties-recommend 1 "$DALS_RECOMMEND" --model "$SCRATCH/ties-model" --data "$TIES" --output "$SCRATCH/ties-rec" \
+  --k 50
+py ties-check --model "$SCRATCH/ties-model" --data "$TIES" --h5 "$SCRATCH/ties-hdf5/model.h5" \
+  --recommend "$SCRATCH/ties-rec" --k 50 --expect-ties
 
 # Refusals: nothing published, one line, nonzero on every rank.
 refused no-model-dir 2 "$SCRATCH/none" "no such model directory" -- --model "$SCRATCH/none" --data "$DATA" \

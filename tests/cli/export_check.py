@@ -205,6 +205,7 @@ def main():
     p.add_argument("--recommend")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--expect-string-ids", action="store_true")
+    p.add_argument("--expect-ties", action="store_true", help="two trained items must have equal rows (equal scores)")
     a = p.parse_args()
 
     sides, state = read_model(a.model)
@@ -246,6 +247,11 @@ def main():
             export = npz
     if a.tsv:
         check_tsv(a.tsv, want, ids)
+    if a.expect_ties:
+        rows = export["item_factors_ip"][export["item_trained"].astype(bool)]
+        unique = np.unique(bits(rows), axis=0)
+        check(f"items with the same ratings have the same factors ({len(rows) - len(unique)} tie(s))",
+              len(unique) < len(rows))
     if a.recommend:
         check_top_k(export, rated, degrees, a.recommend, a.k)
     print(f"export_check: {len(FAILURES)} failure(s)")
