@@ -85,8 +85,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   // spread (config.hpp), measured on every training rating; the biases'
   // lambda as given.
   if (!params_.implicit && config_.lambda_units == LambdaUnits::spread) {
-    rating_spread_ = loading::rating_spread(comm_, manifest_, layout(Side::users).of(comm_.rank()),
-                                            local_[Side::users]->ratings);
+    rating_spread_ =
+        loading::rating_spread(comm_, manifest_, layout(Side::users).of(comm_.rank()), local_[Side::users]->ratings);
     params_.lambda = config_.lambda * rating_spread_;
     params_.bias_lambda = config_.bias_lambda >= 0 ? config_.bias_lambda : config_.lambda;
   }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # OPTS and EXIT are read by checkpoint_helpers.bash
 # dals-train --tune: a grid searched in one job.
 #  - every configuration's validation RMSE and best iteration are those of
 #    the same options trained alone (--validation-fraction 0.1

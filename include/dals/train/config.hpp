@@ -81,13 +81,13 @@ struct TrainConfig {
   // Validation (validation_split.hpp) and early stopping (early_stopping.hpp)
   double validation_fraction = 0.0;  ///< share of the training ratings held out of the solves
   std::uint64_t validation_seed = 1;
-  int early_stopping = 0;  ///< stop after this many iterations without a better validation RMSE; 0 = off
+  int early_stopping = 0;    ///< stop after this many iterations without a better validation RMSE; 0 = off
   std::string tune;          ///< a grid of options to search (run/tune.hpp); "" = train once
   std::string tune_results;  ///< where the search's table goes as JSON; "" = printed only
-  int threads = 0;         ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
-  bool no_bias = false;    ///< drop the user and item biases (the mean stays)
-  bool force = false;      ///< replace an existing output directory
-  bool quiet = false;      ///< no per-iteration lines
+  int threads = 0;           ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
+  bool no_bias = false;      ///< drop the user and item biases (the mean stays)
+  bool force = false;        ///< replace an existing output directory
+  bool quiet = false;        ///< no per-iteration lines
   ExchangeMode exchange = ExchangeMode::automatic;
   std::int64_t exchange_buffer = kDefaultExchangeBuffer;  ///< bytes of received rows per routed chunk
   // Checkpoints, resume, preemption (checkpoint.hpp, resume.hpp, preemption.hpp)

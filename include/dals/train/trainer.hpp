@@ -205,7 +205,7 @@ class Trainer {
   CsrBlock validation_by_user_;          // held out of the solves (validation_split.hpp)
   std::int64_t validation_ratings_ = 0;  // whole job
   double rating_spread_ = 1.0;
-  struct Best {                          // early stopping: the best iteration's factors
+  struct Best {  // early stopping: the best iteration's factors
     int iteration = -1;
     PerSide<FactorTable> factors;
   } best_;
