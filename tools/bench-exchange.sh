@@ -52,7 +52,7 @@ run() {  # run RANKS MODE
   local model="$bench/exchange-$1-$2"
   dals_phase "$1 rank(s), --exchange $2"
   dals_mpirun -n "$1" "$DALS_BUILD/dals-train" --data "$data" --output "$model" --factors "$factors" --solver "$solver" \
-    --iterations "$iterations" --threads 1 --exchange "$2" --exchange-buffer "$buffer" --lambda 0.03 --force |
+    --iterations "$iterations" --threads 1 --exchange "$2" --exchange-buffer "$buffer" --regularization weighted --lambda-units absolute --lambda 0.03 --force |
     tee "$model.log"
   tail -n +2 "$model/metrics.jsonl" >"$model/steady.jsonl"
   local iter exch mb peak

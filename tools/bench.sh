@@ -125,7 +125,7 @@ run() {  # run DATASET K SOLVER LAYOUT
   esac
   dals_phase "train $name k=$k $solver $ranks rank(s) x $threads thread(s)"
   OMP_NUM_THREADS="$threads" dals_mpirun -n "$ranks" "$DALS_BUILD/dals-train" --data "$data" --output "$model" \
-    --factors "$k" --lambda "$lambda" "${solver_args[@]}" --iterations "$iterations" --threads "$threads" --force |
+    --factors "$k" --regularization weighted --lambda-units absolute --lambda "$lambda" "${solver_args[@]}" --iterations "$iterations" --threads "$threads" --force |
     tee "$log"
   local metrics="$model/metrics.jsonl" steady="$model/steady.jsonl"
   if [ "$iterations" -gt 1 ]; then tail -n +2 "$metrics" >"$steady"; else cp "$metrics" "$steady"; fi
@@ -184,7 +184,7 @@ full_run() {  # full_run DATASET
   dals_phase "full run $name: CG, k=64, $full_iterations iterations, 1 rank x $threads threads"
   start="$(date +%s.%N)"
   OMP_NUM_THREADS="$threads" dals_mpirun -n 1 "$DALS_BUILD/dals-train" --data "$data" --output "$model" \
-    --factors 64 --lambda "$lambda" --solver cg --iterations "$full_iterations" --threads "$threads" --force | tee "$log"
+    --factors 64 --regularization weighted --lambda-units absolute --lambda "$lambda" --solver cg --iterations "$full_iterations" --threads "$threads" --force | tee "$log"
   end="$(date +%s.%N)"
   wall="$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')"
   load="$(sed -n 's/.*loaded in \([0-9.]*\)s.*/\1/p' "$log")"
