@@ -44,8 +44,8 @@ check mean "the same training mean" test "$(json_field "$S/generated/manifest.js
   "$(json_field "$S/partitioned/manifest.json" .mean | cut -c1-12)"
 
 for data in generated partitioned; do
-  run_ranks 2 "$S/train-$data" "$DALS_TRAIN" --data "$S/$data" --output "$S/model-$data" --factors 8 --lambda 0.05 \
-    --iterations 12 --threads 1 --seed 1 --quiet
+  run_ranks 2 "$S/train-$data" "$DALS_TRAIN" --data "$S/$data" --output "$S/model-$data" --factors 8 --regularization weighted \
+    --lambda-units absolute --lambda 0.05 --iterations 12 --threads 1 --seed 1 --quiet
   expect_success "train-$data" "$S/train-$data"
 done
 a=$(json_field "$S/model-generated/metrics.jsonl" '.[-1].test_rmse' --slurp)  # the last line's
