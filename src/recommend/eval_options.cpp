@@ -19,11 +19,20 @@ const OptionTable<EvalConfig>& eval_options() {
   static const OptionTable<C> table = [] {
     OptionTable<C> t(
         "Usage: mpirun -n P dals-eval --model DIR --data DIR [options]\n"
-        "Evaluates a trained model on its dataset's test split: RMSE and MAE (explicit models), precision,\n"
-        "recall, MAP and NDCG at K and AUC, beside the bias-only, global-mean and popularity baselines",
+        "Evaluates a trained model on its dataset's test split, a ratings file (--test-file) or held-out users\n"
+        "folded in (--strong-generalization): RMSE and MAE (explicit models), precision, recall, MAP and NDCG\n"
+        "at K and AUC, beside the bias-only, global-mean and popularity baselines",
         std::string("dals-eval ") + kVersion);
     t.add("Input", "model", &C::model, "model directory (dals-train --output)")
-        .add("Input", "data", &C::data, "the dataset the model was trained on (its fingerprint must match)");
+        .add("Input", "data", &C::data, "the dataset the model was trained on (its fingerprint must match)")
+        .add("Input", "test-file", &C::test_file,
+             "held-out entries `user item value` (raw ids, as --fold-in reads them) instead of the test split")
+        .add("Input", "test-header", &C::test_header, "the --test-file or --strong-generalization file has a header")
+        .add("Input", "strong-generalization", &C::strong_generalization,
+             "held-out users' entries (users not in training): each folded in on a share and scored on the rest")
+        .add("Input", "fold-in-fraction", &C::fold_in_fraction,
+             "with --strong-generalization: each user's share of entries folded in, in (0, 1)")
+        .add("Input", "seed", &C::seed, "with --strong-generalization: seed of the hash that splits each user's entries");
     t.add("Metrics", "k", &C::k_text, "cut-offs of the ranking metrics, comma-separated (10,20,50)")
         .add("Metrics", "cold-start", &C::cold_start,
              "drop: leave out test entries of users or items without training ratings; mean: predict them by mu "
@@ -69,6 +78,10 @@ ParseOutcome parse_eval_config(int argc, const char* const* argv, EvalConfig& co
   config.ks = parse_ks(config.k_text);
   if (config.cold_start != "drop" && config.cold_start != "mean")
     throw UsageError{"--cold-start must be drop or mean, got '" + config.cold_start + "'"};
+  if (!config.test_file.empty() && !config.strong_generalization.empty())
+    throw UsageError{"--test-file and --strong-generalization are two protocols: give one"};
+  if (!(config.fold_in_fraction > 0 && config.fold_in_fraction < 1))
+    throw UsageError{"--fold-in-fraction must be in (0, 1), got " + std::to_string(config.fold_in_fraction)};
   if (config.threads < 0)
     throw UsageError{"--threads must be >= 0 (0 = all cores), got " + std::to_string(config.threads)};
   return ParseOutcome::run;

@@ -1,6 +1,8 @@
 #pragma once
 /// @file eval.hpp
-/// @brief dals-eval: a trained model against its dataset's test split.
+/// @brief dals-eval: a trained model against its dataset's test split, a
+/// ratings file mapped with the dataset's ids (--test-file), or held-out
+/// users folded in (--strong-generalization, eval_strong.cpp).
 ///
 /// Explicit models: RMSE and MAE of the model's predictions on the test
 /// ratings, beside the bias-only prediction (mu + b_i + c_j, the model's own
@@ -27,6 +29,7 @@
 /// the model's and popularity's lists of at most 2^22 (user, item) pairs
 /// each at a time (16 bytes a pair while rank_top_k builds one, 8 after).
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,11 @@ struct EvalConfig {
   std::string output;               ///< JSON file to write ("" = the table only)
   bool force = false;               ///< replace an earlier dals-eval output
   std::string cold_start = "drop";  ///< drop or mean
+  std::string test_file;            ///< --test-file: held-out ratings with raw ids instead of the test split
+  bool test_header = false;         ///< the --test-file or --strong-generalization file starts with a header
+  std::string strong_generalization;  ///< --strong-generalization: held-out users' entries
+  double fold_in_fraction = 0.8;      ///< of each held-out user's entries, the share folded in
+  std::uint64_t seed = 1;             ///< seed of the fold-in / scored split's hash
   bool no_auc = false;              ///< skip the AUC (it ranks every candidate of every user)
   int threads = 0;                  ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
   bool quiet = false;               ///< no table
