@@ -89,6 +89,7 @@ void run_eval(const Comm& comm, const EvalConfig& c) {
                   std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") + " of users (P must be <= B)");
     model = read_checked_model(c.model, c.data, m);
     if (!c.output.empty() && comm.is_root()) check_eval_output(c.output, c.force);
+    if (!c.split_output.empty() && comm.is_root()) check_split_output(c.split_output, c.force);
   });
   if (!c.strong_generalization.empty()) {
     eval_detail::run_strong_generalization(comm, c, m, model, start);

@@ -25,6 +25,7 @@
 #include <numeric>
 
 #include "dals/core/error.hpp"
+#include "dals/core/fs_util.hpp"
 #include "dals/core/rng.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/data/id_index.hpp"
@@ -78,6 +79,22 @@ SplitRows split_users(const FoldInInput& in, const std::vector<std::string>& ite
     out.scored.indptr.push_back(out.scored.nnz());
   }
   return out;
+}
+
+// --split-output: every user's entries with their part, in file order of
+// users and item order within a user.
+std::string split_text(const FoldInInput& in, const std::vector<std::string>& item_ids, const EvalConfig& c) {
+  const SplitRows all = split_users(in, item_ids, c, 0, static_cast<std::int64_t>(in.users.size()));
+  std::string text = std::string(kSplitHeader) + "\n";
+  char value[32];
+  for (std::size_t r = 0; r < in.users.size(); ++r)
+    for (const auto* part : {&all.fold, &all.scored})
+      for (std::int64_t p = part->indptr[r]; p < part->indptr[r + 1]; ++p) {
+        std::snprintf(value, sizeof value, "%.9g", static_cast<double>(part->values[p]));
+        text += in.users[r] + '\t' + item_ids[part->indices[p]] + '\t' + value + '\t' +
+                (part == &all.fold ? "fold-in" : "scored") + '\n';
+      }
+  return text;
 }
 
 }  // namespace
@@ -178,6 +195,11 @@ void run_strong_generalization(const Comm& comm, const EvalConfig& c, const Mani
                 static_cast<long long>(fold.unknown_entries), static_cast<long long>(sizes[0]),
                 static_cast<long long>(sizes[1]));
   facts.notes.push_back(line);
+  run_collectively(comm, [&] {
+    if (c.split_output.empty() || !comm.is_root()) return;
+    check_split_output(c.split_output, c.force);  // it may have appeared meanwhile
+    write_file_atomic(c.split_output, split_text(fold, item_ids, c));
+  });
   publish_report(comm, c, facts, sl, sum_in_order(comm, mine, sl), start);
 }
 

@@ -51,12 +51,16 @@ struct EvalConfig {
   std::string strong_generalization;  ///< --strong-generalization: held-out users' entries
   double fold_in_fraction = 0.8;      ///< of each held-out user's entries, the share folded in
   std::uint64_t seed = 1;             ///< seed of the fold-in / scored split's hash
+  std::string split_output;           ///< TSV of that split ("" = none)
   bool no_auc = false;              ///< skip the AUC (it ranks every candidate of every user)
   int threads = 0;                  ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
   bool quiet = false;               ///< no table
 };
 
 const OptionTable<EvalConfig>& eval_options();
+
+/// The first line of a --split-output file: what --force may replace.
+inline constexpr const char* kSplitHeader = "# dals-eval strong-generalization split: user item value part";
 
 /// Parses and checks the command line (UsageError on a bad one).
 ParseOutcome parse_eval_config(int argc, const char* const* argv, EvalConfig& config, std::string& text);
@@ -65,6 +69,10 @@ ParseOutcome parse_eval_config(int argc, const char* const* argv, EvalConfig& co
 /// with `force` a dals-eval output (a JSON object whose "format" is
 /// "dals-eval"); its directory must exist.
 void check_eval_output(const std::string& path, bool force);
+
+/// The same for --split-output: with `force`, a file that starts with
+/// kSplitHeader.
+void check_split_output(const std::string& path, bool force);
 
 /// Collective: the whole tool after parsing. Error (agreed, every rank) on a
 /// model that does not match the dataset, a dataset without a test split or
