@@ -152,9 +152,9 @@ class BlockEvaluator {
 
 // What --test-file held (eval_test_file.cpp); the same on every rank.
 struct TestFileCounts {
-  std::int64_t entries = 0;           // lines with an entry
-  std::int64_t pairs = 0;             // distinct (user, item) pairs: the test entries
-  std::int64_t new_users = 0;         // ids the dataset does not have
+  std::int64_t entries = 0;    // lines with an entry
+  std::int64_t pairs = 0;      // distinct (user, item) pairs: the test entries
+  std::int64_t new_users = 0;  // ids the dataset does not have
   std::int64_t new_items = 0;
   std::int64_t new_user_entries = 0;  // entries naming such a user
   std::int64_t new_item_entries = 0;  // ... or such an item

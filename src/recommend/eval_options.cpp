@@ -33,7 +33,8 @@ const OptionTable<EvalConfig>& eval_options() {
              "held-out users' entries (users not in training): each folded in on a share and scored on the rest")
         .add("Input", "fold-in-fraction", &C::fold_in_fraction,
              "with --strong-generalization: each user's share of entries folded in, in (0, 1)")
-        .add("Input", "seed", &C::seed, "with --strong-generalization: seed of the hash that splits each user's entries");
+        .add("Input", "seed", &C::seed,
+             "with --strong-generalization: seed of the hash that splits each user's entries");
     t.add("Metrics", "k", &C::k_text, "cut-offs of the ranking metrics, comma-separated (10,20,50)")
         .add("Metrics", "cold-start", &C::cold_start,
              "drop: leave out test entries of users or items without training ratings; mean: predict them by mu "

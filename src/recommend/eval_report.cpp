@@ -110,9 +110,8 @@ std::string eval_table(const EvalConfig& c, const EvalFacts& f, const SumLayout&
   if (f.cold_line) {
     std::snprintf(line, sizeof line,
                   "cold start: %lld entries of %lld users and %lld items without training ratings, %s\n",
-                  static_cast<long long>(t[SumLayout::kColdRatings]),
-                  static_cast<long long>(t[SumLayout::kColdUsers]), static_cast<long long>(f.cold_items),
-                  cold_rule(c));
+                  static_cast<long long>(t[SumLayout::kColdRatings]), static_cast<long long>(t[SumLayout::kColdUsers]),
+                  static_cast<long long>(f.cold_items), cold_rule(c));
     out += line;
   }
   if (!f.implicit) {

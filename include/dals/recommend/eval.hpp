@@ -21,6 +21,12 @@
 /// ratings become candidates scored 0 (the model ranks them as it would
 /// predict them), and a cold user is ranked by the item biases alone.
 ///
+/// --test-file: the file's entries replace the test split; ids the dataset
+/// lacks get dense ids after its own (zero rows: cold), their users owned by
+/// the last rank as one more unit of sums. --strong-generalization: see
+/// eval_strong.cpp (held-out users in chunks of 256, ranks owning whole
+/// chunks, sums added in chunk order).
+///
 /// Distribution: ranks own the user blocks as training does (SideLayout),
 /// read those blocks' training and test ratings and user factors and every
 /// item factor. Sums are made per user block (users in dense id order) and
@@ -39,22 +45,22 @@
 namespace dals {
 
 struct EvalConfig {
-  std::string model;                ///< model directory (dals-train --output)
-  std::string data;                 ///< the dataset it was trained on
-  std::string k_text = "10";        ///< --k: comma-separated cut-offs
-  std::vector<int> ks;              ///< parsed, ascending, without repeats
-  std::string output;               ///< JSON file to write ("" = the table only)
-  bool force = false;               ///< replace an earlier dals-eval output
-  std::string cold_start = "drop";  ///< drop or mean
-  std::string test_file;            ///< --test-file: held-out ratings with raw ids instead of the test split
-  bool test_header = false;         ///< the --test-file or --strong-generalization file starts with a header
+  std::string model;                  ///< model directory (dals-train --output)
+  std::string data;                   ///< the dataset it was trained on
+  std::string k_text = "10";          ///< --k: comma-separated cut-offs
+  std::vector<int> ks;                ///< parsed, ascending, without repeats
+  std::string output;                 ///< JSON file to write ("" = the table only)
+  bool force = false;                 ///< replace an earlier dals-eval output
+  std::string cold_start = "drop";    ///< drop or mean
+  std::string test_file;              ///< --test-file: held-out ratings with raw ids instead of the test split
+  bool test_header = false;           ///< the --test-file or --strong-generalization file starts with a header
   std::string strong_generalization;  ///< --strong-generalization: held-out users' entries
   double fold_in_fraction = 0.8;      ///< of each held-out user's entries, the share folded in
   std::uint64_t seed = 1;             ///< seed of the fold-in / scored split's hash
   std::string split_output;           ///< TSV of that split ("" = none)
-  bool no_auc = false;              ///< skip the AUC (it ranks every candidate of every user)
-  int threads = 0;                  ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
-  bool quiet = false;               ///< no table
+  bool no_auc = false;                ///< skip the AUC (it ranks every candidate of every user)
+  int threads = 0;                    ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
+  bool quiet = false;                 ///< no table
 };
 
 const OptionTable<EvalConfig>& eval_options();
