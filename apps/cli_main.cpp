@@ -24,6 +24,7 @@ constexpr Command kCommands[] = {
     {"train", "ALS training under mpirun or srun, with checkpoints and resume"},
     {"recommend", "top-K items per user from a trained model, with raw ids, under mpirun"},
     {"eval", "a model against its test split: RMSE, MAE, precision/recall/MAP/NDCG@K, AUC, baselines"},
+    {"export", "a trained model as one HDF5 file, a numpy .npz or TSV, with raw ids"},
     {"inspect", "a dataset's summary and a check of every file; dumps and id look-ups"},
     {"generate", "a synthetic dataset from a planted low-rank model"},
     {"import", "a small in-memory rating file as a dataset"},

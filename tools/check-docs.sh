@@ -8,7 +8,7 @@
 # What it checks:
 #   options  every --name quoted anywhere in the docs is an option of a dals
 #            tool (its --help), of one of our scripts (a case label in
-#            tools/*.sh) or of another program on the short list FOREIGN
+#            tools/*.sh, an add_argument of tools/*.py) or of another program on the short list FOREIGN
 #            below. Inside a command (a code line or a `span`) that runs
 #            dals-X (or `dals X`, or slurm/X.sbatch), the options after it
 #            must be dals-X's own; after tools/X.sh, that script's own.
@@ -39,7 +39,7 @@ readonly FOREIGN=(
   --build --install --prefix                                       # cmake
   --gtest_filter                                                   # gtest
 )
-readonly TOOLS=(train generate partition import inspect recommend eval)
+readonly TOOLS=(train generate partition import inspect recommend eval export)
 
 update_help=0
 if [ "${1:-}" = "--update-help" ]; then update_help=1; shift; fi
@@ -71,6 +71,11 @@ for s in tools/*.sh tools/local-slurm/*.sh tools/local-hosts/*.sh; do
   grep -E '^[[:space:]]*--[a-z][a-z0-9-]*([[:space:]]*\|[[:space:]]*--[a-z][a-z0-9-]*)*[[:space:]]*\)' "$s" |
     grep -oE -- '--[a-z][a-z0-9-]*' | sort -u >"$work/opts.${s//\//_}" || true
 done
+# ... and our Python scripts, their argparse options.
+for s in tools/*.py; do
+  grep -oE -- 'add_argument\("--[a-z][a-z0-9-]*"(, *"-[a-z]")?' "$s" | grep -oE -- '--[a-z][a-z0-9-]*' |
+    sort -u >"$work/opts.${s//\//_}" || true
+done
 { cat "$work"/opts.*; printf '%s\n' "${FOREIGN[@]}"; } | sort -u >"$work/known"
 
 docs=(README.md docs/*.md slurm/README.md)
@@ -80,7 +85,7 @@ if [ "$update_help" = 1 ]; then
     awk -v dir="$work" '
       skip && /^```/ { skip = 0; incode = 0; print; next }
       skip { next }
-      fence && /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval)/) {
+      fence && /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval|export)/) {
         f = dir "/help." substr($0, RSTART, RLENGTH)
         while ((getline l < f) > 0) print l
         close(f); fence = 0; skip = 1; next
@@ -108,8 +113,8 @@ extract() {
         if (code && w[i] ~ /^#/) break
         if (w[i] ~ /^(\||\|\||&&|;)$/ || w[i] ~ /;$/) { ctx = "-"; continue }
         s = strip(w[i])
-        if (s ~ /(^|\/)dals-(train|generate|partition|import|inspect|recommend|eval)$/) { sub(/.*\//, "", s); ctx = s; continue }
-        if (s == "dals" && i < n && strip(w[i+1]) ~ /^(train|generate|partition|import|inspect|recommend|eval)$/) {
+        if (s ~ /(^|\/)dals-(train|generate|partition|import|inspect|recommend|eval|export)$/) { sub(/.*\//, "", s); ctx = s; continue }
+        if (s == "dals" && i < n && strip(w[i+1]) ~ /^(train|generate|partition|import|inspect|recommend|eval|export)$/) {
           ctx = "dals-" strip(w[i+1]); i++; continue
         }
         if (s ~ /^slurm\/(train|partition)\.sbatch$/) { p = s; sub(/^slurm\//, "", p); sub(/\..*/, "", p); ctx = "dals-" p }
@@ -150,7 +155,7 @@ extract() {
       prev_blank = 0; next
     }
     fenced {
-      if (first && $0 ~ /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval)/)) {
+      if (first && $0 ~ /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval|export)/)) {
         help = substr($0, RSTART, RLENGTH); hstart = NR; hf = dir "/block." (++nblock)
       }
       first = 0

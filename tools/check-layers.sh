@@ -21,6 +21,7 @@ declare -A ALLOWED=(
   [checkpoint]="core mpi data solve train"
   [run]="core mpi data solve train checkpoint"
   [recommend]="core mpi data solve train checkpoint"
+  [export]="core mpi data solve train checkpoint"
 )
 
 bad=0

@@ -6,7 +6,8 @@
 #   tools/demo.sh        (as root on Debian 12, or as a user with sudo)
 #
 # Output in ./demo-out: data/ (the dataset, generated once; delete it to
-# regenerate) and model/ (replaced on every run).
+# regenerate), model/ (replaced on every run) and curves.png (its training
+# and test RMSE and seconds per iteration, tools/plot-metrics.py).
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,5 +52,15 @@ for entry in state.json metrics.jsonl COMPLETE users items; do
     printf '  %-15s MISSING\n' "$entry"
   fi
 done
+
+# The convergence curve (tools/plot-metrics.py, on Debian's python3-matplotlib,
+# which tools/install-deps.sh installs; its /usr/bin/python3 is the one that has it).
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  dals_phase "curves: tools/plot-metrics.py draws $model/metrics.jsonl"
+  /usr/bin/python3 tools/plot-metrics.py --output "$out/curves.png" --title "dals demo: 20,000 x 5,000, k=64" \
+    "$model=demo (2 ranks)"
+else
+  echo "No curve drawn: python3-matplotlib is missing (apt-get install python3-matplotlib, or tools/install-deps.sh)."
+fi
 echo
 echo "Next: tools/test.sh runs the test suite; README.md explains the options and file formats."

@@ -30,6 +30,10 @@ packages=(
   # slurm/*.sbatch) and the daemons: slurm-wlm pulls these in, listed because
   # the scripts call their programs
   slurm-client slurmctld slurmd
+  # /usr/bin/python3 with Debian's h5py and numpy: tests/cli/export.sh runs
+  # tests/cli/export_check.py; matplotlib: tools/plot-metrics.py (its ctest
+  # test cli/plot_metrics.sh, and tools/demo.sh's curve)
+  python3-minimal python3 python3-h5py python3-numpy python3-matplotlib
   jq     # tests/cli/partition_*.sh read manifest.json and metrics.jsonl; tools/check-commands.sh
   time   # /usr/bin/time: peak RSS in tests/cli/partition_out_of_core.sh
   shfmt  # tools/check-commands.sh parses the scripts with it

@@ -29,7 +29,9 @@ std::string state_json(const Trainer& trainer, const TrainConfig& config, const 
              {"items", m.items},
              {"blocks", m.blocks},
              {"mean", m.mean},
-             {"train_ratings", m.train.ratings}};
+             {"train_ratings", m.train.ratings},
+             // --lambda-units spread: the factors' lambda was lambda times this
+             {"rating_spread", trainer.rating_spread()}};
   std::vector<std::int64_t> user_firsts, item_firsts;
   for (const auto& b : m.train.user_blocks) user_firsts.push_back(b.first);
   for (const auto& b : m.train.item_blocks) item_firsts.push_back(b.first);
@@ -112,6 +114,10 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
   s.users = ds.get_int("users", 1, INT32_MAX);
   s.items = ds.get_int("items", 1, INT32_MAX);
   s.mean = ds.get_double("mean");
+  if (ds.has("rating_spread")) {  // older models: none (their lambda is absolute)
+    s.rating_spread = ds.get_double("rating_spread");
+    if (!(s.rating_spread > 0)) ds.fail("rating_spread", "must be > 0");
+  }
   s.user_block_firsts = ds.get_int_array("user_block_firsts", 0, INT32_MAX);
   s.item_block_firsts = ds.get_int_array("item_block_firsts", 0, INT32_MAX);
   for (const json& record : state.get_array("metrics")) s.history.metrics.push_back(record.dump());

@@ -107,7 +107,7 @@ void run_strong_generalization(const Comm& comm, const EvalConfig& c, const Mani
   std::vector<std::string> item_ids;
   CsrBlock train;  // this rank's user blocks' training ratings: the item counts
   run_collectively(comm, [&] {
-    params = fold_in_params(s.hyperparameters, c.model + "/state.json");
+    params = fold_in_params(s.hyperparameters, c.model + "/state.json", s.rating_spread);
     in.tables.items = FactorTable(m.items, s.factors);
     read_factor_blocks(c.model, m, s, Side::items, 0, m.blocks, in.tables.items);
     const SideLayout layout(m.train.user_blocks, comm.size());

@@ -159,7 +159,7 @@ FoldInInput read_fold_in(const std::string& path, const FoldInItems& items, bool
   return in;
 }
 
-SolveParams fold_in_params(const std::string& hyperparameters, const std::string& path) {
+SolveParams fold_in_params(const std::string& hyperparameters, const std::string& path, double rating_spread) {
   const nlohmann::json doc = parse_json_text(hyperparameters, path);
   const JsonReader h(doc, path, "hyperparameters");
   SolveParams p;
@@ -177,6 +177,12 @@ SolveParams fold_in_params(const std::string& hyperparameters, const std::string
     if (!(p.bias_lambda >= 0)) h.fail("bias_lambda", "must be >= 0");
   }
   p.solver = Solver::cholesky;
+  // --lambda-units spread: the factors' lambda was lambda times the spread,
+  // the biases' lambda as given (dals-train's Trainer).
+  if (h.has("lambda_units") && h.get_string("lambda_units") == "spread") {
+    if (p.bias_lambda < 0) p.bias_lambda = p.lambda;
+    p.lambda *= rating_spread;
+  }
   p.implicit = h.has("feedback") && h.get_string("feedback") == "implicit";
   if (p.implicit) {
     p.bias = false;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "dals/checkpoint/model_check.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
@@ -14,25 +15,9 @@ namespace dals {
 namespace fs = std::filesystem;
 
 CheckedModel read_checked_model(const std::string& model_dir, const std::string& data_dir, const Manifest& m) {
-  if (!fs::exists(model_dir + "/COMPLETE")) throw Error(model_dir + ": not a complete model (no COMPLETE file)");
-  const std::string path = model_dir + "/state.json";
   CheckedModel info;
-  info.state = parse_state(read_text_file(path), path);
-  const SavedState& s = info.state;
-  if (s.fingerprint != m.fingerprint)
-    throw Error(path + ": dataset fingerprint " + s.fingerprint + " is not that of " + data_dir + " (" + m.fingerprint +
-                "): the model was trained on another dataset");
-  // The fingerprint covers the shape; block ranges too, but a hand-edited
-  // state.json could still disagree, and the blocks are read by them.
-  const PerSide<const std::vector<std::int64_t>*> firsts{&s.user_block_firsts, &s.item_block_firsts};
-  for (Side side : kBothSides) {
-    const auto& blocks = m.train.blocks(side);
-    bool same = firsts[side]->size() == blocks.size();
-    for (std::size_t b = 0; same && b < blocks.size(); ++b) same = (*firsts[side])[b] == blocks[b].first;
-    if (!same || s.users != m.users || s.items != m.items)
-      throw Error(path + ": its " + side_name(side) + " blocks are not those of " + data_dir + "/manifest.json");
-  }
-  info.implicit = nlohmann::json::parse(s.hyperparameters).value("feedback", "explicit") == "implicit";
+  info.state = read_model_state_for(model_dir, data_dir, m);  // checkpoint/model_check, shared with dals-export
+  info.implicit = is_implicit_model(info.state);
   return info;
 }
 

@@ -48,7 +48,7 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   StagedDir model_out(c.update_model.empty() ? std::string(".") : c.update_model, c.force, model_output_kind());
   std::string state_text;
   run_collectively(comm, [&] {
-    params = fold_in_params(model.state.hyperparameters, c.model + "/state.json");
+    params = fold_in_params(model.state.hyperparameters, c.model + "/state.json", model.state.rating_spread);
     if (!c.update_model.empty()) {
       // Read now: the new model is sealed from it after the work.
       state_text = read_text_file(c.model + "/state.json");

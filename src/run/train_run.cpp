@@ -105,9 +105,8 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
   Log::info(
       "k=%d lambda=%g regularization=%s bias=%s solver=%s seed=%llu; loaded in %.2fs; model memory %.1f MiB per rank",
       config.factors, config.lambda,
-      config.regularization == Regularization::power
-          ? ("power(" + fmt("%g", config.lambda_exponent) + ")").c_str()
-          : regularization_name(config.regularization),
+      config.regularization == Regularization::power ? ("power(" + fmt("%g", config.lambda_exponent) + ")").c_str()
+                                                     : regularization_name(config.regularization),
       config.no_bias ? "no" : "yes",
       config.solver == Solver::cg
           ? ("cg(" + std::to_string(config.cg_steps) + " steps, " + precision_name(config.cg_precision) + " gathers)")
@@ -115,6 +114,9 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
           : "cholesky",
       static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
   Log::info("exchange: %s", exchange_line.c_str());
+  if (trainer.rating_spread() != 1.0 || (!config.implicit && config.lambda_units == LambdaUnits::spread))
+    Log::info("lambda in units of the ratings' spread around the mean, %.4f: the factors' lambda %g, the biases' %g",
+              trainer.rating_spread(), trainer.solve_params().lambda, trainer.solve_params().effective_bias_lambda());
   if (config.implicit) {
     std::string confidence =
         "1 + " + fmt("%g", config.alpha) +
@@ -302,7 +304,8 @@ void run_training(const Comm& comm, const TrainConfig& given) {
     create_factor_subdirs(out.staging());
   });
   if (!config.tune.empty()) {
-    run_collectively(comm, [&] { check_tune(config); }, 2);
+    run_collectively(
+        comm, [&] { check_tune(config); }, 2);
     config = tune_search(comm, config);
   }
   const double start = MPI_Wtime();

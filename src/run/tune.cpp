@@ -17,10 +17,10 @@ namespace {
 
 // Options a combination may not set: where the job reads and writes, how it
 // runs, and the search's own.
-const std::set<std::string> kNotTunable = {"data",       "output",           "config",      "force",
-                                           "quiet",      "threads",          "checkpoint-dir", "checkpoint-every",
-                                           "keep-checkpoints", "resume",     "resume-override", "time-limit",
-                                           "tune",       "tune-results",     "exchange",    "exchange-buffer"};
+const std::set<std::string> kNotTunable = {
+    "data",           "output",           "config",           "force",          "quiet",           "threads",
+    "checkpoint-dir", "checkpoint-every", "keep-checkpoints", "resume",         "resume-override", "time-limit",
+    "tune",           "tune-results",     "exchange",         "exchange-buffer"};
 
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> parts;
@@ -80,7 +80,8 @@ void write_results(const std::string& path, const std::vector<Trial>& trials, st
   nlohmann::json j;
   j["format"] = "dals-tune-results";
   j["winner"] = winner;
-  j["final"] = {{"options", joined(trials[winner].options)}, {"iterations", final_config.iterations},
+  j["final"] = {{"options", joined(trials[winner].options)},
+                {"iterations", final_config.iterations},
                 {"validation_fraction", final_config.validation_fraction}};
   for (const Trial& t : trials)
     j["trials"].push_back({{"options", joined(t.options)},
@@ -111,8 +112,7 @@ std::vector<TuneAxis> parse_tune_grid(const std::string& text) {
     const std::string item = trim(part);
     if (item.empty()) continue;
     const auto eq = item.find('=');
-    if (eq == std::string::npos)
-      throw Error("--tune: '" + item + "' is not OPTION=V1,V2,... (e.g. lambda=0.05,0.1)");
+    if (eq == std::string::npos) throw Error("--tune: '" + item + "' is not OPTION=V1,V2,... (e.g. lambda=0.05,0.1)");
     TuneAxis axis{trim(item.substr(0, eq)), {}};
     if (axis.option.rfind("--", 0) == 0) axis.option = axis.option.substr(2);
     if (axis.option == "k") axis.option = "factors";
@@ -157,11 +157,11 @@ TrainConfig tune_search(const Comm& comm, const TrainConfig& base) {
   searched.resume.clear();
   searched.time_limit = 0;
   if (comm.is_root())
-    Log::info("tune: %zu configurations on a validation split of %g (seed %llu), early stopping after %d, up to %d "
-              "iterations",
-              combinations.size(), searched.validation_fraction,
-              static_cast<unsigned long long>(searched.validation_seed), searched.early_stopping,
-              searched.iterations);
+    Log::info(
+        "tune: %zu configurations on a validation split of %g (seed %llu), early stopping after %d, up to %d "
+        "iterations",
+        combinations.size(), searched.validation_fraction, static_cast<unsigned long long>(searched.validation_seed),
+        searched.early_stopping, searched.iterations);
   std::vector<Trial> trials;
   for (const auto& words : combinations) {
     const TrainConfig c = with_options(searched, words);
@@ -190,7 +190,7 @@ TrainConfig tune_search(const Comm& comm, const TrainConfig& base) {
   TrainConfig final_config = with_options(base, trials[winner].options);
   final_config.iterations = std::max(1, trials[winner].best_iteration);
   if (comm.is_root()) {
-    Log::info("tune: the best is %s at iteration %d (validation_rmse %.4f); training it on %s", 
+    Log::info("tune: the best is %s at iteration %d (validation_rmse %.4f); training it on %s",
               joined(trials[winner].options).c_str(), trials[winner].best_iteration, trials[winner].validation_rmse,
               base.validation_fraction > 0 ? "the same ratings" : "every training rating");
   }

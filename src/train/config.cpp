@@ -24,7 +24,8 @@ std::string format_number(double value) {
 void TrainConfig::validate() const {
   if (data.empty()) throw Error("--data is required: the dataset directory to train on");
   if (output.empty()) throw Error("--output is required: the model directory to write");
-  if (factors < 0 || factors > 4096) throw Error("--factors must be in [0, 4096] (0: biases only), got " + std::to_string(factors));
+  if (factors < 0 || factors > 4096)
+    throw Error("--factors must be in [0, 4096] (0: biases only), got " + std::to_string(factors));
   if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw Error("--lambda must be >= 0, got " + format_number(lambda));
   if (iterations < 0) throw Error("--iterations must be >= 0, got " + std::to_string(iterations));
   if (!(lambda_exponent >= 0.0 && lambda_exponent <= 1.0))
@@ -36,7 +37,8 @@ void TrainConfig::validate() const {
   if (early_stopping < 0) throw Error("--early-stopping must be >= 0 (0 = off), got " + std::to_string(early_stopping));
   if (early_stopping > 0 && validation_fraction <= 0)
     throw Error("--early-stopping needs --validation-fraction: it stops on the validation RMSE");
-  if (factors == 0 && implicit) throw Error("--factors 0 (biases only) needs explicit ratings: implicit mode has no biases");
+  if (factors == 0 && implicit)
+    throw Error("--factors 0 (biases only) needs explicit ratings: implicit mode has no biases");
   if (early_stopping > 0 && implicit)
     throw Error("--early-stopping: implicit mode has no validation RMSE yet; train a fixed --iterations");
   if (cg_steps < 1 || cg_steps > 1000) throw Error("--cg-steps must be in [1, 1000], got " + std::to_string(cg_steps));
@@ -163,6 +165,11 @@ const OptionTable<TrainConfig>& train_options() {
             },
             [](const C& c) { return nlohmann::json(c.lambda_exponent); })
         .model("lambda_exponent", nullptr, [](const C& c) { return c.regularization == Regularization::power; })
+        .add("Model", "lambda-units", &C::lambda_units,
+             "spread: the factors' lambda is multiplied by the training ratings' spread around the mean (printed "
+             "at start), so that one lambda serves any rating scale, the biases' is not (it needs no scaling); "
+             "absolute: lambda as given. Implicit mode: always absolute")
+        .model("lambda_units", nullptr, [](const C& c) { return !c.implicit && c.lambda_units == LambdaUnits::spread; })
         .add_custom(
             "Model", "bias-lambda",
             "the user and item biases' lambda, scaled per row as the factors' one (default: --lambda)",

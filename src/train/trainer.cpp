@@ -81,6 +81,15 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()));
   });
   check_mean(comm_, config_, manifest_, local_[Side::users]->ratings);
+  // --lambda-units spread: the factors' lambda in units of the ratings'
+  // spread (config.hpp), measured on every training rating; the biases'
+  // lambda as given.
+  if (!params_.implicit && config_.lambda_units == LambdaUnits::spread) {
+    rating_spread_ =
+        loading::rating_spread(comm_, manifest_, layout(Side::users).of(comm_.rank()), local_[Side::users]->ratings);
+    params_.lambda = config_.lambda * rating_spread_;
+    params_.bias_lambda = config_.bias_lambda >= 0 ? config_.bias_lambda : config_.lambda;
+  }
   // The validation split leaves the solves now, from both copies of each
   // rating alike (the manifest's mean, checked above, keeps them: mu is the
   // dataset's). Its users' rows, like the test split's, stay on their owner.

@@ -117,4 +117,27 @@ std::vector<std::int64_t> solve_order(const CsrBlock& r, std::int64_t begin, std
   return order;
 }
 
+double rating_spread(const Comm& comm, const Manifest& m, const OwnedRange& own, const CsrBlock& by_user) {
+  // Each block's sum is its owner's alone; added to the zeros of the other
+  // ranks it stays exact, so every rank gets the same sums in block order.
+  std::vector<double> per_block(static_cast<std::size_t>(m.blocks) + 1, 0.0);
+  for (int b = own.first_block; b < own.end_block; ++b) {
+    const auto& block = m.train.user_blocks[b];
+    const std::int64_t r0 = block.first - by_user.first_row, r1 = r0 + block.rows;
+    double sum = 0;
+    for (std::int64_t p = by_user.indptr[r0]; p < by_user.indptr[r1]; ++p) {
+      const double d = static_cast<double>(by_user.values[p]) - m.mean;
+      sum += d * d;
+    }
+    per_block[b] = sum;
+  }
+  per_block[m.blocks] = static_cast<double>(by_user.nnz());  // counts add exactly
+  comm.allreduce_inplace(std::span<double>(per_block), MPI_SUM);
+  double total = 0;
+  for (int b = 0; b < m.blocks; ++b) total += per_block[b];
+  const double n = per_block[m.blocks];
+  const double spread = n > 0 ? std::sqrt(total / n) : 0.0;
+  return spread > 0 && std::isfinite(spread) ? spread : 1.0;
+}
+
 }  // namespace dals::loading

@@ -17,6 +17,10 @@ Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config);
 CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own);
 void check_mean(const Comm& comm, const TrainConfig& config, const Manifest& m, const CsrBlock& by_user);
 void check_positive(const Comm& comm, const TrainConfig& config, const CsrBlock& by_user);
+// The training ratings' spread around the manifest's mean, sqrt(sum (r - mu)^2 / n),
+// summed block by block in storage order and then over the blocks in order:
+// the same bits for any P (1 where there is nothing to measure).
+double rating_spread(const Comm& comm, const Manifest& m, const OwnedRange& own, const CsrBlock& by_user);
 // The order a half's rows [begin, end) are solved in (heaviest first, then storage order).
 std::vector<std::int64_t> solve_order(const CsrBlock& r, std::int64_t begin, std::int64_t end, int threads);
 PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m);

@@ -167,7 +167,7 @@ same_text no-auc "the other figures unchanged" "$(jq -c '.ranking.model.at' "$SC
 # Refusals.
 refused other-dataset 2 "state.json" "fingerprint" "another dataset" -- --model "$SCRATCH/explicit" \
   --data "$SCRATCH/other-data" --output "$SCRATCH/x.json"
-refused no-model 2 "$SCRATCH/none" "not a complete model" -- --model "$SCRATCH/none" --data "$DATA" \
+refused no-model 2 "$SCRATCH/none" "no such model directory" -- --model "$SCRATCH/none" --data "$DATA" \
   --output "$SCRATCH/x.json"
 cp -r "$SCRATCH/explicit" "$SCRATCH/damaged"
 truncate -s 200 "$SCRATCH/damaged/items/block-00001.h5"

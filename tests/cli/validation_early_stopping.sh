@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # OPTS and EXIT are read by checkpoint_helpers.bash
 # The validation split and early stopping (--validation-fraction,
 # --early-stopping), and the regularizer's exponent and bias lambda:
 #  - the early-stopped model is bit-identical to the run that stops at its

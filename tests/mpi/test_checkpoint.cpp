@@ -44,6 +44,7 @@ class CheckpointData : public testing::Test {
   static TrainConfig config(const std::string& checkpoints) {
     TrainConfig c;
     c.regularization = Regularization::weighted;  // the tests' data predates the power default
+    c.lambda_units = LambdaUnits::absolute;
     c.data = dir_ + "/data";
     c.output = dir_ + "/unused-model";
     c.factors = 6;

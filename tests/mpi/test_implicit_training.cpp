@@ -47,6 +47,7 @@ class ImplicitData : public testing::Test {
   static TrainConfig config(Solver solver, int iterations) {
     TrainConfig c;
     c.regularization = Regularization::weighted;  // the tests' data predates the power default
+    c.lambda_units = LambdaUnits::absolute;
     c.data = options_.output;
     c.output = dir_ + "/unused-model";
     c.factors = 6;
@@ -176,6 +177,7 @@ TEST(ImplicitPlanted, DefaultsBeatPopularityByAWideMargin) {
   generate_dataset(comm, g);
   TrainConfig c;
   c.regularization = Regularization::weighted;  // the tests' data predates the power default
+  c.lambda_units = LambdaUnits::absolute;
   c.data = g.output;
   c.output = dir + "/unused-model";
   c.threads = 1;

@@ -42,6 +42,7 @@ class RoutedData : public testing::Test {
   static TrainConfig config(ExchangeMode mode, Solver solver, std::int64_t buffer, int threads) {
     TrainConfig c;
     c.regularization = Regularization::weighted;  // the tests' data predates the power default
+    c.lambda_units = LambdaUnits::absolute;
     c.data = dir_ + "/data";
     c.output = dir_ + "/unused";
     c.factors = 9;  // a width that is no multiple of 16

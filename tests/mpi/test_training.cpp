@@ -44,6 +44,7 @@ class PlantedData : public testing::Test {
   static TrainConfig config(int k, int iterations) {
     TrainConfig c;
     c.regularization = Regularization::weighted;  // the tests' data predates the power default
+    c.lambda_units = LambdaUnits::absolute;
     c.lambda = 0.02;  // the planted factors' scale calls for a lighter ridge than real data
     c.data = options_.output;
     c.output = dir_ + "/unused-model";

@@ -56,7 +56,8 @@ struct SavedState {
   bool bias = true;             ///< from the hyper-parameters
   std::string fingerprint;
   std::int64_t users = 0, items = 0;
-  double mean = 0;  ///< of the dataset's training ratings
+  double mean = 0;           ///< of the dataset's training ratings
+  double rating_spread = 1;  ///< the factors' lambda was lambda times this (--lambda-units spread)
   std::vector<std::int64_t> user_block_firsts, item_block_firsts;
   RunHistory history;
   /// What state.json records of its blocks; empty only for a model written

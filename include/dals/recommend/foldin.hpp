@@ -76,7 +76,7 @@ std::string canonical_id(std::string_view text, bool integer_ids);
 /// The solve's parameters from a model's hyper-parameters (state.json's
 /// "hyperparameters" object as text); Error naming `path` if one is missing
 /// or out of range. The solver is Cholesky whatever the training's.
-SolveParams fold_in_params(const std::string& hyperparameters, const std::string& path);
+SolveParams fold_in_params(const std::string& hyperparameters, const std::string& path, double rating_spread = 1.0);
 
 /// Solves rows [first, end) of `history` against `items` (every item's
 /// factors and biases, the whole table), `mean` the dataset's training

@@ -18,6 +18,19 @@
 
 namespace dals {
 
+/// What --lambda is measured in (explicit ratings): `spread` multiplies the
+/// factors' lambda by the training ratings' spread around the mean, so that
+/// one value serves 1-5 stars and -10..+10 (ratings scaled by s scale the
+/// factors by sqrt(s) each and the error by s^2: the factors' ridge must
+/// scale by s, the biases' by 1, which the biases' lambda then is);
+/// `absolute` takes lambda as given, as before.
+enum class LambdaUnits { spread, absolute };
+template <>
+struct EnumNames<LambdaUnits> {
+  static constexpr std::pair<const char*, LambdaUnits> table[] = {{"spread", LambdaUnits::spread},
+                                                                  {"absolute", LambdaUnits::absolute}};
+};
+
 /// How each side's updated rows reach the ranks that need them (trainer.hpp).
 enum class ExchangeMode { allgather, routed, automatic };
 template <>
@@ -47,6 +60,7 @@ struct TrainConfig {
   Regularization regularization = Regularization::power;
   double lambda_exponent = 0.5;        ///< nu of lambda * n^nu (Regularization::power)
   bool lambda_exponent_given = false;  ///< --lambda-exponent was given (else --regularization decides)
+  LambdaUnits lambda_units = LambdaUnits::spread;
   double bias_lambda = -1.0;          ///< the biases' lambda; < 0: the factors' lambda
   bool lambda_given = false;          ///< --lambda was given (else implicit mode picks its own)
   bool regularization_given = false;  ///< --regularization was given
@@ -67,13 +81,13 @@ struct TrainConfig {
   // Validation (validation_split.hpp) and early stopping (early_stopping.hpp)
   double validation_fraction = 0.0;  ///< share of the training ratings held out of the solves
   std::uint64_t validation_seed = 1;
-  int early_stopping = 0;  ///< stop after this many iterations without a better validation RMSE; 0 = off
+  int early_stopping = 0;    ///< stop after this many iterations without a better validation RMSE; 0 = off
   std::string tune;          ///< a grid of options to search (run/tune.hpp); "" = train once
   std::string tune_results;  ///< where the search's table goes as JSON; "" = printed only
-  int threads = 0;         ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
-  bool no_bias = false;    ///< drop the user and item biases (the mean stays)
-  bool force = false;      ///< replace an existing output directory
-  bool quiet = false;      ///< no per-iteration lines
+  int threads = 0;           ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS or all cores
+  bool no_bias = false;      ///< drop the user and item biases (the mean stays)
+  bool force = false;        ///< replace an existing output directory
+  bool quiet = false;        ///< no per-iteration lines
   ExchangeMode exchange = ExchangeMode::automatic;
   std::int64_t exchange_buffer = kDefaultExchangeBuffer;  ///< bytes of received rows per routed chunk
   // Checkpoints, resume, preemption (checkpoint.hpp, resume.hpp, preemption.hpp)

@@ -139,6 +139,11 @@ class Trainer {
   /// Training ratings held out as the validation split (whole job; 0
   /// without --validation-fraction).
   std::int64_t validation_ratings() const { return validation_ratings_; }
+  /// The training ratings' spread around the mean where --lambda-units
+  /// spread scales the factors' lambda by it; 1 otherwise.
+  double rating_spread() const { return rating_spread_; }
+  /// What the solves use: lambda, the biases' lambda, the regularizer.
+  const SolveParams& solve_params() const { return params_; }
   /// Early stopping: keeps a copy of this rank's factors, as they are after
   /// the iteration just done, as the best so far (twice the factors' memory).
   void keep_as_best();
@@ -199,7 +204,8 @@ class Trainer {
   CsrBlock test_by_user_;
   CsrBlock validation_by_user_;          // held out of the solves (validation_split.hpp)
   std::int64_t validation_ratings_ = 0;  // whole job
-  struct Best {                          // early stopping: the best iteration's factors
+  double rating_spread_ = 1.0;
+  struct Best {  // early stopping: the best iteration's factors
     int iteration = -1;
     PerSide<FactorTable> factors;
   } best_;

@@ -1,0 +1,76 @@
+// The model, its raw ids and its trained rows, gathered whole for export.
+#include <algorithm>
+
+#include "dals/checkpoint/model_check.hpp"
+#include "dals/checkpoint/model_io.hpp"
+#include "dals/core/error.hpp"
+#include "dals/export/export_model.hpp"
+
+namespace dals {
+
+namespace {
+
+RawIds read_raw_ids(const std::string& data, const Manifest& m, Side side) {
+  RawIds ids;
+  const auto& blocks = m.train.blocks(side);
+  for (int b = 0; b < m.blocks; ++b)
+    ids.is_string = ids.is_string || id_block_type(ids_path(data, side, b)) == "string";
+  for (int b = 0; b < m.blocks; ++b) {
+    const std::string path = ids_path(data, side, b);
+    if (id_block_type(path) == "string") {
+      const StringIds block = read_string_id_block(path, blocks[b]);
+      for (std::int64_t r = 0; r < block.size(); ++r) ids.strings.push_back(block.at(r));
+    } else if (ids.is_string) {  // integer blocks beside string ones: their decimal text
+      for (const std::int64_t v : read_id_block(path, blocks[b])) ids.strings.push_back(std::to_string(v));
+    } else {
+      const std::vector<std::int64_t> block = read_id_block(path, blocks[b]);
+      ids.ints.insert(ids.ints.end(), block.begin(), block.end());
+    }
+  }
+  if (ids.size() != m.rows(side))
+    throw Error(data + ": the " + side_name(side) + " id maps hold " + std::to_string(ids.size()) + " ids for " +
+                std::to_string(m.rows(side)) + " rows");
+  return ids;
+}
+
+// Training ratings per row, both sides from the by-user blocks (every one
+// read and checked as training reads it): a row without any kept its random
+// initial factors, which the model does not mark.
+PerSide<std::vector<std::uint8_t>> read_trained(const std::string& data, const Manifest& m) {
+  PerSide<std::vector<std::uint8_t>> trained{std::vector<std::uint8_t>(m.users, 0),
+                                             std::vector<std::uint8_t>(m.items, 0)};
+  for (int b = 0; b < m.blocks; ++b) {
+    const BlockInfo& info = m.train.user_blocks[b];
+    const CsrBlock block = read_ratings_block(ratings_path(data, Split::train, Side::users, b), info, m.items);
+    for (std::int64_t r = 0; r < block.rows(); ++r) trained.users[block.first_row + r] = block.degree(r) > 0;
+    for (const std::int32_t j : block.indices) trained.items[j] = 1;
+  }
+  return trained;
+}
+
+}  // namespace
+
+ExportModel load_export_model(const std::string& model_dir, const std::string& data_dir) {
+  ExportModel out;
+  const Manifest m = read_manifest(data_dir);
+  out.state = read_model_state_for(model_dir, data_dir, m);
+  out.implicit = is_implicit_model(out.state);
+  out.with_item_bias = !out.implicit && out.state.bias;
+  Model model = read_model(model_dir);
+  out.tables = std::move(model.tables);
+  out.trained = read_trained(data_dir, m);
+  for (Side side : kBothSides) {
+    out.ids[side] = read_raw_ids(data_dir, m, side);
+    FactorTable& t = out.tables[side];
+    for (std::int64_t i = 0; i < t.rows(); ++i) {
+      if (out.trained[side][i]) {
+        ++out.trained_rows[side];
+      } else {
+        std::fill(t.row(i), t.row(i) + t.stride(), 0.f);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace dals
