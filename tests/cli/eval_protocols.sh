@@ -12,7 +12,8 @@
 #    entries and changes with --seed; and precision and recall at 10 equal
 #    those computed here from dals-recommend --fold-in's lists of the same
 #    fold-in part (the same fold-in, the same ranking) against the scored
-#    part.
+#    part; the explicit RMSE equals the one computed here from the
+#    folded-in factors and the exported item factors.
 #  - Refusals: a missing file, a malformed line (FILE:LINE), a fraction
 #    outside (0, 1), both protocols at once, --split-output alone or over a
 #    file it did not write.
@@ -26,7 +27,8 @@ DALS_EVAL=$(find_tool dals-eval)
 DALS_PARTITION=$(find_tool dals-partition)
 DALS_INSPECT=$(find_tool dals-inspect)
 DALS_RECOMMEND=$(find_tool dals-recommend)
-require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_EVAL DALS_INSPECT DALS_RECOMMEND
+DALS_EXPORT=$(find_tool dals-export)
+require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_EVAL DALS_INSPECT DALS_RECOMMEND DALS_EXPORT
 require_commands jq cmp awk
 
 LOGS=$SCRATCH/logs
@@ -172,6 +174,26 @@ for kind in explicit implicit; do
       jq '.ranking.users' "$J")" "$ref"
   check "$kind-sg-reference" "with hits" jq -e '.ranking.model.at[0].precision > 0' "$J"
 done
+
+# The explicit RMSE against mu + b_u + c_j + u . v computed here from the
+# folded-in factors (dals-recommend --fold-in-factors) and the model's item
+# factors (dals-export --format tsv), to 6 digits (float32 factors).
+S=$SCRATCH/explicit-split-1.tsv
+run explicit-factors 1 "$DALS_RECOMMEND" --model "$SCRATCH/explicit" --data "$DATA" \
+  --fold-in "$SCRATCH/explicit-fold.csv" --fold-in-factors --k 1 --output "$SCRATCH/explicit-factors" --quiet
+run explicit-export 1 "$DALS_EXPORT" --model "$SCRATCH/explicit" --data "$DATA" --format tsv \
+  --output "$SCRATCH/explicit-export" --quiet
+rmse=$(awk -F'\t' -v MU="$(jq -r .mean "$DATA/manifest.json")" 'FNR == 1 { file++ }
+  file == 1 { k = NF - 2; for (d = 1; d <= NF - 1; d++) u[$1, d] = $(d + 1) }
+  file == 2 && FNR > 1 { for (d = 1; d <= NF - 1; d++) v[$1, d] = $(d + 1) }
+  file == 3 && FNR > 1 && $4 == "scored" {
+    p = MU + u[$1, k + 1] + v[$2, k + 1]; for (d = 1; d <= k; d++) p += u[$1, d] * v[$2, d]
+    e += ($3 - p) ^ 2; n++ }
+  END { printf "%.6f %d", sqrt(e / n), n }' "$SCRATCH/explicit-factors/factors-00000.tsv" \
+  "$SCRATCH/explicit-export/items.tsv" "$S")
+same_text explicit-sg-rmse "RMSE and ratings = those computed from the exported factors" \
+  "$(fixed 6 "$(jq '.rating.model.rmse' "$SCRATCH/explicit-sg-1.json")") $(jq '.rating.ratings' \
+    "$SCRATCH/explicit-sg-1.json")" "$rmse"
 
 # Refusals.
 M=$SCRATCH/explicit
