@@ -4,11 +4,14 @@
 // (eval_report.cpp).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "dals/data/manifest.hpp"
+#include "dals/mpi/comm.hpp"
 #include "dals/recommend/eval.hpp"
+#include "dals/recommend/model_input.hpp"
 
 namespace dals::eval_detail {
 
@@ -42,7 +45,28 @@ struct EvalFacts {
   std::int64_t test_ratings = 0;
   std::int64_t cold_items = 0;  // items with test entries and no training ratings
   std::int64_t candidate_items = 0;
+  // What was evaluated, for the table ("the test split of DATA"), and the
+  // protocol's own JSON object (key `extra_key`, omitted if empty) and lines.
+  std::string source;
+  std::string extra_key;
+  nlohmann::json extra;
+  std::vector<std::string> notes;
+  bool cold_line = true;  // the table's cold-start line (not for held-out users: none is cold)
 };
+
+// Every rank's sums (one SumLayout per unit: user block or chunk, in order
+// of units over ranks) added in that order on every rank: the same bits for
+// any P.
+std::vector<double> sum_in_order(const Comm& comm, const std::vector<double>& mine, const SumLayout& layout);
+
+// Collective: writes --output (rank 0, atomically) and prints the table.
+void publish_report(const Comm& comm, const EvalConfig& c, const EvalFacts& f, const SumLayout& layout,
+                    const std::vector<double>& total, double start);
+
+// Collective (eval_strong.cpp): the whole --strong-generalization protocol
+// after run_eval's checks.
+void run_strong_generalization(const Comm& comm, const EvalConfig& c, const Manifest& m, const CheckedModel& model,
+                               double start);
 
 // The JSON document of --output (format "dals-eval").
 std::string eval_json(const EvalConfig& c, const EvalFacts& f, const SumLayout& layout,

@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "dals/core/error.hpp"
@@ -19,18 +20,30 @@ const OptionTable<EvalConfig>& eval_options() {
   static const OptionTable<C> table = [] {
     OptionTable<C> t(
         "Usage: mpirun -n P dals-eval --model DIR --data DIR [options]\n"
-        "Evaluates a trained model on its dataset's test split: RMSE and MAE (explicit models), precision,\n"
-        "recall, MAP and NDCG at K and AUC, beside the bias-only, global-mean and popularity baselines",
+        "Evaluates a trained model on its dataset's test split, a ratings file (--test-file) or held-out users\n"
+        "folded in (--strong-generalization): RMSE and MAE (explicit models), precision, recall, MAP and NDCG\n"
+        "at K and AUC, beside the bias-only, global-mean and popularity baselines",
         std::string("dals-eval ") + kVersion);
     t.add("Input", "model", &C::model, "model directory (dals-train --output)")
-        .add("Input", "data", &C::data, "the dataset the model was trained on (its fingerprint must match)");
+        .add("Input", "data", &C::data, "the dataset the model was trained on (its fingerprint must match)")
+        .add("Input", "test-file", &C::test_file,
+             "held-out entries `user item value` (raw ids, as --fold-in reads them) instead of the test split")
+        .add("Input", "test-header", &C::test_header, "the --test-file or --strong-generalization file has a header")
+        .add("Input", "strong-generalization", &C::strong_generalization,
+             "held-out users' entries (users not in training): each folded in on a share and scored on the rest")
+        .add("Input", "fold-in-fraction", &C::fold_in_fraction,
+             "with --strong-generalization: each user's share of entries folded in, in (0, 1)")
+        .add("Input", "seed", &C::seed,
+             "with --strong-generalization: seed of the hash that splits each user's entries");
     t.add("Metrics", "k", &C::k_text, "cut-offs of the ranking metrics, comma-separated (10,20,50)")
         .add("Metrics", "cold-start", &C::cold_start,
              "drop: leave out test entries of users or items without training ratings; mean: predict them by mu "
              "plus the known bias")
         .add("Metrics", "no-auc", &C::no_auc, "skip the AUC (it ranks every candidate item of every user)")
         .add("Output", "output,o", &C::output, "JSON file of the figures (written atomically)")
-        .add("Output", "force", &C::force, "replace an existing --output written by dals-eval")
+        .add("Output", "split-output", &C::split_output,
+             "with --strong-generalization: TSV of each entry's part (fold-in or scored), raw ids")
+        .add("Output", "force", &C::force, "replace an existing --output or --split-output written by dals-eval")
         .add("Run", "threads", &C::threads, "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores", local)
         .add("Run", "quiet", &C::quiet, "no table on standard output", local);
     return t;
@@ -69,6 +82,12 @@ ParseOutcome parse_eval_config(int argc, const char* const* argv, EvalConfig& co
   config.ks = parse_ks(config.k_text);
   if (config.cold_start != "drop" && config.cold_start != "mean")
     throw UsageError{"--cold-start must be drop or mean, got '" + config.cold_start + "'"};
+  if (!config.test_file.empty() && !config.strong_generalization.empty())
+    throw UsageError{"--test-file and --strong-generalization are two protocols: give one"};
+  if (!(config.fold_in_fraction > 0 && config.fold_in_fraction < 1))
+    throw UsageError{"--fold-in-fraction must be in (0, 1), got " + std::to_string(config.fold_in_fraction)};
+  if (!config.split_output.empty() && config.strong_generalization.empty())
+    throw UsageError{"--split-output is the split of --strong-generalization: give that too"};
   if (config.threads < 0)
     throw UsageError{"--threads must be >= 0 (0 = all cores), got " + std::to_string(config.threads)};
   return ParseOutcome::run;
@@ -95,6 +114,24 @@ void check_eval_output(const std::string& path, bool force) {
   }
   if (!problem.empty())
     throw Error(path + ": exists and is not a dals-eval output (" + problem + "); --force replaces only those");
+}
+
+void check_split_output(const std::string& path, bool force) {
+  std::error_code ec;
+  const fs::path p(path);
+  const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec)) throw Error(path + ": its directory " + parent.string() + " does not exist");
+  if (fs::is_symlink(p, ec)) throw Error(path + ": is a symbolic link (refused: the rename would replace the link)");
+  if (!fs::exists(p, ec)) return;
+  if (!force) throw Error(path + ": already exists (pass --force to replace it)");
+  std::string first;
+  if (fs::is_regular_file(p, ec)) {
+    std::ifstream in(path);
+    std::getline(in, first);
+  }
+  if (first != kSplitHeader)
+    throw Error(path + ": exists and is not a dals-eval --split-output (its first line is not \"" + kSplitHeader +
+                "\"); --force replaces only those");
 }
 
 }  // namespace dals

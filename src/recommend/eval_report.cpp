@@ -57,6 +57,7 @@ std::string eval_json(const EvalConfig& c, const EvalFacts& f, const SumLayout& 
         {"users", static_cast<std::int64_t>(t[SumLayout::kColdUsers])},
         {"items", f.cold_items}}},
   };
+  if (!f.extra_key.empty()) j[f.extra_key] = f.extra;
   if (f.implicit) {
     j["rating"] = nullptr;
   } else {
@@ -101,15 +102,18 @@ std::string eval_json(const EvalConfig& c, const EvalFacts& f, const SumLayout& 
 std::string eval_table(const EvalConfig& c, const EvalFacts& f, const SumLayout& sl, const std::vector<double>& t) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%s (%s, k = %d, %d iterations) on the test split of %s: %lld entries\n",
-                f.model.c_str(), f.implicit ? "implicit" : "explicit", f.factors, f.iterations, f.data.c_str(),
+  std::snprintf(line, sizeof line, "%s (%s, k = %d, %d iterations) on %s: %lld entries\n", f.model.c_str(),
+                f.implicit ? "implicit" : "explicit", f.factors, f.iterations, f.source.c_str(),
                 static_cast<long long>(f.test_ratings));
   out += line;
-  std::snprintf(line, sizeof line,
-                "cold start: %lld entries of %lld users and %lld items without training ratings, %s\n",
-                static_cast<long long>(t[SumLayout::kColdRatings]), static_cast<long long>(t[SumLayout::kColdUsers]),
-                static_cast<long long>(f.cold_items), cold_rule(c));
-  out += line;
+  for (const std::string& note : f.notes) out += note;
+  if (f.cold_line) {
+    std::snprintf(line, sizeof line,
+                  "cold start: %lld entries of %lld users and %lld items without training ratings, %s\n",
+                  static_cast<long long>(t[SumLayout::kColdRatings]), static_cast<long long>(t[SumLayout::kColdUsers]),
+                  static_cast<long long>(f.cold_items), cold_rule(c));
+    out += line;
+  }
   if (!f.implicit) {
     const std::string title =
         "rating prediction, " + std::to_string(static_cast<long long>(t[SumLayout::kRatings])) + " ratings";

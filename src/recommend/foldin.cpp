@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <string_view>
 #include <unordered_map>
 
@@ -70,17 +71,13 @@ E enum_of(const JsonReader& h, const std::string& key) {
 
 }  // namespace
 
-FoldInInput read_fold_in(const std::string& path, const FoldInItems& items, bool implicit, bool header) {
-  const std::string text = read_text_file(path);
-  std::unordered_map<std::string, std::int32_t> item_of;
-  item_of.reserve(items.ids->size());
-  for (std::size_t i = 0; i < items.ids->size(); ++i)
-    if ((*items.trained)[i]) item_of.emplace((*items.ids)[i], static_cast<std::int32_t>(i));
+std::string canonical_id(std::string_view text, bool integer_ids) {
+  return integer_ids ? canonical_integer(text) : std::string(text);
+}
 
-  FoldInInput in;
-  std::unordered_map<std::string, std::int64_t> user_of;
-  // Per user: (item, value) in file order; sorted and merged below.
-  std::vector<std::vector<std::pair<std::int32_t, float>>> entries;
+void for_each_entry(const std::string& path, bool implicit, bool header,
+                    const std::function<void(const RawEntry&)>& each) {
+  const std::string text = read_text_file(path);
   std::size_t start = 0;
   std::int64_t line_number = 0;
   while (start < text.size()) {
@@ -99,18 +96,37 @@ FoldInInput read_fold_in(const std::string& path, const FoldInItems& items, bool
     if (fields.size() < wanted || fields[0].empty() || fields[1].empty())
       fail(std::string("expected ") + (implicit ? "`user item [value]`" : "`user item value`") + ", got " +
            std::to_string(fields.size()) + (fields.size() == 1 ? " field" : " fields"));
-    float value = 1.0f;
+    RawEntry entry;
+    entry.user = fields[0];
+    entry.item = fields[1];
+    entry.line = line_number;
     if (fields.size() >= 3) {
       const std::string field(fields[2]);
       char* stop = nullptr;
-      value = std::strtof(field.c_str(), &stop);
-      if (field.empty() || *stop != '\0' || !std::isfinite(value)) fail("value '" + field + "' is not a finite number");
-      if (implicit && !(value > 0)) fail("value " + field + " must be > 0 for an implicit model (an event or a count)");
+      entry.value = std::strtof(field.c_str(), &stop);
+      if (field.empty() || *stop != '\0' || !std::isfinite(entry.value))
+        fail("value '" + field + "' is not a finite number");
+      if (implicit && !(entry.value > 0))
+        fail("value " + field + " must be > 0 for an implicit model (an event or a count)");
     }
+    each(entry);
+  }
+}
+
+FoldInInput read_fold_in(const std::string& path, const FoldInItems& items, bool implicit, bool header) {
+  std::unordered_map<std::string, std::int32_t> item_of;
+  item_of.reserve(items.ids->size());
+  for (std::size_t i = 0; i < items.ids->size(); ++i)
+    if ((*items.trained)[i]) item_of.emplace((*items.ids)[i], static_cast<std::int32_t>(i));
+
+  FoldInInput in;
+  std::unordered_map<std::string, std::int64_t> user_of;
+  // Per user: (item, value) in file order; sorted and merged below.
+  std::vector<std::vector<std::pair<std::int32_t, float>>> entries;
+  for_each_entry(path, implicit, header, [&](const RawEntry& e) {
     ++in.entries;
-    const std::string item_text = items.integer_ids ? canonical_integer(fields[1]) : std::string(fields[1]);
-    const auto item = item_of.find(item_text);
-    const std::string user(fields[0]);
+    const auto item = item_of.find(canonical_id(e.item, items.integer_ids));
+    const std::string user(e.user);
     auto [it, added] = user_of.emplace(user, static_cast<std::int64_t>(in.users.size()));
     if (added) {
       in.users.push_back(user);
@@ -118,10 +134,10 @@ FoldInInput read_fold_in(const std::string& path, const FoldInItems& items, bool
     }
     if (item == item_of.end()) {
       ++in.unknown_entries;
-      continue;
+      return;
     }
-    entries[it->second].emplace_back(item->second, value);
-  }
+    entries[it->second].emplace_back(item->second, e.value);
+  });
 
   in.history.first_row = 0;
   in.history.num_cols = static_cast<std::int64_t>(items.ids->size());

@@ -16,7 +16,9 @@
 /// user does not have.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dals/data/csr.hpp"
@@ -52,6 +54,24 @@ struct FoldInItems {
 /// (one event); their values must be > 0. Error "PATH:LINE: ..." on a
 /// malformed line, Error naming the path if it cannot be read.
 FoldInInput read_fold_in(const std::string& path, const FoldInItems& items, bool implicit, bool header);
+
+/// One entry of such a file, as read_fold_in parses it (views into the
+/// file's text, valid during the call only).
+struct RawEntry {
+  std::string_view user, item;  ///< raw ids as written
+  float value = 1.0f;           ///< 1 where an implicit model's line leaves it out
+  std::int64_t line = 0;        ///< 1-based line number
+};
+
+/// Parses `path` as read_fold_in does (the same format and errors) and calls
+/// `each` on every entry in file order: the parser dals-eval's --test-file
+/// and --strong-generalization share with fold-in.
+void for_each_entry(const std::string& path, bool implicit, bool header,
+                    const std::function<void(const RawEntry&)>& each);
+
+/// A raw id's text as the dataset writes it: with integer ids "042" and
+/// "42" are the same id ("42"); other text is kept.
+std::string canonical_id(std::string_view text, bool integer_ids);
 
 /// The solve's parameters from a model's hyper-parameters (state.json's
 /// "hyperparameters" object as text); Error naming `path` if one is missing

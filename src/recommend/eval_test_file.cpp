@@ -1,0 +1,97 @@
+// dals-eval --test-file: held-out entries with raw ids, read with fold-in's
+// parser (foldin.hpp) and mapped with the dataset's ids, in place of the
+// dataset's test split.
+#include <algorithm>
+#include <unordered_map>
+
+#include "dals/core/error.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/data/id_index.hpp"
+#include "dals/data/inspect.hpp"
+#include "dals/recommend/foldin.hpp"
+#include "eval_block.hpp"
+
+namespace dals::eval_detail {
+
+namespace {
+
+// Raw id text -> dense id of one side, ids the dataset lacks numbered after
+// its own in order of first appearance. One map of every id (as fold-in
+// maps items): a file's ids fall in every block, so looking each up in its
+// block (IdLookup) would read the blocks again and again.
+class IdMapper {
+ public:
+  IdMapper(const std::string& data, const Manifest& m, Side side) {
+    const std::vector<std::string> ids = raw_id_texts(data, m, side);
+    integer_ = m.rows(side) > 0 && id_block_type(ids_path(data, side, 0)) != "string";
+    known_ = static_cast<std::int64_t>(ids.size());
+    dense_.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) dense_.emplace(ids[i], static_cast<std::int64_t>(i));
+  }
+  // The dense id, and whether the dataset has it.
+  std::pair<std::int64_t, bool> map(std::string_view raw) {
+    auto [it, added] = dense_.emplace(canonical_id(raw, integer_), known_ + added_);
+    if (added) ++added_;
+    return {it->second, it->second < known_};
+  }
+  std::int64_t added() const { return added_; }
+
+ private:
+  std::unordered_map<std::string, std::int64_t> dense_;
+  std::int64_t known_ = 0, added_ = 0;
+  bool integer_ = false;
+};
+
+}  // namespace
+
+TestFileCounts read_test_file_input(const Comm& comm, const EvalConfig& c, const Manifest& m, const SavedState& s,
+                                    bool implicit, const OwnedRange& own, EvalInput& in) {
+  TestFileCounts counts;
+  const bool last = comm.rank() == comm.size() - 1;
+  std::vector<Triplet> mine;  // this rank's users' entries, in file order
+  std::vector<std::uint8_t> new_user_seen, new_item_seen;
+  run_collectively(comm, [&] {
+    IdMapper users(c.data, m, Side::users), items(c.data, m, Side::items);
+    for_each_entry(c.test_file, implicit, c.test_header, [&](const RawEntry& e) {
+      ++counts.entries;
+      const auto [u, user_known] = users.map(e.user);
+      const auto [j, item_known] = items.map(e.item);
+      counts.new_user_entries += !user_known;
+      counts.new_item_entries += !item_known;
+      const bool owned = user_known ? (u >= own.first_row && u < own.end_row) : last;
+      if (owned) mine.push_back({u, j, e.value});
+    });
+    counts.new_users = users.added();
+    counts.new_items = items.added();
+  });
+  const std::int64_t n_users = m.users + counts.new_users, n_items = m.items + counts.new_items;
+  const std::int64_t end_row = last ? n_users : own.end_row;
+
+  run_collectively(comm, [&] {
+    in.tables = PerSide<FactorTable>{FactorTable(n_users, s.factors), FactorTable(n_items, s.factors)};
+    read_factor_blocks(c.model, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
+    read_factor_blocks(c.model, m, s, Side::items, 0, m.blocks, in.tables.items);
+    in.train = read_user_rows(c.data, m, Split::train, own);
+  });
+  in.train.num_cols = n_items;
+  for (std::int64_t u = own.end_row; u < end_row; ++u) in.train.indptr.push_back(in.train.nnz());
+
+  // A repeated pair: the last line's value (fold-in's rule for explicit
+  // entries; an implicit model's values are not read).
+  std::stable_sort(mine.begin(), mine.end(),
+                   [](const Triplet& a, const Triplet& b) { return a.row != b.row ? a.row < b.row : a.col < b.col; });
+  std::vector<Triplet> unique;
+  unique.reserve(mine.size());
+  for (const Triplet& t : mine) {
+    if (!unique.empty() && unique.back().row == t.row && unique.back().col == t.col)
+      unique.back().value = t.value;
+    else
+      unique.push_back(t);
+  }
+  counts.pairs = static_cast<std::int64_t>(unique.size());
+  comm.allreduce_inplace(std::span<std::int64_t>(&counts.pairs, 1), MPI_SUM);
+  in.test = csr_from_triplets(own.first_row, end_row - own.first_row, n_items, std::move(unique));
+  return counts;
+}
+
+}  // namespace dals::eval_detail
