@@ -112,8 +112,9 @@ class BlockEvaluator {
     const std::int32_t* list = lists.items_of(u);
     std::int64_t count = lists.count_of(u);
     if (which == 1 && candidates_ != nullptr) {
-      // Popularity ranks every item; the items that are not candidates (no
-      // training ratings: degree 0) are all at its end, so leaving them out
+      // Popularity ranks every item; the items that are not candidates (fewer
+      // training ratings than --min-item-ratings, or none) are all at its end
+      // (it orders by that count), so leaving them out
       // keeps every prefix a prefix of the candidates' own order.
       filtered_.clear();
       for (std::int64_t p = 0; p < count; ++p)
@@ -225,12 +226,23 @@ void run_eval(const Comm& comm, const EvalConfig& c) {
     zero_cold_rows(in, own);
     facts.candidate_items = m.items;
   }
+  // --min-item-ratings: the candidates of both rankings are the items with
+  // at least that many training ratings (and, dropping cold rows, at least 1).
+  const bool restricted = drop || c.min_item_ratings > 0;
+  if (c.min_item_ratings > 0) {
+    const std::int64_t least = drop ? std::max(1, c.min_item_ratings) : c.min_item_ratings;
+    facts.candidate_items = 0;
+    for (std::int64_t j = 0; j < m.items; ++j) {
+      trained[j] = in.item_degree[j] >= least;
+      facts.candidate_items += trained[j];
+    }
+  }
 
   SumLayout sl;
   sl.nk = static_cast<int>(c.ks.size());
   std::vector<double> mine(static_cast<std::size_t>(own.end_block - own.first_block) * sl.size(), 0.0);
   run_collectively(comm, [&] {
-    BlockEvaluator evaluator(c, in, sl, model, drop ? &trained : nullptr);
+    BlockEvaluator evaluator(c, in, sl, model, restricted ? &trained : nullptr);
     for (int b = own.first_block; b < own.end_block; ++b) {
       const BlockInfo& block = m.train.user_blocks[b];
       evaluator.evaluate_block(block.first, block.first + block.rows,

@@ -52,8 +52,23 @@ void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const Saved
 std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
                                        std::int64_t& unknown);
 
-/// "part-00003.tsv"
+/// "part-00003.tsv" ("part-00003.h5" for format hdf5).
 std::string part_name(int rank, const std::string& format);
+
+/// The file extension of a --format: "tsv", "csv" or "h5".
+std::string format_extension(const std::string& format);
+
+/// True if the dataset's id maps of `side` hold string ids (block 0's
+/// id_type; dals-partition writes one type per side).
+bool string_ids(const std::string& data, Side side);
+
+/// --merge (rank 0, after every rank wrote its part): concatenates
+/// DIR/PREFIX-00000.EXT .. DIR/PREFIX-{parts-1}.EXT in rank order into
+/// DIR/NAME.EXT and removes them. Text is copied a buffer at a time; HDF5
+/// parts are read whole (list files: lists_h5.hpp), so the merged file is
+/// held in memory once.
+void merge_parts(const std::string& dir, const std::string& prefix, int parts, const std::string& format,
+                 const std::string& name);
 
 /// Creates `path` and has `fill` write it through the sink it is given;
 /// Error naming the path if it cannot be created or written.

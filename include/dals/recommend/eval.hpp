@@ -44,6 +44,7 @@ struct EvalConfig {
   bool force = false;               ///< replace an earlier dals-eval output
   std::string cold_start = "drop";  ///< drop or mean
   bool no_auc = false;              ///< skip the AUC (it ranks every candidate of every user)
+  int min_item_ratings = 0;         ///< candidates: items with at least this many training ratings
   int threads = 0;                  ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
   bool quiet = false;               ///< no table
 };
