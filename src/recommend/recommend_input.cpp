@@ -77,6 +77,29 @@ RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const Sav
   return in;
 }
 
+RankInput read_rank_input_own_users(const RecommendConfig& c, const Manifest& m, const SavedState& s,
+                                    const OwnedRange& own) {
+  RankInput in;
+  // rank_top_k indexes the user table by the ids of `train`'s rows, and a
+  // table starts at 0 for it: both are rebased to the rank's first user.
+  in.tables =
+      PerSide<FactorTable>{FactorTable(own.end_row - own.first_row, s.factors), FactorTable(m.items, s.factors)};
+  for (int b = own.first_block; b < own.end_block; ++b) {
+    // One block at a time through a table of its own rows: the rank holds
+    // its users once plus one block.
+    const BlockInfo& block = m.train.user_blocks[b];
+    FactorTable one(block.first, block.rows, s.factors);
+    read_factor_blocks(c, m, s, Side::users, b, b + 1, one);
+    std::copy(one.data(), one.data() + one.rows() * one.stride(), in.tables.users.row(block.first - own.first_row));
+  }
+  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
+  in.train = read_user_rows(c.data, m, Split::train, own);
+  in.train.first_row = 0;
+  in.user_ids = read_user_id_texts(c.data, m, own);
+  in.item_ids = raw_id_texts(c.data, m, Side::items);
+  return in;
+}
+
 std::string format_extension(const std::string& format) { return format == "hdf5" ? "h5" : format; }
 
 std::string part_name(int rank, const std::string& format) {

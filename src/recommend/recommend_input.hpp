@@ -41,6 +41,13 @@ struct RankInput {
 /// This rank's rows (own = the user blocks it owns), and every item factor.
 RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own);
 
+/// The same rows for users' top-K lists, held compactly: the user table has
+/// only the rank's own rows and `train` is rebased, both indexed by the
+/// local id u - own.first_row (train.first_row is 0). Memory: the rank's
+/// users and every item, not every user.
+RankInput read_rank_input_own_users(const RecommendConfig& c, const Manifest& m, const SavedState& s,
+                                    const OwnedRange& own);
+
 /// Reads blocks [first_block, end_block) of one side's factors from c.model
 /// into `table` (checked against state.json's block checksums).
 void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,

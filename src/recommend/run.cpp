@@ -47,14 +47,19 @@ namespace {
 
 // --format hdf5: this rank's lists gathered as columns (20 bytes a line,
 // plus the raw ids: 16 more for integer ids), then written at once.
-ListCounts write_list_part(const std::string& path, const RankInput& in, const std::vector<std::int64_t>& chosen,
-                           const ListSpec& spec, bool string_users, bool string_items) {
+// `in` is by local user id (read_rank_input_own_users): user_dense is
+// first_user + the local id.
+ListCounts write_list_part(const std::string& path, const RankInput& in, std::int64_t first_user,
+                           const std::vector<std::int64_t>& chosen, const ListSpec& spec, bool string_users,
+                           bool string_items) {
   ListFile f;
   f.user.strings = string_users;
   f.item.strings = string_items;
   const ListCounts counts =
       rank_lists(in.tables.users, in.tables.items, in.train, chosen, spec, [&](const ListRows& r) {
+        const std::size_t start = f.rows.size();
         f.rows.append(r);
+        for (std::size_t i = start; i < f.rows.size(); ++i) f.rows.user[i] += first_user;
         for (std::size_t i = 0; i < r.size(); ++i) {
           f.user.push_back(in.user_ids[r.user[i] - in.train.first_row]);
           f.item.push_back(in.item_ids[r.item[i]]);
@@ -91,15 +96,16 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   // between ranks only, never a list (ranking.hpp), so 1 will do.
   const SideLayout layout(m.train.user_blocks, comm.size());
   const OwnedRange own = layout.of(comm.rank());
+  // Only the rank's own user rows, by local id u - own.first_row.
   RankInput in;
-  run_collectively(comm, [&] { in = read_rank_input(c, m, model.state, own); });
+  run_collectively(comm, [&] { in = read_rank_input_own_users(c, m, model.state, own); });
 
   std::vector<std::int64_t> chosen;
   if (c.users.empty()) {
-    for (std::int64_t u = own.first_row; u < own.end_row; ++u) chosen.push_back(u);
+    for (std::int64_t u = own.first_row; u < own.end_row; ++u) chosen.push_back(u - own.first_row);
   } else {
     for (const std::int64_t u : wanted)
-      if (u >= own.first_row && u < own.end_row) chosen.push_back(u);
+      if (u >= own.first_row && u < own.end_row) chosen.push_back(u - own.first_row);
   }
   // Items' training ratings, from every rank's user rows: an item without
   // any keeps its random initial factors, so it is never listed; one with
@@ -126,8 +132,8 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   const std::string part = out.staging() + "/" + part_name(comm.rank(), c.format);
   run_collectively(comm, [&] {
     if (c.format == "hdf5") {
-      counts =
-          write_list_part(part, in, chosen, spec, string_ids(c.data, Side::users), string_ids(c.data, Side::items));
+      counts = write_list_part(part, in, own.first_row, chosen, spec, string_ids(c.data, Side::users),
+                               string_ids(c.data, Side::items));
       return;
     }
     write_part(part, [&](const auto& sink) {

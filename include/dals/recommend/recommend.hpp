@@ -12,7 +12,8 @@
 ///
 /// Ranks own the dataset's user blocks as training does (SideLayout), read
 /// only those blocks' training ratings (to exclude rated items) and user
-/// factors, and every item factor (as a training rank does). The lists are
+/// factors, held as a table of those rows alone, and every item factor (as a
+/// training rank does). The lists are
 /// rank_top_k's (train/ranking.hpp): the same bits for any P and thread
 /// count, so the parts concatenated in rank order are the same file for any
 /// P. The directory is published as a whole (StagedDir), and --force replaces
