@@ -2,9 +2,9 @@
 # dals-recommend's output options and candidate filter: --format hdf5 parts
 # read back (with H5File alone, by dals-test-recommend-ref --print-h5) equal
 # the TSV lines and name the raw ids their dense ids map to, for integer and
-# string ids; --merge writes one recommendations.tsv|h5 that is the same
-# bytes for P = 1 and 3 (the parts removed), the TSV one equal to the parts
-# concatenated; --min-item-ratings N lists exactly the items with at least N
+# string ids, and empty parts; --merge writes one recommendations.tsv|h5
+# that is the same bytes for P = 1 and 3 (the parts removed), the TSV one
+# equal to the parts concatenated, and with --fold-in one factors.tsv too; --min-item-ratings N lists exactly the items with at least N
 # training ratings (the brute force with the same N), its default is 20 for
 # an explicit model and 0 for an implicit one, and dals-eval's option of the
 # same name changes the model's figures; bad values are refused.
@@ -18,7 +18,8 @@ DALS_RECOMMEND=$(find_tool dals-recommend)
 DALS_EVAL=$(find_tool dals-eval)
 DALS_REF=$(find_tool dals-test-recommend-ref)
 DALS_PARTITION=$(find_tool dals-partition)
-require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_RECOMMEND DALS_EVAL DALS_REF
+DALS_CLI_INSPECT=$(find_tool dals-inspect)
+require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_RECOMMEND DALS_EVAL DALS_REF DALS_CLI_INSPECT
 
 LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
@@ -106,8 +107,7 @@ for kind in explicit implicit; do
 done
 # Independently of the reference: every item listed with N = 40 has at least
 # 40 training ratings (dals-inspect --dump train counts them).
-DALS_INSPECT=$(find_tool dals-inspect)
-"$DALS_INSPECT" "$DATA" --dump train 2>/dev/null | awk -F '[\t, ]+' '{ n[$2]++ } END { for (i in n) print i "\t" n[i] }' \
+"$DALS_CLI_INSPECT" "$DATA" --dump train 2>/dev/null | awk -F '[\t, ]+' '{ n[$2]++ } END { for (i in n) print i "\t" n[i] }' \
   >"$SCRATCH/degrees.tsv"
 check min-count "every item listed with N = 40 has >= 40 training ratings, and one with fewer exists" \
   awk -F '\t' 'NR == FNR { n[$1] = $2; if ($2 < 40) few = 1; next } n[$2] < 40 { bad = 1 } END { exit bad || !few }' \
@@ -130,6 +130,30 @@ check eval-min "fewer candidate items, recorded in the JSON" \
 check eval-min "the model's precision changes" \
   bash -c 'test "$(jq .ranking.model.at[0].precision "$1")" != "$(jq .ranking.model.at[0].precision "$2")"' _ \
   "$SCRATCH/eval0.json" "$SCRATCH/eval40.json"
+
+# One user on 3 ranks: two parts hold no line (empty arrays), the merge is
+# that user's lines alone.
+first=$(head -n 1 "$SCRATCH/mt1/recommendations.tsv" | cut -f 1)
+echo "$first" >"$SCRATCH/one.txt"
+run one-user 3 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --output "$SCRATCH/one" --k 5 --format hdf5 \
+  --users "$SCRATCH/one.txt"
+check one-user "empty parts read back, the user's lines in the others" \
+  cmp -s <(h5_lines "$SCRATCH/one" "$DATA") <(grep "^$first"$'\t' "$SCRATCH/mt1/recommendations.tsv")
+run one-user-merge 3 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --output "$SCRATCH/one-m" --k 5 --format hdf5 \
+  --users "$SCRATCH/one.txt" --merge
+check one-user-merge "merged: the same lines" \
+  cmp -s <(h5_lines "$SCRATCH/one-m" "$DATA") <(grep "^$first"$'\t' "$SCRATCH/mt1/recommendations.tsv")
+
+# Fold-in with --merge: one recommendations.csv and one factors.tsv, the
+# parts of a run without it concatenated.
+"$DALS_CLI_INSPECT" "$DATA" --dump train 2>/dev/null | head -n 200 >"$SCRATCH/history.csv"
+for merge in "" --merge; do
+  run "fold$merge" 3 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --output "$SCRATCH/fold$merge" --k 5 \
+    --fold-in "$SCRATCH/history.csv" --fold-in-factors --format csv $merge
+done
+check fold-merge "recommendations.csv and factors.tsv are the parts in rank order; no part left" \
+  bash -c 'cmp -s "$1/recommendations.csv" <(cat "$2"/part-*.csv) && cmp -s "$1/factors.tsv" <(cat "$2"/factors-*.tsv) &&
+    ! ls "$1"/part-* "$1"/factors-* >/dev/null 2>&1' _ "$SCRATCH/fold--merge" "$SCRATCH/fold"
 
 # Refusals.
 EXPECT_EXIT_CODE=2 refused bad-min 1 "--min-item-ratings must be auto or an integer" -- --model "$M" --data "$DATA" \
