@@ -59,7 +59,8 @@ M=$SCRATCH/explicit
 for np in 1 3; do
   run "tsv-np$np" "$np" "$DALS_RECOMMEND" --model "$M" --data "$DATA" --output "$SCRATCH/tsv$np" --k 5
   run "h5-np$np" "$np" "$DALS_RECOMMEND" --model "$M" --data "$DATA" --output "$SCRATCH/h5-$np" --k 5 --format hdf5
-  check "h5-np$np" "$np part-RRRRR.h5 file(s)" test "$(ls "$SCRATCH/h5-$np"/part-*.h5 | wc -l)" -eq "$np"
+  h5_parts=("$SCRATCH/h5-$np"/part-*.h5)
+  check "h5-np$np" "$np part-RRRRR.h5 file(s)" test "${#h5_parts[@]}" -eq "$np"
   check "h5-np$np" "read back, the TSV lines (raw ids from the dense ones)" \
     cmp -s <(h5_lines "$SCRATCH/h5-$np" "$DATA") <(cat "$SCRATCH/tsv$np"/part-*.tsv)
   run "merge-tsv-np$np" "$np" "$DALS_RECOMMEND" --model "$M" --data "$DATA" --output "$SCRATCH/mt$np" --k 5 --merge
