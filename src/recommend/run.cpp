@@ -176,11 +176,11 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
               static_cast<long long>(id_lines), c.data.c_str());
   if (!c.quiet)
     Log::info(
-        "top-%d of %lld users in %s (%d parts, %lld lines); %lld users without training ratings got no list; %lld "
-        "items with under %d training ratings not listed",
+        "top-%d of %lld users in %s (%d parts, %lld lines); %lld users without training ratings got no list; "
+        "--min-item-ratings %d left out %lld items with training ratings",
         c.k, static_cast<long long>(totals[0]), out.dest().c_str(), c.merge ? 1 : comm.size(),
-        static_cast<long long>(totals[2]), static_cast<long long>(totals[1]), static_cast<long long>(below),
-        std::max(1, min_ratings));
+        static_cast<long long>(totals[2]), static_cast<long long>(totals[1]), min_ratings,
+        static_cast<long long>(below));
 }
 
 }  // namespace dals
