@@ -123,8 +123,13 @@ void H5File::write(const std::string& name, std::span<const T> data, std::uint64
   }
   H5Id space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
   if (space.get() < 0) fail("cannot create dataspace for '" + name + "'");
+  // No modification times in the object headers: the same arrays make the
+  // same file bytes, whenever and on however many ranks they are written.
+  H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (dcpl.get() < 0 || H5Pset_obj_track_times(dcpl.get(), false) < 0)
+    fail("cannot set the creation properties of '" + name + "'");
   H5Id dset(
-      H5Dcreate2(file_.get(), name.c_str(), h5_native_type<T>(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dcreate2(file_.get(), name.c_str(), h5_native_type<T>(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
       H5Dclose);
   if (dset.get() < 0) fail("cannot create dataset '" + name + "'");
   if (!data.empty() && H5Dwrite(dset.get(), h5_native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)

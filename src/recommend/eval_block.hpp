@@ -109,8 +109,9 @@ class BlockEvaluator {
     const std::int32_t* list = lists.items_of(u);
     std::int64_t count = lists.count_of(u);
     if (which == 1 && candidates_ != nullptr) {
-      // Popularity ranks every item; the items that are not candidates (no
-      // training ratings: degree 0) are all at its end, so leaving them out
+      // Popularity ranks every item; the items that are not candidates (fewer
+      // training ratings than --min-item-ratings, or none) are all at its end
+      // (it orders by that count), so leaving them out
       // keeps every prefix a prefix of the candidates' own order.
       filtered_.clear();
       for (std::int64_t p = 0; p < count; ++p)

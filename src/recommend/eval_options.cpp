@@ -39,6 +39,9 @@ const OptionTable<EvalConfig>& eval_options() {
         .add("Metrics", "cold-start", &C::cold_start,
              "drop: leave out test entries of users or items without training ratings; mean: predict them by mu "
              "plus the known bias")
+        .add("Metrics", "min-item-ratings", &C::min_item_ratings,
+             "candidates of both rankings: only items with at least this many training ratings (as dals-recommend "
+             "--min-item-ratings)")
         .add("Metrics", "no-auc", &C::no_auc, "skip the AUC (it ranks every candidate item of every user)")
         .add("Output", "output,o", &C::output, "JSON file of the figures (written atomically)")
         .add("Output", "split-output", &C::split_output,
@@ -88,6 +91,8 @@ ParseOutcome parse_eval_config(int argc, const char* const* argv, EvalConfig& co
     throw UsageError{"--fold-in-fraction must be in (0, 1), got " + std::to_string(config.fold_in_fraction)};
   if (!config.split_output.empty() && config.strong_generalization.empty())
     throw UsageError{"--split-output is the split of --strong-generalization: give that too"};
+  if (config.min_item_ratings < 0)
+    throw UsageError{"--min-item-ratings must be >= 0, got " + std::to_string(config.min_item_ratings)};
   if (config.threads < 0)
     throw UsageError{"--threads must be >= 0 (0 = all cores), got " + std::to_string(config.threads)};
   return ParseOutcome::run;

@@ -73,6 +73,7 @@ std::string eval_json(const EvalConfig& c, const EvalFacts& f, const SumLayout& 
   json ranking = {{"k", c.ks},
                   {"users", static_cast<std::int64_t>(t[sl.method(0)])},
                   {"candidate_items", f.candidate_items},
+                  {"min_item_ratings", c.min_item_ratings},
                   {"relevant", "every test entry of the user"}};
   for (int w = 0; w < 2; ++w) {
     const double* s = t.data() + sl.method(w);

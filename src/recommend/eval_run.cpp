@@ -162,6 +162,17 @@ void run_eval(const Comm& comm, const EvalConfig& c) {
     zero_cold_rows(in, own);
     facts.candidate_items = n_items;
   }
+  // --min-item-ratings: the candidates of both rankings are the items with
+  // at least that many training ratings (and, dropping cold rows, at least 1).
+  const bool restricted = drop || c.min_item_ratings > 0;
+  if (c.min_item_ratings > 0) {
+    const std::int64_t least = drop ? std::max(1, c.min_item_ratings) : c.min_item_ratings;
+    facts.candidate_items = 0;
+    for (std::int64_t j = 0; j < m.items; ++j) {
+      trained[j] = in.item_degree[j] >= least;
+      facts.candidate_items += trained[j];
+    }
+  }
 
   // One unit of sums per user block, and on the last rank one more for the
   // users the dataset lacks (--test-file): the same units for any P.
@@ -171,7 +182,7 @@ void run_eval(const Comm& comm, const EvalConfig& c) {
   const std::size_t units = static_cast<std::size_t>(own.end_block - own.first_block) + (extra ? 1 : 0);
   std::vector<double> mine(units * sl.size(), 0.0);
   run_collectively(comm, [&] {
-    BlockEvaluator evaluator(c, in, sl, model, drop ? &trained : nullptr);
+    BlockEvaluator evaluator(c, in, sl, model, restricted ? &trained : nullptr);
     for (int b = own.first_block; b < own.end_block; ++b) {
       const BlockInfo& block = m.train.user_blocks[b];
       evaluator.evaluate_block(block.first, block.first + block.rows,

@@ -30,15 +30,24 @@ void append_field(std::string& out, const std::string& id, char separator) {
 
 }  // namespace
 
-ListCounts write_lists(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
-                       const std::vector<std::int64_t>& chosen, const std::vector<std::string>& user_ids,
-                       const std::vector<std::string>& item_ids, const ListSpec& spec,
-                       const std::function<void(const std::string&)>& sink) {
+void ListRows::clear() {
+  user.clear();
+  item.clear();
+  score.clear();
+  rank.clear();
+}
+
+void ListRows::append(const ListRows& other) {
+  user.insert(user.end(), other.user.begin(), other.user.end());
+  item.insert(item.end(), other.item.begin(), other.item.end());
+  score.insert(score.end(), other.score.begin(), other.score.end());
+  rank.insert(rank.end(), other.rank.begin(), other.rank.end());
+}
+
+ListCounts rank_lists(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
+                      const std::vector<std::int64_t>& chosen, const ListSpec& spec,
+                      const std::function<void(const ListRows&)>& sink) {
   if (spec.k < 1) throw Error("write_lists: k must be >= 1, got " + std::to_string(spec.k));
-  if (static_cast<std::int64_t>(user_ids.size()) != train.rows() ||
-      static_cast<std::int64_t>(item_ids.size()) != items.rows())
-    throw Error("write_lists: " + std::to_string(user_ids.size()) + " user ids for " + std::to_string(train.rows()) +
-                " rows, " + std::to_string(item_ids.size()) + " item ids for " + std::to_string(items.rows()));
   // --include-rated: the same rows with no entries, so nothing is excluded.
   CsrBlock none;
   none.first_row = train.first_row;
@@ -68,8 +77,7 @@ ListCounts write_lists(const FactorTable& users, const FactorTable& items, const
       ++counts.no_training;
   }
 
-  std::string text;
-  char number[32];
+  ListRows rows;
   std::size_t j = 0;
   while (j < ranked.size()) {
     // A run of consecutive dense ids, one call of rank_top_k.
@@ -77,31 +85,50 @@ ListCounts write_lists(const FactorTable& users, const FactorTable& items, const
     while (end < ranked.size() && ranked[end] == ranked[end - 1] + 1 && static_cast<std::int64_t>(end - j) < chunk)
       ++end;
     const TopKLists lists = rank_top_k(users, items, excluded, ranked[j], ranked[end - 1] + 1, k, options);
-    text.clear();
+    rows.clear();
     for (std::int64_t u = ranked[j]; u <= ranked[end - 1]; ++u) {
-      const std::string& user = user_ids[u - train.first_row];
       // (The fallback's users have no entries to exclude: its list as it is.)
       const bool fallback = spec.fallback && train.degree(u - train.first_row) == 0;
       const int count =
           fallback ? static_cast<int>(std::min<std::size_t>(spec.fallback->size(), k)) : lists.count_of(u);
       for (int r = 0; r < count; ++r) {
-        append_field(text, user, spec.separator);
-        text += spec.separator;
-        const std::int32_t item = fallback ? (*spec.fallback)[r].first : lists.items_of(u)[r];
-        const float score = fallback ? (*spec.fallback)[r].second : lists.scores_of(u)[r];
-        append_field(text, item_ids[item], spec.separator);
-        std::snprintf(number, sizeof number, "%c%.9g%c%d\n", spec.separator, static_cast<double>(score), spec.separator,
-                      r + 1);
-        text += number;
+        rows.user.push_back(u);
+        rows.item.push_back(fallback ? (*spec.fallback)[r].first : lists.items_of(u)[r]);
+        rows.score.push_back(fallback ? (*spec.fallback)[r].second : lists.scores_of(u)[r]);
+        rows.rank.push_back(r + 1);
       }
       counts.lines += count;
       ++counts.users;
       if (fallback) ++counts.fallback;
     }
-    sink(text);
+    sink(rows);
     j = end;
   }
   return counts;
+}
+
+ListCounts write_lists(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
+                       const std::vector<std::int64_t>& chosen, const std::vector<std::string>& user_ids,
+                       const std::vector<std::string>& item_ids, const ListSpec& spec,
+                       const std::function<void(const std::string&)>& sink) {
+  if (static_cast<std::int64_t>(user_ids.size()) != train.rows() ||
+      static_cast<std::int64_t>(item_ids.size()) != items.rows())
+    throw Error("write_lists: " + std::to_string(user_ids.size()) + " user ids for " + std::to_string(train.rows()) +
+                " rows, " + std::to_string(item_ids.size()) + " item ids for " + std::to_string(items.rows()));
+  std::string text;
+  char number[32];
+  return rank_lists(users, items, train, chosen, spec, [&](const ListRows& rows) {
+    text.clear();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      append_field(text, user_ids[rows.user[i] - train.first_row], spec.separator);
+      text += spec.separator;
+      append_field(text, item_ids[rows.item[i]], spec.separator);
+      std::snprintf(number, sizeof number, "%c%.9g%c%d\n", spec.separator, static_cast<double>(rows.score[i]),
+                    spec.separator, rows.rank[i]);
+      text += number;
+    }
+    sink(text);
+  });
 }
 
 }  // namespace dals

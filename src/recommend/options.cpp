@@ -1,3 +1,6 @@
+#include <stdexcept>
+#include <string>
+
 #include "dals/core/error.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/core/version.hpp"
@@ -33,8 +36,15 @@ const OptionTable<RecommendConfig>& recommend_options() {
              "file of raw item ids, one per line, to list similar items for (default: every item)");
     t.add("Lists", "k", &C::k, "items per user")
         .add("Lists", "include-rated", &C::include_rated, "also rank the items a user rated in training")
+        .add("Lists", "min-item-ratings", &C::min_item_ratings_text,
+             "never list an item with fewer training ratings (users' lists); auto: " +
+                 std::to_string(kAutoMinItemRatings) + " for explicit models, 0 for implicit ones")
         .add("Output", "output,o", &C::output, "directory to write: part-RRRRR.tsv per rank (written atomically)")
-        .add("Output", "format", &C::format, "tsv or csv: lines of user, item, score, rank (raw ids)")
+        .add("Output", "format", &C::format,
+             "tsv or csv: lines of user, item, score, rank (raw ids); hdf5: part-RRRRR.h5 of those columns and the "
+             "dense ids")
+        .add("Output", "merge", &C::merge,
+             "rank 0 concatenates the parts in rank order into one recommendations.tsv|csv|h5 (small outputs)")
         .add("Output", "force", &C::force, "replace an existing --output written by dals-recommend")
         .add("Run", "threads", &C::threads, "OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores", local)
         .add("Run", "quiet", &C::quiet, "no summary line", local);
@@ -50,9 +60,30 @@ ParseOutcome parse_recommend_config(int argc, const char* const* argv, Recommend
   if (config.output.empty()) throw UsageError{"--output is required: the directory to write the lists to"};
   if (config.k < 1 || config.k > 1000000)
     throw UsageError{"--k must be in [1, 1000000], got " + std::to_string(config.k)};
-  if (config.format != "tsv" && config.format != "csv")
-    throw UsageError{"--format must be tsv or csv, got '" + config.format + "'"};
+  if (config.format != "tsv" && config.format != "csv" && config.format != "hdf5")
+    throw UsageError{"--format must be tsv, csv or hdf5, got '" + config.format + "'"};
+  if (config.min_item_ratings_text != "auto") {
+    const std::string& t = config.min_item_ratings_text;
+    std::size_t used = 0;
+    long v = -1;
+    try {
+      v = std::stol(t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (t.empty() || used != t.size() || v < 0 || v > 1000000000)
+      throw UsageError{"--min-item-ratings must be auto or an integer in [0, 1e9], got '" + t + "'"};
+    config.min_item_ratings = static_cast<int>(v);
+  }
   const int modes = !config.fold_in.empty() + config.similar_items + config.similar_users;
+  if (config.format == "hdf5" && modes > 0)
+    throw UsageError{
+        "--format hdf5 writes users' top-K lists; --fold-in, --similar-items and --similar-users write "
+        "tsv or csv"};
+  if (config.min_item_ratings >= 0 && (config.similar_items || config.similar_users))
+    throw UsageError{
+        "--min-item-ratings restricts users' lists; --similar-items and --similar-users have no use "
+        "for it"};
   if (modes > 1) throw UsageError{"--fold-in, --similar-items and --similar-users exclude each other"};
   if (modes > 0 && !config.users.empty())
     throw UsageError{

@@ -17,6 +17,7 @@
 #include "dals/data/dataset.hpp"
 #include "dals/data/id_index.hpp"
 #include "dals/data/inspect.hpp"
+#include "dals/recommend/lists_h5.hpp"
 #include "dals/recommend/model_input.hpp"
 
 namespace dals::recommend_internal {
@@ -76,10 +77,72 @@ RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const Sav
   return in;
 }
 
+RankInput read_rank_input_own_users(const RecommendConfig& c, const Manifest& m, const SavedState& s,
+                                    const OwnedRange& own) {
+  RankInput in;
+  // rank_top_k indexes the user table by the ids of `train`'s rows, and a
+  // table starts at 0 for it: both are rebased to the rank's first user.
+  in.tables =
+      PerSide<FactorTable>{FactorTable(own.end_row - own.first_row, s.factors), FactorTable(m.items, s.factors)};
+  for (int b = own.first_block; b < own.end_block; ++b) {
+    // One block at a time through a table of its own rows: the rank holds
+    // its users once plus one block.
+    const BlockInfo& block = m.train.user_blocks[b];
+    FactorTable one(block.first, block.rows, s.factors);
+    read_factor_blocks(c, m, s, Side::users, b, b + 1, one);
+    std::copy(one.data(), one.data() + one.rows() * one.stride(), in.tables.users.row(block.first - own.first_row));
+  }
+  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
+  in.train = read_user_rows(c.data, m, Split::train, own);
+  in.train.first_row = 0;
+  in.user_ids = read_user_id_texts(c.data, m, own);
+  in.item_ids = raw_id_texts(c.data, m, Side::items);
+  return in;
+}
+
+std::string format_extension(const std::string& format) { return format == "hdf5" ? "h5" : format; }
+
 std::string part_name(int rank, const std::string& format) {
   char name[32];
   std::snprintf(name, sizeof name, "part-%05d.", rank);
-  return name + format;
+  return name + format_extension(format);
+}
+
+bool string_ids(const std::string& data, Side side) { return id_block_type(ids_path(data, side, 0)) == "string"; }
+
+void merge_parts(const std::string& dir, const std::string& prefix, int parts, const std::string& format,
+                 const std::string& name) {
+  const std::string ext = format_extension(format);
+  const std::string target = dir + "/" + name + "." + ext;
+  std::vector<std::string> paths;
+  for (int r = 0; r < parts; ++r) {
+    char file[64];
+    std::snprintf(file, sizeof file, "%s-%05d.", prefix.c_str(), r);
+    paths.push_back(dir + "/" + file + ext);
+  }
+  if (format == "hdf5") {
+    ListFile all = read_list_file(paths[0]);
+    for (int r = 1; r < parts; ++r) all.append(read_list_file(paths[r]));
+    write_list_file(target, all);
+  } else {
+    std::vector<char> buffer(std::size_t{1} << 20);
+    write_part(target, [&](const auto& sink) {
+      for (const std::string& path : paths) {
+        struct FileCloser {
+          void operator()(std::FILE* f) const { std::fclose(f); }
+        };
+        std::unique_ptr<std::FILE, FileCloser> in(std::fopen(path.c_str(), "rb"));
+        if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
+        std::size_t got = 0;
+        while ((got = std::fread(buffer.data(), 1, buffer.size(), in.get())) > 0) sink(std::string(buffer.data(), got));
+        if (std::ferror(in.get())) throw Error(path + ": cannot read: " + std::strerror(errno));
+      }
+    });
+  }
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!fs::remove(path, ec) || ec) throw Error(path + ": cannot remove after --merge: " + ec.message());
+  }
 }
 
 void write_part(const std::string& path,

@@ -41,6 +41,13 @@ struct RankInput {
 /// This rank's rows (own = the user blocks it owns), and every item factor.
 RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const SavedState& s, const OwnedRange& own);
 
+/// The same rows for users' top-K lists, held compactly: the user table has
+/// only the rank's own rows and `train` is rebased, both indexed by the
+/// local id u - own.first_row (train.first_row is 0). Memory: the rank's
+/// users and every item, not every user.
+RankInput read_rank_input_own_users(const RecommendConfig& c, const Manifest& m, const SavedState& s,
+                                    const OwnedRange& own);
+
 /// Reads blocks [first_block, end_block) of one side's factors from c.model
 /// into `table` (checked against state.json's block checksums).
 void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const SavedState& s, Side side, int first_block,
@@ -52,8 +59,23 @@ void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const Saved
 std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
                                        std::int64_t& unknown);
 
-/// "part-00003.tsv"
+/// "part-00003.tsv" ("part-00003.h5" for format hdf5).
 std::string part_name(int rank, const std::string& format);
+
+/// The file extension of a --format: "tsv", "csv" or "h5".
+std::string format_extension(const std::string& format);
+
+/// True if the dataset's id maps of `side` hold string ids (block 0's
+/// id_type; dals-partition writes one type per side).
+bool string_ids(const std::string& data, Side side);
+
+/// --merge (rank 0, after every rank wrote its part): concatenates
+/// DIR/PREFIX-00000.EXT .. DIR/PREFIX-{parts-1}.EXT in rank order into
+/// DIR/NAME.EXT and removes them. Text is copied a buffer at a time; HDF5
+/// parts are read whole (list files: lists_h5.hpp), so the merged file is
+/// held in memory once.
+void merge_parts(const std::string& dir, const std::string& prefix, int parts, const std::string& format,
+                 const std::string& name);
 
 /// Creates `path` and has `fill` write it through the sink it is given;
 /// Error naming the path if it cannot be created or written.

@@ -17,6 +17,7 @@
 #include "dals/data/id_index.hpp"
 #include "dals/data/inspect.hpp"
 #include "dals/recommend/lists.hpp"
+#include "dals/recommend/lists_h5.hpp"
 #include "dals/recommend/recommend.hpp"
 #include "dals/train/layout.hpp"
 #include "recommend_input.hpp"
@@ -41,6 +42,34 @@ OutputKind recommendations_output_kind() {
             return std::string("its ") + kManifestName + " is not of format " + kFormat;
           }};
 }
+
+namespace {
+
+// --format hdf5: this rank's lists gathered as columns (20 bytes a line,
+// plus the raw ids: 16 more for integer ids), then written at once.
+// `in` is by local user id (read_rank_input_own_users): user_dense is
+// first_user + the local id.
+ListCounts write_list_part(const std::string& path, const RankInput& in, std::int64_t first_user,
+                           const std::vector<std::int64_t>& chosen, const ListSpec& spec, bool string_users,
+                           bool string_items) {
+  ListFile f;
+  f.user.strings = string_users;
+  f.item.strings = string_items;
+  const ListCounts counts =
+      rank_lists(in.tables.users, in.tables.items, in.train, chosen, spec, [&](const ListRows& r) {
+        const std::size_t start = f.rows.size();
+        f.rows.append(r);
+        for (std::size_t i = start; i < f.rows.size(); ++i) f.rows.user[i] += first_user;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+          f.user.push_back(in.user_ids[r.user[i] - in.train.first_row]);
+          f.item.push_back(in.item_ids[r.item[i]]);
+        }
+      });
+  write_list_file(path, f);
+  return counts;
+}
+
+}  // namespace
 
 void run_recommend(const Comm& comm, const RecommendConfig& c) {
   if (c.threads > 0) omp_set_num_threads(c.threads);
@@ -67,31 +96,47 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   // between ranks only, never a list (ranking.hpp), so 1 will do.
   const SideLayout layout(m.train.user_blocks, comm.size());
   const OwnedRange own = layout.of(comm.rank());
+  // Only the rank's own user rows, by local id u - own.first_row.
   RankInput in;
-  run_collectively(comm, [&] { in = read_rank_input(c, m, model.state, own); });
+  run_collectively(comm, [&] { in = read_rank_input_own_users(c, m, model.state, own); });
 
   std::vector<std::int64_t> chosen;
   if (c.users.empty()) {
-    for (std::int64_t u = own.first_row; u < own.end_row; ++u) chosen.push_back(u);
+    for (std::int64_t u = own.first_row; u < own.end_row; ++u) chosen.push_back(u - own.first_row);
   } else {
     for (const std::int64_t u : wanted)
-      if (u >= own.first_row && u < own.end_row) chosen.push_back(u);
+      if (u >= own.first_row && u < own.end_row) chosen.push_back(u - own.first_row);
   }
-  // Items with training ratings, from every rank's user rows: an item
-  // without any keeps its random initial factors, so it is never listed.
-  std::vector<std::uint8_t> trained(m.items, 0);
-  for (const std::int32_t j : in.train.indices) trained[j] = 1;
-  comm.allreduce_inplace(std::span<std::uint8_t>(trained), MPI_MAX);
+  // Items' training ratings, from every rank's user rows: an item without
+  // any keeps its random initial factors, so it is never listed; one with
+  // fewer than --min-item-ratings is not either (explicit models rank rare
+  // items with high predicted stars first: README).
+  const int min_ratings = min_item_ratings_for(c, model.implicit);
+  std::vector<std::int64_t> degree(m.items, 0);
+  for (const std::int32_t j : in.train.indices) ++degree[j];
+  comm.allreduce_inplace(std::span<std::int64_t>(degree), MPI_SUM);
+  std::vector<std::uint8_t> candidates(m.items, 0);
+  std::int64_t below = 0;
+  for (std::int64_t j = 0; j < m.items; ++j) {
+    candidates[j] = degree[j] >= std::max(1, min_ratings);
+    below += degree[j] > 0 && !candidates[j];
+  }
   ListSpec spec;
   spec.k = c.k;
-  spec.candidates = &trained;
+  spec.candidates = &candidates;
   spec.with_item_bias = !model.implicit && model.state.bias;
   spec.include_rated = c.include_rated;
   spec.separator = c.format == "csv" ? ',' : '\t';
 
   ListCounts counts;
+  const std::string part = out.staging() + "/" + part_name(comm.rank(), c.format);
   run_collectively(comm, [&] {
-    write_part(out.staging() + "/" + part_name(comm.rank(), c.format), [&](const auto& sink) {
+    if (c.format == "hdf5") {
+      counts = write_list_part(part, in, own.first_row, chosen, spec, string_ids(c.data, Side::users),
+                               string_ids(c.data, Side::items));
+      return;
+    }
+    write_part(part, [&](const auto& sink) {
       counts = write_lists(in.tables.users, in.tables.items, in.train, chosen, in.user_ids, in.item_ids, spec, sink);
     });
   });
@@ -100,13 +145,17 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
 
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
+    if (c.merge) merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
     const nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
         {"k", c.k},
         {"columns", {"user", "item", "score", "rank"}},
         {"file_format", c.format},
-        {"parts", comm.size()},
+        {"parts", c.merge ? 1 : comm.size()},
+        {"merged", c.merge},
+        {"min_item_ratings", min_ratings},
+        {"items_below_min_ratings", below},
         {"score", spec.with_item_bias ? "item bias + u . v" : "u . v"},
         {"include_rated", c.include_rated},
         {"model", c.model},
@@ -126,9 +175,12 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
     Log::warn("%s: %lld of %lld user ids are not in %s (skipped)", c.users.c_str(), static_cast<long long>(unknown),
               static_cast<long long>(id_lines), c.data.c_str());
   if (!c.quiet)
-    Log::info("top-%d of %lld users in %s (%d parts, %lld lines); %lld users without training ratings got no list", c.k,
-              static_cast<long long>(totals[0]), out.dest().c_str(), comm.size(), static_cast<long long>(totals[2]),
-              static_cast<long long>(totals[1]));
+    Log::info(
+        "top-%d of %lld users in %s (%d parts, %lld lines); %lld users without training ratings got no list; "
+        "--min-item-ratings %d left out %lld items with training ratings",
+        c.k, static_cast<long long>(totals[0]), out.dest().c_str(), c.merge ? 1 : comm.size(),
+        static_cast<long long>(totals[2]), static_cast<long long>(totals[1]), min_ratings,
+        static_cast<long long>(below));
 }
 
 }  // namespace dals

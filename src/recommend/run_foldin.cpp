@@ -84,13 +84,17 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   // items (by training ratings; ties to the lower id) as the list, their
   // score the number of training ratings.
   std::vector<std::pair<std::int32_t, float>> popular;
+  // Listed items: those with at least --min-item-ratings training ratings.
+  const int min_ratings = std::max(1, min_item_ratings_for(c, model.implicit));
+  std::vector<std::uint8_t> listed(m.items, 0);
+  for (std::int64_t j = 0; j < m.items; ++j) listed[j] = degree[j] >= min_ratings;
   for (const std::int32_t j : popularity_order(degree)) {
-    if (static_cast<int>(popular.size()) == c.k || degree[j] == 0) break;
+    if (static_cast<int>(popular.size()) == c.k || degree[j] < min_ratings) break;
     popular.emplace_back(j, static_cast<float>(degree[j]));
   }
   ListSpec spec;
   spec.k = c.k;
-  spec.candidates = &trained;
+  spec.candidates = &listed;
   spec.with_item_bias = !model.implicit && model.state.bias;
   spec.include_rated = c.include_rated;
   spec.separator = c.format == "csv" ? ',' : '\t';
@@ -126,6 +130,10 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
 
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
+    if (c.merge) {
+      merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
+      if (c.fold_in_factors) merge_parts(out.staging(), "factors", comm.size(), "tsv", "factors");
+    }
     const nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
@@ -133,7 +141,9 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
         {"k", c.k},
         {"columns", {"user", "item", "score", "rank"}},
         {"file_format", c.format},
-        {"parts", comm.size()},
+        {"parts", c.merge ? 1 : comm.size()},
+        {"merged", c.merge},
+        {"min_item_ratings", min_item_ratings_for(c, model.implicit)},
         {"score", spec.with_item_bias ? "item bias + u . v" : "u . v"},
         {"include_rated", c.include_rated},
         {"model", c.model},

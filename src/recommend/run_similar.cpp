@@ -80,6 +80,7 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   const std::string mode = std::string("similar-") + noun;
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
+    if (c.merge) merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
     const nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
@@ -88,7 +89,8 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
         {"columns",
          {c.similar_items ? "item" : "user", c.similar_items ? "similar_item" : "similar_user", "score", "rank"}},
         {"file_format", c.format},
-        {"parts", comm.size()},
+        {"parts", c.merge ? 1 : comm.size()},
+        {"merged", c.merge},
         {"score", "cosine of the factors (n_a . n_b, n = v / |v|)"},
         {"model", c.model},
         {"dataset", c.data},

@@ -7,12 +7,21 @@
 // their factors (n = v / |v| in double, rounded to float; item_score of the
 // normalized rows), itself left out, ties to the lower dense id.
 //
-// dals-test-recommend-ref MODEL DATA K [--include-rated]: the top-K lists of
+// dals-test-recommend-ref --print-h5 FILE DATA: a list file of dals-recommend
+// --format hdf5 as the TSV lines of the text format, read with H5File alone
+// (not dals' list reader); exit 1 if a line's dense ids do not name its raw
+// ids in DATA's id maps.
+//
+// dals-test-recommend-ref MODEL DATA K [--include-rated] [--min-item-ratings
+// N]: the top-K lists of
 // every user with training ratings, by brute force, as dals-recommend's TSV
 // lines (user item score rank, raw ids), on stdout. One process: the whole
 // model (read_model), every training block, each user's items all scored
 // with item_score and sorted (higher score first, then lower item id). No
-// code of dals-recommend's own, so cli/recommend.sh compares two ways.
+// code of dals-recommend's own, so cli/recommend.sh compares two ways. Items
+// with fewer than N (at least 1) training ratings are never listed; without
+// the option N is dals-recommend's documented default, 20 for an explicit
+// model and 0 for an implicit one.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +33,7 @@
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/core/error.hpp"
 #include "dals/data/dataset.hpp"
+#include "dals/data/hdf5_file.hpp"
 #include "dals/data/inspect.hpp"
 #include "dals/train/ranking.hpp"
 
@@ -86,6 +96,41 @@ int print_similar(const std::string& which, const char* model_dir, const char* d
   return 0;
 }
 
+// One raw id column (integers, or offsets into bytes) as texts.
+std::vector<std::string> id_column(const dals::H5File& f, const std::string& name, std::uint64_t lines) {
+  std::vector<std::string> out;
+  if (f.string_attribute(name + "_id_type") == "int64") {
+    for (const std::int64_t v : f.read_exact<std::int64_t>(name, lines)) out.push_back(std::to_string(v));
+    return out;
+  }
+  const auto offsets = f.read_exact<std::int64_t>(name + "_offsets", lines + 1);
+  const auto bytes = f.read<char>(name + "_bytes");
+  for (std::uint64_t r = 0; r < lines; ++r) out.emplace_back(bytes.data() + offsets[r], offsets[r + 1] - offsets[r]);
+  return out;
+}
+
+int print_h5(const char* path, const char* data) {
+  const dals::H5File f = dals::H5File::open(path);
+  const auto lines = static_cast<std::uint64_t>(f.int_attribute("lines"));
+  const auto users = id_column(f, "user", lines), items = id_column(f, "item", lines);
+  const auto user_dense = f.read_exact<std::int64_t>("user_dense", lines);
+  const auto item_dense = f.read_exact<std::int32_t>("item_dense", lines);
+  const auto score = f.read_exact<float>("score", lines);
+  const auto rank = f.read_exact<std::int32_t>("rank", lines);
+  const dals::Manifest m = dals::read_manifest(data);
+  const auto user_ids = dals::raw_id_texts(data, m, dals::Side::users);
+  const auto item_ids = dals::raw_id_texts(data, m, dals::Side::items);
+  for (std::uint64_t i = 0; i < lines; ++i) {
+    if (user_ids.at(user_dense[i]) != users[i] || item_ids.at(item_dense[i]) != items[i]) {
+      std::fprintf(stderr, "%s: line %llu: dense ids do not name the raw ids\n", path,
+                   static_cast<unsigned long long>(i));
+      return 1;
+    }
+    std::printf("%s\t%s\t%.9g\t%d\n", users[i].c_str(), items[i].c_str(), static_cast<double>(score[i]), rank[i]);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,28 +150,50 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (argc < 4 || argc > 5 || (argc == 5 && std::strcmp(argv[4], "--include-rated") != 0)) {
-    std::fprintf(stderr, "usage: dals-test-recommend-ref MODEL DATA K [--include-rated]\n");
+  if (argc == 4 && std::strcmp(argv[1], "--print-h5") == 0) {
+    try {
+      return print_h5(argv[2], argv[3]);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dals-test-recommend-ref: error: %s\n", e.what());
+      return 2;
+    }
+  }
+  bool include_rated = false;
+  long min_ratings = -1;  // dals-recommend's auto: 20 for explicit models, 0 (any trained item) for implicit
+  bool usage = argc < 4;
+  for (int a = 4; a < argc && !usage; ++a) {
+    if (std::strcmp(argv[a], "--include-rated") == 0)
+      include_rated = true;
+    else if (std::strcmp(argv[a], "--min-item-ratings") == 0 && a + 1 < argc)
+      min_ratings = std::stol(argv[++a]);
+    else
+      usage = true;
+  }
+  if (usage) {
+    std::fprintf(stderr, "usage: dals-test-recommend-ref MODEL DATA K [--include-rated] [--min-item-ratings N]\n");
     return 2;
   }
   try {
     const dals::Model model = dals::read_model(argv[1]);
     const dals::Manifest m = dals::read_manifest(argv[2]);
     const int k = std::stoi(argv[3]);
-    const bool include_rated = argc == 5;
     const bool implicit =
         nlohmann::json::parse(model.state_json).at("hyperparameters").value("feedback", "explicit") == "implicit";
     const bool with_bias = !implicit && model.bias;
+    if (min_ratings < 0) min_ratings = implicit ? 0 : 20;
+    min_ratings = std::max(1L, min_ratings);
     const auto users = dals::raw_id_texts(argv[2], m, dals::Side::users);
     const auto items = dals::raw_id_texts(argv[2], m, dals::Side::items);
     std::vector<float> score(m.items);
-    // Items without training ratings are never listed (their factors are random).
+    // Items without training ratings are never listed (their factors are
+    // random), nor those with fewer than --min-item-ratings.
     std::vector<char> trained(m.items, 0);
     for (int b = 0; b < m.blocks; ++b) {
       const auto& info = m.train.item_blocks[b];
       const dals::CsrBlock by_item = dals::read_ratings_block(
           dals::ratings_path(argv[2], dals::Split::train, dals::Side::items, b), info, m.users);
-      for (std::int64_t r = 0; r < by_item.rows(); ++r) trained[by_item.first_row + r] = by_item.degree(r) > 0;
+      for (std::int64_t r = 0; r < by_item.rows(); ++r)
+        trained[by_item.first_row + r] = by_item.degree(r) >= min_ratings;
     }
     for (int b = 0; b < m.blocks; ++b) {
       const auto& info = m.train.user_blocks[b];

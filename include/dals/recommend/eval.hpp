@@ -58,6 +58,7 @@ struct EvalConfig {
   double fold_in_fraction = 0.8;      ///< of each held-out user's entries, the share folded in
   std::uint64_t seed = 1;             ///< seed of the fold-in / scored split's hash
   std::string split_output;           ///< TSV of that split ("" = none)
+  int min_item_ratings = 0;           ///< candidates: items with at least this many training ratings
   bool no_auc = false;                ///< skip the AUC (it ranks every candidate of every user)
   int threads = 0;                    ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
   bool quiet = false;                 ///< no table

@@ -38,6 +38,25 @@ struct ListCounts {
   std::int64_t lines = 0;
 };
 
+/// A chunk of lists as columns, one entry per (user, item) line, users in
+/// the order given and each user's items best first.
+struct ListRows {
+  std::vector<std::int64_t> user;  ///< dense user id
+  std::vector<std::int32_t> item;  ///< dense item id
+  std::vector<float> score;
+  std::vector<std::int32_t> rank;  ///< 1 is the best
+  std::size_t size() const { return user.size(); }
+  void clear();
+  /// Appends `other`'s lines.
+  void append(const ListRows& other);
+};
+
+/// Ranks the users `chosen` (as write_lists) and passes their lines, in that
+/// order, to `sink` a chunk at a time as columns of dense ids.
+ListCounts rank_lists(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
+                      const std::vector<std::int64_t>& chosen, const ListSpec& spec,
+                      const std::function<void(const ListRows&)>& sink);
+
 /// Ranks the users `chosen` (dense ids, strictly increasing, within the rows
 /// of `train`, which is by user) and passes their lines, in that order, to
 /// `sink` a chunk at a time: "user SEP item SEP score SEP rank\n", raw ids,
