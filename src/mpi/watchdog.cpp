@@ -1,5 +1,6 @@
 #include "dals/mpi/watchdog.hpp"
 
+#include <mpi.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,8 +13,6 @@
 
 namespace dals {
 namespace {
-
-std::atomic<ExchangeWatchdog*> current{nullptr};
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -35,13 +34,15 @@ void stall_point(int rank) {
 
 }  // namespace
 
-ExchangeWatchdog::ExchangeWatchdog(const Comm& comm, double limit_seconds) : limit_(limit_seconds), rank_(comm.rank()) {
+std::atomic<ExchangeWatchdog*> ExchangeWatchdog::current_{nullptr};
+
+ExchangeWatchdog::ExchangeWatchdog(int rank, double limit_seconds) : limit_(limit_seconds), rank_(rank) {
   if (limit_ <= 0) return;
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) std::snprintf(name, sizeof name, "unknown host");
   host_ = name;
   ExchangeWatchdog* none = nullptr;
-  if (!current.compare_exchange_strong(none, this)) throw Error("internal: a second exchange watchdog");
+  if (!current_.compare_exchange_strong(none, this)) throw Error("internal: a second exchange watchdog");
   thread_ = std::thread([this] { watch(); });
 }
 
@@ -53,7 +54,7 @@ ExchangeWatchdog::~ExchangeWatchdog() {
   }
   wake_.notify_one();
   thread_.join();
-  current.store(nullptr);
+  current_.store(nullptr);
 }
 
 void ExchangeWatchdog::watch() {
@@ -70,11 +71,12 @@ void ExchangeWatchdog::watch() {
 }
 
 void ExchangeWatchdog::fire(const char* what, int iteration, double waited) {
+  const std::string when = iteration > 0 ? "iteration " + std::to_string(iteration) : "before iteration 1";
   std::fprintf(stderr,
-               "%s: error (rank %d on %s): %s in iteration %d has not completed in %.0f s (--exchange-timeout %g): "
-               "a link or a rank is not responding; ending the job with exit code %d (the last complete checkpoint "
-               "is intact: rerun with --resume auto)\n",
-               Log::tool().c_str(), rank_, escape_control(host_).c_str(), what, iteration, waited, limit_,
+               "%s: error (rank %d on %s): %s has not completed in %.0f s (%s; --exchange-timeout %g): a link or a "
+               "rank is not responding; ending the job with exit code %d (the last complete checkpoint is intact: "
+               "rerun with --resume auto)\n",
+               Log::tool().c_str(), rank_, escape_control(host_).c_str(), what, waited, when.c_str(), limit_,
                kExitExchangeTimeout);
   std::fflush(stderr);
   // Should MPI_Abort not end this process (see the header), this thread does.
@@ -87,11 +89,10 @@ void ExchangeWatchdog::fire(const char* what, int iteration, double waited) {
 }
 
 WatchedStep::WatchedStep(const char* what, int iteration, int rank) noexcept {
-  if (ExchangeWatchdog* dog = current.load(std::memory_order_relaxed)) {
+  if (ExchangeWatchdog* dog = ExchangeWatchdog::current_.load(std::memory_order_relaxed)) {
     outer_since_ = dog->since_.load(std::memory_order_relaxed);
     outer_what_ = dog->what_.load(std::memory_order_relaxed);
-    outer_iteration_ = dog->iteration_.load(std::memory_order_relaxed);
-    dog->since_.store(0, std::memory_order_relaxed);  // the name and iteration change: not watched meanwhile
+    dog->since_.store(0, std::memory_order_relaxed);  // not watched while the name changes
     dog->what_.store(what, std::memory_order_relaxed);
     dog->iteration_.store(iteration, std::memory_order_relaxed);
     dog->since_.store(outer_since_ != 0 ? outer_since_ : now_ns(), std::memory_order_release);
@@ -100,12 +101,23 @@ WatchedStep::WatchedStep(const char* what, int iteration, int rank) noexcept {
 }
 
 WatchedStep::~WatchedStep() {
-  if (ExchangeWatchdog* dog = current.load(std::memory_order_relaxed)) {
+  if (ExchangeWatchdog* dog = ExchangeWatchdog::current_.load(std::memory_order_relaxed)) {
     dog->since_.store(0, std::memory_order_relaxed);
     dog->what_.store(outer_what_, std::memory_order_relaxed);
-    dog->iteration_.store(outer_iteration_, std::memory_order_relaxed);
     dog->since_.store(outer_since_, std::memory_order_release);
   }
+}
+
+CollectiveWatch::CollectiveWatch(const char* call) noexcept {
+  ExchangeWatchdog* dog = ExchangeWatchdog::current_.load(std::memory_order_relaxed);
+  if (dog == nullptr || dog->since_.load(std::memory_order_relaxed) != 0) return;
+  dog_ = dog;
+  dog->what_.store(call, std::memory_order_relaxed);
+  dog->since_.store(now_ns(), std::memory_order_release);
+}
+
+CollectiveWatch::~CollectiveWatch() {
+  if (dog_ != nullptr) dog_->since_.store(0, std::memory_order_release);
 }
 
 }  // namespace dals

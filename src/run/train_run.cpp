@@ -292,7 +292,7 @@ void run_training(const Comm& comm, const TrainConfig& given) {
   if (!config.checkpoint_dir.empty()) stop_signals.emplace();
   check_same_config(comm, config);
   // Ends the job (exit 4) where an exchange stalls: a dead link would hang it.
-  const ExchangeWatchdog watchdog(comm, config.exchange_timeout);
+  const ExchangeWatchdog watchdog(comm.rank(), config.exchange_timeout);
   // The model's directory is checked and staged before any data is read, so
   // a bad --output (it exists, is not a model, its parent is read-only)
   // fails now, not after the training. If the run fails, every rank has

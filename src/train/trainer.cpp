@@ -407,8 +407,6 @@ IterationRecord Trainer::iterate() {
   moved += items.routed;
   moved += exchange(Side::items);
   ++iteration_;
-  // The metrics' reductions wait on every rank as an exchange does (mpi/watchdog.hpp).
-  const WatchedStep watch("the iteration's metric reductions", iteration_, comm_.rank());
   // The test split's rows on a routed side travel too (evaluate).
   IterationRecord out = evaluate(items.squared_error, moved);
 
