@@ -132,9 +132,9 @@ const OptionTable<TrainConfig>& train_options() {
               return nlohmann::json(std::to_string(v) + unit);
             })
         .add("Run", "exchange-timeout", &C::exchange_timeout,
-             "seconds one exchange of factor rows (or an iteration's metric reductions) may take before the job "
-             "is ended with exit code 4: a dead link or rank would otherwise hang every rank until the time limit; "
-             "rerun with --resume auto (0: off)");
+             "seconds a rank may wait in one exchange of factor rows or other collective before the job is ended "
+             "with exit code 4: a dead link or rank would otherwise hang every rank until the time limit; rerun "
+             "with --resume auto (0: off)");
     t.add("Model", "factors,k", &C::factors, "factor rank k: latent dimensions per user and item")
         .model("factors")
         .add_custom(
