@@ -20,6 +20,7 @@ int checked_count(std::int64_t count, const char* what) {
 }
 
 Comm::Comm(MPI_Comm base) {
+  const CollectiveWatch watch("MPI_Comm_dup");
   DALS_MPI(MPI_Comm_dup(base, &comm_));
   // Errors return to the caller (and DALS_MPI) instead of aborting the job.
   DALS_MPI(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
@@ -37,10 +38,14 @@ Comm::~Comm() noexcept {
   if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
-void Comm::barrier() const { DALS_MPI(MPI_Barrier(comm_)); }
+void Comm::barrier() const {
+  const CollectiveWatch watch("MPI_Barrier");
+  DALS_MPI(MPI_Barrier(comm_));
+}
 
 Comm Comm::split_shared() const {
   MPI_Comm node = MPI_COMM_NULL;
+  const CollectiveWatch watch("MPI_Comm_split_type");
   DALS_MPI(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node));
   Comm out(node);  // dups it, with the same error handler
   MPI_Comm_free(&node);
@@ -49,6 +54,7 @@ Comm Comm::split_shared() const {
 
 bool Comm::all_true(bool ok) const {
   int local = ok ? 1 : 0, global = 0;
+  const CollectiveWatch watch("MPI_Allreduce");
   DALS_MPI(MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_LAND, comm_));
   return global != 0;
 }
@@ -71,6 +77,7 @@ void Comm::allgather_rows_raw(void* table, MPI_Datatype element, int width, cons
     counts[r] = checked_count(count[r], "allgather rows");
     displs[r] = checked_count(first[r], "allgather displacement");
   }
+  const CollectiveWatch watch("MPI_Allgatherv");
   int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, table, counts.data(), displs.data(), row, comm_);
   MPI_Type_free(&row);
   check_mpi(rc, "MPI_Allgatherv", __FILE__, __LINE__);

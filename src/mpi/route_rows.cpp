@@ -50,6 +50,7 @@ void route_rows(const Comm& comm, const float* table, int width,
   }
   // Displacements live in the datatypes (MPI_Aint: no 2 GiB limit), so the
   // int byte displacements of MPI_Alltoallw stay 0.
+  const CollectiveWatch watch("MPI_Alltoallw");
   DALS_MPI(MPI_Alltoallw(table, send_counts.data(), zeros.data(), send_types.data(), out, recv_ones.data(),
                          zeros.data(), recv_types.data(), comm.get()));
 }
@@ -67,6 +68,7 @@ std::vector<std::int64_t> alltoallv_ids(const Comm& comm, const std::vector<std:
   std::vector<std::int64_t> flat;
   flat.reserve(static_cast<std::size_t>(total));
   for (const auto& part : send) flat.insert(flat.end(), part.begin(), part.end());
+  const CollectiveWatch watch("MPI_Alltoall and MPI_Alltoallv of the routing requests");
   DALS_MPI(MPI_Alltoall(sc.data(), 1, MPI_INT, rc.data(), 1, MPI_INT, comm.get()));
   std::int64_t incoming = 0;
   recv_counts.assign(p, 0);

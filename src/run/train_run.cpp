@@ -18,6 +18,7 @@
 #include "dals/core/memory.hpp"
 #include "dals/core/version.hpp"
 #include "dals/data/manifest.hpp"
+#include "dals/mpi/watchdog.hpp"
 #include "dals/run/preemption.hpp"
 #include "dals/run/tune.hpp"
 #include "dals/train/early_stopping.hpp"
@@ -292,6 +293,8 @@ void run_training(const Comm& comm, const TrainConfig& given) {
   std::optional<StopSignals> stop_signals;
   if (!config.checkpoint_dir.empty()) stop_signals.emplace();
   check_same_config(comm, config);
+  // Ends the job (exit 4) where an exchange stalls: a dead link would hang it.
+  const ExchangeWatchdog watchdog(comm.rank(), config.exchange_timeout);
   // The model's directory is checked and staged before any data is read, so
   // a bad --output (it exists, is not a model, its parent is read-only)
   // fails now, not after the training. If the run fails, every rank has

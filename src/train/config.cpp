@@ -46,6 +46,8 @@ void TrainConfig::validate() const {
   if (checkpoint_every < 0)
     throw Error("--checkpoint-every must be >= 0 (0 = only at the end), got " + std::to_string(checkpoint_every));
   if (keep_checkpoints < 1) throw Error("--keep-checkpoints must be >= 1, got " + std::to_string(keep_checkpoints));
+  if (!(exchange_timeout >= 0) || !std::isfinite(exchange_timeout))
+    throw Error("--exchange-timeout must be >= 0 seconds (0 = off), got " + format_number(exchange_timeout));
   if (time_limit < 0) throw Error("--time-limit must be >= 0 seconds (0 = none), got " + std::to_string(time_limit));
   if (!(alpha > 0.0) || !std::isfinite(alpha)) throw Error("--alpha must be > 0, got " + format_number(alpha));
   if (!(epsilon > 0.0) || !std::isfinite(epsilon)) throw Error("--epsilon must be > 0, got " + format_number(epsilon));
@@ -130,7 +132,11 @@ const OptionTable<TrainConfig>& train_options() {
               for (const char* u : {"K", "M", "G"})
                 if (v % 1024 == 0) v /= 1024, unit = u;
               return nlohmann::json(std::to_string(v) + unit);
-            });
+            })
+        .add("Run", "exchange-timeout", &C::exchange_timeout,
+             "seconds a rank may wait in one exchange of factor rows or other collective before the job is ended "
+             "with exit code 4: a dead link or rank would otherwise hang every rank until the time limit; rerun "
+             "with --resume auto (0: off)");
     t.add("Model", "factors,k", &C::factors, "factor rank k: latent dimensions per user and item")
         .model("factors")
         .add_custom(

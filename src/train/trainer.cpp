@@ -11,6 +11,7 @@
 #include "dals/core/memory.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/mpi/route_rows.hpp"
+#include "dals/mpi/watchdog.hpp"
 #include "dals/train/evaluation.hpp"
 #include "dals/train/ranking_reduce.hpp"
 #include "dals/train/validation_split.hpp"
@@ -372,6 +373,9 @@ void Trainer::solve_rows(Side side, const FactorTable& fixed, std::int64_t fixed
 }
 
 Trainer::Moved Trainer::route(const RoutePlan& plan, Side from, int round) {
+  const WatchedStep watch(
+      from == Side::users ? "routed exchange of the user factors" : "routed exchange of the item factors",
+      iteration_ + 1, comm_.rank());
   const double start = MPI_Wtime();
   const FactorTable& table = factors_[from];
   const auto send = plan.send_rows(round);
@@ -389,6 +393,8 @@ Trainer::Moved Trainer::route(const RoutePlan& plan, Side from, int round) {
 Trainer::Moved Trainer::exchange(Side side) {
   Moved moved;
   if (routed_[side]) return moved;  // its rows travel when a half reads them
+  const WatchedStep watch(side == Side::users ? "allgather of the user factors" : "allgather of the item factors",
+                          iteration_ + 1, comm_.rank());
   const double start = MPI_Wtime();
   FactorTable& table = factors_[side];
   comm_.allgather_rows(table.data(), table.stride(), layout(side).first_rows(), layout(side).row_counts());

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dals/core/error.hpp"
+#include "dals/mpi/watchdog.hpp"
 
 namespace dals {
 
@@ -73,11 +74,13 @@ class Comm {
   template <class T>
   T allreduce(T value, MPI_Op op) const {
     T out{};
+    const CollectiveWatch watch("MPI_Allreduce");
     DALS_MPI(MPI_Allreduce(&value, &out, 1, mpi_type<T>(), op, comm_));
     return out;
   }
   template <class T>
   void allreduce_inplace(std::span<T> values, MPI_Op op) const {
+    const CollectiveWatch watch("MPI_Allreduce");
     DALS_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), checked_count(values.size(), "allreduce"), mpi_type<T>(), op,
                            comm_));
   }
@@ -95,6 +98,7 @@ class Comm {
 
   template <class T>
   void broadcast(std::span<T> values, int root = 0) const {
+    const CollectiveWatch watch("MPI_Bcast");
     DALS_MPI(MPI_Bcast(values.data(), checked_count(values.size(), "broadcast"), mpi_type<T>(), root, comm_));
   }
   std::string broadcast_string(const std::string& text, int root = 0) const;
@@ -103,6 +107,7 @@ class Comm {
   template <class T>
   T exscan_sum(T value) const {
     T out{};
+    const CollectiveWatch watch("MPI_Exscan");
     DALS_MPI(MPI_Exscan(&value, &out, 1, mpi_type<T>(), MPI_SUM, comm_));
     return rank_ == 0 ? T{} : out;
   }
@@ -119,6 +124,7 @@ class Comm {
       total += counts[r];
     }
     std::vector<T> out(static_cast<std::size_t>(total));
+    const CollectiveWatch watch("MPI_Allgatherv");
     DALS_MPI(MPI_Allgatherv(mine.data(), sizes[rank_], mpi_type<T>(), out.data(), sizes.data(), displs.data(),
                             mpi_type<T>(), comm_));
     return out;
@@ -131,6 +137,7 @@ class Comm {
   template <class T>
   std::vector<T> allgather(T value) const {
     std::vector<T> out(size_);
+    const CollectiveWatch watch("MPI_Allgather");
     DALS_MPI(MPI_Allgather(&value, 1, mpi_type<T>(), out.data(), 1, mpi_type<T>(), comm_));
     return out;
   }

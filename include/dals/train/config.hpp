@@ -47,6 +47,12 @@ inline constexpr double kReplicateShare = 0.125;
 /// --exchange-buffer's default: the received rows of one routed chunk
 /// (4 M rows at k = 64); a chunk of Netflix-shaped users is 31 MB.
 inline constexpr std::int64_t kDefaultExchangeBuffer = std::int64_t{1} << 30;
+/// --exchange-timeout's default, seconds: the largest exchange step at the
+/// planned size (a replicated 10^7-item table, 2.6 GB received per rank, or
+/// one 1 GiB routed chunk) takes about 21 s on 1 Gb/s Ethernet and 2 s on
+/// 10 Gb/s; 600 s is 30 times the slower, for congestion and the wait for
+/// the slowest rank, and short beside a job of hours.
+inline constexpr double kDefaultExchangeTimeout = 600;
 
 struct TrainConfig {
   std::string data;         ///< dataset directory
@@ -90,6 +96,7 @@ struct TrainConfig {
   bool quiet = false;        ///< no per-iteration lines
   ExchangeMode exchange = ExchangeMode::automatic;
   std::int64_t exchange_buffer = kDefaultExchangeBuffer;  ///< bytes of received rows per routed chunk
+  double exchange_timeout = kDefaultExchangeTimeout;      ///< seconds one exchange may take; 0 = unwatched
   // Checkpoints, resume, preemption (checkpoint.hpp, resume.hpp, preemption.hpp)
   std::string checkpoint_dir;    ///< where checkpoints go; "" = none
   int checkpoint_every = 1;      ///< iterations between checkpoints; 0 = only at the end and when stopped
