@@ -162,7 +162,7 @@ for kind in explicit implicit; do
   S=$SCRATCH/$kind-split-1.tsv
   awk -F'\t' 'NR > 1 && $4 == "fold-in" { print $1 "," $2 "," $3 }' "$S" >"$SCRATCH/$kind-fold.csv"
   run "$kind-recommend" 1 "$DALS_RECOMMEND" --model "$SCRATCH/$kind" --data "$DATA" --fold-in "$SCRATCH/$kind-fold.csv" \
-    --k 10 --output "$SCRATCH/$kind-lists" --quiet
+    --k 10 --min-item-ratings 0 --output "$SCRATCH/$kind-lists" --quiet
   ref=$(awk -F'\t' -v K=10 'FNR == 1 { file++ }
     file == 1 && FNR > 1 && $4 == "scored" { rel[$1 SUBSEP $2] = 1; n[$1]++ }
     file == 2 && $4 <= K && (($1 SUBSEP $2) in rel) { hit[$1]++ }

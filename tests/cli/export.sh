@@ -69,7 +69,8 @@ export_all() {
     run "$name-$format" 1 "$DALS_EXPORT" --model "$model" --data "$data" --output "$SCRATCH/$name-$format" \
       --format "$format"
   done
-  run "$name-recommend" 1 "$DALS_RECOMMEND" --model "$model" --data "$data" --output "$SCRATCH/$name-rec" --k 5
+  run "$name-recommend" 1 "$DALS_RECOMMEND" --model "$model" --data "$data" --output "$SCRATCH/$name-rec" --k 5 \
+    --min-item-ratings 0  # every trained item, as numpy ranks them
 }
 
 DATA=$SCRATCH/data
@@ -141,7 +142,7 @@ TIES=$SCRATCH/ties
 run partition-ties 1 "$DALS_PARTITION" --input "$SCRATCH/ties.csv" --header --blocks 2 --output "$TIES" --quiet
 run train-ties 1 "$DALS_TRAIN" --data "$TIES" --output "$SCRATCH/ties-model" -k 4 --iterations 2 --threads 1 --quiet
 run ties-hdf5 1 "$DALS_EXPORT" --model "$SCRATCH/ties-model" --data "$TIES" --output "$SCRATCH/ties-hdf5"
-run ties-recommend 1 "$DALS_RECOMMEND" --model "$SCRATCH/ties-model" --data "$TIES" --output "$SCRATCH/ties-rec" \
+run ties-recommend 1 "$DALS_RECOMMEND" --model "$SCRATCH/ties-model" --data "$TIES" --output "$SCRATCH/ties-rec" --min-item-ratings 0 \
   --k 50
 py ties-check --model "$SCRATCH/ties-model" --data "$TIES" --h5 "$SCRATCH/ties-hdf5/model.h5" \
   --recommend "$SCRATCH/ties-rec" --k 50 --expect-ties
