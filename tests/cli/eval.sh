@@ -23,23 +23,8 @@ require_commands jq cmp
 LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
 
-# run CASE NP ARGS...: a run that must succeed on every rank.
-run() {
-  local case_name=$1 np=$2
-  shift 2
-  run_ranks "$np" "$LOGS/$case_name" "$@"
-  expect_success "$case_name" "$LOGS/$case_name"
-}
-
-# refused CASE NP SUBSTRING... -- ARGS...: a run that must fail with one error line.
-refused() {
-  local case_name=$1 np=$2 wants=()
-  shift 2
-  while [[ $1 != -- ]]; do wants+=("$1"); shift; done
-  shift
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_EVAL" "$@"
-  expect_failure "$case_name" "$LOGS/$case_name" "${wants[@]}"
-}
+# refused CASE NP SUBSTRING... -- ARGS...: DALS_EVAL must fail with one error line.
+refused() { refused_run "$DALS_EVAL" "$@"; }
 
 # same_text CASE WHAT A B: the two values are the same text (and not empty).
 same_text() {

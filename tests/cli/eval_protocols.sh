@@ -34,21 +34,8 @@ require_commands jq cmp awk
 LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
 
-run() {
-  local case_name=$1 np=$2
-  shift 2
-  run_ranks "$np" "$LOGS/$case_name" "$@"
-  expect_success "$case_name" "$LOGS/$case_name"
-}
-
-refused() {
-  local case_name=$1 np=$2 wants=()
-  shift 2
-  while [[ $1 != -- ]]; do wants+=("$1"); shift; done
-  shift
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_EVAL" "$@"
-  expect_failure "$case_name" "$LOGS/$case_name" "${wants[@]}"
-}
+# refused CASE NP SUBSTRING... -- ARGS...: DALS_EVAL must fail with one error line.
+refused() { refused_run "$DALS_EVAL" "$@"; }
 
 same_text() { check "$1" "$2 ($3 = $4)" test -n "$3" -a "$3" = "$4"; }
 fixed() { printf "%.${1}f" "$2"; }

@@ -34,23 +34,8 @@ CHECK=$(dirname "${BASH_SOURCE[0]}")/export_check.py
 LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
 
-# run CASE NP ARGS...: a run that must succeed on every rank.
-run() {
-  local case_name=$1 np=$2
-  shift 2
-  run_ranks "$np" "$LOGS/$case_name" "$@"
-  expect_success "$case_name" "$LOGS/$case_name"
-}
-
-# refused CASE NP SUBSTRING... -- ARGS...: a run that must fail with one error line.
-refused() {
-  local case_name=$1 np=$2 wants=()
-  shift 2
-  while [[ $1 != -- ]]; do wants+=("$1"); shift; done
-  shift
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_EXPORT" "$@"
-  expect_failure "$case_name" "$LOGS/$case_name" "${wants[@]}"
-}
+# refused CASE NP SUBSTRING... -- ARGS...: DALS_EXPORT must fail with one error line.
+refused() { refused_run "$DALS_EXPORT" "$@"; }
 
 # py CASE ARGS...: export_check.py, its lines shown, its status the check's.
 py() {

@@ -467,6 +467,28 @@ same_tree() {
   fi
 }
 
+# ---------------------------------------------------------------- runs in $LOGS
+# The tool tests (recommend, eval, export, ...) keep each run's logs in $LOGS.
+
+# run CASE NP ARGS...: a run that must succeed on every rank.
+run() {
+  local case_name=$1 np=$2
+  shift 2
+  run_ranks "$np" "$LOGS/$case_name" "$@"
+  expect_success "$case_name" "$LOGS/$case_name"
+}
+
+# refused_run TOOL CASE NP SUBSTRING... -- ARGS...: TOOL ARGS must fail with
+# one error line naming every SUBSTRING.
+refused_run() {
+  local tool=$1 case_name=$2 np=$3 wants=()
+  shift 3
+  while [[ $1 != -- ]]; do wants+=("$1"); shift; done
+  shift
+  run_ranks "$np" "$LOGS/$case_name" "$tool" "$@"
+  expect_failure "$case_name" "$LOGS/$case_name" "${wants[@]}"
+}
+
 # ---------------------------------------------------------------- self-test
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

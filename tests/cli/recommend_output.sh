@@ -24,21 +24,8 @@ require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_RECOMMEND DALS_EVAL D
 LOGS=$SCRATCH/logs
 mkdir -p "$LOGS"
 
-run() {
-  local case_name=$1 np=$2
-  shift 2
-  run_ranks "$np" "$LOGS/$case_name" "$@"
-  expect_success "$case_name" "$LOGS/$case_name"
-}
-
-refused() {
-  local case_name=$1 np=$2 wants=()
-  shift 2
-  while [[ $1 != -- ]]; do wants+=("$1"); shift; done
-  shift
-  run_ranks "$np" "$LOGS/$case_name" "$DALS_RECOMMEND" "$@"
-  expect_failure "$case_name" "$LOGS/$case_name" "${wants[@]}"
-}
+# refused CASE NP SUBSTRING... -- ARGS...: DALS_RECOMMEND must fail with one error line.
+refused() { refused_run "$DALS_RECOMMEND" "$@"; }
 
 # h5_lines DIR DATA: every .h5 list file of DIR in name order, as TSV lines.
 h5_lines() {
