@@ -16,19 +16,9 @@
 #include "dals/train/ranking_reduce.hpp"
 #include "dals/train/validation_split.hpp"
 #include "trainer_loading.hpp"
+#include "trainer_local.hpp"
 
 namespace dals {
-
-struct Trainer::Local {
-  CsrBlock ratings;  // owned rows of this side, all owned blocks appended; where the
-                     // other side is routed, columns are positions in a chunk's received rows
-  // Implicit mode: ratings.values hold each entry's scale (implicit_scale)
-  // in place of its value, converted once; and each row's constant.
-  std::vector<double> implicit_constants;
-  std::vector<std::int64_t> order;      // local rows, as solve_order takes them, chunk after chunk
-  std::vector<std::size_t> chunk_ends;  // where each routed chunk's rows end in `order` (one chunk otherwise)
-  double flops = 0;                     // of one half on this rank
-};
 
 namespace {
 
@@ -451,39 +441,6 @@ IterationRecord Trainer::iterate() {
   return out;
 }
 
-bool Trainer::ranking_due() const {
-  if (!manifest_.has_test || manifest_.test.ratings == 0) return false;
-  return iteration_ == config_.iterations || (config_.eval_every > 0 && iteration_ % config_.eval_every == 0);
-}
-
-std::vector<RankingSums> Trainer::popularity_metrics(const std::vector<int>& ks) const {
-  // Every item's training entries, from the ranks' item rows.
-  const CsrBlock& by_item = local_[Side::items]->ratings;
-  std::vector<std::int64_t> degree(manifest_.items, 0);
-  for (std::int64_t r = 0; r < by_item.rows(); ++r) degree[by_item.first_row + r] = by_item.degree(r);
-  comm_.allgather_rows(degree.data(), 1, layout(Side::items).first_rows(), layout(Side::items).row_counts());
-  const OwnedRange own = layout(Side::users).of(comm_.rank());
-  std::vector<std::int64_t> block_first;
-  for (int b = own.first_block; b < own.end_block; ++b) block_first.push_back(manifest_.train.user_blocks[b].first);
-  const auto mine =
-      popularity_sums_by_block(degree, local_[Side::users]->ratings, test_by_user_, block_first, own.end_row, ks);
-  return sum_blocks_over_ranks(comm_, mine, ks);
-}
-
-std::vector<RankingSums> Trainer::ranking_metrics(const std::vector<int>& ks) const {
-  // This rank's users in its own blocks, each block's sums in a fixed
-  // order, then added over the ranks in block order: the same bits for any
-  // P and thread count (ranking.hpp).
-  const OwnedRange own = layout(Side::users).of(comm_.rank());
-  std::vector<std::int64_t> block_first;
-  for (int b = own.first_block; b < own.end_block; ++b) block_first.push_back(manifest_.train.user_blocks[b].first);
-  RankingOptions options;
-  options.with_item_bias = !params_.implicit && params_.bias;
-  const auto mine = ranking_sums_by_block(factors_.users, factors_.items, local_[Side::users]->ratings, test_by_user_,
-                                          block_first, own.end_row, ks, options);
-  return sum_blocks_over_ranks(comm_, mine, ks);
-}
-
 // The item half solved every rating's item last, with the users fixed: its
 // squared error is the training error of the finished iteration.
 IterationRecord Trainer::evaluate(double local_train_squared_error, Moved& moved) {
@@ -520,45 +477,6 @@ IterationRecord Trainer::evaluate(double local_train_squared_error, Moved& moved
     rec.test_mae = sums[3] / static_cast<double>(manifest_.test.ratings);
   }
   return rec;
-}
-
-ErrorSums Trainer::held_out_errors(const CsrBlock& by_user, const RoutePlan& plan, Moved& moved) {
-  if (!routed_.items)
-    return rating_error_rows(by_user, 0, by_user.rows(), factors_.users, factors_.items, manifest_.mean,
-                             known_.users.data(), known_.items.data());
-  ErrorSums total;  // the held-out items' rows, chunk by chunk, each with its owner's known flag
-  for (int round = 0; round < plan.rounds(); ++round) {
-    moved += route(plan, Side::items, round);
-    if (round >= static_cast<int>(plan.chunks().size())) continue;
-    const RouteChunk& chunk = plan.chunks()[round];
-    const ErrorSums part = rating_error_rows(by_user, chunk.row_begin, chunk.row_end, factors_.users, received_,
-                                             manifest_.mean, known_.users.data(), chunk.known.data());
-    total.squared_error += part.squared_error;
-    total.absolute_error += part.absolute_error;
-  }
-  return total;
-}
-
-void Trainer::keep_as_best() {
-  best_.iteration = iteration_;
-  best_.factors = factors_;
-}
-
-std::string Trainer::load_best(const FactorReader& read, int iterations) {
-  PerSide<FactorTable> current = factors_;
-  const int done = iteration_;
-  const bool mid = mid_iteration_;
-  const std::string problem = restore(read, iterations, false);
-  if (problem.empty()) keep_as_best();
-  factors_ = std::move(current);
-  set_progress(done, mid);
-  return problem;
-}
-
-void Trainer::restore_best() {
-  if (best_.iteration < 0) return;
-  factors_ = best_.factors;
-  set_progress(best_.iteration, false);
 }
 
 }  // namespace dals
