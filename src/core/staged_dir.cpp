@@ -6,11 +6,28 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 
 namespace dals {
+
+OutputKind output_kind_by_manifest(const std::string& name, const std::string& manifest, const std::string& format) {
+  return {name, [manifest, format](const std::string& dir) -> std::string {
+            namespace fs = std::filesystem;
+            const std::string path = dir + "/" + manifest;
+            std::error_code ec;
+            if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > (1u << 20) || ec)
+              return "it has no " + manifest;
+            try {
+              const nlohmann::json j = nlohmann::json::parse(read_text_file(path));
+              if (j.is_object() && j.value("format", "") == format) return "";
+            } catch (...) {
+            }
+            return "its " + manifest + " is not of format " + format;
+          }};
+}
 namespace fs = std::filesystem;
 
 std::string normalize_output_path(const std::string& path) {

@@ -16,20 +16,7 @@ constexpr const char* kFormat = "dals-export";
 constexpr const char* kManifestName = "export.json";
 }  // namespace
 
-OutputKind export_output_kind() {
-  return {"dals-export output", [](const std::string& dir) -> std::string {
-            const std::string path = dir + "/" + kManifestName;
-            std::error_code ec;
-            if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > (1u << 20) || ec)
-              return std::string("it has no ") + kManifestName;
-            try {
-              const nlohmann::json j = nlohmann::json::parse(read_text_file(path));
-              if (j.is_object() && j.value("format", "") == kFormat) return "";
-            } catch (...) {
-            }
-            return std::string("its ") + kManifestName + " is not of format " + kFormat;
-          }};
-}
+OutputKind export_output_kind() { return output_kind_by_manifest("dals-export output", kManifestName, kFormat); }
 
 void run_export(const Comm& comm, const ExportConfig& c) {
   StagedDir out(c.output, c.force, export_output_kind());

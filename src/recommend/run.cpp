@@ -29,18 +29,7 @@ namespace fs = std::filesystem;
 using namespace recommend_internal;
 
 OutputKind recommendations_output_kind() {
-  return {"dals-recommend output", [](const std::string& dir) -> std::string {
-            const std::string path = dir + "/" + kManifestName;
-            std::error_code ec;
-            if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > (1u << 20) || ec)
-              return std::string("it has no ") + kManifestName;
-            try {
-              const nlohmann::json j = nlohmann::json::parse(read_text_file(path));
-              if (j.is_object() && j.value("format", "") == kFormat) return "";
-            } catch (...) {
-            }
-            return std::string("its ") + kManifestName + " is not of format " + kFormat;
-          }};
+  return output_kind_by_manifest("dals-recommend output", kManifestName, kFormat);
 }
 
 namespace {

@@ -54,6 +54,10 @@ struct OutputKind {
   std::function<std::string(const std::string& dir)> problem;
 };
 
+/// An output recognised by DIR/`manifest`, a JSON object (at most 1 MiB)
+/// whose "format" is `format` (dals-recommend's, dals-export's outputs).
+OutputKind output_kind_by_manifest(const std::string& name, const std::string& manifest, const std::string& format);
+
 /// `path` as an output directory: trailing slashes dropped, "." and ".."
 /// resolved lexically ("./a/../model/" is "model"). Error if it names no
 /// directory that could be created ("", "/", ".", "..", "a/..").
