@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# A host lost mid-run and a dead link, across namespaced hosts
+# (tools/local-hosts/hosts.sh; 3 hosts x 1 rank, a checkpoint every
+# iteration). Host 3 is hit at a seeded random moment inside an iteration:
+#  - procs: every dals-train on host 3 SIGKILLed (its Open MPI daemon lives);
+#  - host:  every process of host 3's namespace SIGKILLed (the daemon too);
+#  - link:  host 3's veth taken down, --exchange-timeout 3 and mpirun's
+#           keepalives short (1 s idle, 3 probes 1 s apart): the watchdog's
+#           exit code 4 or mpirun's 205 ("lost communication with a remote
+#           daemon"), whichever ends the job first (docs/multi-host.md).
+# In each case: the job (mpirun) ends with a nonzero code within BOUND
+# seconds of the hit, no dals-train is left on any host, every checkpoint
+# under a final name loads (the newest at least the one seen before the
+# hit), no model is published, and `--resume auto` on the 2 surviving hosts
+# (2 ranks, fewer than before) ends bit-identical to an uninterrupted run.
+# Skipped (exit 77, saying why) where namespaces cannot be made.
+#
+# Usage (as ctest runs it): bash multihost_lost_host.sh BUILD_DIR SCRATCH_DIR [SEED]
+# (SEED: default DALS_LOST_HOST_SEED, else drawn; printed, to rerun a failure)
+set -u -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
+ckpt_init "$@"
+SEED=${3:-${DALS_LOST_HOST_SEED:-$RANDOM}}
+HOSTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tools/local-hosts" && pwd)/hosts.sh
+
+if ! why=$("$HOSTS" check 2>&1); then
+  echo "SKIPPED: this machine cannot make namespaced hosts: $why" >&2
+  exit 77
+fi
+NAME=lh$$  # one cluster per test run: concurrent runs do not meet
+trap '"$HOSTS" down "$NAME" >/dev/null 2>&1' EXIT INT TERM
+dir=$("$HOSTS" up 3 --name "$NAME" 2>"$SCRATCH/up.log") || {
+  echo "FAIL: cannot create 3 namespaced hosts:" >&2
+  sed 's/^/    | /' "$SCRATCH/up.log" >&2
+  exit 1
+}
+HOST_MPIRUN=$dir/mpirun
+SURVIVORS=$SCRATCH/mpirun-survivors  # hosts 1 and 2, 1 rank each
+printf '#!/bin/sh\nexec "%s" --host %s "$@"\n' "$HOST_MPIRUN" "$NAME-h1:1,$NAME-h2:1" >"$SURVIVORS"
+chmod 755 "$SURVIVORS"
+
+DATA=$SCRATCH/data
+LOGS=$SCRATCH/logs
+mkdir -p "$LOGS"
+make_synth "$DATA" 2000 1000 60000 4
+ITERS=6  # hit inside iteration 3 or 4: 2 or more iterations left to resume
+OPTS=(--data "$DATA" -k 16 --seed 5 --threads 1 --iterations "$ITERS" --quiet)
+DALS_CLI_TIMEOUT=90
+BOUND=30    # seconds from the hit to the end of the job (measured: 3-8 s)
+LIMIT=3     # --exchange-timeout of the dead-link case
+echo "     [seed] $SEED (rerun: bash $0 BUILD SCRATCH $SEED)"
+RANDOM=$SEED
+
+run_ranks 2 "$LOGS/reference" "$DALS_TRAIN" "${OPTS[@]}" --output "$SCRATCH/reference"
+expect_success reference "$LOGS/reference" || cli_finish
+echo "     [times] data and reference: $SECONDS s"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# ranks_left: the dals-train processes on the cluster's hosts, "HOST:PID ...".
+ranks_left() {
+  local i pid left=""
+  for ((i = 1; i <= 3; i++)); do
+    for pid in $("$HOSTS" pids "$NAME" "$i" 2>/dev/null); do
+      [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dals-train ]] && left+=" h$i:$pid"
+    done
+  done
+  printf '%s' "${left# }"
+}
+
+# hit_procs / hit_host / hit_link: what happens to host 3.
+hit_procs() {
+  local pid
+  for pid in $("$HOSTS" pids "$NAME" 3); do
+    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dals-train ]] && kill -KILL "$pid"
+  done
+}
+hit_host() { "$HOSTS" kill "$NAME" 3 KILL; }
+hit_link() { "$HOSTS" link "$NAME" 3 down; }
+
+# wait_checkpoint CKPT N: until the newest checkpoint has N iterations or
+# more (true), or the job has ended (false).
+wait_checkpoint() {
+  local newest
+  while kill -0 "$JOB_PID" 2>/dev/null; do
+    newest=$(newest_checkpoint "$1")
+    [[ -n "$newest" ]] && (($(checkpoint_iterations "$newest") >= $2)) && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+# newest_loads CKPT K: the newest checkpoint has K iterations or more and loads.
+newest_loads() {
+  local newest
+  newest=$(newest_checkpoint "$1")
+  [[ -n "$newest" ]] && (($(checkpoint_iterations "$newest") >= $2)) && loads "$1/$newest"
+}
+
+# lose CASE HIT WANT_CODES [ARGS...]: trains on 3 hosts x 1 rank (ARGS
+# added), hits host 3 with HIT inside iteration K+1 (K drawn from 2..ITERS/2,
+# the moment from 0-99% of the time iteration K took), and checks what the
+# header says. WANT_CODES: the exit codes of mpirun that count ("" = any
+# nonzero code).
+lose() {
+  local case_name=$1 hit=$2 want=$3 prefix=$LOGS/$1 ckpt=$SCRATCH/$1/ckpt output=$SCRATCH/$1/model
+  shift 3
+  rm -rf "$SCRATCH/$case_name"
+  mkdir -p "$SCRATCH/$case_name"
+  local case_start=$SECONDS
+  local k=$((2 + RANDOM % (ITERS / 2 - 1))) percent=$((RANDOM % 100))
+  timeout -k 5 "$DALS_CLI_TIMEOUT" "$HOST_MPIRUN" --host "$NAME-h1:1,$NAME-h2:1,$NAME-h3:1" -n 3 \
+    "$DALS_TRAIN" "${OPTS[@]}" --checkpoint-dir "$ckpt" --output "$output" "$@" >"$prefix.out" 2>"$prefix.err" &
+  JOB_PID=$!
+  local before_ms k_ms hit_ms
+  wait_checkpoint "$ckpt" $((k - 1)) && before_ms=$(now_ms) && wait_checkpoint "$ckpt" "$k"
+  k_ms=$(now_ms)
+  CLI_CHECKS=$((CLI_CHECKS + 1))
+  if ! kill -0 "$JOB_PID" 2>/dev/null || [[ -z "${before_ms:-}" ]]; then
+    fail "$case_name" "the job ended before its checkpoint iter-$(printf %06d "$k") (see $prefix.err)"
+    sed 's/^/    | /' "$prefix.err" | head -n 20 >&2
+    wait "$JOB_PID"
+    return 1
+  fi
+  local delay=$(((k_ms - before_ms) * percent / 100)) seen
+  sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+  seen=$(newest_checkpoint "$ckpt")
+  hit_ms=$(now_ms)
+  "$hit"
+  pass "$case_name" "host 3 hit ($hit) ${delay} ms (${percent}% of iteration $k's time) after iter-$(printf %06d "$k") appeared; newest then: $seen"
+  # The job's end and its ranks' end, each within BOUND of the hit.
+  local ranks_ms="" end_ms="" left
+  while (($(now_ms) - hit_ms < BOUND * 1000)); do
+    [[ -z "$ranks_ms" && -z "$(ranks_left)" ]] && ranks_ms=$(now_ms)
+    [[ -z "$end_ms" ]] && ! kill -0 "$JOB_PID" 2>/dev/null && end_ms=$(now_ms)
+    [[ -n "$ranks_ms" && -n "$end_ms" ]] && break
+    sleep 0.05
+  done
+  left=$(ranks_left)
+  local code=0
+  if [[ -z "$end_ms" ]]; then
+    kill -TERM "$JOB_PID" 2>/dev/null
+    wait "$JOB_PID"
+    code=hang
+  else
+    wait "$JOB_PID" || code=$?
+  fi
+  check "$case_name" "mpirun ended $((${end_ms:-$(now_ms)} - hit_ms)) ms after the hit (bound ${BOUND} s)" test -n "$end_ms"
+  if [[ -n "$want" ]]; then
+    check "$case_name" "mpirun's exit code is one of: $want (got $code)" grep -qw -- "$code" <<<"$want"
+  else
+    check "$case_name" "mpirun's exit code is nonzero (got $code)" test "$code" != 0
+  fi
+  check "$case_name" "every dals-train had ended $((${ranks_ms:-$(now_ms)} - hit_ms)) ms after the hit; left: ${left:-none}" \
+    test -n "$ranks_ms" -a -z "$left"
+  [[ -n "$end_ms" && -n "$ranks_ms" ]] || sed 's/^/    | /' "$prefix.err" | head -n 20 >&2
+  # Whatever the job left on host 3 (a daemon behind a dead link) goes
+  # before the next case; the link comes back.
+  "$HOSTS" link "$NAME" 3 up
+  DALS_HOSTS_QUIET=1 "$HOSTS" kill "$NAME" 3 KILL
+  checkpoints_sound "$case_name" "$ckpt"
+  local newest
+  newest=$(newest_checkpoint "$ckpt")
+  check "$case_name" "the newest checkpoint (${newest:-none}) is at least iter-$(printf %06d "$k") and loads" \
+    newest_loads "$ckpt" "$k"
+  check "$case_name" "no model was published" test ! -e "$output"
+  MPIRUN=$SURVIVORS run_ranks 2 "$LOGS/$case_name.resume" "$DALS_TRAIN" "${OPTS[@]}" --checkpoint-dir "$ckpt" \
+    --checkpoint-every 0 --resume auto --output "$output"
+  expect_success "$case_name.resume" "$LOGS/$case_name.resume" &&
+    identical_models "$case_name.resume" "$SCRATCH/reference" "$output"
+  echo "     [times] $case_name: code $code, job ended $((${end_ms:-0} - hit_ms)) ms, ranks $((${ranks_ms:-0} - hit_ms)) ms after the hit; case took $((SECONDS - case_start)) s"
+}
+
+lose procs hit_procs ""
+lose host hit_host ""
+OMPI_MCA_oob_tcp_keepalive_time=1 OMPI_MCA_oob_tcp_keepalive_intvl=1 OMPI_MCA_oob_tcp_keepalive_probes=3 \
+  lose link hit_link "4 205" --exchange-timeout "$LIMIT"
+
+"$HOSTS" down "$NAME" >/dev/null 2>&1
+check teardown "no namespace of cluster $NAME is left" bash -c "! ip netns list | grep -q '^$NAME-'"
+cli_finish
