@@ -17,7 +17,8 @@
 # and received, per iteration, start-up included), and whether the model
 # is bit-identical to the first row's (dals-test-model-diff). This is for
 # correctness and the shape of the exchange cost: the hosts share this
-# machine's cores, so it says nothing about speed on a cluster.
+# machine's cores, so it says nothing about speed on a cluster. Defaults
+# there: --dataset small --factors 16. See docs/multi-host.md.
 #
 # Meant for a machine with at least as many cores as the largest rank count
 # (on fewer cores the ranks share cores and the efficiency says nothing).
