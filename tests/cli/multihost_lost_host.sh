@@ -63,6 +63,8 @@ expect_success reference "$LOGS/reference" || cli_finish
 echo "     [times] data and reference: $SECONDS s"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# since END HIT: "N ms after the hit", or "not within the bound" if END is empty.
+since() { if [[ -n "$1" ]]; then echo "$(($1 - $2)) ms after the hit"; else echo "not within the bound"; fi; }
 
 # ranks_left CLUSTER: the dals-train processes on its hosts, "hI:PID ...".
 ranks_left() {
@@ -162,13 +164,13 @@ lose() {
   else
     wait "$JOB_PID" || code=$?
   fi
-  check "$case_name" "mpirun ended $((${end_ms:-$(now_ms)} - hit_ms)) ms after the hit (bound ${BOUND} s)" test -n "$end_ms"
+  check "$case_name" "mpirun ended $(since "$end_ms" "$hit_ms") (bound ${BOUND} s)" test -n "$end_ms"
   if [[ -n "$want" ]]; then
     check "$case_name" "mpirun's exit code is one of: $want (got $code)" grep -qw -- "$code" <<<"$want"
   else
     check "$case_name" "mpirun's exit code is nonzero (got $code)" test "$code" != 0
   fi
-  check "$case_name" "every dals-train had ended $((${ranks_ms:-$(now_ms)} - hit_ms)) ms after the hit; left: ${left:-none}" \
+  check "$case_name" "every dals-train had ended $(since "$ranks_ms" "$hit_ms"); left: ${left:-none}" \
     test -n "$ranks_ms" -a -z "$left"
   [[ -n "$end_ms" && -n "$ranks_ms" ]] || sed 's/^/    | /' "$prefix.err" | head -n 20 >&2
   # Whatever the job left on host 3 (a daemon behind a dead link) goes.
@@ -185,7 +187,7 @@ lose() {
     --checkpoint-every 0 --resume auto --output "$output"
   expect_success "$case_name.resume" "$LOGS/$case_name.resume" &&
     identical_models "$case_name.resume" "$SCRATCH/reference" "$output"
-  echo "     [times] $case_name: code $code, job ended $((${end_ms:-0} - hit_ms)) ms, ranks $((${ranks_ms:-0} - hit_ms)) ms after the hit;" \
+  echo "     [times] $case_name: code $code, job ended $(since "$end_ms" "$hit_ms"), ranks $(since "$ranks_ms" "$hit_ms");" \
     "launch to hit $((hit_ms - start_ms)) ms, resume $(($(now_ms) - resume_ms)) ms"
 }
 
