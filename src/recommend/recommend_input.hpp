@@ -32,10 +32,13 @@ ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m);
 
 // The rows this rank owns: training ratings by user (for the exclusion),
 // user factors, raw user ids; and every item factor and raw item id.
+// `ratings`: the model's training ratings per row (trained_rows.hpp): the
+// rank's own users (by id - own.first_row) and every item.
 struct RankInput {
   PerSide<FactorTable> tables;
   CsrBlock train;
   std::vector<std::string> user_ids, item_ids;
+  PerSide<std::vector<std::int64_t>> ratings;
 };
 
 /// This rank's rows (own = the user blocks it owns), and every item factor.

@@ -96,14 +96,13 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
     for (const std::int64_t u : wanted)
       if (u >= own.first_row && u < own.end_row) chosen.push_back(u - own.first_row);
   }
-  // Items' training ratings, from every rank's user rows: an item without
+  // Items' training ratings, as the model records them: an item without
   // any keeps its random initial factors, so it is never listed; one with
   // fewer than --min-item-ratings is not either (explicit models rank rare
-  // items with high predicted stars first: README).
+  // items with high predicted stars first: README); then --exclude-items
+  // and --candidate-items.
   const int min_ratings = min_item_ratings_for(c, model.implicit);
-  std::vector<std::int64_t> degree(m.items, 0);
-  for (const std::int32_t j : in.train.indices) ++degree[j];
-  comm.allreduce_inplace(std::span<std::int64_t>(degree), MPI_SUM);
+  const std::vector<std::int64_t>& degree = in.ratings.items;
   std::vector<std::uint8_t> candidates(m.items, 0);
   std::int64_t below = 0;
   for (std::int64_t j = 0; j < m.items; ++j) {
@@ -113,6 +112,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   ListSpec spec;
   spec.k = c.k;
   spec.candidates = &candidates;
+  spec.user_ratings = &in.ratings.users;
   spec.with_item_bias = !model.implicit && model.state.bias;
   spec.include_rated = c.include_rated;
   spec.separator = c.format == "csv" ? ',' : '\t';

@@ -44,7 +44,6 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   RankInput in;
   SolveParams params;
   FoldInInput fold;
-  std::vector<std::int64_t> degree(m.items, 0);
   StagedDir model_out(c.update_model.empty() ? std::string(".") : c.update_model, c.force, model_output_kind());
   std::string state_text;
   run_collectively(comm, [&] {
@@ -58,9 +57,8 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   });
   // Items with training ratings (the others keep their random initial
   // factors: never folded in against nor listed), and how many each has
-  // (the fallback's popularity), from every rank's user rows.
-  for (const std::int32_t j : in.train.indices) ++degree[j];
-  comm.allreduce_inplace(std::span<std::int64_t>(degree), MPI_SUM);
+  // (the fallback's popularity), as the model records them.
+  const std::vector<std::int64_t>& degree = in.ratings.items;
   std::vector<std::uint8_t> trained(m.items, 0);
   for (std::int64_t j = 0; j < m.items; ++j) trained[j] = degree[j] > 0;
 

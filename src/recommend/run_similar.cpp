@@ -2,6 +2,7 @@
 // the same side by cosine (similar.hpp), written like the users' lists.
 #include <nlohmann/json.hpp>
 
+#include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/core/log.hpp"
@@ -26,25 +27,25 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   run_collectively(comm, [&] {
     in = read_rank_input(c, m, model.state, users_layout.of(comm.rank()));
     if (side == Side::users) {
-      // Every user's factors: the others' rows too.
+      // Every user's factors and counts: the others' rows too.
       const OwnedRange mine = users_layout.of(comm.rank());
-      read_factor_blocks(c, m, model.state, Side::users, 0, mine.first_block, in.tables.users);
-      read_factor_blocks(c, m, model.state, Side::users, mine.end_block, m.blocks, in.tables.users);
+      std::vector<std::int64_t> all = read_factor_blocks_counted(c.model, c.data, m, model.state, Side::users, 0,
+                                                                 mine.first_block, in.tables.users);
+      all.insert(all.end(), in.ratings.users.begin(), in.ratings.users.end());
+      const std::vector<std::int64_t> after = read_factor_blocks_counted(
+          c.model, c.data, m, model.state, Side::users, mine.end_block, m.blocks, in.tables.users);
+      all.insert(all.end(), after.begin(), after.end());
+      in.ratings.users = std::move(all);
       ids = raw_id_texts(c.data, m, Side::users);
     } else {
       ids = in.item_ids;
     }
     if (!c.items.empty()) wanted = read_id_file(c.items, c.data, Side::items, id_lines, unknown);
   });
-  // Rows with training ratings: only they are listed and have lists (the
-  // others keep their random initial factors).
+  // Rows with training ratings, as the model records them: only they are
+  // listed and have lists (the others keep their random initial factors).
   std::vector<std::uint8_t> trained(m.rows(side), 0);
-  if (side == Side::items) {
-    for (const std::int32_t j : in.train.indices) trained[j] = 1;
-  } else {
-    for (std::int64_t r = 0; r < in.train.rows(); ++r) trained[in.train.first_row + r] = in.train.degree(r) > 0;
-  }
-  comm.allreduce_inplace(std::span<std::uint8_t>(trained), MPI_MAX);
+  for (std::int64_t r = 0; r < m.rows(side); ++r) trained[r] = in.ratings[side][r] > 0;
 
   const FactorTable unit = normalized_rows(in.tables[side]);
   // The rows this rank lists, each excluding itself; a row without training
