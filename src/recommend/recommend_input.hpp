@@ -102,9 +102,14 @@ UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, Sta
                                  const std::string& state_text, RankInput& in, const FoldInInput& fold,
                                  const FactorTable& solved);
 
-/// The modes after run_recommend's checks (the output created): fold-in
-/// (run_foldin.cpp) and similar items or users (run_similar.cpp).
-void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
-void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
+struct ItemFilter;  // item_filter.hpp
+
+/// The modes after run_recommend's checks (the output created, the item
+/// filter read): fold-in (run_foldin.cpp) and similar items or users
+/// (run_similar.cpp).
+void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter);
+void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter);
 
 }  // namespace dals::recommend_internal

@@ -12,6 +12,7 @@
 #include "dals/recommend/foldin.hpp"
 #include "dals/recommend/lists.hpp"
 #include "dals/train/ranking.hpp"
+#include "item_filter.hpp"
 #include "recommend_input.hpp"
 
 namespace dals::recommend_internal {
@@ -38,8 +39,8 @@ std::string factors_name(int rank) {
 
 }  // namespace
 
-void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m,
-                 const ModelInfo& model) {
+void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter) {
   const SideLayout layout(m.train.user_blocks, comm.size());
   RankInput in;
   SolveParams params;
@@ -85,10 +86,12 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   // Listed items: those with at least --min-item-ratings training ratings.
   const int min_ratings = std::max(1, min_item_ratings_for(c, model.implicit));
   std::vector<std::uint8_t> listed(m.items, 0);
+  // (--exclude-items and --candidate-items: the fallback's list too.)
   for (std::int64_t j = 0; j < m.items; ++j) listed[j] = degree[j] >= min_ratings;
+  const std::int64_t filtered = filter.apply(listed);
   for (const std::int32_t j : popularity_order(degree)) {
     if (static_cast<int>(popular.size()) == c.k || degree[j] < min_ratings) break;
-    popular.emplace_back(j, static_cast<float>(degree[j]));
+    if (listed[j]) popular.emplace_back(j, static_cast<float>(degree[j]));
   }
   ListSpec spec;
   spec.k = c.k;
@@ -132,7 +135,7 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
       merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
       if (c.fold_in_factors) merge_parts(out.staging(), "factors", comm.size(), "tsv", "factors");
     }
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
         {"mode", "fold-in"},
@@ -163,7 +166,9 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
           {"not_in_dataset", update.not_in_dataset}}},
         {"users_listed", totals[0]},
         {"lines", totals[2]},
+        {"items_filtered_out", filtered},
     };
+    j.update(filter.describe());
     write_file_atomic(out.staging() + "/" + kManifestName, j.dump(2) + "\n");
     out.publish();
   });

@@ -9,12 +9,13 @@
 #include "dals/data/inspect.hpp"
 #include "dals/recommend/lists.hpp"
 #include "dals/recommend/similar.hpp"
+#include "item_filter.hpp"
 #include "recommend_input.hpp"
 
 namespace dals::recommend_internal {
 
-void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m,
-                 const ModelInfo& model) {
+void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter) {
   const Side side = c.similar_items ? Side::items : Side::users;
   const char* noun = c.similar_items ? "items" : "users";
   const SideLayout users_layout(m.train.user_blocks, comm.size());
@@ -67,7 +68,12 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   const std::vector<std::string> own_ids(ids.begin() + own.first_row, ids.begin() + own.end_row);
   ListSpec spec;
   spec.k = c.k;
-  spec.candidates = &trained;
+  // Listed: the trained rows, less --exclude-items, within --candidate-items
+  // (items only: run_recommend refuses them with --similar-users). Which
+  // rows get a list is --items' choice alone.
+  std::vector<std::uint8_t> listed = trained;
+  const std::int64_t filtered = filter.apply(listed);
+  spec.candidates = &listed;
   spec.separator = c.format == "csv" ? ',' : '\t';
 
   ListCounts counts;
@@ -82,7 +88,7 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     if (c.merge) merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
         {"mode", mode},
@@ -102,7 +108,9 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
         {"lines", totals[2]},
         {"item_ids_given", c.items.empty() ? nlohmann::json(nullptr) : nlohmann::json(id_lines)},
         {"item_ids_unknown", c.items.empty() ? nlohmann::json(nullptr) : nlohmann::json(unknown)},
+        {"items_filtered_out", filtered},
     };
+    j.update(filter.describe());
     write_file_atomic(out.staging() + "/" + kManifestName, j.dump(2) + "\n");
     out.publish();
   });

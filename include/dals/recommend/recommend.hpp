@@ -45,6 +45,8 @@ struct RecommendConfig {
   /// for explicit models, 0 for implicit ones.
   std::string min_item_ratings_text = "auto";
   int min_item_ratings = -1;  ///< parsed; -1 = auto
+  std::string exclude_items;    ///< file of raw item ids never listed; "" = none
+  std::string candidate_items;  ///< file of raw item ids, the only ones listed; "" = every item
   bool force = false;         ///< replace an earlier dals-recommend output
   int threads = 0;            ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
   bool quiet = false;         ///< no summary line
