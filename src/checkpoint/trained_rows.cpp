@@ -33,8 +33,8 @@ void note_counts_from_dataset(const std::string& model_dir, const std::string& d
 }
 
 std::vector<std::int64_t> read_factor_blocks_counted(const std::string& model_dir, const std::string& data_dir,
-                                                     const Manifest& m, const SavedState& s, Side side,
-                                                     int first_block, int end_block, FactorTable& table) {
+                                                     const Manifest& m, const SavedState& s, Side side, int first_block,
+                                                     int end_block, FactorTable& table) {
   const auto& blocks = m.train.blocks(side);
   std::vector<std::int64_t> counts;
   bool every_block = true;

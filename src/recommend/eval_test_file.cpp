@@ -70,8 +70,8 @@ TestFileCounts read_test_file_input(const Comm& comm, const EvalConfig& c, const
 
   run_collectively(comm, [&] {
     in.tables = PerSide<FactorTable>{FactorTable(n_users, s.factors), FactorTable(n_items, s.factors)};
-    in.user_degree = read_factor_blocks_counted(c.model, c.data, m, s, Side::users, own.first_block, own.end_block,
-                                                in.tables.users);
+    in.user_degree =
+        read_factor_blocks_counted(c.model, c.data, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
     in.item_degree = read_factor_blocks_counted(c.model, c.data, m, s, Side::items, 0, m.blocks, in.tables.items);
     in.train = read_user_rows(c.data, m, Split::train, own);
   });

@@ -13,7 +13,7 @@ namespace dals::recommend_internal {
 
 // One id file read: the dense ids it names, and what it held.
 struct ItemIdFile {
-  std::string path;              // "" = not given
+  std::string path;               // "" = not given
   std::vector<std::int64_t> ids;  // dense, sorted, no repeats
   std::int64_t lines = 0;         // ids given (blank lines not counted)
   std::int64_t unknown = 0;       // ids not in the dataset (skipped)

@@ -91,7 +91,8 @@ RankInput read_rank_input_own_users(const RecommendConfig& c, const Manifest& m,
     // its users once plus one block.
     const BlockInfo& block = m.train.user_blocks[b];
     FactorTable one(block.first, block.rows, s.factors);
-    const std::vector<std::int64_t> counts = read_factor_blocks_counted(c.model, c.data, m, s, Side::users, b, b + 1, one);
+    const std::vector<std::int64_t> counts =
+        read_factor_blocks_counted(c.model, c.data, m, s, Side::users, b, b + 1, one);
     in.ratings.users.insert(in.ratings.users.end(), counts.begin(), counts.end());
     std::copy(one.data(), one.data() + one.rows() * one.stride(), in.tables.users.row(block.first - own.first_row));
   }

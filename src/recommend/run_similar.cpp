@@ -33,8 +33,8 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
       std::vector<std::int64_t> all = read_factor_blocks_counted(c.model, c.data, m, model.state, Side::users, 0,
                                                                  mine.first_block, in.tables.users);
       all.insert(all.end(), in.ratings.users.begin(), in.ratings.users.end());
-      const std::vector<std::int64_t> after = read_factor_blocks_counted(
-          c.model, c.data, m, model.state, Side::users, mine.end_block, m.blocks, in.tables.users);
+      const std::vector<std::int64_t> after = read_factor_blocks_counted(c.model, c.data, m, model.state, Side::users,
+                                                                         mine.end_block, m.blocks, in.tables.users);
       all.insert(all.end(), after.begin(), after.end());
       in.ratings.users = std::move(all);
       ids = raw_id_texts(c.data, m, Side::users);

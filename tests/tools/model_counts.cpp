@@ -126,8 +126,8 @@ int write_counts(const std::string& model_dir, const std::string& side_name, int
   std::vector<std::int64_t> counts;
   std::stringstream in(list);
   for (std::string item; std::getline(in, item, ',');) counts.push_back(std::stoll(item));
-  rewrite_block(dals::factor_block_path(model_dir, side, block), l.firsts[side].at(block),
-                block_rows(l, side, block), l.k, &counts);
+  rewrite_block(dals::factor_block_path(model_dir, side, block), l.firsts[side].at(block), block_rows(l, side, block),
+                l.k, &counts);
   return 0;
 }
 

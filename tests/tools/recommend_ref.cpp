@@ -161,7 +161,8 @@ int print_h5(const char* path, const char* data) {
 int main(int argc, char** argv) {
   Allowed allowed;
   int args = argc;  // without the trailing --exclude / --candidates pairs
-  while (args >= 3 && (std::strcmp(argv[args - 2], "--exclude") == 0 || std::strcmp(argv[args - 2], "--candidates") == 0)) {
+  while (args >= 3 &&
+         (std::strcmp(argv[args - 2], "--exclude") == 0 || std::strcmp(argv[args - 2], "--candidates") == 0)) {
     if (std::strcmp(argv[args - 2], "--exclude") == 0) {
       allowed.exclude = Allowed::read(argv[args - 1]);
     } else {
@@ -230,8 +231,7 @@ int main(int argc, char** argv) {
       const dals::CsrBlock by_item = dals::read_ratings_block(
           dals::ratings_path(argv[2], dals::Split::train, dals::Side::items, b), info, m.users);
       for (std::int64_t r = 0; r < by_item.rows(); ++r)
-        trained[by_item.first_row + r] =
-            by_item.degree(r) >= min_ratings && allowed.ok(items[by_item.first_row + r]);
+        trained[by_item.first_row + r] = by_item.degree(r) >= min_ratings && allowed.ok(items[by_item.first_row + r]);
     }
     for (int b = 0; b < m.blocks; ++b) {
       const auto& info = m.train.user_blocks[b];

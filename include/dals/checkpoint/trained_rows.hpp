@@ -33,8 +33,8 @@ std::vector<std::int64_t> dataset_training_ratings(const std::string& data_dir, 
 /// (Log::info says so once per process). Error naming the file on any
 /// problem.
 std::vector<std::int64_t> read_factor_blocks_counted(const std::string& model_dir, const std::string& data_dir,
-                                                     const Manifest& m, const SavedState& s, Side side,
-                                                     int first_block, int end_block, FactorTable& table);
+                                                     const Manifest& m, const SavedState& s, Side side, int first_block,
+                                                     int end_block, FactorTable& table);
 
 /// Logs, once per process, that `model_dir` predates training_ratings and
 /// its trained rows come from `data_dir`.

@@ -65,7 +65,7 @@ class ReadModel : public testing::Test {
         for (int c = 0; c <= kK; ++c)
           table.row(r)[c] = static_cast<float>(10 * r + c) + (side == Side::users ? 0.5f : 0.25f);
       block_sums_[side] = {write_factor_block(factor_block_path(dir(), side, 0), table, 0, table.rows(),
-                                                       std::vector<std::int64_t>(table.rows(), 2))};
+                                              std::vector<std::int64_t>(table.rows(), 2))};
     }
     write_file_atomic(dir() + "/COMPLETE", "complete\n");
   }

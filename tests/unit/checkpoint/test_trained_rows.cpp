@@ -87,8 +87,8 @@ TEST_F(TrainedRows, CountsRoundTripAndAreCoveredByTheBlockChecksum) {
 
 TEST_F(TrainedRows, HostileCountsAreRefusedNamingTheFile) {
   expect_refused({3, -1, 7, 1}, "row 1: training_ratings is -1");
-  expect_refused({3, 0, 7}, "training_ratings");                        // too short
-  expect_refused({3, 0, 7, 1, 5}, "training_ratings");                  // too long
+  expect_refused({3, 0, 7}, "training_ratings");                                 // too short
+  expect_refused({3, 0, 7, 1, 5}, "training_ratings");                           // too long
   expect_refused({0, 0, std::numeric_limits<std::int64_t>::max(), 0}, "row 2");  // beyond any count
 }
 
