@@ -17,6 +17,13 @@ constexpr const char* kPrefix = "iter-";
 constexpr const char* kHalfSuffix = ".5";
 }  // namespace
 
+PerSide<RowCounts> own_training_ratings(const Trainer& trainer, int rank) {
+  PerSide<RowCounts> out;
+  for (Side side : kBothSides)
+    out[side] = RowCounts{trainer.layouts()[side].of(rank).first_row, trainer.training_ratings()[side]};
+  return out;
+}
+
 std::string checkpoint_name(const Progress& progress) {
   char digits[32];
   std::snprintf(digits, sizeof digits, "%06d", progress.iterations);
@@ -83,7 +90,8 @@ std::string Checkpointer::write(const Trainer& trainer, const RunHistory& histor
     out.create();  // also clears a stale one left by a killed run
     create_factor_subdirs(out.staging());
   });
-  const FactorView view{trainer.manifest(), trainer.layouts(), trainer.all_factors()};
+  const PerSide<RowCounts> counts = own_training_ratings(trainer, comm_.rank());
+  const FactorView view{trainer.manifest(), trainer.layouts(), trainer.all_factors(), counts};
   const std::int64_t bytes = publish_factor_dir(comm_, out, view, [&](const BlockChecksums& blocks) {
     return state_json(trainer, config_, history, "dals-checkpoint", blocks);
   });

@@ -19,13 +19,22 @@ std::string factor_block_path(const std::string& model_dir, Side side, int block
 }
 
 namespace {
-std::uint64_t block_checksum(std::span<const float> factors, std::span<const float> biases) {
-  return hash_combine(checksum_of(factors), checksum_of(biases));
+// A block written before training_ratings existed has the checksum of its
+// factors and biases alone; one with the counts folds theirs in, so that
+// state.json's record covers them too (and a block stripped of its counts
+// no longer matches it).
+std::uint64_t block_checksum(std::span<const float> factors, std::span<const float> biases,
+                             const std::vector<std::int64_t>* counts) {
+  const std::uint64_t sum = hash_combine(checksum_of(factors), checksum_of(biases));
+  return counts ? hash_combine(sum, checksum_of(std::span<const std::int64_t>(*counts))) : sum;
 }
 }  // namespace
 
 std::uint64_t write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first,
-                                 std::int64_t rows) {
+                                 std::int64_t rows, const std::vector<std::int64_t>& training_ratings) {
+  if (static_cast<std::int64_t>(training_ratings.size()) != rows)
+    throw Error(path + ": " + std::to_string(training_ratings.size()) + " training rating counts for a block of " +
+                std::to_string(rows) + " rows");
   const int k = table.k();
   std::vector<float> factors(static_cast<std::size_t>(rows) * k), biases(rows);
   for (std::int64_t i = 0; i < rows; ++i) {
@@ -38,9 +47,10 @@ std::uint64_t write_factor_block(const std::string& path, const FactorTable& tab
   f.set_attribute("factors_k", static_cast<std::int64_t>(k));
   f.write("factors", std::span<const float>(factors), static_cast<std::uint64_t>(k));
   f.write("biases", std::span<const float>(biases));
+  f.write(kTrainingRatings, std::span<const std::int64_t>(training_ratings));
   f.close();
   fsync_path(path);
-  return block_checksum(factors, biases);
+  return block_checksum(factors, biases, &training_ratings);
 }
 
 namespace {
@@ -51,6 +61,10 @@ namespace {
 // trained factors are of the order of the ratings (well under 1e3 on a 1..5
 // scale), so anything near the bound is damage, not a model.
 constexpr float kMaxFactorMagnitude = 1e15f;
+
+// A row's training ratings index an int32 column space on the other side
+// and are at most every rating of the dataset: beyond 2^62 is damage.
+constexpr std::int64_t kMaxTrainingRatings = std::int64_t{1} << 62;
 
 void check_factor_row(const std::string& path, std::int64_t row, const float* factors, int k, float bias) {
   for (int c = 0; c <= k; ++c) {
@@ -68,7 +82,8 @@ void check_factor_row(const std::string& path, std::int64_t row, const float* fa
 
 }  // namespace
 
-std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table) {
+std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table,
+                                std::optional<std::vector<std::int64_t>>* training_ratings) {
   H5File f = H5File::open(path);
   if (f.int_attribute("first_row") != first)
     throw Error(path + ": factor block does not start at id " + std::to_string(first));
@@ -91,7 +106,19 @@ std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std
     std::copy(factors.begin() + i * k, factors.begin() + (i + 1) * k, dst);
     dst[k] = biases[i];
   }
-  return block_checksum(factors, biases);
+  // Read and checked whenever present (a checkpoint's too: a hostile count
+  // is refused even where nothing uses it).
+  std::optional<std::vector<std::int64_t>> counts;
+  if (f.has(kTrainingRatings)) {
+    counts = f.read_exact<std::int64_t>(kTrainingRatings, static_cast<std::uint64_t>(rows));
+    for (std::int64_t i = 0; i < rows; ++i)
+      if ((*counts)[i] < 0 || (*counts)[i] > kMaxTrainingRatings)
+        throw Error(path + ": row " + std::to_string(first + i) + ": " + kTrainingRatings + " is " +
+                    std::to_string((*counts)[i]) + ", not a count of ratings");
+  }
+  const std::uint64_t sum = block_checksum(factors, biases, counts ? &*counts : nullptr);
+  if (training_ratings) *training_ratings = std::move(counts);
+  return sum;
 }
 
 void check_block_checksum(const std::string& path, std::uint64_t recorded, std::uint64_t read) {
@@ -153,8 +180,15 @@ std::int64_t publish_factor_dir(const Comm& comm, StagedDir& out, const FactorVi
       const OwnedRange& own = view.layouts[side].of(comm.rank());
       const auto& blocks = view.manifest.train.blocks(side);
       const FactorTable& table = view.tables[side];
+      const RowCounts& counts = view.training_ratings[side];
       for (int b = own.first_block; b < own.end_block; ++b) {
-        sums[side][b] = write_factor_block(factor_block_path(staging, side, b), table, blocks[b].first, blocks[b].rows);
+        const std::string path = factor_block_path(staging, side, b);
+        const std::int64_t from = blocks[b].first - counts.first;
+        if (from < 0 || from + blocks[b].rows > static_cast<std::int64_t>(counts.counts.size()))
+          throw Error(path + ": the training rating counts held do not cover the block's rows");
+        const std::vector<std::int64_t> block_counts(counts.counts.begin() + from,
+                                                     counts.counts.begin() + from + blocks[b].rows);
+        sums[side][b] = write_factor_block(path, table, blocks[b].first, blocks[b].rows, block_counts);
         bytes += blocks[b].rows * table.stride() * static_cast<std::int64_t>(sizeof(float));
       }
     }
@@ -208,12 +242,20 @@ Model read_model(const std::string& model_dir) {
   for (Side side : kBothSides) {
     model.tables[side] = FactorTable(rows[side], state.factors);
     const auto& first = firsts[side];
+    std::vector<std::int64_t> all;
+    bool every_block = true;
     for (std::size_t b = 0; b < first.size(); ++b) {
       const std::int64_t end = b + 1 < first.size() ? first[b + 1] : rows[side];
       const std::string path = factor_block_path(model_dir, side, static_cast<int>(b));
-      const std::uint64_t sum = read_factor_block(path, first[b], end - first[b], model.tables[side]);
+      std::optional<std::vector<std::int64_t>> counts;
+      const std::uint64_t sum = read_factor_block(path, first[b], end - first[b], model.tables[side], &counts);
       if (!state.blocks[side].empty()) check_block_checksum(path, state.blocks[side][b], sum);
+      if (counts)
+        all.insert(all.end(), counts->begin(), counts->end());
+      else
+        every_block = false;
     }
+    if (every_block) model.training_ratings[side] = std::move(all);
   }
   return model;
 }

@@ -10,8 +10,17 @@ namespace {
 
 // HDF5 prints its error stack to stderr by default; we report errors
 // ourselves, once, with the file name in front.
+//
+// And no H5close at exit: a file whose flush or close failed (disk full)
+// stays half-closed in HDF5's tables, and closing it again there crashes
+// the process (HDF5 1.10) after the clean error it already reported. Every
+// file dals writes is closed explicitly, so nothing is left to flush then.
+// (H5dont_atexit must come before any other HDF5 call: this is the first.)
 struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+  SilenceHdf5() {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
 };
 
 void silence_once() { static SilenceHdf5 silence; }

@@ -3,6 +3,7 @@
 
 #include "dals/checkpoint/model_check.hpp"
 #include "dals/checkpoint/model_io.hpp"
+#include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/export/export_model.hpp"
 
@@ -33,9 +34,9 @@ RawIds read_raw_ids(const std::string& data, const Manifest& m, Side side) {
   return ids;
 }
 
-// Training ratings per row, both sides from the by-user blocks (every one
-// read and checked as training reads it): a row without any kept its random
-// initial factors, which the model does not mark.
+// A model written before its blocks recorded training_ratings: which rows
+// have training ratings, both sides from the dataset's by-user blocks
+// (every one read and checked as training reads it).
 PerSide<std::vector<std::uint8_t>> read_trained(const std::string& data, const Manifest& m) {
   PerSide<std::vector<std::uint8_t>> trained{std::vector<std::uint8_t>(m.users, 0),
                                              std::vector<std::uint8_t>(m.items, 0)};
@@ -58,7 +59,15 @@ ExportModel load_export_model(const std::string& model_dir, const std::string& d
   out.with_item_bias = !out.implicit && out.state.bias;
   Model model = read_model(model_dir);
   out.tables = std::move(model.tables);
-  out.trained = read_trained(data_dir, m);
+  // A row the model records no training rating for kept its random initial
+  // factors (trained_rows.hpp).
+  if (model.training_ratings.users && model.training_ratings.items) {
+    for (Side side : kBothSides)
+      for (const std::int64_t count : *model.training_ratings[side]) out.trained[side].push_back(count > 0);
+  } else {
+    note_counts_from_dataset(model_dir, data_dir);
+    out.trained = read_trained(data_dir, m);
+  }
   for (Side side : kBothSides) {
     out.ids[side] = read_raw_ids(data_dir, m, side);
     FactorTable& t = out.tables[side];

@@ -27,11 +27,15 @@ constexpr std::int64_t kChunkPairs = std::int64_t{1} << 22;
 // What one rank holds: its users' training (or fold-in) and test (or scored)
 // ratings and factors, every item factor, and the items' training counts
 // over all ranks. Users are the rows of `train` and `test` (the same rows).
+// `item_degree` and `user_degree` are the model's training ratings
+// (trained_rows.hpp): every item, and the users by row of `train` (empty:
+// `train`'s own degrees, the fold-in entries of --strong-generalization).
 struct EvalInput {
   PerSide<FactorTable> tables;
   CsrBlock train, test;
-  std::vector<std::int64_t> item_degree;
+  std::vector<std::int64_t> item_degree, user_degree;
   std::vector<std::uint8_t> item_in_test;
+  bool user_known(std::int64_t r) const { return user_degree.empty() ? train.degree(r) > 0 : user_degree[r] > 0; }
 };
 
 // A block's users, ranked in runs of consecutive dense ids, their metrics
@@ -57,7 +61,7 @@ class BlockEvaluator {
     std::vector<std::vector<std::int32_t>> relevant;
     for (std::int64_t u = first; u < end; ++u) {
       const std::int64_t r = u - in_.test.first_row;
-      const bool user_known = in_.train.degree(r) > 0;
+      const bool user_known = in_.user_known(r);
       if (!user_known && in_.test.degree(r) > 0) sums[SumLayout::kColdUsers] += 1;
       std::vector<std::int32_t> rel;
       for (std::int64_t p = in_.test.indptr[r]; p < in_.test.indptr[r + 1]; ++p) {

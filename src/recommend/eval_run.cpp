@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <span>
 
+#include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/core/log.hpp"
@@ -31,7 +32,7 @@ namespace {
 void zero_cold_rows(EvalInput& in, const OwnedRange& own) {
   const int width = in.tables.users.stride();
   for (std::int64_t u = own.first_row; u < own.end_row; ++u)
-    if (in.train.degree(u - own.first_row) == 0) std::fill_n(in.tables.users.row(u), width, 0.f);
+    if (!in.user_known(u - own.first_row)) std::fill_n(in.tables.users.row(u), width, 0.f);
   for (std::int64_t j = 0; j < in.tables.items.rows(); ++j)
     if (in.item_degree[j] == 0) std::fill_n(in.tables.items.row(j), width, 0.f);
 }
@@ -106,8 +107,9 @@ void run_eval(const Comm& comm, const EvalConfig& c) {
   if (split) {
     run_collectively(comm, [&] {
       in.tables = PerSide<FactorTable>{FactorTable(m.users, s.factors), FactorTable(m.items, s.factors)};
-      read_factor_blocks(c.model, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
-      read_factor_blocks(c.model, m, s, Side::items, 0, m.blocks, in.tables.items);
+      in.user_degree = read_factor_blocks_counted(c.model, c.data, m, s, Side::users, own.first_block, own.end_block,
+                                                  in.tables.users);
+      in.item_degree = read_factor_blocks_counted(c.model, c.data, m, s, Side::items, 0, m.blocks, in.tables.items);
       in.train = read_user_rows(c.data, m, Split::train, own);
       in.test = read_user_rows(c.data, m, Split::test, own);
     });
@@ -116,9 +118,9 @@ void run_eval(const Comm& comm, const EvalConfig& c) {
   }
   // Ids the dataset lacks (--test-file) follow its own: rows up to these.
   const std::int64_t n_items = in.tables.items.rows(), user_end = in.test.first_row + in.test.rows();
-  in.item_degree.assign(n_items, 0);
-  for (const std::int32_t j : in.train.indices) ++in.item_degree[j];
-  comm.allreduce_inplace(std::span<std::int64_t>(in.item_degree), MPI_SUM);
+  // The model's counts (a --test-file's new rows have none).
+  in.item_degree.resize(n_items, 0);
+  in.user_degree.resize(in.train.rows(), 0);
   in.item_in_test.assign(n_items, 0);
   for (const std::int32_t j : in.test.indices) in.item_in_test[j] = 1;
   comm.allreduce_inplace(std::span<std::uint8_t>(in.item_in_test), MPI_MAX);

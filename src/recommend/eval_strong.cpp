@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/core/rng.hpp"
@@ -105,19 +106,12 @@ void run_strong_generalization(const Comm& comm, const EvalConfig& c, const Mani
   SolveParams params;
   EvalInput in;
   std::vector<std::string> item_ids;
-  CsrBlock train;  // this rank's user blocks' training ratings: the item counts
   run_collectively(comm, [&] {
     params = fold_in_params(s.hyperparameters, c.model + "/state.json", s.rating_spread);
     in.tables.items = FactorTable(m.items, s.factors);
-    read_factor_blocks(c.model, m, s, Side::items, 0, m.blocks, in.tables.items);
-    const SideLayout layout(m.train.user_blocks, comm.size());
-    train = read_user_rows(c.data, m, Split::train, layout.of(comm.rank()));
+    in.item_degree = read_factor_blocks_counted(c.model, c.data, m, s, Side::items, 0, m.blocks, in.tables.items);
     item_ids = raw_id_texts(c.data, m, Side::items);
   });
-  in.item_degree.assign(m.items, 0);
-  for (const std::int32_t j : train.indices) ++in.item_degree[j];
-  train = CsrBlock{};
-  comm.allreduce_inplace(std::span<std::int64_t>(in.item_degree), MPI_SUM);
   std::vector<std::uint8_t> trained(m.items, 0);
   for (std::int64_t j = 0; j < m.items; ++j) trained[j] = in.item_degree[j] > 0;
 

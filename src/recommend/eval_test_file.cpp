@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/data/id_index.hpp"
@@ -69,8 +70,9 @@ TestFileCounts read_test_file_input(const Comm& comm, const EvalConfig& c, const
 
   run_collectively(comm, [&] {
     in.tables = PerSide<FactorTable>{FactorTable(n_users, s.factors), FactorTable(n_items, s.factors)};
-    read_factor_blocks(c.model, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
-    read_factor_blocks(c.model, m, s, Side::items, 0, m.blocks, in.tables.items);
+    in.user_degree =
+        read_factor_blocks_counted(c.model, c.data, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
+    in.item_degree = read_factor_blocks_counted(c.model, c.data, m, s, Side::items, 0, m.blocks, in.tables.items);
     in.train = read_user_rows(c.data, m, Split::train, own);
   });
   in.train.num_cols = n_items;

@@ -61,6 +61,13 @@ ListCounts rank_lists(const FactorTable& users, const FactorTable& items, const 
   const int k = static_cast<int>(std::min<std::int64_t>(spec.k, std::max<std::int64_t>(1, items.rows())));
   const std::int64_t chunk = std::clamp<std::int64_t>(kChunkPairs / k, 1, kChunkUsers);
 
+  auto trained = [&](std::int64_t u) {
+    const std::int64_t r = u - train.first_row;
+    return spec.user_ratings ? (*spec.user_ratings)[r] > 0 : train.degree(r) > 0;
+  };
+  if (spec.user_ratings && static_cast<std::int64_t>(spec.user_ratings->size()) != train.rows())
+    throw Error("write_lists: " + std::to_string(spec.user_ratings->size()) + " user rating counts for " +
+                std::to_string(train.rows()) + " rows");
   ListCounts counts;
   // A user without training entries still has its random initial factors:
   // a list from them would be noise, so such users get none.
@@ -71,7 +78,7 @@ ListCounts rank_lists(const FactorTable& users, const FactorTable& items, const 
     if (u < train.first_row || u >= train.first_row + train.rows() || (j > 0 && u <= chosen[j - 1]))
       throw Error("write_lists: chosen users must increase within [" + std::to_string(train.first_row) + ", " +
                   std::to_string(train.first_row + train.rows()) + "), got " + std::to_string(u));
-    if (train.degree(u - train.first_row) > 0 || spec.fallback)
+    if (trained(u) || spec.fallback)
       ranked.push_back(u);
     else
       ++counts.no_training;
@@ -88,7 +95,7 @@ ListCounts rank_lists(const FactorTable& users, const FactorTable& items, const 
     rows.clear();
     for (std::int64_t u = ranked[j]; u <= ranked[end - 1]; ++u) {
       // (The fallback's users have no entries to exclude: its list as it is.)
-      const bool fallback = spec.fallback && train.degree(u - train.first_row) == 0;
+      const bool fallback = spec.fallback && !trained(u);
       const int count =
           fallback ? static_cast<int>(std::min<std::size_t>(spec.fallback->size(), k)) : lists.count_of(u);
       for (int r = 0; r < count; ++r) {

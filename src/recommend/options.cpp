@@ -39,6 +39,12 @@ const OptionTable<RecommendConfig>& recommend_options() {
         .add("Lists", "min-item-ratings", &C::min_item_ratings_text,
              "never list an item with fewer training ratings (users' lists); auto: " +
                  std::to_string(kAutoMinItemRatings) + " for explicit models, 0 for implicit ones")
+        .add("Lists", "exclude-items", &C::exclude_items,
+             "file of raw item ids, one per line, never listed (users' lists, --fold-in, --similar-items); unknown "
+             "ids are counted")
+        .add("Lists", "candidate-items", &C::candidate_items,
+             "file of raw item ids, one per line: only these items are listed (users' lists, --fold-in, "
+             "--similar-items); unknown ids are counted")
         .add("Output", "output,o", &C::output, "directory to write: part-RRRRR.tsv per rank (written atomically)")
         .add("Output", "format", &C::format,
              "tsv or csv: lines of user, item, score, rank (raw ids); hdf5: part-RRRRR.h5 of those columns and the "
@@ -84,6 +90,8 @@ ParseOutcome parse_recommend_config(int argc, const char* const* argv, Recommend
     throw UsageError{
         "--min-item-ratings restricts users' lists; --similar-items and --similar-users have no use "
         "for it"};
+  if ((!config.exclude_items.empty() || !config.candidate_items.empty()) && config.similar_users)
+    throw UsageError{"--exclude-items and --candidate-items restrict the items listed; --similar-users lists users"};
   if (modes > 1) throw UsageError{"--fold-in, --similar-items and --similar-users exclude each other"};
   if (modes > 0 && !config.users.empty())
     throw UsageError{

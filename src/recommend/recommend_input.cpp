@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dals/checkpoint/model_io.hpp"
+#include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/data/dataset.hpp"
@@ -69,8 +70,9 @@ RankInput read_rank_input(const RecommendConfig& c, const Manifest& m, const Sav
   // Whole tables, rows indexed by dense id as rank_top_k takes them; only
   // this rank's user rows are read (the others stay zero).
   in.tables = PerSide<FactorTable>{FactorTable(m.users, s.factors), FactorTable(m.items, s.factors)};
-  read_factor_blocks(c, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
-  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
+  in.ratings.users =
+      read_factor_blocks_counted(c.model, c.data, m, s, Side::users, own.first_block, own.end_block, in.tables.users);
+  in.ratings.items = read_factor_blocks_counted(c.model, c.data, m, s, Side::items, 0, m.blocks, in.tables.items);
   in.train = read_user_rows(c.data, m, Split::train, own);
   in.user_ids = read_user_id_texts(c.data, m, own);
   in.item_ids = raw_id_texts(c.data, m, Side::items);
@@ -89,10 +91,12 @@ RankInput read_rank_input_own_users(const RecommendConfig& c, const Manifest& m,
     // its users once plus one block.
     const BlockInfo& block = m.train.user_blocks[b];
     FactorTable one(block.first, block.rows, s.factors);
-    read_factor_blocks(c, m, s, Side::users, b, b + 1, one);
+    const std::vector<std::int64_t> counts =
+        read_factor_blocks_counted(c.model, c.data, m, s, Side::users, b, b + 1, one);
+    in.ratings.users.insert(in.ratings.users.end(), counts.begin(), counts.end());
     std::copy(one.data(), one.data() + one.rows() * one.stride(), in.tables.users.row(block.first - own.first_row));
   }
-  read_factor_blocks(c, m, s, Side::items, 0, m.blocks, in.tables.items);
+  in.ratings.items = read_factor_blocks_counted(c.model, c.data, m, s, Side::items, 0, m.blocks, in.tables.items);
   in.train = read_user_rows(c.data, m, Split::train, own);
   in.train.first_row = 0;
   in.user_ids = read_user_id_texts(c.data, m, own);

@@ -32,10 +32,13 @@ ModelInfo read_checked_model(const RecommendConfig& c, const Manifest& m);
 
 // The rows this rank owns: training ratings by user (for the exclusion),
 // user factors, raw user ids; and every item factor and raw item id.
+// `ratings`: the model's training ratings per row (trained_rows.hpp): the
+// rank's own users (by id - own.first_row) and every item.
 struct RankInput {
   PerSide<FactorTable> tables;
   CsrBlock train;
   std::vector<std::string> user_ids, item_ids;
+  PerSide<std::vector<std::int64_t>> ratings;
 };
 
 /// This rank's rows (own = the user blocks it owns), and every item factor.
@@ -99,9 +102,14 @@ UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, Sta
                                  const std::string& state_text, RankInput& in, const FoldInInput& fold,
                                  const FactorTable& solved);
 
-/// The modes after run_recommend's checks (the output created): fold-in
-/// (run_foldin.cpp) and similar items or users (run_similar.cpp).
-void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
-void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model);
+struct ItemFilter;  // item_filter.hpp
+
+/// The modes after run_recommend's checks (the output created, the item
+/// filter read): fold-in (run_foldin.cpp) and similar items or users
+/// (run_similar.cpp).
+void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter);
+void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter);
 
 }  // namespace dals::recommend_internal

@@ -20,6 +20,7 @@
 #include "dals/recommend/lists_h5.hpp"
 #include "dals/recommend/recommend.hpp"
 #include "dals/train/layout.hpp"
+#include "item_filter.hpp"
 #include "recommend_input.hpp"
 
 namespace dals {
@@ -67,8 +68,9 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   ModelInfo model;
   std::vector<std::int64_t> wanted;
   std::int64_t id_lines = 0, unknown = 0;
+  ItemFilter filter;
   // Everything that can be refused before the work: the dataset, the model
-  // against it, the users file, the output.
+  // against it, the users and item files, the output.
   run_collectively(comm, [&] {
     m = read_manifest(c.data);
     if (comm.size() > m.blocks)
@@ -76,10 +78,12 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
                   std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") + " of users (P must be <= B)");
     model = read_checked_model(c, m);
     if (!c.users.empty()) wanted = read_id_file(c.users, c.data, Side::users, id_lines, unknown);
+    filter = read_item_filter(c);
     if (comm.is_root()) out.create();
   });
-  if (!c.fold_in.empty()) return run_fold_in(comm, c, out, m, model);
-  if (c.similar_items || c.similar_users) return run_similar(comm, c, out, m, model);
+  if (!c.quiet) filter.report_unknown(c.data);
+  if (!c.fold_in.empty()) return run_fold_in(comm, c, out, m, model, filter);
+  if (c.similar_items || c.similar_users) return run_similar(comm, c, out, m, model, filter);
 
   // The user blocks as training assigns them; the weight moves boundaries
   // between ranks only, never a list (ranking.hpp), so 1 will do.
@@ -96,23 +100,24 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
     for (const std::int64_t u : wanted)
       if (u >= own.first_row && u < own.end_row) chosen.push_back(u - own.first_row);
   }
-  // Items' training ratings, from every rank's user rows: an item without
+  // Items' training ratings, as the model records them: an item without
   // any keeps its random initial factors, so it is never listed; one with
   // fewer than --min-item-ratings is not either (explicit models rank rare
-  // items with high predicted stars first: README).
+  // items with high predicted stars first: README); then --exclude-items
+  // and --candidate-items.
   const int min_ratings = min_item_ratings_for(c, model.implicit);
-  std::vector<std::int64_t> degree(m.items, 0);
-  for (const std::int32_t j : in.train.indices) ++degree[j];
-  comm.allreduce_inplace(std::span<std::int64_t>(degree), MPI_SUM);
+  const std::vector<std::int64_t>& degree = in.ratings.items;
   std::vector<std::uint8_t> candidates(m.items, 0);
   std::int64_t below = 0;
   for (std::int64_t j = 0; j < m.items; ++j) {
     candidates[j] = degree[j] >= std::max(1, min_ratings);
     below += degree[j] > 0 && !candidates[j];
   }
+  const std::int64_t filtered = filter.apply(candidates);
   ListSpec spec;
   spec.k = c.k;
   spec.candidates = &candidates;
+  spec.user_ratings = &in.ratings.users;
   spec.with_item_bias = !model.implicit && model.state.bias;
   spec.include_rated = c.include_rated;
   spec.separator = c.format == "csv" ? ',' : '\t';
@@ -135,7 +140,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     if (c.merge) merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
         {"k", c.k},
@@ -145,6 +150,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
         {"merged", c.merge},
         {"min_item_ratings", min_ratings},
         {"items_below_min_ratings", below},
+        {"items_filtered_out", filtered},
         {"score", spec.with_item_bias ? "item bias + u . v" : "u . v"},
         {"include_rated", c.include_rated},
         {"model", c.model},
@@ -157,6 +163,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
         {"user_ids_given", c.users.empty() ? nlohmann::json(nullptr) : nlohmann::json(id_lines)},
         {"user_ids_unknown", c.users.empty() ? nlohmann::json(nullptr) : nlohmann::json(unknown)},
     };
+    j.update(filter.describe());
     write_file_atomic(out.staging() + "/" + kManifestName, j.dump(2) + "\n");
     out.publish();
   });

@@ -12,6 +12,7 @@
 #include "dals/recommend/foldin.hpp"
 #include "dals/recommend/lists.hpp"
 #include "dals/train/ranking.hpp"
+#include "item_filter.hpp"
 #include "recommend_input.hpp"
 
 namespace dals::recommend_internal {
@@ -38,13 +39,12 @@ std::string factors_name(int rank) {
 
 }  // namespace
 
-void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m,
-                 const ModelInfo& model) {
+void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter) {
   const SideLayout layout(m.train.user_blocks, comm.size());
   RankInput in;
   SolveParams params;
   FoldInInput fold;
-  std::vector<std::int64_t> degree(m.items, 0);
   StagedDir model_out(c.update_model.empty() ? std::string(".") : c.update_model, c.force, model_output_kind());
   std::string state_text;
   run_collectively(comm, [&] {
@@ -58,9 +58,8 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   });
   // Items with training ratings (the others keep their random initial
   // factors: never folded in against nor listed), and how many each has
-  // (the fallback's popularity), from every rank's user rows.
-  for (const std::int32_t j : in.train.indices) ++degree[j];
-  comm.allreduce_inplace(std::span<std::int64_t>(degree), MPI_SUM);
+  // (the fallback's popularity), as the model records them.
+  const std::vector<std::int64_t>& degree = in.ratings.items;
   std::vector<std::uint8_t> trained(m.items, 0);
   for (std::int64_t j = 0; j < m.items; ++j) trained[j] = degree[j] > 0;
 
@@ -87,10 +86,12 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   // Listed items: those with at least --min-item-ratings training ratings.
   const int min_ratings = std::max(1, min_item_ratings_for(c, model.implicit));
   std::vector<std::uint8_t> listed(m.items, 0);
+  // (--exclude-items and --candidate-items: the fallback's list too.)
   for (std::int64_t j = 0; j < m.items; ++j) listed[j] = degree[j] >= min_ratings;
+  const std::int64_t filtered = filter.apply(listed);
   for (const std::int32_t j : popularity_order(degree)) {
     if (static_cast<int>(popular.size()) == c.k || degree[j] < min_ratings) break;
-    popular.emplace_back(j, static_cast<float>(degree[j]));
+    if (listed[j]) popular.emplace_back(j, static_cast<float>(degree[j]));
   }
   ListSpec spec;
   spec.k = c.k;
@@ -134,7 +135,7 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
       merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
       if (c.fold_in_factors) merge_parts(out.staging(), "factors", comm.size(), "tsv", "factors");
     }
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
         {"mode", "fold-in"},
@@ -165,7 +166,9 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
           {"not_in_dataset", update.not_in_dataset}}},
         {"users_listed", totals[0]},
         {"lines", totals[2]},
+        {"items_filtered_out", filtered},
     };
+    j.update(filter.describe());
     write_file_atomic(out.staging() + "/" + kManifestName, j.dump(2) + "\n");
     out.publish();
   });

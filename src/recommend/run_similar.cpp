@@ -2,18 +2,20 @@
 // the same side by cosine (similar.hpp), written like the users' lists.
 #include <nlohmann/json.hpp>
 
+#include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 #include "dals/core/log.hpp"
 #include "dals/data/inspect.hpp"
 #include "dals/recommend/lists.hpp"
 #include "dals/recommend/similar.hpp"
+#include "item_filter.hpp"
 #include "recommend_input.hpp"
 
 namespace dals::recommend_internal {
 
-void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m,
-                 const ModelInfo& model) {
+void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, const Manifest& m, const ModelInfo& model,
+                 const ItemFilter& filter) {
   const Side side = c.similar_items ? Side::items : Side::users;
   const char* noun = c.similar_items ? "items" : "users";
   const SideLayout users_layout(m.train.user_blocks, comm.size());
@@ -26,25 +28,25 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   run_collectively(comm, [&] {
     in = read_rank_input(c, m, model.state, users_layout.of(comm.rank()));
     if (side == Side::users) {
-      // Every user's factors: the others' rows too.
+      // Every user's factors and counts: the others' rows too.
       const OwnedRange mine = users_layout.of(comm.rank());
-      read_factor_blocks(c, m, model.state, Side::users, 0, mine.first_block, in.tables.users);
-      read_factor_blocks(c, m, model.state, Side::users, mine.end_block, m.blocks, in.tables.users);
+      std::vector<std::int64_t> all = read_factor_blocks_counted(c.model, c.data, m, model.state, Side::users, 0,
+                                                                 mine.first_block, in.tables.users);
+      all.insert(all.end(), in.ratings.users.begin(), in.ratings.users.end());
+      const std::vector<std::int64_t> after = read_factor_blocks_counted(c.model, c.data, m, model.state, Side::users,
+                                                                         mine.end_block, m.blocks, in.tables.users);
+      all.insert(all.end(), after.begin(), after.end());
+      in.ratings.users = std::move(all);
       ids = raw_id_texts(c.data, m, Side::users);
     } else {
       ids = in.item_ids;
     }
     if (!c.items.empty()) wanted = read_id_file(c.items, c.data, Side::items, id_lines, unknown);
   });
-  // Rows with training ratings: only they are listed and have lists (the
-  // others keep their random initial factors).
+  // Rows with training ratings, as the model records them: only they are
+  // listed and have lists (the others keep their random initial factors).
   std::vector<std::uint8_t> trained(m.rows(side), 0);
-  if (side == Side::items) {
-    for (const std::int32_t j : in.train.indices) trained[j] = 1;
-  } else {
-    for (std::int64_t r = 0; r < in.train.rows(); ++r) trained[in.train.first_row + r] = in.train.degree(r) > 0;
-  }
-  comm.allreduce_inplace(std::span<std::uint8_t>(trained), MPI_MAX);
+  for (std::int64_t r = 0; r < m.rows(side); ++r) trained[r] = in.ratings[side][r] > 0;
 
   const FactorTable unit = normalized_rows(in.tables[side]);
   // The rows this rank lists, each excluding itself; a row without training
@@ -66,7 +68,12 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   const std::vector<std::string> own_ids(ids.begin() + own.first_row, ids.begin() + own.end_row);
   ListSpec spec;
   spec.k = c.k;
-  spec.candidates = &trained;
+  // Listed: the trained rows, less --exclude-items, within --candidate-items
+  // (items only: run_recommend refuses them with --similar-users). Which
+  // rows get a list is --items' choice alone.
+  std::vector<std::uint8_t> listed = trained;
+  const std::int64_t filtered = filter.apply(listed);
+  spec.candidates = &listed;
   spec.separator = c.format == "csv" ? ',' : '\t';
 
   ListCounts counts;
@@ -81,7 +88,7 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     if (c.merge) merge_parts(out.staging(), "part", comm.size(), c.format, "recommendations");
-    const nlohmann::json j = {
+    nlohmann::json j = {
         {"format", kFormat},
         {"version", 1},
         {"mode", mode},
@@ -101,7 +108,9 @@ void run_similar(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
         {"lines", totals[2]},
         {"item_ids_given", c.items.empty() ? nlohmann::json(nullptr) : nlohmann::json(id_lines)},
         {"item_ids_unknown", c.items.empty() ? nlohmann::json(nullptr) : nlohmann::json(unknown)},
+        {"items_filtered_out", filtered},
     };
+    j.update(filter.describe());
     write_file_atomic(out.staging() + "/" + kManifestName, j.dump(2) + "\n");
     out.publish();
   });

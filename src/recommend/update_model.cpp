@@ -42,6 +42,9 @@ UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, Sta
       continue;
     }
     std::copy(all.row(u), all.row(u) + all.stride(), in.tables.users.row(found->second));
+    // The new model records a folded-in user's training ratings as the
+    // known items its factor was solved from.
+    in.ratings.users[found->second - own.first_row] = fold.history.degree(u);
     ++totals[0];
   }
   comm.allreduce_inplace(std::span<std::int64_t>(totals, 2), MPI_SUM);
@@ -56,7 +59,8 @@ UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, Sta
     if (std::filesystem::is_regular_file(metrics))
       write_file_atomic(model_out.staging() + "/metrics.jsonl", read_text_file(metrics));
   });
-  publish_factor_dir(comm, model_out, FactorView{m, layouts, in.tables}, [&](const BlockChecksums& sums) {
+  const PerSide<RowCounts> counts_view{RowCounts{own.first_row, in.ratings.users}, RowCounts{0, in.ratings.items}};
+  publish_factor_dir(comm, model_out, FactorView{m, layouts, in.tables, counts_view}, [&](const BlockChecksums& sums) {
     nlohmann::json state = nlohmann::json::parse(state_text);
     state.erase("checksum");
     state["format"] = "dals-model";

@@ -255,8 +255,9 @@ LoopOutcome train_iterations(const Comm& comm, const TrainConfig& config, Traine
 // Publishes the model (collective), then rank 0 prints the summary.
 void publish_and_report(const Comm& comm, const TrainConfig& config, StagedDir& out, const Trainer& trainer,
                         const RunHistory& history, const LoopOutcome& loop, double start) {
+  const PerSide<RowCounts> counts = own_training_ratings(trainer, comm.rank());
   publish_factor_dir(
-      comm, out, FactorView{trainer.manifest(), trainer.layouts(), trainer.all_factors()},
+      comm, out, FactorView{trainer.manifest(), trainer.layouts(), trainer.all_factors(), counts},
       [&](const BlockChecksums& blocks) { return state_json(trainer, config, history, "dals-model", blocks); });
   const std::int64_t peak = comm.max(peak_rss_bytes());
   std::string rmse;

@@ -115,6 +115,14 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
           "the ranking metrics); use --exchange allgather or auto");
   });
 
+  // The own rows' training ratings, as the solves see them (validation
+  // entries already split off): what the model records per row.
+  for (Side side : kBothSides) {
+    const CsrBlock& r = local_[side]->ratings;
+    training_ratings_[side].resize(r.rows());
+    for (std::int64_t i = 0; i < r.rows(); ++i) training_ratings_[side][i] = r.degree(i);
+  }
+
   // Which rows have training ratings: cold rows predict from biases only.
   // The own users by local row; the items whole where they are replicated
   // (a routed side's test rows come with their owner's answer instead).

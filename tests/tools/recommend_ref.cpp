@@ -12,6 +12,10 @@
 // (not dals' list reader); exit 1 if a line's dense ids do not name its raw
 // ids in DATA's id maps.
 //
+// Both modes take [--exclude FILE] [--candidates FILE] (raw item ids, one
+// per line): items named in the first are never listed, and with the second
+// only the items it names are (--exclude-items, --candidate-items).
+//
 // dals-test-recommend-ref MODEL DATA K [--include-rated] [--min-item-ratings
 // N]: the top-K lists of
 // every user with training ratings, by brute force, as dals-recommend's TSV
@@ -26,7 +30,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +44,25 @@
 #include "dals/train/ranking.hpp"
 
 namespace {
+
+// --exclude / --candidates: which items may be listed, by raw id text
+// (the whole line, blanks around it dropped; blank lines skipped).
+struct Allowed {
+  std::set<std::string> exclude, candidates;
+  bool with_candidates = false;
+  bool ok(const std::string& raw) const {
+    return exclude.count(raw) == 0 && (!with_candidates || candidates.count(raw) > 0);
+  }
+  static std::set<std::string> read(const char* path) {
+    std::ifstream f(path);
+    std::set<std::string> ids;
+    for (std::string line; std::getline(f, line);) {
+      const auto a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
+      if (a != std::string::npos) ids.insert(line.substr(a, b - a + 1));
+    }
+    return ids;
+  }
+};
 
 int print_factors(const char* model_dir, const char* data) {
   const dals::Model model = dals::read_model(model_dir);
@@ -59,7 +84,7 @@ int print_factors(const char* model_dir, const char* data) {
   return 0;
 }
 
-int print_similar(const std::string& which, const char* model_dir, const char* data, int k) {
+int print_similar(const std::string& which, const char* model_dir, const char* data, int k, const Allowed& allowed) {
   const dals::Model model = dals::read_model(model_dir);
   const dals::Manifest m = dals::read_manifest(data);
   const dals::Side side = which == "items" ? dals::Side::items : dals::Side::users;
@@ -84,7 +109,7 @@ int print_similar(const std::string& which, const char* model_dir, const char* d
     if (!trained[a]) continue;
     std::vector<std::int64_t> order;
     for (std::int64_t b = 0; b < table.rows(); ++b) {
-      if (b == a || !trained[b]) continue;
+      if (b == a || !trained[b] || (side == dals::Side::items && !allowed.ok(ids[b]))) continue;
       score[b] = dals::item_score(unit, unit, a, b, false);
       order.push_back(b);
     }
@@ -134,9 +159,22 @@ int print_h5(const char* path, const char* data) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  Allowed allowed;
+  int args = argc;  // without the trailing --exclude / --candidates pairs
+  while (args >= 3 &&
+         (std::strcmp(argv[args - 2], "--exclude") == 0 || std::strcmp(argv[args - 2], "--candidates") == 0)) {
+    if (std::strcmp(argv[args - 2], "--exclude") == 0) {
+      allowed.exclude = Allowed::read(argv[args - 1]);
+    } else {
+      allowed.candidates = Allowed::read(argv[args - 1]);
+      allowed.with_candidates = true;
+    }
+    args -= 2;
+  }
+  argc = args;
   if (argc == 6 && std::strcmp(argv[1], "--similar") == 0) {
     try {
-      return print_similar(argv[2], argv[3], argv[4], std::stoi(argv[5]));
+      return print_similar(argv[2], argv[3], argv[4], std::stoi(argv[5]), allowed);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "dals-test-recommend-ref: error: %s\n", e.what());
       return 2;
@@ -193,7 +231,7 @@ int main(int argc, char** argv) {
       const dals::CsrBlock by_item = dals::read_ratings_block(
           dals::ratings_path(argv[2], dals::Split::train, dals::Side::items, b), info, m.users);
       for (std::int64_t r = 0; r < by_item.rows(); ++r)
-        trained[by_item.first_row + r] = by_item.degree(r) >= min_ratings;
+        trained[by_item.first_row + r] = by_item.degree(r) >= min_ratings && allowed.ok(items[by_item.first_row + r]);
     }
     for (int b = 0; b < m.blocks; ++b) {
       const auto& info = m.train.user_blocks[b];

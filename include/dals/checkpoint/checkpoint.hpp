@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dals/checkpoint/model_io.hpp"
 #include "dals/checkpoint/run_state.hpp"
 #include "dals/mpi/comm.hpp"
 #include "dals/train/config.hpp"
@@ -25,6 +26,10 @@ namespace dals {
 
 class Trainer;
 struct ResumeOutcome;
+
+/// The training ratings of `trainer`'s own rows on `rank`, as FactorView
+/// takes them (views of the trainer's counts).
+PerSide<RowCounts> own_training_ratings(const Trainer& trainer, int rank);
 
 /// "iter-000012" or "iter-000012.5".
 std::string checkpoint_name(const Progress& progress);

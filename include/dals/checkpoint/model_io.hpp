@@ -4,7 +4,8 @@
 ///
 ///     MODEL/state.json                iteration, hyper-parameters, dataset
 ///                                     fingerprint and block ranges, metrics
-///     MODEL/users/block-00007.h5      factors (rows x k float32), biases (rows)
+///     MODEL/users/block-00007.h5      factors (rows x k float32), biases (rows),
+///                                     training_ratings (rows, int64)
 ///     MODEL/items/block-00007.h5
 ///     MODEL/metrics.jsonl             one JSON record per iteration
 ///     MODEL/COMPLETE                  written last, after every block is on disk
@@ -14,6 +15,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,15 +30,25 @@
 
 namespace dals {
 
-/// Writes rows [first, first + rows) of `table` as one factor block file.
-/// Returns the block's checksum (of its factors and biases, as
-/// read_factor_block computes it), which state.json records.
+/// The block files' per-row count of the training ratings the solves used
+/// (the dataset's training ratings less --validation-fraction's): a row
+/// with 0 kept its random initial factors.
+inline constexpr const char* kTrainingRatings = "training_ratings";
+
+/// Writes rows [first, first + rows) of `table` as one factor block file,
+/// with `training_ratings` (one count per row). Returns the block's checksum
+/// (of its factors, biases and counts, as read_factor_block computes it),
+/// which state.json records.
 std::uint64_t write_factor_block(const std::string& path, const FactorTable& table, std::int64_t first,
-                                 std::int64_t rows);
+                                 std::int64_t rows, const std::vector<std::int64_t>& training_ratings);
 
 /// Reads a factor block into rows [first, first + rows) of `table`, checking
-/// its id range, rank k and its arrays' checksums. Returns the block's checksum.
-std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table);
+/// its id range, rank k, its arrays' checksums and its training_ratings
+/// (rows of them, each >= 0) when it has them. Returns the block's checksum.
+/// `training_ratings`, if given, is set to the block's counts, or to nullopt
+/// for a block written before they existed.
+std::uint64_t read_factor_block(const std::string& path, std::int64_t first, std::int64_t rows, FactorTable& table,
+                                std::optional<std::vector<std::int64_t>>* training_ratings = nullptr);
 
 /// Error naming `path` unless the block checksum read equals the one
 /// state.json recorded (a block of another checkpoint passes its own checks).
@@ -55,12 +68,21 @@ OutputKind model_output_kind();
 /// the same progress, which resuming skipped, is rewritten in place.
 OutputKind checkpoint_output_kind();
 
+/// One side's training ratings per row for a run of rows: counts[id - first].
+/// A rank holds those of the rows it writes (its own blocks), no more.
+struct RowCounts {
+  std::int64_t first = 0;
+  std::span<const std::int64_t> counts;
+};
+
 /// The factors a model or checkpoint directory holds, as the ranks hold
-/// them in memory: the manifest's blocks, who owns which, and the tables.
+/// them in memory: the manifest's blocks, who owns which, the tables, and
+/// the training ratings of the rank's own rows.
 struct FactorView {
   const Manifest& manifest;
   const PerSide<SideLayout>& layouts;
   const PerSide<FactorTable>& tables;
+  const PerSide<RowCounts>& training_ratings;
 };
 
 /// Rank 0: creates users/ and items/ in `dir`, a StagedDir's fresh staging
@@ -94,6 +116,9 @@ struct Model {
   double mean = 0;
   bool bias = true;
   PerSide<FactorTable> tables;
+  /// Every row's training ratings, from the blocks; nullopt for a side
+  /// whose blocks predate them (some block without the array).
+  PerSide<std::optional<std::vector<std::int64_t>>> training_ratings;
 };
 
 /// Reads MODEL/state.json and every factor block; Error naming the file on

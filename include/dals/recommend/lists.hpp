@@ -28,6 +28,10 @@ struct ListSpec {
   /// item ids and their scores, best first; fold-in's popularity fallback)
   /// instead of none; counted in ListCounts::fallback.
   const std::vector<std::pair<std::int32_t, float>>* fallback = nullptr;
+  /// Where given, the users' training ratings as the model records them, by
+  /// row of `train`: a user with 0 has random factors (no list, or the
+  /// fallback) even with entries in `train` (all held out for validation).
+  const std::vector<std::int64_t>* user_ratings = nullptr;
 };
 
 /// What write_lists did.

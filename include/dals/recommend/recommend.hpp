@@ -44,10 +44,12 @@ struct RecommendConfig {
   /// Items with fewer training ratings are never listed; "auto": kAutoMinItemRatings
   /// for explicit models, 0 for implicit ones.
   std::string min_item_ratings_text = "auto";
-  int min_item_ratings = -1;  ///< parsed; -1 = auto
-  bool force = false;         ///< replace an earlier dals-recommend output
-  int threads = 0;            ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
-  bool quiet = false;         ///< no summary line
+  int min_item_ratings = -1;    ///< parsed; -1 = auto
+  std::string exclude_items;    ///< file of raw item ids never listed; "" = none
+  std::string candidate_items;  ///< file of raw item ids, the only ones listed; "" = every item
+  bool force = false;           ///< replace an earlier dals-recommend output
+  int threads = 0;              ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else all cores
+  bool quiet = false;           ///< no summary line
   // Fold-in (foldin.hpp): lists for the users of a file of entries.
   std::string fold_in;           ///< file of `user item value` lines; "" = no fold-in
   bool fold_in_header = false;   ///< its first line is a header

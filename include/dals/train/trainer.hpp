@@ -125,6 +125,10 @@ class Trainer {
   /// The routing of the test split's items (empty unless items are routed).
   const RoutePlan& test_plan() const { return test_plan_; }
   const PerSide<FactorTable>& all_factors() const { return factors_; }
+  /// The training ratings the solves use per own row of each side (the
+  /// dataset's less the validation split's), by id - layout(side).of(rank).first_row:
+  /// what the model's blocks record as training_ratings.
+  const PerSide<std::vector<std::int64_t>>& training_ratings() const { return training_ratings_; }
   int iterations_done() const { return iteration_; }
   /// Collective: precision, recall and NDCG sums at each of `ks` over the
   /// test split's users, each user's training items excluded (ranking.hpp);
@@ -212,6 +216,7 @@ class Trainer {
   // Which rows have training ratings: the own user rows (local index); all
   // items where they are replicated (a routed side's test rows bring theirs).
   PerSide<std::vector<std::uint8_t>> known_;
+  PerSide<std::vector<std::int64_t>> training_ratings_;  // own rows' degrees, after the validation split
   PerSide<bool> routed_{false, false};
   PerSide<RoutePlan> plan_;         // [s]: routing of other(s) while solving s
   RoutePlan test_plan_;             // routed items: the test split's items

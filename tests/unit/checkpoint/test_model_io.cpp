@@ -64,7 +64,8 @@ class ReadModel : public testing::Test {
       for (std::int64_t r = 0; r < table.rows(); ++r)
         for (int c = 0; c <= kK; ++c)
           table.row(r)[c] = static_cast<float>(10 * r + c) + (side == Side::users ? 0.5f : 0.25f);
-      block_sums_[side] = {write_factor_block(factor_block_path(dir(), side, 0), table, 0, table.rows())};
+      block_sums_[side] = {write_factor_block(factor_block_path(dir(), side, 0), table, 0, table.rows(),
+                                              std::vector<std::int64_t>(table.rows(), 2))};
     }
     write_file_atomic(dir() + "/COMPLETE", "complete\n");
   }
@@ -249,7 +250,7 @@ TEST_F(ReadModel, RejectsNonFiniteOrAbsurdFactors) {
     FactorTable table(4, kK);
     table.row(c.row)[c.col] = c.value;
     const std::string path = factor_block_path(dir(), Side::users, 0);
-    write_factor_block(path, table, 0, table.rows());
+    write_factor_block(path, table, 0, table.rows(), std::vector<std::int64_t>(table.rows(), 1));
     try {
       read_model(dir());
       ADD_FAILURE() << "read_model accepted " << c.value << " in row " << c.row;
