@@ -16,19 +16,19 @@ namespace dals {
 
 const std::vector<std::string>& plan_field_names() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"own_users", "own_items", "ratings_by_user", "ratings_by_item", "test_ratings",
-                                  "referenced_items", "referenced_users"};
+    std::vector<std::string> n = {"own_users",    "own_items",        "ratings_by_user", "ratings_by_item",
+                                  "test_ratings", "referenced_items", "referenced_users"};
     for (const char* half : {"user_half", "item_half", "test"})
-      for (const char* f : {"chunks", "rows_received", "rows_remote", "rows_sent", "rows_sent_remote",
-                            "max_chunk_rows", "distinct_rows"})
+      for (const char* f : {"chunks", "rows_received", "rows_remote", "rows_sent", "rows_sent_remote", "max_chunk_rows",
+                            "distinct_rows"})
         n.push_back(std::string(half) + "." + f);
-    for (const char* f : {"user_half.bytes_sent", "user_half.bytes_received", "item_half.bytes_sent",
-                          "item_half.bytes_received", "held_out.bytes_sent", "held_out.bytes_received",
-                          "iteration.bytes_sent", "iteration.bytes_received"})
+    for (const char* f :
+         {"user_half.bytes_sent", "user_half.bytes_received", "item_half.bytes_sent", "item_half.bytes_received",
+          "held_out.bytes_sent", "held_out.bytes_received", "iteration.bytes_sent", "iteration.bytes_received"})
       n.emplace_back(f);
-    for (const char* f : {"ratings_by_user", "ratings_by_item", "held_out_ratings", "implicit_constants",
-                          "user_factors", "item_factors", "exchange_buffer", "routing_plans", "known_flags",
-                          "cg_half_copy", "total"})
+    for (const char* f :
+         {"ratings_by_user", "ratings_by_item", "held_out_ratings", "implicit_constants", "user_factors",
+          "item_factors", "exchange_buffer", "routing_plans", "known_flags", "cg_half_copy", "total"})
       n.push_back(std::string("memory.") + f);
     return n;
   }();
@@ -123,9 +123,9 @@ void finish_rank(const Plan& plan, const TrainConfig& train, std::vector<std::in
     std::int64_t rows = std::max<std::int64_t>(buffer, 1);
     if (!plan.routed_users) rows = std::max(rows, plan.users);
     if (!plan.routed_items) rows = std::max(rows, plan.items);
-    f[mem_cg_half_copy] = static_cast<std::int64_t>(
-        bytes_for_random_reads(static_cast<std::size_t>(rows) * tile_stride(plan.k) * 2) +
-        bytes_for_random_reads(static_cast<std::size_t>(rows) * 4));
+    f[mem_cg_half_copy] =
+        static_cast<std::int64_t>(bytes_for_random_reads(static_cast<std::size_t>(rows) * tile_stride(plan.k) * 2) +
+                                  bytes_for_random_reads(static_cast<std::size_t>(rows) * 4));
   }
   f[mem_total] = 0;
   for (int c = mem_ratings_by_user; c < mem_total; ++c) f[mem_total] += f[c];
@@ -174,7 +174,8 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
   plan.per_rank.assign(p, std::vector<std::int64_t>(kPlanFields, 0));
   HalfPlan halves[3];
   const int bases[3] = {u_chunks, i_chunks, t_chunks};
-  for (int h = 0; h < 3; ++h) halves[h].base = bases[h], halves[h].sent.assign(p, 0), halves[h].sent_remote.assign(p, 0);
+  for (int h = 0; h < 3; ++h)
+    halves[h].base = bases[h], halves[h].sent.assign(p, 0), halves[h].sent_remote.assign(p, 0);
   const int first = static_cast<int>(static_cast<std::int64_t>(p) * comm.rank() / comm.size());
   const int end = static_cast<int>(static_cast<std::int64_t>(p) * (comm.rank() + 1) / comm.size());
   run_collectively(comm, [&] {

@@ -143,8 +143,8 @@ std::string plan_table(const Plan& plan) {
   const auto& names = plan_field_names();
   for (int f = 0; f < kPlanFields; ++f) {
     const std::string& name = names[f];
-    const bool half = name.rfind("user_half.", 0) == 0 || name.rfind("item_half.", 0) == 0 ||
-                      name.rfind("test.", 0) == 0;
+    const bool half =
+        name.rfind("user_half.", 0) == 0 || name.rfind("item_half.", 0) == 0 || name.rfind("test.", 0) == 0;
     const bool routed = name.rfind("user_half.", 0) == 0   ? plan.routed_items
                         : name.rfind("item_half.", 0) == 0 ? plan.routed_users
                         : name.rfind("test.", 0) == 0      ? plan.routed_items && plan.test_ratings > 0

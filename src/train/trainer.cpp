@@ -415,8 +415,8 @@ IterationRecord Trainer::iterate() {
 
   double times[3] = {users.seconds, items.seconds, moved.seconds};
   comm_.allreduce_inplace(std::span<double>(times, 3), MPI_MAX);
-  std::int64_t bytes[8] = {moved.sent,          moved.received,          user_moved.sent,     user_moved.received,
-                           item_moved.sent,     item_moved.received,     held_out_moved.sent, held_out_moved.received};
+  std::int64_t bytes[8] = {moved.sent,      moved.received,      user_moved.sent,     user_moved.received,
+                           item_moved.sent, item_moved.received, held_out_moved.sent, held_out_moved.received};
   comm_.allreduce_inplace(std::span<std::int64_t>(bytes, 8), MPI_MAX);
   out.exchange_bytes_sent = bytes[0];
   out.exchange_bytes_received = bytes[1];

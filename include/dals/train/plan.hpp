@@ -52,15 +52,48 @@ enum PlanField : int {
   referenced_users,  ///< distinct users the rank's item rows reference
   // Routed halves: U (solving users, items routed), I (solving items, users
   // routed), T (the test split's items, items routed). Rows, not bytes.
-  u_chunks, u_rows_received, u_rows_remote, u_rows_sent, u_rows_sent_remote, u_max_chunk_rows, u_distinct_rows,
-  i_chunks, i_rows_received, i_rows_remote, i_rows_sent, i_rows_sent_remote, i_max_chunk_rows, i_distinct_rows,
-  t_chunks, t_rows_received, t_rows_remote, t_rows_sent, t_rows_sent_remote, t_max_chunk_rows, t_distinct_rows,
+  u_chunks,
+  u_rows_received,
+  u_rows_remote,
+  u_rows_sent,
+  u_rows_sent_remote,
+  u_max_chunk_rows,
+  u_distinct_rows,
+  i_chunks,
+  i_rows_received,
+  i_rows_remote,
+  i_rows_sent,
+  i_rows_sent_remote,
+  i_max_chunk_rows,
+  i_distinct_rows,
+  t_chunks,
+  t_rows_received,
+  t_rows_remote,
+  t_rows_sent,
+  t_rows_sent_remote,
+  t_max_chunk_rows,
+  t_distinct_rows,
   // Bytes to and from other ranks per iteration, as the trainer counts them.
-  user_half_bytes_sent, user_half_bytes_received, item_half_bytes_sent, item_half_bytes_received,
-  held_out_bytes_sent, held_out_bytes_received, bytes_sent, bytes_received,
+  user_half_bytes_sent,
+  user_half_bytes_received,
+  item_half_bytes_sent,
+  item_half_bytes_received,
+  held_out_bytes_sent,
+  held_out_bytes_received,
+  bytes_sent,
+  bytes_received,
   // Memory (bytes), Trainer::model_bytes()'s components.
-  mem_ratings_by_user, mem_ratings_by_item, mem_test_ratings, mem_implicit_constants, mem_user_factors,
-  mem_item_factors, mem_exchange_buffer, mem_routing_plans, mem_known_flags, mem_cg_half_copy, mem_total,
+  mem_ratings_by_user,
+  mem_ratings_by_item,
+  mem_test_ratings,
+  mem_implicit_constants,
+  mem_user_factors,
+  mem_item_factors,
+  mem_exchange_buffer,
+  mem_routing_plans,
+  mem_known_flags,
+  mem_cg_half_copy,
+  mem_total,
   kPlanFields
 };
 /// JSON names of the fields ("user_half.chunks", "memory.total", ...).
@@ -70,8 +103,8 @@ struct Plan {
   int ranks = 0, k = 0, blocks = 0;
   std::int64_t users = 0, items = 0, ratings = 0, test_ratings = 0;
   bool routed_users = false, routed_items = false, implicit = false;
-  std::int64_t buffer_rows = 0;    ///< rows one routed chunk may receive
-  std::int64_t memory_per_rank = 0;  ///< what --exchange auto was decided on
+  std::int64_t buffer_rows = 0;                     ///< rows one routed chunk may receive
+  std::int64_t memory_per_rank = 0;                 ///< what --exchange auto was decided on
   std::vector<std::vector<std::int64_t>> per_rank;  ///< [rank][field]
 };
 
