@@ -25,6 +25,7 @@ constexpr Command kCommands[] = {
     {"recommend", "top-K items per user from a trained model, with raw ids, under mpirun"},
     {"eval", "a model against its test split: RMSE, MAE, precision/recall/MAP/NDCG@K, AUC, baselines"},
     {"export", "a trained model as one HDF5 file, a numpy .npz or TSV, with raw ids"},
+    {"plan", "what dals-train would hold and move on each of P ranks, from a dataset alone"},
     {"inspect", "a dataset's summary and a check of every file; dumps and id look-ups"},
     {"generate", "a synthetic dataset from a planted low-rank model"},
     {"import", "a small in-memory rating file as a dataset"},

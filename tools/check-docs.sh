@@ -39,7 +39,7 @@ readonly FOREIGN=(
   --build --install --prefix                                       # cmake
   --gtest_filter                                                   # gtest
 )
-readonly TOOLS=(train generate partition import inspect recommend eval export)
+readonly TOOLS=(train generate partition import inspect recommend eval export plan)
 
 update_help=0
 if [ "${1:-}" = "--update-help" ]; then update_help=1; shift; fi
@@ -85,7 +85,7 @@ if [ "$update_help" = 1 ]; then
     awk -v dir="$work" '
       skip && /^```/ { skip = 0; incode = 0; print; next }
       skip { next }
-      fence && /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval|export)/) {
+      fence && /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval|export|plan)/) {
         f = dir "/help." substr($0, RSTART, RLENGTH)
         while ((getline l < f) > 0) print l
         close(f); fence = 0; skip = 1; next
@@ -155,7 +155,7 @@ extract() {
       prev_blank = 0; next
     }
     fenced {
-      if (first && $0 ~ /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval|export)/)) {
+      if (first && $0 ~ /^Usage: / && match($0, /dals-(train|generate|partition|import|inspect|recommend|eval|export|plan)/)) {
         help = substr($0, RSTART, RLENGTH); hstart = NR; hf = dir "/block." (++nblock)
       }
       first = 0

@@ -45,6 +45,11 @@ std::string fmt(const char* format, double value) {
   return buf;
 }
 
+// "1.2/3.4": megabytes received and sent.
+std::string megabytes(std::int64_t in, std::int64_t out) {
+  return fmt("%.1f", static_cast<double>(in) / 1e6) + "/" + fmt("%.1f", static_cast<double>(out) / 1e6);
+}
+
 std::string progress_line(const IterationRecord& r) {
   std::string line = "iter " + std::to_string(r.iteration);
   if (r.implicit) {
@@ -64,7 +69,13 @@ std::string progress_line(const IterationRecord& r) {
   }
   line += "  users " + fmt("%.3fs", r.user_seconds) + "  items " + fmt("%.3fs", r.item_seconds) + "  exchange " +
           fmt("%.3fs", r.exchange_seconds) + " (" + fmt("%.1f", static_cast<double>(r.exchange_bytes_received) / 1e6) +
-          " MB in)  " + fmt("%.1f", r.gflops) + " GFLOP/s";
+          " MB in, " + fmt("%.1f", static_cast<double>(r.exchange_bytes_sent) / 1e6) + " out; in/out by half: users " +
+          megabytes(r.user_half_bytes_received, r.user_half_bytes_sent) + ", items " +
+          megabytes(r.item_half_bytes_received, r.item_half_bytes_sent) +
+          (r.held_out_bytes_received + r.held_out_bytes_sent > 0
+               ? ", held-out " + megabytes(r.held_out_bytes_received, r.held_out_bytes_sent)
+               : std::string()) +
+          ")  " + fmt("%.1f", r.gflops) + " GFLOP/s";
   if (r.ridge_retries > 0) line += "  ridge_retries " + std::to_string(r.ridge_retries);
   return line;
 }

@@ -37,21 +37,8 @@ RouteChunk close_chunk(CsrBlock& ratings, std::int64_t begin, std::int64_t end, 
 
 }  // namespace
 
-RoutePlan RoutePlan::build(const Comm& comm, CsrBlock& ratings, const SideLayout& routed_layout,
-                           std::int64_t buffer_rows, std::span<const std::int64_t> owned_degrees, bool with_known,
-                           const std::string& option, std::int64_t row_bytes) {
-  const int p = comm.size();
-  RoutePlan plan;
-  plan.no_rows_.assign(p, 0);
-  std::int64_t widest = 0;
-  for (std::int64_t r = 0; r < ratings.rows(); ++r) widest = std::max(widest, ratings.degree(r));
-  widest = comm.max(widest);
-  plan.stats_.widest_row = widest;
-  if (widest > buffer_rows)
-    throw Error(option + " holds " + std::to_string(buffer_rows) + " rows of " + std::to_string(row_bytes) +
-                " bytes, but one row's ratings reference " + std::to_string(widest) + " rows: give at least " +
-                std::to_string(widest * row_bytes) + " bytes");
-
+std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& routed_layout, std::int64_t buffer_rows,
+                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows) {
   // Chunks: as many consecutive rows as reference at most buffer_rows rows.
   std::vector<std::int64_t> ends;
   ColumnSet set(std::min<std::int64_t>(buffer_rows, ratings.nnz()) + 1);
@@ -65,18 +52,45 @@ RoutePlan RoutePlan::build(const Comm& comm, CsrBlock& ratings, const SideLayout
   }
   set.clear();
   if (ratings.rows() > 0) ends.push_back(ratings.rows());
+  distinct_rows = 0;
   if (ends.size() > 1) {  // the duplication needs the distinct rows of all chunks together
     std::vector<std::int32_t> all(ratings.indices.begin(), ratings.indices.end());
     std::sort(all.begin(), all.end());
-    plan.stats_.distinct_rows = std::unique(all.begin(), all.end()) - all.begin();
+    distinct_rows = std::unique(all.begin(), all.end()) - all.begin();
   }
-  std::vector<std::vector<std::int32_t>> needed(ends.size());
+  std::vector<RouteChunk> chunks;
+  needed.assign(ends.size(), {});
   std::int64_t begin = 0;
   for (std::size_t c = 0; c < ends.size(); ++c) {
     for (std::int64_t q = ratings.indptr[begin]; q < ratings.indptr[ends[c]]; ++q) set.insert(ratings.indices[q]);
-    plan.chunks_.push_back(close_chunk(ratings, begin, ends[c], set, routed_layout, needed[c]));
+    chunks.push_back(close_chunk(ratings, begin, ends[c], set, routed_layout, needed[c]));
     begin = ends[c];
   }
+  if (chunks.size() == 1) distinct_rows = chunks[0].rows();
+  return chunks;
+}
+
+std::string buffer_too_small(const std::string& option, std::int64_t buffer_rows, std::int64_t row_bytes,
+                             std::int64_t widest) {
+  return option + " holds " + std::to_string(buffer_rows) + " rows of " + std::to_string(row_bytes) +
+         " bytes, but one row's ratings reference " + std::to_string(widest) + " rows: give at least " +
+         std::to_string(widest * row_bytes) + " bytes";
+}
+
+RoutePlan RoutePlan::build(const Comm& comm, CsrBlock& ratings, const SideLayout& routed_layout,
+                           std::int64_t buffer_rows, std::span<const std::int64_t> owned_degrees, bool with_known,
+                           const std::string& option, std::int64_t row_bytes) {
+  const int p = comm.size();
+  RoutePlan plan;
+  plan.no_rows_.assign(p, 0);
+  std::int64_t widest = 0;
+  for (std::int64_t r = 0; r < ratings.rows(); ++r) widest = std::max(widest, ratings.degree(r));
+  widest = comm.max(widest);
+  plan.stats_.widest_row = widest;
+  if (widest > buffer_rows) throw Error(buffer_too_small(option, buffer_rows, row_bytes, widest));
+
+  std::vector<std::vector<std::int32_t>> needed;
+  plan.chunks_ = cut_route_chunks(ratings, routed_layout, buffer_rows, needed, plan.stats_.distinct_rows);
 
   // One request round per chunk round: each owner learns what to send.
   plan.rounds_ = static_cast<int>(comm.max(static_cast<std::int64_t>(plan.chunks_.size())));

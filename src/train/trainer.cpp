@@ -407,22 +407,33 @@ Trainer::Moved Trainer::exchange(Side side) {
 IterationRecord Trainer::iterate() {
   solve_user_half();
   const HalfResult users = user_half_;
-  Moved moved = user_exchange_;
-  moved += users.routed;
+  Moved user_moved = user_exchange_;
+  user_moved += users.routed;
   mid_iteration_ = false;
   const HalfResult items = solve_half(Side::items);
-  moved += items.routed;
-  moved += exchange(Side::items);
+  Moved item_moved = items.routed;
+  item_moved += exchange(Side::items);
   ++iteration_;
   // The test split's rows on a routed side travel too (evaluate).
-  IterationRecord out = evaluate(items.squared_error, moved);
+  Moved held_out_moved;
+  IterationRecord out = evaluate(items.squared_error, held_out_moved);
+  Moved moved = user_moved;
+  moved += item_moved;
+  moved += held_out_moved;
 
   double times[3] = {users.seconds, items.seconds, moved.seconds};
   comm_.allreduce_inplace(std::span<double>(times, 3), MPI_MAX);
-  std::int64_t bytes[2] = {moved.sent, moved.received};
-  comm_.allreduce_inplace(std::span<std::int64_t>(bytes, 2), MPI_MAX);
+  std::int64_t bytes[8] = {moved.sent,      moved.received,      user_moved.sent,     user_moved.received,
+                           item_moved.sent, item_moved.received, held_out_moved.sent, held_out_moved.received};
+  comm_.allreduce_inplace(std::span<std::int64_t>(bytes, 8), MPI_MAX);
   out.exchange_bytes_sent = bytes[0];
   out.exchange_bytes_received = bytes[1];
+  out.user_half_bytes_sent = bytes[2];
+  out.user_half_bytes_received = bytes[3];
+  out.item_half_bytes_sent = bytes[4];
+  out.item_half_bytes_received = bytes[5];
+  out.held_out_bytes_sent = bytes[6];
+  out.held_out_bytes_received = bytes[7];
   // Thread-seconds of each phase, averaged over every thread of the job.
   const double threads = static_cast<double>(solvers_.size()) * comm_.size();
   double phases[3] = {users.phases.gather + items.phases.gather, users.phases.gram + items.phases.gram,

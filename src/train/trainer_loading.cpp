@@ -87,9 +87,16 @@ PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const M
   if (config.exchange == ExchangeMode::routed) return {true, true};
   if (config.implicit) return {false, false};
   const Comm node = comm.split_shared();
-  std::int64_t budget = static_cast<std::int64_t>(kReplicateShare * static_cast<double>(physical_memory_bytes()) /
-                                                  std::max(1, node.size()));
-  comm.broadcast(std::span<std::int64_t>(&budget, 1));
+  std::int64_t memory = static_cast<std::int64_t>(physical_memory_bytes()) / std::max(1, node.size());
+  comm.broadcast(std::span<std::int64_t>(&memory, 1));
+  return routed_sides(config, m, memory);
+}
+
+PerSide<bool> routed_sides(const TrainConfig& config, const Manifest& m, std::int64_t memory_per_rank) {
+  if (config.exchange == ExchangeMode::allgather) return {false, false};
+  if (config.exchange == ExchangeMode::routed) return {true, true};
+  if (config.implicit) return {false, false};
+  const auto budget = static_cast<std::int64_t>(kReplicateShare * static_cast<double>(memory_per_rank));
   PerSide<bool> routed;
   for (Side side : kBothSides) routed[side] = m.rows(side) * (config.factors + 1) * 4 > budget;
   return routed;

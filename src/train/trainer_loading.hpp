@@ -24,5 +24,7 @@ double rating_spread(const Comm& comm, const Manifest& m, const OwnedRange& own,
 // The order a half's rows [begin, end) are solved in (heaviest first, then storage order).
 std::vector<std::int64_t> solve_order(const CsrBlock& r, std::int64_t begin, std::int64_t end, int threads);
 PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m);
+// The same choice for a given memory per rank (dals-plan's --memory-per-rank).
+PerSide<bool> routed_sides(const TrainConfig& config, const Manifest& m, std::int64_t memory_per_rank);
 
 }  // namespace dals::loading

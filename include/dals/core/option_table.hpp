@@ -17,6 +17,7 @@
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -105,6 +106,29 @@ class OptionTable {
     return push(std::move(row), std::move(e));
   }
 
+  /// Another tool's option, bound to that tool's options struct held in
+  /// this one (`member`): the same names, help text, parser and checks of
+  /// the value, so that the option means the same in both tools (dals-plan
+  /// takes dals-train's --factors, --exchange, ...). `group`: the heading here.
+  template <class D>
+  OptionTable& borrow(const OptionTable<D>& from, const std::string& long_name, D C::*member,
+                      const std::string& group) {
+    for (std::size_t r = 0; r < from.rows_.size(); ++r) {
+      if (from.rows_[r].long_name() != long_name) continue;
+      OptionRow row = from.rows_[r];
+      row.group = group;
+      row.use = OptionUse::run;
+      row.model_key.clear();
+      Entry e;
+      e.assign = [assign = from.entries_[r].assign, member](C& c, const std::vector<std::string>& v) {
+        assign(c.*member, v);
+      };
+      e.value = [value = from.entries_[r].value, member](const C& c) { return value(c.*member); };
+      return push(std::move(row), std::move(e));
+    }
+    throw std::logic_error("borrow: no option --" + long_name);
+  }
+
   /// Marks the last row as a model option written under `key`; `value`
   /// (default: the option's own value) and `when` (default: always) shape
   /// what state.json records.
@@ -162,6 +186,8 @@ class OptionTable {
   static T parse_as(const std::string& option, const std::vector<std::string>& values);
 
  private:
+  template <class>
+  friend class OptionTable;  // borrow() reads another table's rows
   struct Entry {
     std::function<void(C&, const std::vector<std::string>&)> assign;
     std::function<nlohmann::json(const C&)> value;

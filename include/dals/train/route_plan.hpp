@@ -50,6 +50,22 @@ struct RouteStats {
   std::int64_t widest_row = 0;  ///< the most rows one local row references, over all ranks
 };
 
+/// The part of RoutePlan::build that needs no other rank, which dals-plan
+/// (train/plan.hpp) runs for ranks it only simulates: cuts `ratings`' rows
+/// into chunks whose ratings reference at most `buffer_rows` rows, rewrites
+/// their columns into chunk positions, and returns the chunks (recv_counts
+/// by owner under `routed_layout`), each chunk's rows (sorted ids) in
+/// `needed`, and in `distinct_rows` the distinct rows of all chunks
+/// together. A row referencing more than `buffer_rows` rows gets a chunk
+/// of its own (build refuses such a buffer first).
+std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& routed_layout, std::int64_t buffer_rows,
+                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows);
+
+/// The error of a buffer of `buffer_rows` rows (set by `option`) that one
+/// row's `widest` references do not fit: the size needed.
+std::string buffer_too_small(const std::string& option, std::int64_t buffer_rows, std::int64_t row_bytes,
+                             std::int64_t widest);
+
 class RoutePlan {
  public:
   RoutePlan() = default;

@@ -58,6 +58,12 @@ struct IterationRecord {
   /// rank must move, whatever MPI's algorithm adds on the wire.
   std::int64_t exchange_bytes_sent = 0;
   std::int64_t exchange_bytes_received = 0;
+  /// The same per half (each the busiest rank's): the user half (the item
+  /// rows routed in to solve the users, the users' all-gather), the item
+  /// half, and the held-out splits' routed item rows.
+  std::int64_t user_half_bytes_sent = 0, user_half_bytes_received = 0;
+  std::int64_t item_half_bytes_sent = 0, item_half_bytes_received = 0;
+  std::int64_t held_out_bytes_sent = 0, held_out_bytes_received = 0;
   double gflops = 0;          ///< solve flops / solve seconds, whole job
   double gather_seconds = 0;  ///< per thread, both halves: copying fixed rows into tiles
   double gram_seconds = 0;    ///< per thread: SSYRK + SGEMV (Cholesky only)

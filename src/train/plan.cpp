@@ -1,0 +1,239 @@
+// dals-plan's simulation (plan.hpp): every figure the trainer would hold or
+// move on each of P ranks, from the rating blocks, one rank at a time.
+#include "dals/train/plan.hpp"
+
+#include <algorithm>
+
+#include "dals/core/huge_pages.hpp"
+#include "dals/core/memory.hpp"
+#include "dals/data/dataset.hpp"
+#include "dals/solve/tile_kernels.hpp"
+#include "dals/train/layout.hpp"
+#include "dals/train/route_plan.hpp"
+#include "trainer_loading.hpp"
+
+namespace dals {
+
+const std::vector<std::string>& plan_field_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"own_users",    "own_items",        "ratings_by_user", "ratings_by_item",
+                                  "test_ratings", "referenced_items", "referenced_users"};
+    for (const char* half : {"user_half", "item_half", "test"})
+      for (const char* f : {"chunks", "rows_received", "rows_remote", "rows_sent", "rows_sent_remote", "max_chunk_rows",
+                            "distinct_rows"})
+        n.push_back(std::string(half) + "." + f);
+    for (const char* f :
+         {"user_half.bytes_sent", "user_half.bytes_received", "item_half.bytes_sent", "item_half.bytes_received",
+          "held_out.bytes_sent", "held_out.bytes_received", "iteration.bytes_sent", "iteration.bytes_received"})
+      n.emplace_back(f);
+    for (const char* f :
+         {"ratings_by_user", "ratings_by_item", "held_out_ratings", "implicit_constants", "user_factors",
+          "item_factors", "exchange_buffer", "routing_plans", "known_flags", "cg_half_copy", "total"})
+      n.push_back(std::string("memory.") + f);
+    return n;
+  }();
+  return names;
+}
+
+namespace {
+
+// Offsets of a routed half's figures from its first (u_chunks, ...).
+enum HalfOffset { chunks_at, received_at, remote_at, sent_at, sent_remote_at, max_chunk_at, distinct_at };
+
+// The three routed plans of a trainer: their first field, their widest row
+// (the most rows one local row references, over the simulated ranks), and
+// per owner the rows sent (all, and to other ranks).
+struct HalfPlan {
+  int base = 0;
+  std::int64_t widest = 0;
+  std::vector<std::int64_t> sent, sent_remote;
+};
+
+// As CsrBlock's arrays take it: indptr (8 bytes a row and one more), 4 + 4 a rating.
+std::int64_t csr_bytes(std::int64_t rows, std::int64_t nnz) { return (rows + 1) * 8 + nnz * 8; }
+
+std::int64_t distinct_columns(const CsrBlock& r) {
+  std::vector<std::int32_t> all(r.indices.begin(), r.indices.end());
+  std::sort(all.begin(), all.end());
+  return std::unique(all.begin(), all.end()) - all.begin();
+}
+
+// One routed half of simulated rank `rank`: the trainer's chunks of
+// `ratings` (rewritten in place) and what they receive; each owner's rows
+// sent are added to `half`. A rank with a row wider than the buffer is
+// left out here: make_plan refuses the buffer, as RoutePlan::build does.
+void plan_half(CsrBlock& ratings, const SideLayout& routed, std::int64_t buffer_rows, int rank, HalfPlan& half,
+               std::vector<std::int64_t>& f) {
+  std::int64_t widest = 0;
+  for (std::int64_t r = 0; r < ratings.rows(); ++r) widest = std::max(widest, ratings.degree(r));
+  half.widest = std::max(half.widest, widest);
+  if (widest > buffer_rows) return;
+  std::vector<std::vector<std::int32_t>> needed;
+  std::int64_t distinct = 0;
+  const std::vector<RouteChunk> chunks = cut_route_chunks(ratings, routed, buffer_rows, needed, distinct);
+  const int b = half.base;
+  f[b + chunks_at] = static_cast<std::int64_t>(chunks.size());
+  for (const RouteChunk& c : chunks) {
+    f[b + received_at] += c.rows();
+    f[b + remote_at] += c.rows() - c.recv_counts[rank];
+    f[b + max_chunk_at] = std::max(f[b + max_chunk_at], c.rows());
+    for (int owner = 0; owner < routed.ranks(); ++owner) {
+      half.sent[owner] += c.recv_counts[owner];
+      if (owner != rank) half.sent_remote[owner] += c.recv_counts[owner];
+    }
+  }
+  // As RouteStats: one chunk (or none) receives each row once.
+  f[b + distinct_at] = chunks.size() <= 1 ? f[b + received_at] : distinct;
+}
+
+// The figures that need every rank's sends (the routed rows each rank
+// owns and others ask for): bytes per half and memory, as the trainer
+// counts them (Trainer::route, exchange, model_bytes).
+void finish_rank(const Plan& plan, const TrainConfig& train, std::vector<std::int64_t>& f) {
+  const std::int64_t row_bytes = static_cast<std::int64_t>(plan.k + 1) * 4, p = plan.ranks;
+  auto table_bytes = [&](std::int64_t rows) {
+    return static_cast<std::int64_t>(bytes_for_random_reads(static_cast<std::size_t>(rows * row_bytes)));
+  };
+  // An all-gathered side: each rank sends its rows to every other and receives all others'.
+  const std::int64_t user_gather_sent = plan.routed_users ? 0 : f[own_users] * row_bytes * (p - 1);
+  const std::int64_t user_gather_received = plan.routed_users ? 0 : (plan.users - f[own_users]) * row_bytes;
+  const std::int64_t item_gather_sent = plan.routed_items ? 0 : f[own_items] * row_bytes * (p - 1);
+  const std::int64_t item_gather_received = plan.routed_items ? 0 : (plan.items - f[own_items]) * row_bytes;
+  f[user_half_bytes_sent] = f[u_rows_sent_remote] * row_bytes + user_gather_sent;
+  f[user_half_bytes_received] = f[u_rows_remote] * row_bytes + user_gather_received;
+  f[item_half_bytes_sent] = f[i_rows_sent_remote] * row_bytes + item_gather_sent;
+  f[item_half_bytes_received] = f[i_rows_remote] * row_bytes + item_gather_received;
+  f[held_out_bytes_sent] = f[t_rows_sent_remote] * row_bytes;
+  f[held_out_bytes_received] = f[t_rows_remote] * row_bytes;
+  f[bytes_sent] = f[user_half_bytes_sent] + f[item_half_bytes_sent] + f[held_out_bytes_sent];
+  f[bytes_received] = f[user_half_bytes_received] + f[item_half_bytes_received] + f[held_out_bytes_received];
+
+  f[mem_user_factors] = table_bytes(plan.routed_users ? f[own_users] : plan.users);
+  f[mem_item_factors] = table_bytes(plan.routed_items ? f[own_items] : plan.items);
+  const std::int64_t buffer = std::max({f[u_max_chunk_rows], f[i_max_chunk_rows], f[t_max_chunk_rows]});
+  f[mem_exchange_buffer] = buffer > 0 ? table_bytes(buffer) : 0;
+  // The send lists (4 bytes a row), P counts of 8 bytes per chunk, and the
+  // test plan's flag per received row.
+  f[mem_routing_plans] = (f[u_rows_sent] + f[i_rows_sent] + f[t_rows_sent]) * 4 +
+                         (f[u_chunks] + f[i_chunks] + f[t_chunks]) * p * 8 + f[t_rows_received];
+  f[mem_known_flags] = f[own_users] + (plan.routed_items ? 0 : plan.items);
+  f[mem_implicit_constants] = plan.implicit ? (f[own_users] + f[own_items]) * 8 : 0;
+  f[mem_cg_half_copy] = 0;
+  if (train.solver == Solver::cg && train.cg_precision == Precision::half && plan.k > 0) {
+    std::int64_t rows = std::max<std::int64_t>(buffer, 1);
+    if (!plan.routed_users) rows = std::max(rows, plan.users);
+    if (!plan.routed_items) rows = std::max(rows, plan.items);
+    f[mem_cg_half_copy] =
+        static_cast<std::int64_t>(bytes_for_random_reads(static_cast<std::size_t>(rows) * tile_stride(plan.k) * 2) +
+                                  bytes_for_random_reads(static_cast<std::size_t>(rows) * 4));
+  }
+  f[mem_total] = 0;
+  for (int c = mem_ratings_by_user; c < mem_total; ++c) f[mem_total] += f[c];
+}
+
+}  // namespace
+
+Plan make_plan(const Comm& comm, const PlanConfig& config) {
+  TrainConfig train = config.train;
+  train.data = config.data;
+  Manifest m;
+  Plan plan;
+  run_collectively(comm, [&] {
+    m = read_manifest(config.data);
+    if (config.ranks > m.blocks)
+      throw Error(config.data + ": --ranks " + std::to_string(config.ranks) + " but the dataset has only " +
+                  std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") +
+                  " per side (P must be <= B; re-partition with more blocks)");
+    apply_feedback_defaults(train, m.feedback == Feedback::events);
+    plan.memory_per_rank =
+        config.memory_per_rank > 0 ? config.memory_per_rank : static_cast<std::int64_t>(physical_memory_bytes());
+    const PerSide<bool> routed = loading::routed_sides(train, m, plan.memory_per_rank);
+    if (train.implicit && (routed.users || routed.items))
+      throw Error(
+          "--exchange routed: implicit mode needs both sides on every rank (the Gramian of the fixed side, "
+          "the ranking metrics); use --exchange allgather or auto");
+    plan.routed_users = routed.users;
+    plan.routed_items = routed.items;
+  });
+  const int p = config.ranks;
+  plan.ranks = p;
+  plan.k = train.factors;
+  plan.blocks = m.blocks;
+  plan.users = m.users;
+  plan.items = m.items;
+  plan.ratings = m.train.ratings;
+  plan.test_ratings = m.has_test ? m.test.ratings : 0;
+  plan.implicit = train.implicit;
+  const std::int64_t row_bytes = static_cast<std::int64_t>(train.factors + 1) * 4;
+  plan.buffer_rows = std::max<std::int64_t>(1, train.exchange_buffer / row_bytes);
+  const double row_weight = train.solver == Solver::cholesky ? (train.factors + 1) / 3.0 : 1.0;
+  const PerSide<SideLayout> layouts{SideLayout(m.train.blocks(Side::users), p, row_weight),
+                                    SideLayout(m.train.blocks(Side::items), p, row_weight)};
+
+  // This process's share of the simulated ranks, each read, planned and dropped in turn.
+  plan.per_rank.assign(p, std::vector<std::int64_t>(kPlanFields, 0));
+  HalfPlan halves[3];
+  const int bases[3] = {u_chunks, i_chunks, t_chunks};
+  for (int h = 0; h < 3; ++h)
+    halves[h].base = bases[h], halves[h].sent.assign(p, 0), halves[h].sent_remote.assign(p, 0);
+  const int first = static_cast<int>(static_cast<std::int64_t>(p) * comm.rank() / comm.size());
+  const int end = static_cast<int>(static_cast<std::int64_t>(p) * (comm.rank() + 1) / comm.size());
+  run_collectively(comm, [&] {
+    for (int r = first; r < end; ++r) {
+      std::vector<std::int64_t>& f = plan.per_rank[r];
+      const OwnedRange ou = layouts.users.of(r), oi = layouts.items.of(r);
+      f[own_users] = ou.rows();
+      f[own_items] = oi.rows();
+      {
+        CsrBlock by_user = loading::read_owned(train, m, Split::train, Side::users, ou);
+        f[ratings_by_user] = by_user.nnz();
+        f[referenced_items] = distinct_columns(by_user);
+        f[mem_ratings_by_user] = csr_bytes(by_user.rows(), by_user.nnz());
+        if (plan.routed_items) plan_half(by_user, layouts.items, plan.buffer_rows, r, halves[0], f);
+      }
+      {
+        CsrBlock by_item = loading::read_owned(train, m, Split::train, Side::items, oi);
+        f[ratings_by_item] = by_item.nnz();
+        f[referenced_users] = distinct_columns(by_item);
+        f[mem_ratings_by_item] = csr_bytes(by_item.rows(), by_item.nnz());
+        if (plan.routed_users) plan_half(by_item, layouts.users, plan.buffer_rows, r, halves[1], f);
+      }
+      // The test split (and the validation split's empty CSR: dals-plan has no --validation-fraction).
+      f[mem_test_ratings] = csr_bytes(0, 0);
+      if (m.has_test) {
+        CsrBlock test = loading::read_owned(train, m, Split::test, Side::users, ou);
+        f[test_ratings] = test.nnz();
+        f[mem_test_ratings] += csr_bytes(test.rows(), test.nnz());
+        if (plan.routed_items) plan_half(test, layouts.items, plan.buffer_rows, r, halves[2], f);
+      } else {
+        f[mem_test_ratings] += csr_bytes(0, 0);
+      }
+    }
+  });
+
+  // Every process's share to every process: each field is one rank's, zero elsewhere.
+  for (auto& f : plan.per_rank) comm.allreduce_inplace(std::span<std::int64_t>(f), MPI_SUM);
+  for (HalfPlan& h : halves) {
+    comm.allreduce_inplace(std::span<std::int64_t>(h.sent), MPI_SUM);
+    comm.allreduce_inplace(std::span<std::int64_t>(h.sent_remote), MPI_SUM);
+    h.widest = comm.max(h.widest);
+  }
+  // The trainer builds the plans in this order and stops at the first refused.
+  run_collectively(comm, [&] {
+    const bool built[3] = {plan.routed_items, plan.routed_users, plan.routed_items && m.has_test};
+    for (int h = 0; h < 3; ++h)
+      if (built[h] && halves[h].widest > plan.buffer_rows)
+        throw Error(buffer_too_small("--exchange-buffer", plan.buffer_rows, row_bytes, halves[h].widest));
+  });
+  for (int r = 0; r < p; ++r) {
+    std::vector<std::int64_t>& f = plan.per_rank[r];
+    for (const HalfPlan& h : halves) {
+      f[h.base + sent_at] = h.sent[r];
+      f[h.base + sent_remote_at] = h.sent_remote[r];
+    }
+    finish_rank(plan, train, f);
+  }
+  return plan;
+}
+
+}  // namespace dals
