@@ -45,7 +45,13 @@ dals_build() {
   local jobs
   jobs="$(nproc 2>/dev/null || echo 2)"
   dals_phase "configure ($DALS_BUILD, Release)"
-  cmake -S "$DALS_ROOT" -B "$DALS_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # A unity build (16 sources per translation unit): the headers (Eigen,
+  # HDF5, json, gtest) are parsed once per batch, not once per file, which
+  # more than halves the compiler's time on a fresh machine (CI). The test
+  # helpers are therefore defined once (tests/unit/error_of.hpp,
+  # tests/mpi/mpi_test_support.hpp); the header check stays one file per unit.
+  cmake -S "$DALS_ROOT" -B "$DALS_BUILD" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
   dals_phase "build (-j$jobs${1:+, targets: $*})"
   local targets=()
   [ $# -gt 0 ] && targets=(--target "$@")

@@ -29,6 +29,7 @@ launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 dals_phase "configure ($build, AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake -S "$DALS_ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Sanitize "${launcher[@]}" \
+  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 \
   -DCMAKE_CXX_FLAGS_SANITIZE="$flags" -DCMAKE_EXE_LINKER_FLAGS_SANITIZE="-fsanitize=address,undefined" >/dev/null
 # The tools the selected CLI tests drive, and the two gtest binaries; not
 # the header check or the benchmark.

@@ -9,7 +9,7 @@ namespace dals {
 namespace {
 
 // Eight doubles: one AVX-512 register, or four SSE ones in a portable build.
-typedef double Vec8 __attribute__((vector_size(64)));
+typedef double Vec8d __attribute__((vector_size(64)));
 
 // Rows [j0, j0 + Rows), entries [p0, p0 + 8 * Chunks), minus the
 // contributions of the finished rows above the panel: A[j][p] - sum_{m < j0}
@@ -19,23 +19,23 @@ typedef double Vec8 __attribute__((vector_size(64)));
 // end of the matrix. Entries left of a row's diagonal are scratch.
 template <int Rows, int Chunks>
 void update_panel(double* a, int ld, int j0, int p0, const double* inverse_pivot) {
-  Vec8 acc[Rows][Chunks];
+  Vec8d acc[Rows][Chunks];
   for (int r = 0; r < Rows; ++r)
     for (int c = 0; c < Chunks; ++c)
-      std::memcpy(&acc[r][c], a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, sizeof(Vec8));
+      std::memcpy(&acc[r][c], a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, sizeof(Vec8d));
   for (int m = 0; m < j0; ++m) {
     const double* row_m = a + static_cast<long>(m) * ld;
-    Vec8 x[Chunks];
-    for (int c = 0; c < Chunks; ++c) std::memcpy(&x[c], row_m + p0 + 8 * c, sizeof(Vec8));
+    Vec8d x[Chunks];
+    for (int c = 0; c < Chunks; ++c) std::memcpy(&x[c], row_m + p0 + 8 * c, sizeof(Vec8d));
     for (int r = 0; r < Rows; ++r) {
       const double u = row_m[j0 + r] * inverse_pivot[m];
-      const Vec8 scale = {u, u, u, u, u, u, u, u};
+      const Vec8d scale = {u, u, u, u, u, u, u, u};
       for (int c = 0; c < Chunks; ++c) acc[r][c] -= scale * x[c];
     }
   }
   for (int r = 0; r < Rows; ++r)
     for (int c = 0; c < Chunks; ++c)
-      std::memcpy(a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, &acc[r][c], sizeof(Vec8));
+      std::memcpy(a + static_cast<long>(j0 + r) * ld + p0 + 8 * c, &acc[r][c], sizeof(Vec8d));
 }
 
 template <int Rows>
@@ -122,9 +122,9 @@ bool cholesky_solve(double* a, int n, int ld, double* b) {
     double s[8];
     for (int i = i0; i < i1; ++i) {
       const double* row_i = a + static_cast<long>(i) * ld;
-      Vec8 acc = {};
+      Vec8d acc = {};
       for (int p = i0 + 8; p < ld; p += 8) {
-        Vec8 u, v;
+        Vec8d u, v;
         std::memcpy(&u, row_i + p, sizeof u);
         std::memcpy(&v, x + p, sizeof v);
         acc += u * v;

@@ -15,6 +15,7 @@
 #include "dals/core/error.hpp"
 #include "dals/generate/generate.hpp"
 #include "dals/train/trainer.hpp"
+#include "mpi_test_support.hpp"
 
 namespace dals {
 namespace {
@@ -57,9 +58,7 @@ class CheckpointData : public testing::Test {
   static inline std::string dir_;
 };
 
-bool identical(const FactorTable& a, const FactorTable& b) {
-  return a.rows() == b.rows() && a.k() == b.k() && std::memcmp(a.data(), b.data(), a.bytes()) == 0;
-}
+using mpi_test::identical;
 
 // With CG, a half-iteration starts from the rows' current values (warm
 // start), so redoing a user half would change the result: the split resume

@@ -21,33 +21,14 @@
 #include "dals/data/manifest.hpp"
 #include "dals/generate/generate.hpp"
 #include "dals/mpi/comm.hpp"
+#include "mpi_test_support.hpp"
 
 namespace dals {
 namespace {
 namespace fs = std::filesystem;
 
 // A fresh directory that every rank of `comm` sees, removed at the end.
-class SharedTempDir {
- public:
-  explicit SharedTempDir(const Comm& comm) : comm_(comm) {
-    std::string path;
-    if (comm.is_root()) {
-      std::string pattern = (fs::temp_directory_path() / "dals-generate-test-XXXXXX").string();
-      if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
-    }
-    path_ = comm.broadcast_string(path);
-  }
-  ~SharedTempDir() {
-    comm_.barrier();
-    std::error_code ec;
-    if (comm_.is_root() && !path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  const Comm& comm_;
-  std::string path_;
-};
+using mpi_test::SharedTempDir;
 
 GenerateOptions small_options(const std::string& output) {
   GenerateOptions o;
@@ -82,7 +63,7 @@ RatingMap read_split(const std::string& dir, const Manifest& m, Split split, Sid
 
 TEST(Generate, WritesAConsistentDataset) {
   Comm comm;
-  SharedTempDir tmp(comm);
+  SharedTempDir tmp(comm, "dals-generate-test");
   ASSERT_FALSE(tmp.path().empty());
   const GenerateOptions o = small_options(tmp.path() + "/data");
   const GenerateResult result = generate_dataset(comm, o);
@@ -150,7 +131,7 @@ TEST(Generate, WritesAConsistentDataset) {
 
 TEST(Generate, SameDatasetForAnyRankCount) {
   Comm comm;
-  SharedTempDir tmp(comm);
+  SharedTempDir tmp(comm, "dals-generate-test");
   ASSERT_FALSE(tmp.path().empty());
   GenerateOptions all = small_options(tmp.path() + "/all");
   all.text_output = tmp.path() + "/all-text";
@@ -185,7 +166,7 @@ TEST(Generate, SameDatasetForAnyRankCount) {
 
 TEST(Generate, RatingsFollowThePlantedModel) {
   Comm comm;
-  SharedTempDir tmp(comm);
+  SharedTempDir tmp(comm, "dals-generate-test");
   ASSERT_FALSE(tmp.path().empty());
   GenerateOptions o = small_options(tmp.path() + "/plain");
   o.noise = 0.5;
@@ -256,7 +237,7 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
 // an implicit ALS on it beats popularity.)
 TEST(Generate, ImplicitEventsFollowThePlantedModel) {
   Comm comm;
-  SharedTempDir tmp(comm);
+  SharedTempDir tmp(comm, "dals-generate-test");
   ASSERT_FALSE(tmp.path().empty());
   GenerateOptions all = small_options(tmp.path() + "/all");
   all.implicit = true;
@@ -328,7 +309,7 @@ TEST(Generate, ImplicitEventsFollowThePlantedModel) {
 // sampling noise and correlate strongly (item_skew 1.2: a few items are hits).
 TEST(Generate, AnotherSeedGivesOtherItemPopularity) {
   Comm comm;
-  SharedTempDir tmp(comm);
+  SharedTempDir tmp(comm, "dals-generate-test");
   ASSERT_FALSE(tmp.path().empty());
   GenerateOptions a = small_options(tmp.path() + "/a"), again = small_options(tmp.path() + "/again"),
                   b = small_options(tmp.path() + "/b");
@@ -358,7 +339,7 @@ int failing_generation(const Comm& comm, const GenerateOptions& o) {
 
 TEST(Generate, FailsTogetherOnBadOptionsAndExistingOutput) {
   Comm comm;
-  SharedTempDir tmp(comm);
+  SharedTempDir tmp(comm, "dals-generate-test");
   ASSERT_FALSE(tmp.path().empty());
   GenerateOptions o = small_options(tmp.path() + "/data");
 

@@ -12,6 +12,7 @@
 #include "dals/data/dataset.hpp"
 #include "dals/generate/generate.hpp"
 #include "dals/train/trainer.hpp"
+#include "mpi_test_support.hpp"
 
 namespace dals {
 namespace {
@@ -132,9 +133,7 @@ TEST_F(ImplicitData, ConjugateGradientLowersTheLossToo) {
   EXPECT_EQ(last.ridge_retries, 0);
 }
 
-bool identical(const FactorTable& a, const FactorTable& b) {
-  return a.rows() == b.rows() && a.k() == b.k() && std::memcmp(a.data(), b.data(), a.bytes()) == 0;
-}
+using mpi_test::identical;
 
 TEST_F(ImplicitData, FactorsAreBitIdenticalForAnyRankAndThreadCount) {
   for (const Solver solver : {Solver::cholesky, Solver::cg}) {

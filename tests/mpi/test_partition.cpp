@@ -16,6 +16,7 @@
 #include "dals/mpi/comm.hpp"
 #include "dals/mpi/exchange.hpp"
 #include "dals/partition/partition.hpp"
+#include "mpi_test_support.hpp"
 
 namespace dals {
 namespace {
@@ -78,27 +79,7 @@ TEST(Exchange, AgreesOnAFailure) {
 }
 
 // A fresh directory that every rank sees, removed at the end.
-class SharedTempDir {
- public:
-  explicit SharedTempDir(const Comm& comm) : comm_(comm) {
-    std::string path;
-    if (comm.is_root()) {
-      std::string pattern = (fs::temp_directory_path() / "dals-partition-test-XXXXXX").string();
-      if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
-    }
-    path_ = comm.broadcast_string(path);
-  }
-  ~SharedTempDir() {
-    comm_.barrier();
-    std::error_code ec;
-    if (comm_.is_root()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  const Comm& comm_;
-  std::string path_;
-};
+using mpi_test::SharedTempDir;
 
 // A dump with string and integer ids, duplicates, timestamps and a header.
 void write_dump(const std::string& path) {
@@ -121,7 +102,7 @@ std::string fingerprint_of(const Comm& comm, const std::string& dir) {
 
 TEST(Partition, SameDatasetForAnyRanksBucketsAndMemory) {
   const Comm comm;
-  SharedTempDir tmp(comm);
+  SharedTempDir tmp(comm, "dals-partition-test");
   ASSERT_FALSE(tmp.path().empty());
   if (comm.is_root()) write_dump(tmp.path() + "/dump.csv");
   comm.barrier();

@@ -10,6 +10,7 @@
 
 #include "dals/generate/generate.hpp"
 #include "dals/train/trainer.hpp"
+#include "mpi_test_support.hpp"
 
 namespace dals {
 namespace {
@@ -56,9 +57,7 @@ class RoutedData : public testing::Test {
   static inline std::string dir_;
 };
 
-bool identical(const FactorTable& a, const FactorTable& b) {
-  return a.rows() == b.rows() && a.k() == b.k() && std::memcmp(a.data(), b.data(), a.bytes()) == 0;
-}
+using mpi_test::identical;
 
 TEST_F(RoutedData, RoutedAndAllGatherGiveTheSameBits) {
   Comm comm;

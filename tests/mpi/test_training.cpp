@@ -13,6 +13,7 @@
 #include "dals/data/dataset.hpp"
 #include "dals/generate/generate.hpp"
 #include "dals/train/trainer.hpp"
+#include "mpi_test_support.hpp"
 
 namespace dals {
 namespace {
@@ -147,9 +148,7 @@ TEST_F(PlantedData, TheObjectiveIsTheDocumentedLoss) {
   EXPECT_NEAR(last.objective, reference, 1e-6 * reference);
 }
 
-bool identical(const FactorTable& a, const FactorTable& b) {
-  return a.rows() == b.rows() && a.k() == b.k() && std::memcmp(a.data(), b.data(), a.bytes()) == 0;
-}
+using mpi_test::identical;
 
 TEST_F(PlantedData, FactorsAreBitIdenticalForAnyRankAndThreadCount) {
   Comm comm;

@@ -16,7 +16,7 @@ namespace dals {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr int kK = 2;
+constexpr int kCountsK = 2;
 
 class TrainedRows : public testing::Test {
  protected:
@@ -25,7 +25,7 @@ class TrainedRows : public testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     for (std::int64_t r = 0; r < table_.rows(); ++r)
-      for (int c = 0; c <= kK; ++c) table_.row(r)[c] = static_cast<float>(r + c) * 0.5f;
+      for (int c = 0; c <= kCountsK; ++c) table_.row(r)[c] = static_cast<float>(r + c) * 0.5f;
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path() const { return (dir_ / "block-00000.h5").string(); }
@@ -35,13 +35,13 @@ class TrainedRows : public testing::Test {
   void write_hostile(const std::vector<std::int64_t>& counts) const {
     std::vector<float> factors, biases;
     for (std::int64_t r = 0; r < table_.rows(); ++r) {
-      factors.insert(factors.end(), table_.row(r), table_.row(r) + kK);
-      biases.push_back(table_.row(r)[kK]);
+      factors.insert(factors.end(), table_.row(r), table_.row(r) + kCountsK);
+      biases.push_back(table_.row(r)[kCountsK]);
     }
     H5File f = H5File::create(path());
     f.set_attribute("first_row", std::int64_t{0});
-    f.set_attribute("factors_k", static_cast<std::int64_t>(kK));
-    f.write("factors", std::span<const float>(factors), kK);
+    f.set_attribute("factors_k", static_cast<std::int64_t>(kCountsK));
+    f.write("factors", std::span<const float>(factors), kCountsK);
     f.write("biases", std::span<const float>(biases));
     if (!counts.empty()) f.write(kTrainingRatings, std::span<const std::int64_t>(counts));
     f.close();
@@ -49,7 +49,7 @@ class TrainedRows : public testing::Test {
 
   void expect_refused(const std::vector<std::int64_t>& counts, const std::string& want) const {
     write_hostile(counts);
-    FactorTable back(table_.rows(), kK);
+    FactorTable back(table_.rows(), kCountsK);
     std::optional<std::vector<std::int64_t>> read;
     try {
       read_factor_block(path(), 0, table_.rows(), back, &read);
@@ -63,19 +63,19 @@ class TrainedRows : public testing::Test {
   }
 
   fs::path dir_;
-  FactorTable table_{4, kK};
+  FactorTable table_{4, kCountsK};
 };
 
 TEST_F(TrainedRows, CountsRoundTripAndAreCoveredByTheBlockChecksum) {
   const std::vector<std::int64_t> counts{3, 0, 7, 1};
   const std::uint64_t written = write_factor_block(path(), table_, 0, 4, counts);
-  FactorTable back(4, kK);
+  FactorTable back(4, kCountsK);
   std::optional<std::vector<std::int64_t>> read;
   EXPECT_EQ(read_factor_block(path(), 0, 4, back, &read), written);
   ASSERT_TRUE(read.has_value());
   EXPECT_EQ(*read, counts);
   for (std::int64_t r = 0; r < 4; ++r)
-    for (int c = 0; c <= kK; ++c) EXPECT_EQ(back.row(r)[c], table_.row(r)[c]);
+    for (int c = 0; c <= kCountsK; ++c) EXPECT_EQ(back.row(r)[c], table_.row(r)[c]);
 
   // Other counts, the same factors: another block checksum, so state.json's
   // record catches a block whose counts were changed or stripped.

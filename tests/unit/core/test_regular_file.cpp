@@ -17,7 +17,7 @@ namespace dals {
 namespace {
 namespace fs = std::filesystem;
 
-std::string error_of(const std::string& path) {
+std::string regular_file_error(const std::string& path) {
   try {
     require_regular_file(path);
   } catch (const Error& e) {
@@ -40,15 +40,15 @@ class RegularFile : public testing::Test {
 
 TEST_F(RegularFile, FilesAndMissingPathsPass) {
   std::ofstream(at("manifest.json")) << "{}";
-  EXPECT_EQ(error_of(at("manifest.json")), "");
+  EXPECT_EQ(regular_file_error(at("manifest.json")), "");
   fs::create_symlink(at("manifest.json"), at("link.json"));
-  EXPECT_EQ(error_of(at("link.json")), "");
-  EXPECT_EQ(error_of(at("missing.json")), "");
+  EXPECT_EQ(regular_file_error(at("link.json")), "");
+  EXPECT_EQ(regular_file_error(at("missing.json")), "");
 }
 
 TEST_F(RegularFile, ADirectoryIsRefused) {
   fs::create_directories(at("state.json"));
-  EXPECT_EQ(error_of(at("state.json")), at("state.json") + ": not a regular file (a directory)");
+  EXPECT_EQ(regular_file_error(at("state.json")), at("state.json") + ": not a regular file (a directory)");
   // read_text_file (manifest.json, state.json) goes through the same check.
   try {
     read_text_file(at("state.json"));
@@ -60,8 +60,8 @@ TEST_F(RegularFile, ADirectoryIsRefused) {
 
 TEST_F(RegularFile, ANamedPipeAndADeviceAreRefused) {
   ASSERT_EQ(::mkfifo(at("block-00000.h5").c_str(), 0600), 0);
-  EXPECT_EQ(error_of(at("block-00000.h5")), at("block-00000.h5") + ": not a regular file (a named pipe)");
-  EXPECT_EQ(error_of("/dev/null"), "/dev/null: not a regular file (a character device)");
+  EXPECT_EQ(regular_file_error(at("block-00000.h5")), at("block-00000.h5") + ": not a regular file (a named pipe)");
+  EXPECT_EQ(regular_file_error("/dev/null"), "/dev/null: not a regular file (a character device)");
 }
 
 }  // namespace

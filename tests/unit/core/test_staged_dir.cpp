@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../error_of.hpp"
 #include "dals/core/error.hpp"
 
 namespace dals {
@@ -30,16 +31,7 @@ std::string read(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The message of the Error `f` throws ("" if it throws none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using unit_test::error_of;
 
 class StagedDirTest : public testing::Test {
  protected:

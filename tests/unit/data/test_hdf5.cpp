@@ -4,8 +4,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 
+#include "../error_of.hpp"
 #include "dals/core/checksum.hpp"
 #include "dals/core/error.hpp"
 #include "dals/data/dataset.hpp"
@@ -32,14 +32,7 @@ class TempDir {
   static inline int counter_ = 0;
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using unit_test::error_of;
 
 // Flips one byte in the raw data of a dataset (found with H5Dget_offset).
 void flip_data_byte(const std::string& path, const std::string& dataset) {

@@ -16,17 +16,17 @@
 namespace dals {
 namespace {
 
-struct Problem {
+struct ImplicitProblem {
   FactorTable fixed;
   std::vector<std::int32_t> cols;
   std::vector<float> values;  // counts > 0
 };
 
-Problem make_problem(int k, int n_fixed, int degree, unsigned seed) {
+ImplicitProblem make_implicit_problem(int k, int n_fixed, int degree, unsigned seed) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
   std::uniform_int_distribution<int> count(1, 20);
-  Problem p{FactorTable(n_fixed, k), {}, {}};
+  ImplicitProblem p{FactorTable(n_fixed, k), {}, {}};
   for (std::int64_t i = 0; i < n_fixed; ++i)
     for (int d = 0; d <= k; ++d) p.fixed.row(i)[d] = d == k ? 9.f : normal(gen) * 0.3f;  // a bias the solve must ignore
   std::vector<std::int32_t> all(n_fixed);
@@ -60,7 +60,7 @@ struct Dense {
   double ridge = 0;
 };
 
-Dense dense(const Problem& pr, const SolveParams& params) {
+Dense dense(const ImplicitProblem& pr, const SolveParams& params) {
   const int n = static_cast<int>(pr.fixed.rows()), k = params.k;
   Dense d{Eigen::MatrixXd(n, k), Eigen::VectorXd::Constant(n, params.unobserved_weight), Eigen::VectorXd::Zero(n), 0};
   for (int j = 0; j < n; ++j)
@@ -102,7 +102,7 @@ struct Solved {
   RowResult result;
 };
 
-Solved solve(const Problem& pr, const SolveParams& params, std::vector<float> start) {
+Solved solve(const ImplicitProblem& pr, const SolveParams& params, std::vector<float> start) {
   ImplicitGramian gramian;
   gramian.compute(pr.fixed, params.unobserved_weight);
   const auto degree = static_cast<std::int64_t>(pr.cols.size());
@@ -123,7 +123,7 @@ TEST(ImplicitSolver, CholeskyMatchesTheDenseReference) {
           SCOPED_TRACE(testing::Message()
                        << "k " << k << " degree " << degree << " " << enum_name(reg) << " " << enum_name(conf));
           const SolveParams params = implicit_params(k, Solver::cholesky, reg, conf);
-          const Problem pr = make_problem(k, 700, degree, 17u * k + degree);
+          const ImplicitProblem pr = make_implicit_problem(k, 700, degree, 17u * k + degree);
           const Dense d = dense(pr, params);
           const Solved s = solve(pr, params, std::vector<float>(k + 1, -3.f));
           EXPECT_EQ(s.result.retries, 0);
@@ -141,7 +141,7 @@ TEST(ImplicitSolver, ConjugateGradientConvergesToTheReference) {
       SCOPED_TRACE(testing::Message() << "k " << k << " degree " << degree);
       SolveParams params = implicit_params(k, Solver::cg, Regularization::weighted, Confidence::linear);
       params.cg_steps = 3 * k;
-      const Problem pr = make_problem(k, 700, degree, 31u * k + degree);
+      const ImplicitProblem pr = make_implicit_problem(k, 700, degree, 31u * k + degree);
       const Dense d = dense(pr, params);
       const Solved s = solve(pr, params, std::vector<float>(k + 1, 0.f));
       EXPECT_EQ(s.result.retries, 0);
@@ -160,11 +160,11 @@ TEST(ImplicitSolver, ConjugateGradientFromHalvesSolvesTheProblemOnTheRoundedRows
     SolveParams params = implicit_params(k, Solver::cg, Regularization::weighted, Confidence::log);
     params.cg_steps = 3 * k;
     params.cg_half = true;
-    const Problem pr = make_problem(k, 700, 60, 7u * k);
+    const ImplicitProblem pr = make_implicit_problem(k, 700, 60, 7u * k);
     HalfFactors half;
     half.reserve(pr.fixed.rows(), k);
     half.assign(pr.fixed);
-    Problem rounded = pr;
+    ImplicitProblem rounded = pr;
     for (std::int64_t i = 0; i < rounded.fixed.rows(); ++i)
       for (int d = 0; d < k; ++d)
         rounded.fixed.row(i)[d] = static_cast<float>(static_cast<_Float16>(rounded.fixed.row(i)[d]));
@@ -195,7 +195,7 @@ TEST(ImplicitSolver, ConjugateGradientStepsLowerTheObjectiveFromAWarmStart) {
   const int k = 32;
   for (const Confidence conf : {Confidence::linear, Confidence::log}) {
     SolveParams params = implicit_params(k, Solver::cg, Regularization::l2, conf);
-    const Problem pr = make_problem(k, 900, 120, 99u);
+    const ImplicitProblem pr = make_implicit_problem(k, 900, 120, 99u);
     const Dense d = dense(pr, params);
     std::mt19937 gen(5);
     std::normal_distribution<float> normal(0.f, 0.2f);

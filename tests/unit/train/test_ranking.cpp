@@ -149,16 +149,16 @@ TEST(Popularity, OrderAndHandComputedMetrics) {
 }
 
 // Random model and entries: each user's row has about `density` of the items.
-struct Problem {
+struct RankingProblem {
   FactorTable users, items;
   CsrBlock train, test;
 };
 
-Problem random_problem(std::int64_t m, std::int64_t n, int k, double density, std::uint32_t seed, bool coarse) {
+RankingProblem random_problem(std::int64_t m, std::int64_t n, int k, double density, std::uint32_t seed, bool coarse) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> normal(0.f, 1.f);
   std::uniform_int_distribution<int> small(-1, 1);
-  Problem p{FactorTable(m, k), FactorTable(n, k), {}, {}};
+  RankingProblem p{FactorTable(m, k), FactorTable(n, k), {}, {}};
   // coarse: entries in {-1, 0, 1}, so exact ties are everywhere.
   for (auto* t : {&p.users, &p.items})
     for (std::int64_t i = 0; i < t->rows(); ++i)
@@ -176,7 +176,7 @@ Problem random_problem(std::int64_t m, std::int64_t n, int k, double density, st
 }
 
 // The brute-force reference: every candidate's score, fully sorted.
-std::vector<std::int32_t> reference_top_k(const Problem& p, std::int64_t u, int k, bool bias) {
+std::vector<std::int32_t> reference_top_k(const RankingProblem& p, std::int64_t u, int k, bool bias) {
   std::vector<std::pair<float, std::int32_t>> all;
   const auto* seen = p.train.indices.data();
   for (std::int32_t i = 0; i < p.items.rows(); ++i) {
@@ -193,7 +193,7 @@ std::vector<std::int32_t> reference_top_k(const Problem& p, std::int64_t u, int 
 TEST(Ranking, TopKMatchesAFullSortOnRandomData) {
   for (const bool coarse : {false, true})
     for (const int k : {1, 5, 16, 33, 64}) {
-      const Problem p = random_problem(23, 301, k, 0.1, 17 + k, coarse);
+      const RankingProblem p = random_problem(23, 301, k, 0.1, 17 + k, coarse);
       RankingOptions options;
       options.with_item_bias = coarse;
       options.user_batch = 6;
@@ -216,7 +216,7 @@ TEST(Ranking, TopKMatchesAFullSortOnRandomData) {
 TEST(Ranking, ScoresAreOneFmaChainPerPair) {
   for (int k = 1; k <= 70; k += 3)
     for (const bool bias : {false, true}) {
-      const Problem p = random_problem(9, 37, k, 0.0, 100 + k, false);
+      const RankingProblem p = random_problem(9, 37, k, 0.0, 100 + k, false);
       RankingOptions options;
       options.with_item_bias = bias;
       const TopKLists lists = rank_top_k(p.users, p.items, p.train, 0, 9, 37, options);
@@ -263,7 +263,7 @@ CsrBlock rows_from(const CsrBlock& all, std::int64_t first) {
 // Bit-identical sums for 1 and 2 threads, any user batch and item block, and
 // for a "rank" holding only the later blocks, as a distributed caller sums.
 TEST(RankingMetrics, SumsAreTheSameBitsForAnyThreadsBatchesAndOwners) {
-  const Problem p = random_problem(700, 211, 37, 0.05, 3, false);
+  const RankingProblem p = random_problem(700, 211, 37, 0.05, 3, false);
   const std::vector<std::int64_t> blocks = {0, 100, 450};
   const std::vector<int> ks = {1, 10, 20};
   const int threads = omp_get_max_threads();
