@@ -58,13 +58,20 @@ until_output() { wait_for_line "$1" "$2" 60; }
 # itself has ended. Slurm holds a requeued job back for a while (BeginTime,
 # about 2 minutes here) so that the old run's step daemon is gone before
 # the new run's step (of the same id) starts; this releases it as soon as
-# that daemon has exited, instead of waiting out the delay.
+# that daemon has exited, instead of waiting out the delay, but not within
+# 2 s of the requeue: slurmd revokes the old run's credential with a time
+# in whole seconds and refuses a new one made in that same second ("Killing
+# non-startable batch JobId=J: Job credential revoked" in slurmctld.log, the
+# job FAILED: seen on one node, where the old step daemon ends at once).
 release_requeued() {
-  local job=$1 released=0 state i
+  local job=$1 released=0 pending=0 state i
   for ((i = 0; i < 600; i++)); do
     state=$(job_state "$job")
-    if [[ $released == 0 && "$state" == "PENDING BeginTime" ]] && ! old_steps_alive "$job"; then
-      slurm_client scontrol update JobId="$job" StartTime=now && released=1
+    if [[ $released == 0 && "$state" == "PENDING BeginTime" ]]; then
+      pending=$((pending + 1))  # polls 0.2 s apart: 10 of them are 2 s at least
+      if ((pending > 10)) && ! old_steps_alive "$job"; then
+        slurm_client scontrol update JobId="$job" StartTime=now && released=1
+      fi
     fi
     job_ended "$state" && break
     sleep 0.2
