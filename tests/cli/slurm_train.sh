@@ -18,21 +18,13 @@
 set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/slurm_helpers.bash"
 ckpt_init "$@"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCAL_SLURM=$ROOT/tools/local-slurm
 SBATCH_SCRIPT=$ROOT/slurm/train.sbatch
 
-if [[ $(id -u) != 0 ]]; then  # (before the lock file, which root's runs own)
-  echo "SKIPPED: this test starts real Slurm daemons: it needs root" >&2
-  exit 77
-fi
-# One local cluster per machine: concurrent runs of this test take turns.
-exec 9>/tmp/dals-slurm-test.lock
-if ! flock -w 900 9; then
-  echo "FAIL: another Slurm test held /tmp/dals-slurm-test.lock for 15 minutes" >&2
-  exit 1
-fi
+slurm_lock  # root, or skipped; one local cluster per machine at a time
 # Ports: DALS_SLURM_PORTS if set, else the first free pair from 16817 on
 # (not Slurm's usual 6817/6818, which a machine's own Slurm, or a test in a
 # chroot on it, may hold: the lock above does not reach those).
@@ -78,24 +70,6 @@ submit() {
     "$SBATCH_SCRIPT" "$DATA" "$SCRATCH/$1.model" "$SCRATCH/$1.ckpt" "${TRAIN_OPTS[@]}"
 }
 
-# job_state JOB: e.g. "RUNNING None" or "PENDING BeginTime".
-job_state() { squeue -h -j "$1" -t all -o '%T %r' 2>/dev/null; }
-
-# old_steps_alive JOB: a slurmstepd of JOB still runs (its title is
-# "slurmstepd: [JOB.STEP]"); zombies do not count.
-old_steps_alive() {
-  local dir
-  for dir in /proc/[0-9]*; do
-    [[ "$(cat "$dir/comm" 2>/dev/null)" == slurmstepd ]] || continue
-    [[ "$(awk '{print $3}' "$dir/stat" 2>/dev/null)" == Z ]] && continue
-    tr '\0' ' ' <"$dir/cmdline" 2>/dev/null | grep -qF "[$1." && return 0
-  done
-  return 1
-}
-
-# until_output FILE PATTERN: waits (60 s at most) for PATTERN in a job's output.
-until_output() { wait_for_line "$1" "$2" 60; }
-
 # ---------------------------------------------------------------- straight through
 case_name=straight
 job=$(submit $case_name)
@@ -109,19 +83,7 @@ case_name=requeued
 job=$(submit $case_name)
 if until_output "$SCRATCH/$case_name.out" '^iter 12 '; then
   scancel --signal=USR1 --batch "$job"
-  # Slurm holds a requeued job back for a while (BeginTime, about 2 minutes
-  # here) so that the old run's step daemon is gone before the new run's
-  # step (of the same id) starts. The test releases it as soon as that
-  # daemon has exited, instead of waiting out the delay.
-  released=0
-  for ((i = 0; i < 600; i++)); do
-    state=$(job_state "$job")
-    if [[ $released == 0 && "$state" == "PENDING BeginTime" ]] && ! old_steps_alive "$job"; then
-      scontrol update JobId="$job" StartTime=now && released=1
-    fi
-    [[ "$state" == COMPLETED* || "$state" == FAILED* || "$state" == CANCELLED* || "$state" == TIMEOUT* ]] && break
-    sleep 0.2
-  done
+  release_requeued "$job"
   "$LOCAL_SLURM/wait-job.sh" "$job" 180 >"$SCRATCH/$case_name.wait" 2>&1
   check $case_name "job $job completed: $(cat "$SCRATCH/$case_name.wait")" grep -q COMPLETED "$SCRATCH/$case_name.wait"
   check $case_name "the batch shell passed SIGUSR1 on" grep -q 'SIGUSR1: asking dals-train' "$SCRATCH/$case_name.out"
