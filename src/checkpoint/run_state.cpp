@@ -84,22 +84,25 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
     throw Error(path + ": no checksum" + (checkpoint ? "" : " (a model of dals 0.1 cannot be resumed)"));
   }
   const JsonReader state(doc, path);
+  // 16 hex digits, as to_hex writes a checksum; `what` names it in the error.
+  auto hex_of = [](const JsonReader& r, const std::string& key, const json& hex, const char* what) {
+    const std::string digits = hex.is_string() ? hex.get<std::string>() : std::string();
+    std::size_t used = 0;
+    std::uint64_t value = 0;
+    try {
+      value = std::stoull(digits, &used, 16);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (digits.size() != 16 || used != 16)
+      r.fail(key, "holds \"" + digits + "\", not a " + what + " of 16 hex digits");
+    return value;
+  };
   if (state.has("block_checksums")) {
     const JsonReader sums = state.object("block_checksums");
     for (Side side : kBothSides)
-      for (const json& hex : sums.get_array(side_name(side))) {
-        const std::string digits = hex.is_string() ? hex.get<std::string>() : std::string();
-        std::size_t used = 0;
-        std::uint64_t value = 0;
-        try {
-          value = std::stoull(digits, &used, 16);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (digits.size() != 16 || used != 16)
-          sums.fail(side_name(side), "holds \"" + digits + "\", not a block checksum of 16 hex digits");
-        s.blocks[side].push_back(value);
-      }
+      for (const json& hex : sums.get_array(side_name(side)))
+        s.blocks[side].push_back(hex_of(sums, side_name(side), hex, "block checksum"));
   } else if (checkpoint || (state.has("version") && state.get_int("version", 1, 1000) >= 2)) {
     throw Error(path + ": no block checksums");
   }
@@ -117,6 +120,12 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
   if (ds.has("rating_spread")) {  // older models: none (their lambda is absolute)
     s.rating_spread = ds.get_double("rating_spread");
     if (!(s.rating_spread > 0)) ds.fail("rating_spread", "must be > 0");
+  }
+  if (state.has("added_users")) {  // dals-recommend --update-model (added_users.hpp)
+    const JsonReader added = state.object("added_users");
+    // Dense ids users + a must stay below 2^31, as every side's.
+    s.added_users = added.get_int("count", 1, INT32_MAX - s.users);
+    s.added_users_checksum = hex_of(added, "checksum", json(added.get_string("checksum")), "checksum");
   }
   s.user_block_firsts = ds.get_int_array("user_block_firsts", 0, INT32_MAX);
   s.item_block_firsts = ds.get_int_array("item_block_firsts", 0, INT32_MAX);

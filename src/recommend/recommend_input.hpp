@@ -87,20 +87,24 @@ void write_part(const std::string& path,
 
 /// What --update-model did with the fold-in users.
 struct UpdateCounts {
-  std::int64_t updated = 0;         ///< users of the dataset given their fold-in factors
-  std::int64_t kept = 0;            ///< users of the dataset without a known item: trained factors kept
-  std::int64_t not_in_dataset = 0;  ///< new users: not in the model (its users are the dataset's)
+  std::int64_t updated = 0;        ///< users of the dataset given their fold-in factors
+  std::int64_t kept = 0;           ///< users of the dataset or added ones without a known item: factors kept
+  std::int64_t added = 0;          ///< new users appended to the model's added users
+  std::int64_t added_updated = 0;  ///< added users of the model given their new fold-in factors
+  std::int64_t not_added = 0;      ///< new users without a known item: nothing to add
 };
 
 /// Collective (update_model.cpp): publishes `model_out` (created by rank 0)
 /// as c.model with the rows of the fold-in users that are users of the
 /// dataset replaced by their rows of `solved` (this rank's contiguous share
-/// of fold.users); `state_text` is c.model's state.json, re-sealed with the
-/// new block checksums and a "fold_in" record. `in` holds this rank's user
-/// rows and every item row, as read_rank_input read them.
+/// of fold.users), and the others added or updated in MODEL/added_users.h5
+/// (c.model's added users carried over; added_users.hpp); `state_text` is
+/// c.model's state.json (`saved`, parsed), re-sealed with the new block
+/// checksums, the added users' record and a "fold_in" record. `in` holds
+/// this rank's user rows and every item row, as read_rank_input read them.
 UpdateCounts write_updated_model(const Comm& comm, const RecommendConfig& c, StagedDir& model_out, const Manifest& m,
-                                 const std::string& state_text, RankInput& in, const FoldInInput& fold,
-                                 const FactorTable& solved);
+                                 const SavedState& saved, const std::string& state_text, RankInput& in,
+                                 const FoldInInput& fold, const FactorTable& solved);
 
 struct ItemFilter;  // item_filter.hpp
 

@@ -125,7 +125,7 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
     });
   });
   UpdateCounts update;
-  if (!c.update_model.empty()) update = write_updated_model(comm, c, model_out, m, state_text, in, fold, solved);
+  if (!c.update_model.empty()) update = write_updated_model(comm, c, model_out, m, model.state, state_text, in, fold, solved);
   std::int64_t totals[3] = {counts.users, counts.fallback, counts.lines};
   comm.allreduce_inplace(std::span<std::int64_t>(totals, 3), MPI_SUM);
 
@@ -163,7 +163,9 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
         {"updated_model_users",
          {{"updated", update.updated},
           {"kept_without_known_items", update.kept},
-          {"not_in_dataset", update.not_in_dataset}}},
+          {"added", update.added},
+          {"added_updated", update.added_updated},
+          {"not_added_without_known_items", update.not_added}}},
         {"users_listed", totals[0]},
         {"lines", totals[2]},
         {"items_filtered_out", filtered},
@@ -176,9 +178,12 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
     Log::warn("%s: %lld of %lld entries name an item not in the model (ignored)", c.fold_in.c_str(),
               static_cast<long long>(fold.unknown_entries), static_cast<long long>(fold.entries));
   if (!c.update_model.empty() && !c.quiet)
-    Log::info("model %s: %lld users updated, %lld without a known item kept, %lld not in the dataset (not added)",
-              model_out.dest().c_str(), static_cast<long long>(update.updated), static_cast<long long>(update.kept),
-              static_cast<long long>(update.not_in_dataset));
+    Log::info(
+        "model %s: %lld users updated, %lld without a known item kept, %lld added, %lld added before updated, %lld new "
+        "without a known item not added",
+        model_out.dest().c_str(), static_cast<long long>(update.updated), static_cast<long long>(update.kept),
+        static_cast<long long>(update.added), static_cast<long long>(update.added_updated),
+        static_cast<long long>(update.not_added));
   if (!c.quiet)
     Log::info(
         "fold-in: %lld users from %s (%lld entries, %lld of unknown items ignored; %lld users without a known item "

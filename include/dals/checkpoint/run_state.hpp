@@ -63,6 +63,10 @@ struct SavedState {
   /// What state.json records of its blocks; empty only for a model written
   /// before blocks were recorded (read_model then checks their arrays alone).
   BlockChecksums blocks;
+  /// Users dals-recommend --update-model added (added_users.hpp): how many,
+  /// and the checksum of MODEL/added_users.h5; 0 and 0 when none.
+  std::int64_t added_users = 0;
+  std::uint64_t added_users_checksum = 0;
 };
 
 /// What a reader of state.json accepts.
