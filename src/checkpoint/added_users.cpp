@@ -147,18 +147,21 @@ AddedUsers read_added_users(const std::string& path, const AddedUsersExpect& e) 
   } else {
     a.int_ids = f.read_exact<std::int64_t>("ids", n);
   }
-  a.factors = f.read_exact<float>("factors", n * static_cast<std::uint64_t>(e.k));
+  std::uint64_t cols = 0;
+  a.factors = f.read_exact<float>("factors", n * static_cast<std::uint64_t>(e.k), &cols);
+  if (cols != static_cast<std::uint64_t>(e.k) && n > 0)
+    fail("dataset 'factors' has " + std::to_string(cols) + " columns, expected k = " + std::to_string(e.k));
   a.biases = f.read_exact<float>("biases", n);
-  out.training_ratings = f.read_exact<std::int64_t>("training_ratings", n);
+  // Read aside: append() below sets out's from the items, checked equal here.
+  const std::vector<std::int64_t> counts = f.read_exact<std::int64_t>("training_ratings", n);
   a.indptr = f.read_exact<std::int64_t>("indptr", n + 1);
   if (a.indptr[0] != 0) fail("indptr does not start at 0");
   for (std::uint64_t u = 0; u < n; ++u)
-    if (a.indptr[u + 1] - a.indptr[u] != out.training_ratings[u] || out.training_ratings[u] < 1 ||
-        out.training_ratings[u] > kMaxCount)
-      fail("user " + std::to_string(u) + ": training_ratings " + std::to_string(out.training_ratings[u]) +
+    if (a.indptr[u + 1] - a.indptr[u] != counts[u] || counts[u] < 1 || counts[u] > kMaxCount)
+      fail("user " + std::to_string(u) + ": training_ratings " + std::to_string(counts[u]) +
            " is not the count of its rated items (at least 1)");
   a.items = f.read_exact<std::int32_t>("items", static_cast<std::uint64_t>(a.indptr[n]));
-  const std::uint64_t sum = a.checksum(out.string_ids, out.training_ratings);
+  const std::uint64_t sum = a.checksum(out.string_ids, counts);
   if (sum != e.checksum)
     fail("checksum mismatch (state.json records " + to_hex(e.checksum) + ", the file has " + to_hex(sum) +
          "): the file is damaged or of another model");

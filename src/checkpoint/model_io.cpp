@@ -257,6 +257,7 @@ Model read_model(const std::string& model_dir) {
     }
     if (every_block) model.training_ratings[side] = std::move(all);
   }
+  model.added = read_model_added_users(model_dir, state, -1);
   return model;
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "dals/checkpoint/added_users.hpp"
 #include "dals/checkpoint/checkpoint.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/core/fs_util.hpp"
@@ -170,6 +171,10 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
         out.progress = saved.progress;
         out.bytes = comm.sum(bytes);
         out.seconds = comm.max(MPI_Wtime() - start);
+        // Fold-in's added users have no rows in the dataset's blocks: nothing to train.
+        if (saved.added_users > 0 && comm.is_root())
+          Log::warn("%s: its %lld users added by fold-in (%s) are not in the dataset: training ignores them",
+                    dir.c_str(), static_cast<long long>(saved.added_users), kAddedUsersFile);
         if (!changed.empty())
           Log::info("resume: --resume-override: continuing with changed options %s", changed.dump().c_str());
         return out;

@@ -171,6 +171,8 @@ void write_hdf5_export(const std::string& path, const ExportModel& model) {
   w.attribute("dals_version", kVersion);
   w.attribute("dataset_fingerprint", model.state.fingerprint);
   w.attribute("iterations_done", model.state.progress.iterations);
+  // The last rows of user_*: users fold-in added (not in the dataset).
+  w.attribute("added_users", model.state.added_users);
   w.attribute("score", model.with_item_bias ? "item bias + u . v" : "u . v");
   w.attribute("hyperparameters", model.state.hyperparameters);
   const nlohmann::json h = nlohmann::json::parse(model.state.hyperparameters, nullptr, false);

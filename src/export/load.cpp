@@ -1,6 +1,7 @@
 // The model, its raw ids and its trained rows, gathered whole for export.
 #include <algorithm>
 
+#include "dals/checkpoint/added_users.hpp"
 #include "dals/checkpoint/model_check.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/checkpoint/trained_rows.hpp"
@@ -49,6 +50,28 @@ PerSide<std::vector<std::uint8_t>> read_trained(const std::string& data, const M
   return trained;
 }
 
+// The users fold-in added (added_users.hpp), after the dataset's: their
+// rows, raw ids and trained flags (each was solved from a known item).
+void append_added_users(const std::string& model_dir, const AddedUsers& added, ExportModel& out) {
+  if (added.count() == 0) return;
+  RawIds& ids = out.ids[Side::users];
+  if (added.string_ids != ids.is_string)
+    throw Error(model_dir + "/" + kAddedUsersFile + ": its ids are " + (added.string_ids ? "strings" : "integers") +
+                ", the dataset's user ids are not");
+  const FactorTable& old = out.tables[Side::users];
+  FactorTable all(old.rows() + added.count(), old.k());
+  std::copy(old.data(), old.data() + old.rows() * old.stride(), all.data());
+  std::copy(added.rows.begin(), added.rows.end(), all.row(old.rows()));
+  out.tables[Side::users] = std::move(all);
+  for (std::int64_t a = 0; a < added.count(); ++a) {
+    if (ids.is_string)
+      ids.strings.push_back(added.ids[a]);
+    else
+      ids.ints.push_back(std::stoll(added.ids[a]));
+    out.trained[Side::users].push_back(1);
+  }
+}
+
 }  // namespace
 
 ExportModel load_export_model(const std::string& model_dir, const std::string& data_dir) {
@@ -68,8 +91,9 @@ ExportModel load_export_model(const std::string& model_dir, const std::string& d
     note_counts_from_dataset(model_dir, data_dir);
     out.trained = read_trained(data_dir, m);
   }
+  for (Side side : kBothSides) out.ids[side] = read_raw_ids(data_dir, m, side);
+  append_added_users(model_dir, model.added, out);
   for (Side side : kBothSides) {
-    out.ids[side] = read_raw_ids(data_dir, m, side);
     FactorTable& t = out.tables[side];
     for (std::int64_t i = 0; i < t.rows(); ++i) {
       if (out.trained[side][i]) {

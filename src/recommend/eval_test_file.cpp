@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "dals/checkpoint/added_users.hpp"
 #include "dals/checkpoint/trained_rows.hpp"
 #include "dals/core/error.hpp"
 #include "dals/data/dataset.hpp"
@@ -22,8 +23,10 @@ namespace {
 // block (IdLookup) would read the blocks again and again.
 class IdMapper {
  public:
-  IdMapper(const std::string& data, const Manifest& m, Side side) {
-    const std::vector<std::string> ids = raw_id_texts(data, m, side);
+  // `more`: ids the model has after the dataset's (its added users).
+  IdMapper(const std::string& data, const Manifest& m, Side side, const std::vector<std::string>& more = {}) {
+    std::vector<std::string> ids = raw_id_texts(data, m, side);
+    ids.insert(ids.end(), more.begin(), more.end());
     integer_ = m.rows(side) > 0 && id_block_type(ids_path(data, side, 0)) != "string";
     known_ = static_cast<std::int64_t>(ids.size());
     dense_.reserve(ids.size());
@@ -51,21 +54,25 @@ TestFileCounts read_test_file_input(const Comm& comm, const EvalConfig& c, const
   const bool last = comm.rank() == comm.size() - 1;
   std::vector<Triplet> mine;  // this rank's users' entries, in file order
   std::vector<std::uint8_t> new_user_seen, new_item_seen;
+  // The users fold-in added (added_users.hpp): known users after the
+  // dataset's, owned by the last rank with the new ones.
+  AddedUsers added;
   run_collectively(comm, [&] {
-    IdMapper users(c.data, m, Side::users), items(c.data, m, Side::items);
+    added = read_model_added_users(c.model, s, id_block_type(ids_path(c.data, Side::users, 0)) == "string" ? 1 : 0);
+    IdMapper users(c.data, m, Side::users, added.ids), items(c.data, m, Side::items);
     for_each_entry(c.test_file, implicit, c.test_header, [&](const RawEntry& e) {
       ++counts.entries;
       const auto [u, user_known] = users.map(e.user);
       const auto [j, item_known] = items.map(e.item);
       counts.new_user_entries += !user_known;
       counts.new_item_entries += !item_known;
-      const bool owned = user_known ? (u >= own.first_row && u < own.end_row) : last;
+      const bool owned = user_known && u < m.users ? (u >= own.first_row && u < own.end_row) : last;
       if (owned) mine.push_back({u, j, e.value});
     });
     counts.new_users = users.added();
     counts.new_items = items.added();
   });
-  const std::int64_t n_users = m.users + counts.new_users, n_items = m.items + counts.new_items;
+  const std::int64_t n_users = m.users + added.count() + counts.new_users, n_items = m.items + counts.new_items;
   const std::int64_t end_row = last ? n_users : own.end_row;
 
   run_collectively(comm, [&] {
@@ -76,7 +83,18 @@ TestFileCounts read_test_file_input(const Comm& comm, const EvalConfig& c, const
     in.train = read_user_rows(c.data, m, Split::train, own);
   });
   in.train.num_cols = n_items;
-  for (std::int64_t u = own.end_row; u < end_row; ++u) in.train.indptr.push_back(in.train.nnz());
+  if (last) {
+    // The added users' rows, training counts and rated items (never ranked);
+    // the new users' rows stay zero, without training ratings.
+    std::copy(added.rows.begin(), added.rows.end(), in.tables.users.row(m.users));
+    in.user_degree.insert(in.user_degree.end(), added.training_ratings.begin(), added.training_ratings.end());
+    for (const auto& items : added.rated) {
+      in.train.indices.insert(in.train.indices.end(), items.begin(), items.end());
+      in.train.values.insert(in.train.values.end(), items.size(), 1.f);
+      in.train.indptr.push_back(in.train.nnz());
+    }
+  }
+  for (std::int64_t u = in.train.first_row + in.train.rows(); u < end_row; ++u) in.train.indptr.push_back(in.train.nnz());
 
   // A repeated pair: the last line's value (fold-in's rule for explicit
   // entries; an implicit model's values are not read).

@@ -41,7 +41,7 @@ void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const Saved
 // One raw id per line (blank lines and a trailing \r ignored), looked up in
 // the dataset: the dense ids found, sorted and without repeats.
 std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
-                                       std::int64_t& unknown) {
+                                       std::int64_t& unknown, std::vector<std::string>* missing) {
   const std::string text = read_text_file(path);
   IdLookup lookup(data, side);
   std::vector<std::int64_t> dense;
@@ -57,8 +57,10 @@ std::vector<std::int64_t> read_id_file(const std::string& path, const std::strin
     const auto found = lookup.dense_id(id);
     if (found)
       dense.push_back(*found);
-    else
+    else {
       ++unknown;
+      if (missing) missing->push_back(id);
+    }
   }
   std::sort(dense.begin(), dense.end());
   dense.erase(std::unique(dense.begin(), dense.end()), dense.end());

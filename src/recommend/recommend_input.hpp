@@ -58,9 +58,10 @@ void read_factor_blocks(const RecommendConfig& c, const Manifest& m, const Saved
 
 /// One raw id per line of `path` (blank lines and a trailing \r ignored),
 /// looked up in the dataset `data`: the dense ids found, sorted and without
-/// repeats; `lines` and `unknown` count the ids and those not found.
+/// repeats; `lines` and `unknown` count the ids and those not found, and
+/// `missing`, where given, gets those ids' texts (in file order).
 std::vector<std::int64_t> read_id_file(const std::string& path, const std::string& data, Side side, std::int64_t& lines,
-                                       std::int64_t& unknown);
+                                       std::int64_t& unknown, std::vector<std::string>* missing = nullptr);
 
 /// "part-00003.tsv" ("part-00003.h5" for format hdf5).
 std::string part_name(int rank, const std::string& format);

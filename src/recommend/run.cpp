@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
+#include "dals/checkpoint/added_users.hpp"
 #include "dals/checkpoint/model_io.hpp"
 #include "dals/checkpoint/run_state.hpp"
 #include "dals/core/error.hpp"
@@ -17,6 +19,7 @@
 #include "dals/data/id_index.hpp"
 #include "dals/data/inspect.hpp"
 #include "dals/recommend/lists.hpp"
+#include "dals/recommend/foldin.hpp"
 #include "dals/recommend/lists_h5.hpp"
 #include "dals/recommend/recommend.hpp"
 #include "dals/train/layout.hpp"
@@ -35,26 +38,44 @@ OutputKind recommendations_output_kind() {
 
 namespace {
 
+// Users whose lists a rank writes: its own of the dataset (a table and
+// `train` by local id, first_user the dense id of local 0), or the model's
+// added users (on the last rank, after its own: dense ids users + a).
+struct UserRows {
+  const FactorTable* table;
+  const CsrBlock* train;
+  const std::vector<std::string>* ids;
+  std::int64_t first_user;
+  std::vector<std::int64_t> chosen;
+  ListSpec spec;
+};
+
+ListCounts& operator+=(ListCounts& a, const ListCounts& b) {
+  a.users += b.users;
+  a.no_training += b.no_training;
+  a.fallback += b.fallback;
+  a.lines += b.lines;
+  return a;
+}
+
 // --format hdf5: this rank's lists gathered as columns (20 bytes a line,
 // plus the raw ids: 16 more for integer ids), then written at once.
-// `in` is by local user id (read_rank_input_own_users): user_dense is
-// first_user + the local id.
-ListCounts write_list_part(const std::string& path, const RankInput& in, std::int64_t first_user,
-                           const std::vector<std::int64_t>& chosen, const ListSpec& spec, bool string_users,
-                           bool string_items) {
+ListCounts write_list_part(const std::string& path, const std::vector<UserRows>& parts, const FactorTable& items,
+                           const std::vector<std::string>& item_ids, bool string_users, bool string_items) {
   ListFile f;
   f.user.strings = string_users;
   f.item.strings = string_items;
-  const ListCounts counts =
-      rank_lists(in.tables.users, in.tables.items, in.train, chosen, spec, [&](const ListRows& r) {
-        const std::size_t start = f.rows.size();
-        f.rows.append(r);
-        for (std::size_t i = start; i < f.rows.size(); ++i) f.rows.user[i] += first_user;
-        for (std::size_t i = 0; i < r.size(); ++i) {
-          f.user.push_back(in.user_ids[r.user[i] - in.train.first_row]);
-          f.item.push_back(in.item_ids[r.item[i]]);
-        }
-      });
+  ListCounts counts;
+  for (const UserRows& p : parts)
+    counts += rank_lists(*p.table, items, *p.train, p.chosen, p.spec, [&](const ListRows& r) {
+      const std::size_t start = f.rows.size();
+      f.rows.append(r);
+      for (std::size_t i = start; i < f.rows.size(); ++i) f.rows.user[i] += p.first_user;
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        f.user.push_back((*p.ids)[r.user[i] - p.train->first_row]);
+        f.item.push_back(item_ids[r.item[i]]);
+      }
+    });
   write_list_file(path, f);
   return counts;
 }
@@ -66,7 +87,8 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   StagedDir out(c.output, c.force, recommendations_output_kind());
   Manifest m;
   ModelInfo model;
-  std::vector<std::int64_t> wanted;
+  std::vector<std::int64_t> wanted, wanted_added;  // dense ids; indexes of added users
+  AddedUsers added;
   std::int64_t id_lines = 0, unknown = 0;
   ItemFilter filter;
   // Everything that can be refused before the work: the dataset, the model
@@ -77,7 +99,22 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
       throw Error(c.data + ": " + std::to_string(comm.size()) + " ranks but the dataset has only " +
                   std::to_string(m.blocks) + (m.blocks == 1 ? " block" : " blocks") + " of users (P must be <= B)");
     model = read_checked_model(c, m);
-    if (!c.users.empty()) wanted = read_id_file(c.users, c.data, Side::users, id_lines, unknown);
+    added = read_model_added_users(c.model, model.state, string_ids(c.data, Side::users) ? 1 : 0);
+    if (!c.users.empty()) {
+      // Ids the dataset lacks may be users fold-in added (added_users.hpp).
+      std::vector<std::string> missing;
+      wanted = read_id_file(c.users, c.data, Side::users, id_lines, unknown, &missing);
+      std::unordered_map<std::string, std::int64_t> index;
+      for (std::int64_t a = 0; a < added.count(); ++a) index.emplace(added.ids[a], a);
+      const bool integer_ids = !string_ids(c.data, Side::users);
+      for (const std::string& id : missing)
+        if (const auto found = index.find(canonical_id(id, integer_ids)); found != index.end()) {
+          wanted_added.push_back(found->second);
+          --unknown;
+        }
+      std::sort(wanted_added.begin(), wanted_added.end());
+      wanted_added.erase(std::unique(wanted_added.begin(), wanted_added.end()), wanted_added.end());
+    }
     filter = read_item_filter(c);
     if (comm.is_root()) out.create();
   });
@@ -122,16 +159,31 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
   spec.include_rated = c.include_rated;
   spec.separator = c.format == "csv" ? ',' : '\t';
 
+  std::vector<UserRows> parts{{&in.tables.users, &in.train, &in.user_ids, own.first_row, std::move(chosen), spec}};
+  // The model's added users, on the last rank after its own: the parts in
+  // rank order are then in dense id order, the same lists for any P.
+  const FactorTable added_table = added.table();
+  const CsrBlock added_rated = added.rated_block(m.items);
+  if (comm.rank() == comm.size() - 1 && added.count() > 0) {
+    UserRows rows{&added_table, &added_rated, &added.ids, m.users, {}, spec};
+    rows.spec.user_ratings = &added.training_ratings;
+    if (c.users.empty())
+      for (std::int64_t a = 0; a < added.count(); ++a) rows.chosen.push_back(a);
+    else
+      rows.chosen = wanted_added;
+    parts.push_back(std::move(rows));
+  }
   ListCounts counts;
   const std::string part = out.staging() + "/" + part_name(comm.rank(), c.format);
   run_collectively(comm, [&] {
     if (c.format == "hdf5") {
-      counts = write_list_part(part, in, own.first_row, chosen, spec, string_ids(c.data, Side::users),
+      counts = write_list_part(part, parts, in.tables.items, in.item_ids, string_ids(c.data, Side::users),
                                string_ids(c.data, Side::items));
       return;
     }
     write_part(part, [&](const auto& sink) {
-      counts = write_lists(in.tables.users, in.tables.items, in.train, chosen, in.user_ids, in.item_ids, spec, sink);
+      for (const UserRows& p : parts)
+        counts += write_lists(*p.table, in.tables.items, *p.train, p.chosen, *p.ids, in.item_ids, p.spec, sink);
     });
   });
   std::int64_t totals[3] = {counts.users, counts.no_training, counts.lines};
@@ -158,6 +210,7 @@ void run_recommend(const Comm& comm, const RecommendConfig& c) {
         {"dataset_fingerprint", m.fingerprint},
         {"feedback", model.implicit ? "implicit" : "explicit"},
         {"users_listed", totals[0]},
+        {"added_users", added.count()},
         {"users_without_training_ratings", totals[1]},
         {"lines", totals[2]},
         {"user_ids_given", c.users.empty() ? nlohmann::json(nullptr) : nlohmann::json(id_lines)},

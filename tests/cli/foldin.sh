@@ -13,7 +13,8 @@
 #    gets zero factors and the popularity list; a new user with an existing
 #    user's history gets that user's factors; fold-in items are not listed.
 #  - --update-model writes the model with the fold-in users of the dataset
-#    given their fold-in factors (only their rows change), a sound model.
+#    given their fold-in factors (only their rows change) and a new user
+#    added, a sound model (added users in depth: cli/foldin_add.sh).
 #  - A missing file, a malformed line (FILE:LINE), a bad value and misused
 #    flags are refused with one error line on every rank.
 #
@@ -127,12 +128,13 @@ check header "--fold-in-header skips the first line: the same lists" \
 M=$SCRATCH/explicit
 {
   grep "^$first," "$SCRATCH/history.csv" | awk -F , -v OFS=, 'NR == 1 { $3 = ($3 == 5 ? 1 : 5) } { print }'
-  echo "newbie,$(head -n 1 "$SCRATCH/history.csv" | cut -d , -f 2),3"
+  echo "900001,$(head -n 1 "$SCRATCH/history.csv" | cut -d , -f 2),3"
 } >"$SCRATCH/rerated.csv"
 run update 3 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --fold-in "$SCRATCH/rerated.csv" --fold-in-factors \
   --output "$SCRATCH/update-lists" --update-model "$SCRATCH/updated" --k 5
-check update "the counts: 1 user updated, 1 not in the dataset" \
-  grep -q "1 users updated, 0 without a known item kept, 1 not in the dataset" "$LOGS/update.rank0.out"
+check update "the counts: 1 user updated, 1 added (cli/foldin_add.sh tests added users)" \
+  grep -q "1 users updated, 0 without a known item kept, 1 added, 0 added before updated, 0 new" \
+  "$LOGS/update.rank0.out"
 "$DALS_REF" --factors "$SCRATCH/updated" "$DATA" >"$SCRATCH/updated.factors" 2>"$LOGS/updated.ref.err"
 "$DALS_REF" --factors "$M" "$DATA" >"$SCRATCH/final.factors"
 check update "only user $first's row differs from the model's" \
@@ -145,9 +147,9 @@ run update-same 2 "$DALS_RECOMMEND" --model "$SCRATCH/ckpt-explicit/iter-000002.
 check update-same "the checkpoint's factors and biases, bit for bit (dals-test-model-diff)" \
   "$DALS_MODEL_DIFF" "$SCRATCH/ckpt-explicit/iter-000002.5" "$SCRATCH/update-same"
 run update-reads 2 "$DALS_RECOMMEND" --model "$SCRATCH/updated" --data "$DATA" --output "$SCRATCH/update-top" --k 5
-check update-reads "the updated model's lists differ from the model's for user $first only" \
+check update-reads "the updated model's lists differ from the model's for user $first and the added 900001 only" \
   test "$(diff <("$DALS_REF" "$M" "$DATA" 5) <(parts "$SCRATCH/update-top") | grep '^[<>]' | cut -f 1 | cut -c 3- |
-    sort -u)" = "$first"
+    sort -u | paste -sd ' ')" = "$(printf '%s\n' "$first" 900001 | sort | paste -sd ' ')"
 refused update-exists 1 "already exists" -- --model "$M" --data "$DATA" --fold-in "$SCRATCH/rerated.csv" \
   --output "$SCRATCH/x" --update-model "$SCRATCH/updated"
 run update-force 1 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --fold-in "$SCRATCH/rerated.csv" \

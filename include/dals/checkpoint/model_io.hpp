@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "dals/checkpoint/added_users.hpp"
 #include "dals/checkpoint/run_state.hpp"
 #include "dals/core/staged_dir.hpp"
 #include "dals/core/types.hpp"
@@ -119,10 +120,13 @@ struct Model {
   /// Every row's training ratings, from the blocks; nullopt for a side
   /// whose blocks predate them (some block without the array).
   PerSide<std::optional<std::vector<std::int64_t>>> training_ratings;
+  /// The users fold-in added (added_users.hpp; none for most models).
+  AddedUsers added;
 };
 
-/// Reads MODEL/state.json and every factor block; Error naming the file on
-/// any problem (missing COMPLETE, bad checksum, wrong shape).
+/// Reads MODEL/state.json, every factor block and the added users (of
+/// either id type); Error naming the file on any problem (missing COMPLETE,
+/// bad checksum, wrong shape).
 Model read_model(const std::string& model_dir);
 
 }  // namespace dals
