@@ -8,6 +8,7 @@
 #    bytes at P = 1 and 3, with --users and for all users (added users last).
 #  - dals-export (hdf5, npz, tsv): the added users' rows after the dataset's,
 #    bit-equal to the fold-in factors, their raw ids, trained.
+#  - String user ids (dals-partition): an added user of any name, likewise.
 #  - A second fold-in into the updated model updates an added user and
 #    appends a new one (order of first appearance), the others carried over.
 #  - dals-eval --test-file: an added user's entries are not cold.
@@ -24,7 +25,8 @@ DALS_RECOMMEND=$(find_tool dals-recommend)
 DALS_EXPORT=$(find_tool dals-export)
 DALS_EVAL=$(find_tool dals-eval)
 DALS_INSPECT=$(find_tool dals-inspect)
-require_tools DALS_TRAIN DALS_GENERATE DALS_RECOMMEND DALS_EXPORT DALS_EVAL DALS_INSPECT
+DALS_PARTITION=$(find_tool dals-partition)
+require_tools DALS_TRAIN DALS_GENERATE DALS_RECOMMEND DALS_EXPORT DALS_EVAL DALS_INSPECT DALS_PARTITION
 # Debian's python3-h5py and python3-numpy serve /usr/bin/python3 (as export.sh).
 PYTHON=${DALS_PYTHON:-/usr/bin/python3}
 require_commands "$PYTHON" jq
@@ -111,7 +113,7 @@ rows = np.stack([want[u] for u in users])
 h5 = h5py.File(base + "-hdf5/model.h5", "r")
 npz = np.load(base + "-npz/model.npz", allow_pickle=False)
 for name, d in (("h5", h5), ("npz", npz)):
-    ids = [str(x) for x in np.asarray(d["user_ids"])[-n:]]
+    ids = [x.decode() if isinstance(x, bytes) else str(x) for x in np.asarray(d["user_ids"])[-n:]]
     assert ids == users, (name, ids, users)
     assert np.array_equal(np.asarray(d["user_factors"])[-n:].view(np.uint32), rows[:, :-1].view(np.uint32)), name
     assert np.array_equal(np.asarray(d["user_bias"])[-n:].view(np.uint32), rows[:, -1].view(np.uint32)), name
@@ -129,6 +131,24 @@ run export-model 1 "$DALS_EXPORT" --model "$M" --data "$DATA" --output "$SCRATCH
 check export "the dataset's rows: the model's, but user $first's" \
   test "$(diff "$SCRATCH/export-model/users.tsv" <(head -n -2 "$SCRATCH/export-tsv/users.tsv") | grep '^[<>]' |
     cut -f 1 | cut -c 3- | sort -u)" = "$first"
+
+# String user ids: added users of any name, as the dataset's ids are.
+awk -F , -v OFS=, '{ $1 = "u" $1; print }' "$SCRATCH/history.csv" >"$SCRATCH/str.csv"
+run spartition 1 "$DALS_PARTITION" --input "$SCRATCH/str.csv" --blocks 2 --output "$SCRATCH/sdata" --quiet
+run strain 1 "$DALS_TRAIN" --data "$SCRATCH/sdata" --output "$SCRATCH/smodel" -k 4 --iterations 2 --threads 1 --quiet
+sed 's/^900001,/newbie,/; s/^900002,/u-new 2,/; /^[0-9]/d' "$SCRATCH/f1.csv" >"$SCRATCH/sf.csv"
+run supdate 2 "$DALS_RECOMMEND" --model "$SCRATCH/smodel" --data "$SCRATCH/sdata" --fold-in "$SCRATCH/sf.csv" \
+  --fold-in-factors --output "$SCRATCH/sf-lists" --update-model "$SCRATCH/supdated" --k 5
+printf 'newbie\nu-new 2\n' >"$SCRATCH/swanted.txt"
+run susers 2 "$DALS_RECOMMEND" --model "$SCRATCH/supdated" --data "$SCRATCH/sdata" --users "$SCRATCH/swanted.txt" \
+  --output "$SCRATCH/susers" --k 5
+check susers "string ids: the fold-in's lists" cmp -s <(parts "$SCRATCH/susers") <(parts "$SCRATCH/sf-lists")
+for format in hdf5 npz tsv; do
+  run "sexport-$format" 1 "$DALS_EXPORT" --model "$SCRATCH/supdated" --data "$SCRATCH/sdata" \
+    --output "$SCRATCH/sexport-$format" --format "$format" --quiet
+done
+check sexport "string ids: the added rows and ids in every format" \
+  check_export <(parts "$SCRATCH/sf-lists" factors) "$SCRATCH/sexport" newbie "u-new 2"
 
 # A second fold-in into the updated model: 900001 re-rated, 900004 new.
 {
