@@ -134,8 +134,7 @@ AddedUsers read_added_users(const std::string& path, const AddedUsersExpect& e) 
     fail("attribute 'factors_k' is " + std::to_string(f.int_attribute("factors_k")) + ", expected " +
          std::to_string(e.k));
   if (f.int_attribute("count") != e.count)
-    fail("holds " + std::to_string(f.int_attribute("count")) + " users, state.json records " +
-         std::to_string(e.count));
+    fail("holds " + std::to_string(f.int_attribute("count")) + " users, state.json records " + std::to_string(e.count));
   const auto n = static_cast<std::uint64_t>(e.count);
   Arrays a;
   if (out.string_ids) {

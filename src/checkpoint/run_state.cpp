@@ -94,8 +94,7 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
     } catch (const std::exception&) {
       used = 0;
     }
-    if (digits.size() != 16 || used != 16)
-      r.fail(key, "holds \"" + digits + "\", not a " + what + " of 16 hex digits");
+    if (digits.size() != 16 || used != 16) r.fail(key, "holds \"" + digits + "\", not a " + what + " of 16 hex digits");
     return value;
   };
   if (state.has("block_checksums")) {

@@ -94,7 +94,8 @@ TestFileCounts read_test_file_input(const Comm& comm, const EvalConfig& c, const
       in.train.indptr.push_back(in.train.nnz());
     }
   }
-  for (std::int64_t u = in.train.first_row + in.train.rows(); u < end_row; ++u) in.train.indptr.push_back(in.train.nnz());
+  for (std::int64_t u = in.train.first_row + in.train.rows(); u < end_row; ++u)
+    in.train.indptr.push_back(in.train.nnz());
 
   // A repeated pair: the last line's value (fold-in's rule for explicit
   // entries; an implicit model's values are not read).

@@ -125,7 +125,8 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
     });
   });
   UpdateCounts update;
-  if (!c.update_model.empty()) update = write_updated_model(comm, c, model_out, m, model.state, state_text, in, fold, solved);
+  if (!c.update_model.empty())
+    update = write_updated_model(comm, c, model_out, m, model.state, state_text, in, fold, solved);
   std::int64_t totals[3] = {counts.users, counts.fallback, counts.lines};
   comm.allreduce_inplace(std::span<std::int64_t>(totals, 3), MPI_SUM);
 

@@ -50,7 +50,7 @@ run train 1 "$DALS_TRAIN" --data "$DATA" --output "$M" -k 5 --iterations 3 --thr
 
 # Items of the first users' histories, for the new users.
 first=$(head -n 1 "$SCRATCH/history.csv" | cut -d , -f 1)
-items=($(cut -d , -f 2 "$SCRATCH/history.csv" | sort -u | head -n 12))
+mapfile -t items < <(cut -d , -f 2 "$SCRATCH/history.csv" | sort -u | head -n 12)
 {
   grep "^$first," "$SCRATCH/history.csv" | awk -F , -v OFS=, 'NR == 1 { $3 = ($3 == 5 ? 1 : 5) } { print }'
   for i in 0 1 2 3; do echo "900001,${items[$i]},$((i % 5 + 1))"; done

@@ -32,10 +32,10 @@ namespace dals {
 inline constexpr const char* kAddedUsersFile = "added_users.h5";
 
 struct AddedUsers {
-  bool string_ids = false;        ///< the dataset's user ids are strings
+  bool string_ids = false;  ///< the dataset's user ids are strings
   int k = 0;
-  std::vector<std::string> ids;   ///< raw ids as text (canonical decimal for integer ids)
-  std::vector<float> rows;        ///< count() rows of k factors and the bias
+  std::vector<std::string> ids;  ///< raw ids as text (canonical decimal for integer ids)
+  std::vector<float> rows;       ///< count() rows of k factors and the bias
   std::vector<std::int64_t> training_ratings;
   std::vector<std::vector<std::int32_t>> rated;  ///< per user, increasing dense item ids
 
