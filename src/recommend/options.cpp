@@ -28,7 +28,7 @@ const OptionTable<RecommendConfig>& recommend_options() {
              "also write the solved factors: factors-RRRRR.tsv, lines user f_1 .. f_k bias")
         .add("Fold-in", "update-model", &C::update_model,
              "also write a new model directory (atomically; --force replaces a model): --model with the fold-in "
-             "users that are users of --data given their fold-in factors");
+             "users that are users of --data given their fold-in factors, and the others added (added_users.h5)");
     t.add("Similar", "similar-items", &C::similar_items,
           "list the top-K items most similar to each item (cosine of the item factors) instead of users' lists")
         .add("Similar", "similar-users", &C::similar_users, "the same for users (cosine of the user factors)")
