@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "dals/checkpoint/added_users.hpp"
 #include "dals/core/error.hpp"
 #include "dals/core/fs_util.hpp"
 
@@ -28,6 +29,13 @@ SavedState read_model_state_for(const std::string& model_dir, const std::string&
     if (!same || s.users != m.users || s.items != m.items)
       throw Error(path + ": its " + side_name(side) + " blocks are not those of " + data_dir + "/manifest.json");
   }
+  // Users fold-in added (added_users.hpp): the file exactly when recorded,
+  // for every reader (those that use them read and check it whole).
+  const std::string added = model_dir + "/" + kAddedUsersFile;
+  if (s.added_users > 0 && !fs::is_regular_file(added, ec))
+    throw Error(added + ": missing, but state.json records " + std::to_string(s.added_users) + " added users");
+  if (s.added_users == 0 && fs::exists(added, ec))
+    throw Error(added + ": present, but " + path + " records no added users");
   return s;
 }
 

@@ -13,8 +13,9 @@
 #    appends a new one (order of first appearance), the others carried over.
 #  - dals-eval --test-file: an added user's entries are not cold.
 #  - dals-train --resume from an updated model warns that they are ignored.
-#  - A damaged, missing, truncated or stray added_users.h5 is refused with
-#    one error line naming it, on every rank.
+#  - --format hdf5 lists: an added user's user_dense is users + its index.
+#  - A damaged, missing, truncated, swapped or stray added_users.h5 is refused with
+#    one error line naming it, on every rank (a stray one by every reader).
 #
 # Usage (as ctest runs it): bash foldin_add.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -26,7 +27,8 @@ DALS_EXPORT=$(find_tool dals-export)
 DALS_EVAL=$(find_tool dals-eval)
 DALS_INSPECT=$(find_tool dals-inspect)
 DALS_PARTITION=$(find_tool dals-partition)
-require_tools DALS_TRAIN DALS_GENERATE DALS_RECOMMEND DALS_EXPORT DALS_EVAL DALS_INSPECT DALS_PARTITION
+DALS_MODEL_DIFF=$(find_tool dals-test-model-diff)
+require_tools DALS_TRAIN DALS_GENERATE DALS_RECOMMEND DALS_EXPORT DALS_EVAL DALS_INSPECT DALS_PARTITION DALS_MODEL_DIFF
 # Debian's python3-h5py and python3-numpy serve /usr/bin/python3 (as export.sh).
 PYTHON=${DALS_PYTHON:-/usr/bin/python3}
 require_commands "$PYTHON" jq
@@ -90,6 +92,15 @@ check all-np1 "all users: the added users last, in order" \
   test "$(parts "$SCRATCH/all-np1" | cut -f 1 | uniq | tail -n 2 | paste -sd ' ')" = "900001 900002"
 check all-np1 "their lists as with --users" \
   test "$(lines_of "$SCRATCH/all-np1" 900002)" = "$(lines_of "$SCRATCH/users-np1" 900002)"
+
+run users-h5 3 "$DALS_RECOMMEND" --model "$U1" --data "$DATA" --users "$SCRATCH/wanted.txt" \
+  --output "$SCRATCH/users-h5" --k 5 --format hdf5 --merge
+check users-h5 "--format hdf5: the added users' dense ids follow the dataset's" "$PYTHON" -c '
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+users, dense = f["user"][:], f["user_dense"][:]
+assert set(dense[users == 900001]) == {int(sys.argv[2])} and set(dense[users == 900002]) == {int(sys.argv[2]) + 1}
+' "$SCRATCH/users-h5/recommendations.h5" "$(jq -r .dataset.users "$M/state.json")"
 
 # dals-export: the added rows after the dataset's, bit-equal.
 for format in hdf5 npz tsv; do
@@ -178,6 +189,8 @@ check export2 "900001: its second fold-in's factors; 900002: its first's" \
   same_rows <(tail -n 3 "$SCRATCH/export2-tsv/users.tsv" | head -n 2) \
   <(parts "$SCRATCH/f2-lists" factors | grep '^900001'; grep '^900002' "$SCRATCH/export-tsv/users.tsv")
 printf '900001\n900004\n' >"$SCRATCH/wanted2.txt"
+check update2 "dals-test-model-diff sees the added users differ" \
+  test "$("$DALS_MODEL_DIFF" "$U1" "$U2" | tail -n 1)" = "added users differ"
 run users2 2 "$DALS_RECOMMEND" --model "$U2" --data "$DATA" --users "$SCRATCH/wanted2.txt" \
   --output "$SCRATCH/users2" --k 5
 check users2 "the updated added user's list is its second fold-in's" \
@@ -242,6 +255,8 @@ refused bad-fold-in 2 "$SCRATCH/bad/added_users.h5" -- --model "$SCRATCH/bad" --
   --fold-in "$SCRATCH/f2.csv" --update-model "$SCRATCH/x-model" --output "$SCRATCH/x"
 cp "$U2/added_users.h5" "$M/added_users.h5"
 refused stray 2 "$M/added_users.h5" "records no added users" -- --model "$M" --data "$DATA" --output "$SCRATCH/x"
+refused stray-similar 2 "$M/added_users.h5" "records no added users" -- --model "$M" --data "$DATA" \
+  --output "$SCRATCH/x" --similar-users
 rm -f "$M/added_users.h5"
 check refusals "nothing published by any refused run, no staging left" \
   test ! -e "$SCRATCH/x" -a ! -e "$SCRATCH/x.tmp" -a ! -e "$SCRATCH/x-model" -a ! -e "$SCRATCH/x-model.tmp"

@@ -16,7 +16,9 @@ namespace dals {
 
 /// Reads MODEL/state.json (MODEL must hold COMPLETE) and checks that it was
 /// trained on the dataset of `manifest` (read from `data_dir`): the same
-/// fingerprint, shape and block ranges. Error naming the file otherwise.
+/// fingerprint, shape and block ranges, and MODEL/added_users.h5 present
+/// exactly when state.json records added users (added_users.hpp; read and
+/// checked whole by the readers that use it). Error naming the file otherwise.
 SavedState read_model_state_for(const std::string& model_dir, const std::string& data_dir, const Manifest& manifest);
 
 /// True when the hyper-parameters say feedback "implicit".
