@@ -68,6 +68,10 @@ check update1 "1 updated, 2 added, the one without a known item not added" \
 check update1 "state.json records 2 added users" test "$(json_field "$U1/state.json" '.added_users.count')" = 2
 check update1 "and the fold-in's counts" test "$(json_field "$U1/state.json" '.fold_in.users_added')" = 2
 check update1 "added_users.h5 is there" test -f "$U1/added_users.h5"
+run update1-np3 3 "$DALS_RECOMMEND" --model "$M" --data "$DATA" --fold-in "$SCRATCH/f1.csv" \
+  --output "$SCRATCH/f1-lists-np3" --update-model "$SCRATCH/updated1-np3" --threads 2
+check update1-np3 "the same model at P = 3 and 2 threads, added users too" \
+  "$DALS_MODEL_DIFF" "$U1" "$SCRATCH/updated1-np3"
 
 # Top-K of the added users on the updated model: the fold-in's lists.
 printf '900002\n%s\n900001\n900003\n' "$first" >"$SCRATCH/wanted.txt"
@@ -165,12 +169,13 @@ check sexport "string ids: the added rows and ids in every format" \
 {
   for i in 7 8 9; do echo "900004,${items[$i]},3"; done
   for i in 0 1 10 11; do echo "900001,${items[$i]},2"; done
+  echo "900002,no-such-item,1"
 } >"$SCRATCH/f2.csv"
 U2=$SCRATCH/updated2
 run update2 3 "$DALS_RECOMMEND" --model "$U1" --data "$DATA" --fold-in "$SCRATCH/f2.csv" --fold-in-factors \
   --output "$SCRATCH/f2-lists" --update-model "$U2" --k 5
-check update2 "1 added, 1 added before updated" \
-  grep -q "0 users updated, 0 without a known item kept, 1 added, 1 added before updated" "$LOGS/update2.rank0.out"
+check update2 "1 added, 1 added before updated, 900002 (no known item) kept" \
+  grep -q "0 users updated, 1 without a known item kept, 1 added, 1 added before updated" "$LOGS/update2.rank0.out"
 run export2 1 "$DALS_EXPORT" --model "$U2" --data "$DATA" --output "$SCRATCH/export2-tsv" --format tsv --quiet
 check export2 "900001 and 900002 carried over in their order, 900004 appended" \
   test "$(tail -n 3 "$SCRATCH/export2-tsv/users.tsv" | cut -f 1 | paste -sd ' ')" = "900001 900002 900004"
