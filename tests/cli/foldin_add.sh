@@ -15,7 +15,8 @@
 #  - dals-train --resume from an updated model warns that they are ignored.
 #  - --format hdf5 lists: an added user's user_dense is users + its index.
 #  - A damaged, missing, truncated, swapped or stray added_users.h5 is refused with
-#    one error line naming it, on every rank (a stray one by every reader).
+#    one error line naming it, on every rank (a stray one by every reader);
+#    so is a non-integer new user of an integer dataset.
 #
 # Usage (as ctest runs it): bash foldin_add.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -256,6 +257,9 @@ refused bad-swapped 2 "$SCRATCH/bad/added_users.h5" "checksum mismatch" -- --mod
   --output "$SCRATCH/x"
 refused bad-fold-in 2 "$SCRATCH/bad/added_users.h5" -- --model "$SCRATCH/bad" --data "$DATA" \
   --fold-in "$SCRATCH/f2.csv" --update-model "$SCRATCH/x-model" --output "$SCRATCH/x"
+printf 'newbie,%s,3\n' "${items[0]}" >"$SCRATCH/named.csv"
+refused not-integer 2 "$SCRATCH/named.csv" "'newbie' is not an integer" -- --model "$M" --data "$DATA" \
+  --fold-in "$SCRATCH/named.csv" --update-model "$SCRATCH/x-model" --output "$SCRATCH/x"
 cp "$U2/added_users.h5" "$M/added_users.h5"
 refused stray 2 "$M/added_users.h5" "records no added users" -- --model "$M" --data "$DATA" --output "$SCRATCH/x"
 refused stray-similar 2 "$M/added_users.h5" "records no added users" -- --model "$M" --data "$DATA" \
