@@ -16,7 +16,8 @@
 namespace dals::part {
 namespace {
 
-enum Channel { kRecords, kUserNames, kItemNames };
+// (Named apart from write.cpp's: a unity build may compile both in one unit.)
+enum ParseChannel { kRecords, kUserNames, kItemNames };
 
 bool blank(std::string_view s) {
   for (char c : s)
