@@ -35,25 +35,34 @@ import numpy as np
 
 
 def fail(msg):
-    print(f"check-plan-formula: {msg}", file=sys.stderr)
+    print(f"check-plan-formula: error: {msg}", file=sys.stderr)
     sys.exit(1)
 
 
-def read_side(data, side):
-    """The side's CSR (by-user) or CSC (by-item) over all blocks: indptr, indices."""
+def read_degrees(data, side, with_indices=True):
+    """The side's CSR (by-user) or CSC (by-item) over all blocks: indptr, indices (None without)."""
     files = sorted(glob.glob(os.path.join(data, side, "block-*.h5")))
     if not files:
         fail(f"{data}/{side}: no blocks")
     parts, degs = [], []
     for f in files:
         with h5py.File(f, "r") as h:
-            ptr = h["indptr"][:]
-            degs.append(np.diff(ptr))
-            parts.append(h["indices"][:])
+            degs.append(np.diff(h["indptr"][:]))
+            if with_indices:
+                parts.append(h["indices"][:])
     deg = np.concatenate(degs)
     indptr = np.zeros(len(deg) + 1, dtype=np.int64)
     np.cumsum(deg, out=indptr[1:])
-    return indptr, np.concatenate(parts)
+    return indptr, np.concatenate(parts) if with_indices else None
+
+
+def size(b):
+    """Bytes in B, KiB, MiB or GiB, three significant digits."""
+    for unit in ("B", "KiB", "MiB"):
+        if b < 1024:
+            return f"{b:.3g} {unit}"
+        b /= 1024
+    return f"{b:.3g} GiB"
 
 
 def formula(deg_values, deg_counts, share):
@@ -89,55 +98,73 @@ def main():
     if not plan["routed"]["users"]:
         fail(f"{a.plan}: users are not routed (plan with --exchange routed)")
 
-    P, k, row_bytes = plan["ranks"], plan["factors"], plan["row_bytes"]
+    loaded = load(a.data, plan)
+    report_rows(a.data, man, plan, *loaded)
+    report_heavy(man, plan, *loaded[1:], a.top)
+
+
+def load(data, plan):
+    """The users' degrees, the item CSC and the plan's per-rank arrays."""
+    uptr, _ = read_degrees(data, "by-user", with_indices=False)
+    iptr, iidx = read_degrees(data, "by-item")
     per_rank = sorted(plan["per_rank"], key=lambda r: r["rank"])
-    nnz = man["ratings"]
-    uptr, _ = read_side(a.data, "by-user")
-    iptr, iidx = read_side(a.data, "by-item")
-    udeg = np.diff(uptr)
+    return np.diff(uptr), iptr, iidx, per_rank
+
+
+def report_rows(data, man, plan, udeg, iptr, iidx, per_rank):
+    """The formula, the share formula and the exact count against the plan's rows received."""
+    P, nnz = plan["ranks"], man["ratings"]
     ideg = np.diff(iptr)
     dv, dc = np.unique(udeg[udeg > 0], return_counts=True)
-
     got = np.array([r["item_half.rows_received"] for r in per_rank])
     distinct = np.array([r["item_half.distinct_rows"] for r in per_rank])
     nnz_r = np.array([r["ratings_by_item"] for r in per_rank])
     ifirst, iend = ranges(per_rank, "own_items")
-    ufirst, uend = ranges(per_rank, "own_users")
-    if iend[-1] != man["items"] or uend[-1] != man["users"]:
-        fail(f"{a.plan}: own_items / own_users do not add up to the dataset's")
+    if iend[-1] != man["items"]:
+        fail(f"{plan['data']}: own_items do not add up to the dataset's items")
     exact = np.array([len(np.unique(iidx[iptr[f]:iptr[e]])) for f, e in zip(ifirst, iend)])
     share = np.array([formula(dv, dc, n / nnz) for n in nnz_r])
-
     R = formula(dv, dc, 1.0 / P)
-    imax = int(np.argmax(got))
-    print(f"{a.data}: {man['users']} users x {man['items']} items, {nnz} ratings; P = {P}, k = {k}")
+    top = int(np.argmax(got))
+    med = np.median(got)
+    print(f"{data}: {man['users']} users x {man['items']} items, {nnz} ratings; P = {P}, k = {plan['factors']}")
     print(f"  user degree: mean {udeg.mean():.1f}, max {udeg.max()}; item degree: mean {ideg.mean():.1f}, "
           f"max {ideg.max()} ({ideg.max() / man['users']:.1%} of users)")
     print(f"  nnz/P {nnz / P:.0f}; formula R {R:.0f} (R/(nnz/P) {R / (nnz / P):.3f})")
-    print(f"  plan rows received: median {np.median(got):.0f} ({np.median(got) / R:.3f} R), "
-          f"max {got.max()} ({got.max() / R:.3f} R, rank {imax})")
+    print(f"  plan rows received: median {med:.0f} ({med / R:.3f} R), "
+          f"max {got.max()} ({got.max() / R:.3f} R, rank {top})")
     print(f"  ratings per rank: median {np.median(nnz_r):.0f}, max {nnz_r.max()} (rank {int(np.argmax(nnz_r))}); "
-          f"rank {imax} holds {nnz_r[imax]}, heaviest item {ideg[ifirst[imax]:iend[imax]].max()}")
-    print(f"  share formula: median {np.median(share):.0f}, max {share.max():.0f}; rank {imax}: {share[imax]:.0f}")
-    print(f"  exact distinct users: median {np.median(exact):.0f}, max {exact.max()}; rank {imax}: {exact[imax]}")
+          f"rank {top} holds {nnz_r[top]}, heaviest item {ideg[ifirst[top]:iend[top]].max()}")
+    print(f"  share formula: median {np.median(share):.0f}, max {share.max():.0f}; rank {top}: {share[top]:.0f}")
+    print(f"  exact distinct users: median {np.median(exact):.0f}, max {exact.max()}; rank {top}: {exact[top]}")
     bad = np.flatnonzero(exact != distinct)
     print(f"  exact == plan's item_half.distinct_rows on {P - len(bad)} of {P} ranks"
           + (f"; differs on ranks {bad[:10].tolist()}" if len(bad) else "")
           + f"; rows received / distinct: max {np.max(got / np.maximum(distinct, 1)):.3f}")
 
-    tri = (k + 1) * (k + 2) // 2 + (k + 1)
-    print(f"  top items: reduction = ranks owning raters x {tri} floats x 4 B; "
+
+def report_heavy(man, plan, iptr, iidx, per_rank, count):
+    """For the most rated items: the rows shipped only for them against a reduction of their equations."""
+    k, row_bytes = plan["factors"], plan["row_bytes"]
+    ideg = np.diff(iptr)
+    ifirst, iend = ranges(per_rank, "own_items")
+    _, uend = ranges(per_rank, "own_users")
+    if uend[-1] != man["users"]:
+        fail(f"{plan['data']}: own_users do not add up to the dataset's users")
+    floats = (k + 1) * (k + 2) // 2 + (k + 1)
+    print(f"  top items: reduction = ranks owning raters x {floats} floats x 4 B; "
           f"shipping = raters only it references x {row_bytes} B")
     owner_of_user = np.searchsorted(uend, np.arange(man["users"]), side="right")
-    for j in np.argsort(-ideg, kind="stable")[:a.top]:
+    for j in np.argsort(-ideg, kind="stable")[:count]:
         r = int(np.searchsorted(iend, j, side="right"))
         raters = iidx[iptr[j]:iptr[j + 1]]
         users, counts = np.unique(iidx[iptr[ifirst[r]]:iptr[iend[r]]], return_counts=True)
         only = int(np.sum(counts[np.searchsorted(users, raters)] == 1))
         senders = len(np.unique(owner_of_user[raters]))
-        ship, reduce_ = only * row_bytes, senders * tri * 4
-        print(f"    item {j}: degree {ideg[j]}, rank {r} ({exact[r]} rows); only it: {only} rows = {ship / 2**20:.2f} MiB; "
-              f"reduction from {senders} ranks = {reduce_ / 2**20:.2f} MiB ({'reduce' if reduce_ < ship else 'ship'})")
+        ship, reduce_ = only * row_bytes, senders * floats * 4
+        verdict = "reduce" if reduce_ < ship else "ship"
+        print(f"    item {j}: degree {ideg[j]}, rank {r} ({len(users)} rows); only it: {only} rows = {size(ship)}; "
+              f"reduction from {senders} ranks = {size(reduce_)} ({verdict})")
 
 
 if __name__ == "__main__":
