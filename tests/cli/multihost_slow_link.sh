@@ -13,25 +13,18 @@
 set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/hosts_helpers.bash"
 ckpt_init "$@"
 export DALS_BUILD=$BUILD_DIR  # where hosts.sh finds dals-test-slow-link
-HOSTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tools/local-hosts" && pwd)/hosts.sh
 
-if ! why=$("$HOSTS" check 2>&1); then
-  echo "SKIPPED: this machine cannot make namespaced hosts: $why" >&2
-  exit 77
-fi
+hosts_require
 if [[ ! -c /dev/net/tun ]]; then
   echo "SKIPPED: no /dev/net/tun: the slow cable needs TAP devices" >&2
   exit 77
 fi
 NAME=sl$$
 trap '"$HOSTS" down "$NAME" >/dev/null 2>&1' EXIT INT TERM
-dir=$("$HOSTS" up 2 --name "$NAME" 2>"$SCRATCH/up.log") || {
-  echo "FAIL: cannot create 2 namespaced hosts:" >&2
-  sed 's/^/    | /' "$SCRATCH/up.log" >&2
-  exit 1
-}
+dir=$(hosts_up 2 "$NAME") || exit 1
 
 DATA=$SCRATCH/data
 LOGS=$SCRATCH/logs

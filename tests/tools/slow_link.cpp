@@ -98,8 +98,8 @@ double parse_number(const char* flag, const char* text, double low, double high)
   errno = 0;
   const double v = std::strtod(text, &end);
   if (errno != 0 || end == text || *end != '\0' || !(v >= low && v <= high))
-    usage(std::string(flag) + " '" + text + "': not a number in [" + std::to_string(low) + ", " +
-          std::to_string(high) + "]");
+    usage(std::string(flag) + " '" + text + "': not a number in [" + std::to_string(low) + ", " + std::to_string(high) +
+          "]");
   return v;
 }
 
@@ -109,14 +109,22 @@ Options parse(int argc, char** argv) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) usage(flag + " needs a value");
     const char* value = argv[++i];
-    if (flag == "--host-netns") o.host_netns = value;
-    else if (flag == "--switch-netns") o.switch_netns = value;
-    else if (flag == "--switch-dev") o.switch_dev = value;
-    else if (flag == "--delay-ms") o.delay_ms = parse_number("--delay-ms", value, 0, 60000);
-    else if (flag == "--loss-percent") o.loss_percent = parse_number("--loss-percent", value, 0, 100);
-    else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(parse_number("--seed", value, 0, 1e15));
-    else if (flag == "--limit") o.limit = static_cast<std::size_t>(parse_number("--limit", value, 1, 1e7));
-    else usage("unknown option " + flag);
+    if (flag == "--host-netns")
+      o.host_netns = value;
+    else if (flag == "--switch-netns")
+      o.switch_netns = value;
+    else if (flag == "--switch-dev")
+      o.switch_dev = value;
+    else if (flag == "--delay-ms")
+      o.delay_ms = parse_number("--delay-ms", value, 0, 60000);
+    else if (flag == "--loss-percent")
+      o.loss_percent = parse_number("--loss-percent", value, 0, 100);
+    else if (flag == "--seed")
+      o.seed = static_cast<std::uint64_t>(parse_number("--seed", value, 0, 1e15));
+    else if (flag == "--limit")
+      o.limit = static_cast<std::size_t>(parse_number("--limit", value, 1, 1e7));
+    else
+      usage("unknown option " + flag);
   }
   if (o.host_netns.empty() || o.switch_netns.empty() || o.switch_dev.empty())
     usage("--host-netns, --switch-netns and --switch-dev are required");
@@ -131,7 +139,7 @@ int main(int argc, char** argv) {
   // `hosts.sh down` ends it with the switch's other processes.
   const int host_fd = open_tap_in(o.host_netns, "eth0");
   const int switch_fd = open_tap_in(o.switch_netns, o.switch_dev);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
