@@ -217,8 +217,7 @@ FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t en
   openblas_set_num_threads(1);
   ImplicitGramian gramian;
   if (params.implicit && item_block_first.empty()) gramian.compute(items, params.unobserved_weight);
-  if (params.implicit && !item_block_first.empty())
-    gramian.compute(items, params.unobserved_weight, item_block_first);
+  if (params.implicit && !item_block_first.empty()) gramian.compute(items, params.unobserved_weight, item_block_first);
 #pragma omp parallel
   {
     RowSolver solver(params, max_degree);

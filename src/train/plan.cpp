@@ -111,14 +111,14 @@ void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::
     return plan.implicit && routed ? (plan.blocks - own) * triangle_bytes : 0;
   };
   // The user half reads the items (their Gramian), the item half the users.
-  f[user_half_bytes_sent] = f[u_rows_sent_remote] * row_bytes + user_gather_sent +
-                            gramian_sent(plan.routed_items, own_blocks.items);
-  f[user_half_bytes_received] = f[u_rows_remote] * row_bytes + user_gather_received +
-                                gramian_received(plan.routed_items, own_blocks.items);
-  f[item_half_bytes_sent] = f[i_rows_sent_remote] * row_bytes + item_gather_sent +
-                            gramian_sent(plan.routed_users, own_blocks.users);
-  f[item_half_bytes_received] = f[i_rows_remote] * row_bytes + item_gather_received +
-                                gramian_received(plan.routed_users, own_blocks.users);
+  f[user_half_bytes_sent] =
+      f[u_rows_sent_remote] * row_bytes + user_gather_sent + gramian_sent(plan.routed_items, own_blocks.items);
+  f[user_half_bytes_received] =
+      f[u_rows_remote] * row_bytes + user_gather_received + gramian_received(plan.routed_items, own_blocks.items);
+  f[item_half_bytes_sent] =
+      f[i_rows_sent_remote] * row_bytes + item_gather_sent + gramian_sent(plan.routed_users, own_blocks.users);
+  f[item_half_bytes_received] =
+      f[i_rows_remote] * row_bytes + item_gather_received + gramian_received(plan.routed_users, own_blocks.users);
   f[held_out_bytes_sent] = f[t_rows_sent_remote] * row_bytes;
   f[held_out_bytes_received] = f[t_rows_remote] * row_bytes;
   f[bytes_sent] = f[user_half_bytes_sent] + f[item_half_bytes_sent] + f[held_out_bytes_sent];

@@ -281,7 +281,8 @@ TEST(ImplicitGramian, BlockPartialsOfOwnRowsGiveTheWholeTablesBits) {
   EXPECT_EQ(want.rows(), rows);
   const std::size_t tri = ImplicitGramian::triangle(k);
   const int threads = omp_get_max_threads();
-  for (const std::vector<int>& cuts : std::vector<std::vector<int>>{{0, 5}, {0, 1, 5}, {0, 2, 3, 5}, {0, 1, 2, 3, 4, 5}})
+  for (const std::vector<int>& cuts :
+       std::vector<std::vector<int>>{{0, 5}, {0, 1, 5}, {0, 2, 3, 5}, {0, 1, 2, 3, 4, 5}})
     for (int t : {1, 2}) {
       omp_set_num_threads(t);
       std::vector<double> partials(blocks * tri, -1.0);
