@@ -280,7 +280,7 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
   for (auto& solver : solvers_) solver.phase_seconds() = PhaseSeconds{};
   HalfResult half;
   // Implicit: the unobserved cells' share of every row's system, from the
-  // whole fixed side (block by block: the same bits on every rank, routed or not).
+  // fixed side, block by block (the same bits on every rank, routed or not).
   if (params_.implicit) half.routed += form_gramian(fixed_side);
   if (!routed_[fixed_side]) {
     solve_rows(side, factors_[fixed_side], factors_[fixed_side].rows(), 0, local.order.size(), retries, squared_error);
