@@ -107,10 +107,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   run_collectively(comm_, [&] {
     if (params_.implicit && config_.validation_fraction > 0)
       throw Error("--validation-fraction: implicit mode has no validation metric yet; use the test split");
-    if (params_.implicit && (routed_.users || routed_.items))
-      throw Error(
-          "--exchange routed: implicit mode needs both sides on every rank (the Gramian of the fixed side, "
-          "the ranking metrics); use --exchange allgather or auto");
+    if (routed_.items && loading::ranks_every_item(config_, manifest_))
+      throw Error(loading::kImplicitRoutedItemsRanking);
   });
 
   // The own rows' training ratings, as the solves see them (validation
@@ -282,8 +280,8 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
   for (auto& solver : solvers_) solver.phase_seconds() = PhaseSeconds{};
   HalfResult half;
   // Implicit: the unobserved cells' share of every row's system, from the
-  // whole fixed side (every rank holds it: the same bits on every rank).
-  if (params_.implicit) gramian_.compute(factors_[fixed_side], params_.unobserved_weight);
+  // fixed side, block by block (the same bits on every rank, routed or not).
+  if (params_.implicit) half.routed += form_gramian(fixed_side);
   if (!routed_[fixed_side]) {
     solve_rows(side, factors_[fixed_side], factors_[fixed_side].rows(), 0, local.order.size(), retries, squared_error);
   } else {
