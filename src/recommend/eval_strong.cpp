@@ -131,7 +131,7 @@ void run_strong_generalization(const Comm& comm, const EvalConfig& c, const Mani
   const std::int64_t end = std::min(users, end_chunk * kChunkUsers);
 
   SplitRows parts = split_users(fold, item_ids, c, first, end);
-  in.tables.users = fold_in(parts.fold, 0, end - first, in.tables.items, params, m.mean);
+  in.tables.users = fold_in(parts.fold, 0, end - first, in.tables.items, params, m.mean, item_block_first(m));
   in.train = std::move(parts.fold);
   in.test = std::move(parts.scored);
   in.item_in_test.assign(m.items, 0);

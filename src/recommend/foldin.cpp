@@ -196,8 +196,15 @@ SolveParams fold_in_params(const std::string& hyperparameters, const std::string
   return p;
 }
 
+std::vector<std::int64_t> item_block_first(const Manifest& m) {
+  std::vector<std::int64_t> out;
+  for (const BlockInfo& b : m.train.item_blocks) out.push_back(b.first);
+  out.push_back(m.items);
+  return out;
+}
+
 FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t end, const FactorTable& items,
-                    const SolveParams& params, double mean) {
+                    const SolveParams& params, double mean, std::span<const std::int64_t> item_block_first) {
   if (first < 0 || end < first || end > history.rows() || items.k() != params.k)
     throw Error("fold_in: rows [" + std::to_string(first) + ", " + std::to_string(end) + ") of " +
                 std::to_string(history.rows()) + ", k " + std::to_string(items.k()) + " vs " +
@@ -209,7 +216,8 @@ FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t en
   // the Gramian's bits are those of single-threaded SSYRKs.
   openblas_set_num_threads(1);
   ImplicitGramian gramian;
-  if (params.implicit) gramian.compute(items, params.unobserved_weight);
+  if (params.implicit && item_block_first.empty()) gramian.compute(items, params.unobserved_weight);
+  if (params.implicit && !item_block_first.empty()) gramian.compute(items, params.unobserved_weight, item_block_first);
 #pragma omp parallel
   {
     RowSolver solver(params, max_degree);

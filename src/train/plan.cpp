@@ -89,7 +89,10 @@ void plan_half(CsrBlock& ratings, const SideLayout& routed, std::int64_t buffer_
 // The figures that need every rank's sends (the routed rows each rank
 // owns and others ask for): bytes per half and memory, as the trainer
 // counts them (Trainer::route, exchange, model_bytes).
-void finish_rank(const Plan& plan, const TrainConfig& train, std::vector<std::int64_t>& f) {
+// `own_blocks`: the simulated rank's blocks per side (implicit mode's
+// Gramian partials of a routed side, Trainer::form_gramian).
+void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::int64_t>& own_blocks,
+                 std::vector<std::int64_t>& f) {
   const std::int64_t row_bytes = static_cast<std::int64_t>(plan.k + 1) * 4, p = plan.ranks;
   auto table_bytes = [&](std::int64_t rows) {
     return static_cast<std::int64_t>(bytes_for_random_reads(static_cast<std::size_t>(rows * row_bytes)));
@@ -99,10 +102,23 @@ void finish_rank(const Plan& plan, const TrainConfig& train, std::vector<std::in
   const std::int64_t user_gather_received = plan.routed_users ? 0 : (plan.users - f[own_users]) * row_bytes;
   const std::int64_t item_gather_sent = plan.routed_items ? 0 : f[own_items] * row_bytes * (p - 1);
   const std::int64_t item_gather_received = plan.routed_items ? 0 : (plan.items - f[own_items]) * row_bytes;
-  f[user_half_bytes_sent] = f[u_rows_sent_remote] * row_bytes + user_gather_sent;
-  f[user_half_bytes_received] = f[u_rows_remote] * row_bytes + user_gather_received;
-  f[item_half_bytes_sent] = f[i_rows_sent_remote] * row_bytes + item_gather_sent;
-  f[item_half_bytes_received] = f[i_rows_remote] * row_bytes + item_gather_received;
+  // Implicit, a routed fixed side: its B lower triangles of k x k doubles, all-gathered by block.
+  const std::int64_t triangle_bytes = static_cast<std::int64_t>(plan.k) * (plan.k + 1) / 2 * 8;
+  auto gramian_sent = [&](bool routed, std::int64_t own) {
+    return plan.implicit && routed ? own * triangle_bytes * (p - 1) : 0;
+  };
+  auto gramian_received = [&](bool routed, std::int64_t own) {
+    return plan.implicit && routed ? (plan.blocks - own) * triangle_bytes : 0;
+  };
+  // The user half reads the items (their Gramian), the item half the users.
+  f[user_half_bytes_sent] =
+      f[u_rows_sent_remote] * row_bytes + user_gather_sent + gramian_sent(plan.routed_items, own_blocks.items);
+  f[user_half_bytes_received] =
+      f[u_rows_remote] * row_bytes + user_gather_received + gramian_received(plan.routed_items, own_blocks.items);
+  f[item_half_bytes_sent] =
+      f[i_rows_sent_remote] * row_bytes + item_gather_sent + gramian_sent(plan.routed_users, own_blocks.users);
+  f[item_half_bytes_received] =
+      f[i_rows_remote] * row_bytes + item_gather_received + gramian_received(plan.routed_users, own_blocks.users);
   f[held_out_bytes_sent] = f[t_rows_sent_remote] * row_bytes;
   f[held_out_bytes_received] = f[t_rows_remote] * row_bytes;
   f[bytes_sent] = f[user_half_bytes_sent] + f[item_half_bytes_sent] + f[held_out_bytes_sent];
@@ -148,10 +164,7 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
     plan.memory_per_rank =
         config.memory_per_rank > 0 ? config.memory_per_rank : static_cast<std::int64_t>(physical_memory_bytes());
     const PerSide<bool> routed = loading::routed_sides(train, m, plan.memory_per_rank);
-    if (train.implicit && (routed.users || routed.items))
-      throw Error(
-          "--exchange routed: implicit mode needs both sides on every rank (the Gramian of the fixed side, "
-          "the ranking metrics); use --exchange allgather or auto");
+    if (routed.items && loading::ranks_every_item(train, m)) throw Error(loading::kImplicitRoutedItemsRanking);
     plan.routed_users = routed.users;
     plan.routed_items = routed.items;
   });
@@ -231,7 +244,9 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
       f[h.base + sent_at] = h.sent[r];
       f[h.base + sent_remote_at] = h.sent_remote[r];
     }
-    finish_rank(plan, train, f);
+    const PerSide<std::int64_t> own_blocks{layouts.users.of(r).end_block - layouts.users.of(r).first_block,
+                                           layouts.items.of(r).end_block - layouts.items.of(r).first_block};
+    finish_rank(plan, train, own_blocks, f);
   }
   return plan;
 }

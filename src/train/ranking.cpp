@@ -106,9 +106,11 @@ void check_model(const FactorTable& users, const FactorTable& items, const CsrBl
                  const RankingOptions& options) {
   require(users.k() == items.k(), "ranking: user factors have k = " + std::to_string(users.k()) +
                                       " but item factors k = " + std::to_string(items.k()));
-  require(train.first_row + train.rows() <= users.rows(),
-          "ranking: training rows end at user " + std::to_string(train.first_row + train.rows()) +
-              " but the user table has " + std::to_string(users.rows()) + " rows");
+  // The users' table may hold only some rows (a routed side): by dense id.
+  require(users.first_row() <= train.first_row && train.first_row + train.rows() <= users.end_row(),
+          "ranking: training rows [" + std::to_string(train.first_row) + ", " +
+              std::to_string(train.first_row + train.rows()) + ") are not within the user table's rows [" +
+              std::to_string(users.first_row()) + ", " + std::to_string(users.end_row()) + ")");
   require(train.num_cols == items.rows(), "ranking: training entries have " + std::to_string(train.num_cols) +
                                               " items but the item table has " + std::to_string(items.rows()));
   require(items.rows() < std::numeric_limits<std::int32_t>::max(), "ranking: too many items for 32-bit ids");

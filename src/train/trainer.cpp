@@ -10,8 +10,6 @@
 #include "dals/core/huge_pages.hpp"
 #include "dals/core/memory.hpp"
 #include "dals/data/dataset.hpp"
-#include "dals/mpi/route_rows.hpp"
-#include "dals/mpi/watchdog.hpp"
 #include "dals/train/evaluation.hpp"
 #include "dals/train/ranking_reduce.hpp"
 #include "dals/train/validation_split.hpp"
@@ -109,10 +107,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   run_collectively(comm_, [&] {
     if (params_.implicit && config_.validation_fraction > 0)
       throw Error("--validation-fraction: implicit mode has no validation metric yet; use the test split");
-    if (params_.implicit && (routed_.users || routed_.items))
-      throw Error(
-          "--exchange routed: implicit mode needs both sides on every rank (the Gramian of the fixed side, "
-          "the ranking metrics); use --exchange allgather or auto");
+    if (routed_.items && loading::ranks_every_item(config_, manifest_))
+      throw Error(loading::kImplicitRoutedItemsRanking);
   });
 
   // The own rows' training ratings, as the solves see them (validation
@@ -284,8 +280,8 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
   for (auto& solver : solvers_) solver.phase_seconds() = PhaseSeconds{};
   HalfResult half;
   // Implicit: the unobserved cells' share of every row's system, from the
-  // whole fixed side (every rank holds it: the same bits on every rank).
-  if (params_.implicit) gramian_.compute(factors_[fixed_side], params_.unobserved_weight);
+  // fixed side, block by block (the same bits on every rank, routed or not).
+  if (params_.implicit) half.routed += form_gramian(fixed_side);
   if (!routed_[fixed_side]) {
     solve_rows(side, factors_[fixed_side], factors_[fixed_side].rows(), 0, local.order.size(), retries, squared_error);
   } else {
@@ -368,40 +364,6 @@ void Trainer::solve_rows(Side side, const FactorTable& fixed, std::int64_t fixed
   }
   retries_out += retries;
   squared_error_out += squared_error;
-}
-
-Trainer::Moved Trainer::route(const RoutePlan& plan, Side from, int round) {
-  const WatchedStep watch(
-      from == Side::users ? "routed exchange of the user factors" : "routed exchange of the item factors",
-      iteration_ + 1, comm_.rank());
-  const double start = MPI_Wtime();
-  const FactorTable& table = factors_[from];
-  const auto send = plan.send_rows(round);
-  const auto& counts = plan.recv_counts(round);
-  route_rows(comm_, table.data(), table.stride(), send, received_.data(), counts);
-  Moved moved;
-  moved.seconds = seconds_since(start);
-  const std::int64_t row_bytes = static_cast<std::int64_t>(table.stride()) * 4;
-  for (int r = 0; r < comm_.size(); ++r)
-    if (r != comm_.rank())
-      moved.sent += static_cast<std::int64_t>(send[r].size()) * row_bytes, moved.received += counts[r] * row_bytes;
-  return moved;
-}
-
-Trainer::Moved Trainer::exchange(Side side) {
-  Moved moved;
-  if (routed_[side]) return moved;  // its rows travel when a half reads them
-  const WatchedStep watch(side == Side::users ? "allgather of the user factors" : "allgather of the item factors",
-                          iteration_ + 1, comm_.rank());
-  const double start = MPI_Wtime();
-  FactorTable& table = factors_[side];
-  comm_.allgather_rows(table.data(), table.stride(), layout(side).first_rows(), layout(side).row_counts());
-  moved.seconds = seconds_since(start);
-  const std::int64_t row_bytes = static_cast<std::int64_t>(table.stride()) * 4;
-  const std::int64_t own = layout(side).of(comm_.rank()).rows();
-  moved.sent = own * row_bytes * (comm_.size() - 1);
-  moved.received = (manifest_.rows(side) - own) * row_bytes;
-  return moved;
 }
 
 IterationRecord Trainer::iterate() {

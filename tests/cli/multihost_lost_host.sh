@@ -22,14 +22,10 @@
 set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/hosts_helpers.bash"
 ckpt_init "$@"
 SEED=${3:-${DALS_LOST_HOST_SEED:-$RANDOM}}
-HOSTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tools/local-hosts" && pwd)/hosts.sh
-
-if ! why=$("$HOSTS" check 2>&1); then
-  echo "SKIPPED: this machine cannot make namespaced hosts: $why" >&2
-  exit 77
-fi
+hosts_require
 NAME=lh$$  # clusters ${NAME}p, ${NAME}h, ${NAME}l: concurrent runs do not meet
 CASES=(procs host link)
 teardown() {
@@ -39,11 +35,7 @@ teardown() {
 trap teardown EXIT INT TERM
 declare -A CLUSTER_DIR  # case -> its cluster's state directory (hosts.sh up prints it)
 for c in "${CASES[@]}"; do
-  CLUSTER_DIR[$c]=$("$HOSTS" up 3 --name "$NAME${c:0:1}" 2>"$SCRATCH/up.log") || {
-    echo "FAIL: cannot create 3 namespaced hosts:" >&2
-    sed 's/^/    | /' "$SCRATCH/up.log" >&2
-    exit 1
-  }
+  CLUSTER_DIR[$c]=$(hosts_up 3 "$NAME${c:0:1}") || exit 1
 done
 
 DATA=$SCRATCH/data

@@ -16,20 +16,12 @@
 set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/hosts_helpers.bash"
 ckpt_init "$@"
-HOSTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tools/local-hosts" && pwd)/hosts.sh
-
-if ! why=$("$HOSTS" check 2>&1); then
-  echo "SKIPPED: this machine cannot make namespaced hosts: $why" >&2
-  exit 77
-fi
+hosts_require
 NAME=mh$$  # one cluster per test run: concurrent runs do not meet
 trap '"$HOSTS" down "$NAME" >/dev/null 2>&1' EXIT INT TERM
-dir=$("$HOSTS" up 3 --name "$NAME" 2>"$SCRATCH/up.log") || {
-  echo "FAIL: cannot create 3 namespaced hosts:" >&2
-  sed 's/^/    | /' "$SCRATCH/up.log" >&2
-  exit 1
-}
+dir=$(hosts_up 3 "$NAME") || exit 1
 HOST_MPIRUN=$dir/mpirun
 # placement SPEC: an mpirun for these hosts with that --host list.
 placement() {

@@ -4,7 +4,10 @@
 # predicted bytes sent and received per half (the busiest rank's, as
 # metrics.jsonl reports them), chunks, rows received and duplication equal
 # the trainer's figures, and the predicted memory equals its "model memory"
-# to the 0.1 MiB it prints. Bad input: one-line errors, exit 2 or 1.
+# to the 0.1 MiB it prints; so in implicit mode, routed (whose halves also
+# all-gather the fixed side's Gramian block sums) and all-gathered. Implicit
+# auto never routes the items of a dataset with a test split, routed is
+# refused there. Bad input: one-line errors, exit 2 or 1.
 #
 # Usage (as ctest runs it): bash plan.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -19,14 +22,14 @@ run_ranks 2 "$SCRATCH/generate" "$DALS_GENERATE" --users 4000 --items 400 --rati
   --user-skew 1.5 --item-skew 1.5 --output "$SCRATCH/data"
 expect_success generate "$SCRATCH/generate" || cli_finish
 
-# compare NAME NP MODE [OPTIONS...]: plan, train, and every figure equal.
+# compare NAME NP MODE [OPTIONS...]: plan, train, and every figure equal (DATA: the dataset, $SCRATCH/data by default).
 compare() {
   local name=$1 np=$2 mode=$3
   shift 3
-  run_ranks 1 "$SCRATCH/$name.plan" "$DALS_PLAN" "$SCRATCH/data" --ranks "$np" -k 10 --exchange "$mode" "$@" \
+  run_ranks 1 "$SCRATCH/$name.plan" "$DALS_PLAN" "${DATA:-$SCRATCH/data}" --ranks "$np" -k 10 --exchange "$mode" "$@" \
     --output "$SCRATCH/$name.json"
   expect_success "$name-plan" "$SCRATCH/$name.plan" || return
-  run_ranks "$np" "$SCRATCH/$name" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/$name.model" -k 10 \
+  run_ranks "$np" "$SCRATCH/$name" "$DALS_TRAIN" --data "${DATA:-$SCRATCH/data}" --output "$SCRATCH/$name.model" -k 10 \
     --iterations 1 --threads 1 --exchange "$mode" "$@"
   expect_success "$name-train" "$SCRATCH/$name" || return
   local pair measured predicted
@@ -60,6 +63,22 @@ compare allgather-3 3 allgather
 compare routed-2 2 routed --exchange-buffer 160K
 compare routed-3 3 routed --exchange-buffer 160K
 check chunks "the small buffer forces several chunks" jq -e '.max["item_half.chunks"] > 1' "$SCRATCH/routed-3.json"
+
+# Implicit (counts 1-5, no test split): routed and all-gathered.
+run_ranks 2 "$SCRATCH/generate-implicit" "$DALS_GENERATE" --users 4000 --items 400 --ratings 50000 --blocks 5 \
+  --seed 21 --user-skew 1.5 --item-skew 1.5 --round --test-fraction 0 --output "$SCRATCH/implicit"
+expect_success generate-implicit "$SCRATCH/generate-implicit"
+# (The most rated item has all 4000 users here: 200 KB holds 4654 rows.)
+DATA=$SCRATCH/implicit compare implicit-routed-3 3 routed --implicit --exchange-buffer 200K
+DATA=$SCRATCH/implicit compare implicit-allgather-2 2 allgather --implicit
+# With a test split: auto routes the users of a small memory, never the items; routed is refused.
+run_ranks 1 "$SCRATCH/implicit-auto" "$DALS_PLAN" "$SCRATCH/data" --ranks 2 -k 10 --implicit --exchange auto \
+  --memory-per-rank 100K --output "$SCRATCH/implicit-auto.json"
+expect_success implicit-auto "$SCRATCH/implicit-auto" &&
+  check implicit-auto "users routed, items replicated" \
+    jq -e '.routed.users == true and .routed.items == false' "$SCRATCH/implicit-auto.json"
+run_ranks 1 "$SCRATCH/implicit-routed-test" "$DALS_PLAN" "$SCRATCH/data" --ranks 2 --implicit --exchange routed
+expect_failure implicit-routed-test "$SCRATCH/implicit-routed-test" "--exchange routed" "test split"
 
 # The comparison can fail: a plan for another buffer predicts other bytes.
 run_ranks 1 "$SCRATCH/other.plan" "$DALS_PLAN" "$SCRATCH/data" --ranks 3 -k 10 --exchange routed \

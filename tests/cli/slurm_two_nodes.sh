@@ -29,17 +29,14 @@ set -u -o pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/checkpoint_helpers.bash"
 source "$(dirname "${BASH_SOURCE[0]}")/slurm_helpers.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/hosts_helpers.bash"
 ckpt_init "$@"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCAL_SLURM=$ROOT/tools/local-slurm
-HOSTS=$ROOT/tools/local-hosts/hosts.sh
 SBATCH_SCRIPT=$ROOT/slurm/train.sbatch
 
 slurm_lock  # root, or skipped; one local cluster per machine at a time
-if ! why=$("$HOSTS" check 2>&1); then
-  echo "SKIPPED: this machine cannot make namespaced hosts: $why" >&2
-  exit 77
-fi
+hosts_require
 cleanup() { "$LOCAL_SLURM/stop-multi.sh" >"$SCRATCH/stop.log" 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT

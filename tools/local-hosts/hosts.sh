@@ -31,6 +31,9 @@
 #   hosts.sh link NAME HOST up|down   take HOST's cable out or put it back
 #   hosts.sh shape NAME HOST|all RATE [BURST]   tbf rate limit on the link(s); RATE=off removes it
 #   hosts.sh netem NAME HOST|all ARGS...        tc netem (delay, loss; needs sch_netem)
+#   hosts.sh slow NAME HOST|all DELAY_MS [LOSS_PERCENT]   delay and loss in user
+#                                     space (dals-test-slow-link), where the kernel
+#                                     has no sch_netem; DELAY_MS=off restores the cable
 #   hosts.sh stats NAME               bytes and packets on every host's link
 #   hosts.sh check                    can this machine make hosts? (exit 3 if not)
 #
@@ -148,13 +151,7 @@ make_hosts() {
     echo "$host" >>"$dir/hosts"
     ip netns add "$host" || return 1
     ip -n "$host" link set lo up || return 1
-    # Both ends are made inside their namespaces: no name in the machine's
-    # own namespace can clash with them.
-    ip -n "$sw" link add "p$i" type veth peer name eth0 netns "$host" || return 1
-    ip -n "$sw" link set "p$i" master br0 || return 1
-    ip -n "$sw" link set "p$i" up || return 1
-    ip -n "$host" addr add "$SUBNET_PREFIX.$i/24" dev eth0 || return 1
-    ip -n "$host" link set eth0 up || return 1
+    plain_cable "$name" "$i" "" || return 1
     # `ip netns exec` mounts /etc/netns/HOST/hosts over /etc/hosts.
     mkdir -p "/etc/netns/$host" && printf '%s' "$etc_hosts" >"/etc/netns/$host/hosts" || return 1
     local s=${slots[0]:-1}
@@ -185,6 +182,28 @@ EOF
       { echo "hosts.sh: host $i ($SUBNET_PREFIX.$i) does not answer host 1" >&2; return 1; }
   done
   return 0
+}
+
+# plain_cable NAME I [MAC]: host I's cable, a veth pair from its eth0 to
+# port pI of the bridge (eth0 given MAC when one is named).
+plain_cable() {
+  local name=$1 i=$2 mac=$3 host=$1-h$2 sw
+  sw=$(switch_ns "$name")
+  # Both ends are made inside their namespaces: no name in the machine's
+  # own namespace can clash with them.
+  ip -n "$sw" link add "p$i" type veth peer name eth0 netns "$host" || return 1
+  [[ -z "$mac" ]] || ip -n "$host" link set eth0 address "$mac" || return 1
+  cable_up "$name" "$i"
+}
+
+# cable_up NAME I: address, bridge port and carrier of host I's cable.
+cable_up() {
+  local name=$1 i=$2 host=$1-h$2 sw
+  sw=$(switch_ns "$name")
+  ip -n "$sw" link set "p$i" master br0 || return 1
+  ip -n "$sw" link set "p$i" up || return 1
+  ip -n "$host" addr add "$SUBNET_PREFIX.$i/24" dev eth0 || return 1
+  ip -n "$host" link set eth0 up || return 1
 }
 
 # end_processes NS: SIGTERM, then (after up to 2 s) SIGKILL, to every
@@ -312,6 +331,64 @@ netem_one() {
   fi
 }
 
+# slow_one HOST DELAY_MS [LOSS_PERCENT]: host HOST's cable replaced by
+# dals-test-slow-link (two TAP devices and a process between them: the
+# host's outgoing frames wait DELAY_MS and are lost with LOSS_PERCENT), or
+# with DELAY_MS=off the plain veth cable back. eth0 keeps its MAC address,
+# so that no neighbour's ARP entry goes stale. The process's counts go to
+# the state directory's slow-I.out when it ends.
+slow_one() {
+  local host=$1 delay=$2 loss=${3:-0} name=${1%-h*} i=${1##*-h} dir sw mac bin pid t
+  dir=$(state_dir "$name")
+  sw=$(switch_ns "$name")
+  mac=$(ip -n "$host" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+  [[ -n "$mac" ]] || { echo "hosts.sh: $host has no eth0" >&2; return 1; }
+  if [[ "$delay" != off ]]; then
+    [[ "$delay" =~ ^[0-9]+([.][0-9]+)?$ && "$loss" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
+      usage "slow: DELAY_MS and LOSS_PERCENT must be numbers (got '$delay' '$loss')"
+    local build=${DALS_BUILD:-$(dirname "$SELF")/../../build}
+    bin=$build/tests/dals-test-slow-link
+    [[ -x "$bin" ]] || bin=$build/dals-test-slow-link
+    [[ -x "$bin" ]] || { echo "hosts.sh: no dals-test-slow-link in $build (build the tests, or set DALS_BUILD)" >&2; return 1; }
+  fi
+  [[ "$delay" == off && ! -s "$dir/slow-$i.pid" ]] && return 0  # a plain cable already
+  if [[ -s "$dir/slow-$i.pid" ]]; then  # the user-space cable ends with its process
+    pid=$(cat "$dir/slow-$i.pid")
+    kill -TERM "$pid" 2>/dev/null
+    for ((t = 0; t < 50; t++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$dir/slow-$i.pid"
+  else
+    ip -n "$sw" link del "p$i" || return 1  # (both ends of the veth pair)
+  fi
+  [[ "$delay" == off ]] && { plain_cable "$name" "$i" "$mac"; return; }
+  # Removed first: the new process truncates it only once it runs, and the
+  # old one's "ready" must not be read as the new one's.
+  rm -f "$dir/slow-$i.out"
+  "$bin" --host-netns "/run/netns/$host" --switch-netns "/run/netns/$sw" --switch-dev "p$i" \
+    --delay-ms "$delay" --loss-percent "$loss" --seed "$i" >"$dir/slow-$i.out" 2>&1 </dev/null &
+  pid=$!
+  # Up to 30 s: making a device waits for the kernel's network lock, which
+  # a namespace being deleted (another cluster's `down`) can hold for seconds.
+  for ((t = 0; t < 300; t++)); do
+    grep -q '^ready$' "$dir/slow-$i.out" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! grep -q '^ready$' "$dir/slow-$i.out"; then
+    kill -KILL "$pid" 2>/dev/null
+    local status=0
+    wait "$pid" || status=$?
+    echo "hosts.sh: dals-test-slow-link for $host did not start (exit $status): $(head -c 300 "$dir/slow-$i.out")" >&2
+    plain_cable "$name" "$i" "$mac"
+    return 1
+  fi
+  echo "$pid" >"$dir/slow-$i.pid"
+  ip -n "$host" link set eth0 address "$mac" || return 1
+  cable_up "$name" "$i"
+}
+
+cmd_slow() { (($# >= 3)) || usage "slow NAME HOST|all DELAY_MS [LOSS_PERCENT]"; each_link "$1" "$2" slow_one "${@:3}"; }
+
 cmd_shape() { (($# >= 3)) || usage "shape NAME HOST|all RATE [BURST]"; each_link "$1" "$2" shape_one "${@:3}"; }
 cmd_netem() { (($# >= 3)) || usage "netem NAME HOST|all ARGS..."; each_link "$1" "$2" netem_one "${@:3}"; }
 
@@ -365,7 +442,7 @@ cmd_run() {
 }
 
 case "${1:-}" in
-  up | down | run | mpirun | exec | pids | kill | link | shape | netem | stats | check)
+  up | down | run | mpirun | exec | pids | kill | link | shape | netem | slow | stats | check)
     sub=$1
     shift
     "cmd_$sub" "$@"

@@ -17,11 +17,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dals/data/csr.hpp"
+#include "dals/data/manifest.hpp"
 #include "dals/solve/factors.hpp"
 #include "dals/solve/solve_params.hpp"
 
@@ -82,8 +84,15 @@ SolveParams fold_in_params(const std::string& hyperparameters, const std::string
 /// factors and biases, the whole table), `mean` the dataset's training
 /// mean. Returns a table of end - first rows (first_row 0): factors, then
 /// the bias; rows without entries are zero. OpenMP threads over the rows;
-/// each row's bits depend on its entries and `items` only.
+/// each row's bits depend on its entries and `items` only. Implicit: the
+/// Gramian of `items` is summed over `item_block_first` (the dataset's item
+/// blocks' first rows and the items' count, item_block_first()), as the
+/// trainer sums it, so that a trained user folds in to the same bits;
+/// empty: the table as one block.
 FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t end, const FactorTable& items,
-                    const SolveParams& params, double mean);
+                    const SolveParams& params, double mean, std::span<const std::int64_t> item_block_first = {});
+
+/// The item blocks' first rows of `m`'s training split, then its items.
+std::vector<std::int64_t> item_block_first(const Manifest& m);
 
 }  // namespace dals

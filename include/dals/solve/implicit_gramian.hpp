@@ -11,12 +11,19 @@
 /// row costs what an explicit one does plus a k x k addition (Cholesky) or
 /// one k x k matrix-vector product per CG step.
 ///
-/// Determinism: the fixed side is summed in chunks of kChunkRows rows, each
-/// chunk's Gram formed alone (single-threaded SSYRK) and the chunks added
-/// in order in double precision: the bits depend on the table only, not on
-/// the number of threads or ranks (every rank holds the whole fixed side).
+/// Determinism: the order of the sum depends on the dataset's blocks only.
+/// Each block is summed in chunks of kChunkRows rows from its first row,
+/// each chunk's Gram formed alone (single-threaded SSYRK, float) and the
+/// chunks added in order in double into the block's partial; the Gramian
+/// is the blocks' partials added in block order. A rank holding the whole
+/// fixed side (replicated) computes every partial itself; a rank holding
+/// only its own blocks (routed) computes theirs, the ranks all-gather the
+/// partials (block_partials, then finish): the same bits either way, for
+/// any number of threads and ranks.
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "dals/core/aligned_allocator.hpp"
@@ -29,8 +36,27 @@ class ImplicitGramian {
   /// Rows per chunk of the sum: the order of additions, part of the result's bits.
   static constexpr std::int64_t kChunkRows = 2048;
 
-  /// Forms w0 Y^T Y over every row of `fixed` (its k factors; the biases
-  /// are not used). Runs OpenMP threads over the chunks.
+  /// Doubles in one block's partial: the lower triangle of a k x k matrix,
+  /// packed by columns ((i, j), i >= j, column j after columns 0 .. j-1).
+  static std::size_t triangle(int k) { return static_cast<std::size_t>(k) * (k + 1) / 2; }
+
+  /// The partials of blocks [first_block, end_block) of the fixed side into
+  /// `out` (triangle(k) doubles per block, in block order, unscaled).
+  /// `block_first` has one entry per block and one more, the side's rows:
+  /// block b is rows [block_first[b], block_first[b + 1]), which `fixed`
+  /// must hold (by dense id). Runs OpenMP threads over the chunks.
+  static void block_partials(const FactorTable& fixed, std::span<const std::int64_t> block_first, int first_block,
+                             int end_block, double* out);
+
+  /// Forms w0 Y^T Y from every block's partial (`partials`: all blocks of
+  /// the side in order, triangle(k) each), added in block order; `rows`:
+  /// the fixed side's rows (for the weighted ridge).
+  void finish(std::span<const double> partials, int k, std::int64_t rows, double w0);
+
+  /// Both in one, from a table holding the whole fixed side: the same bits
+  /// as block_partials on any split of the blocks, then finish.
+  void compute(const FactorTable& fixed, double w0, std::span<const std::int64_t> block_first);
+  /// The whole table as one block (for tables without a dataset's blocks).
   void compute(const FactorTable& fixed, double w0);
 
   int k() const { return k_; }

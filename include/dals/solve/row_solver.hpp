@@ -149,7 +149,7 @@ class RowSolver {
   FloatBuffer target_;            // degree: rating - mean - the fixed row's bias
   FloatBuffer gram_;              // tile_stride(k)^2: V^T V, or the dual's n x n V V^T
   FloatBuffer sums_;              // V^T 1 and V^T t (tile_stride(k) each), or the dual's z
-  FloatBuffer work_;              // CG: x, r, p, A p (stride each), e and Y p (degree each)
+  FloatBuffer work_;              // x (stride); CG: r, p, A p (stride each), e and Y p (degree each)
   std::vector<double> system_;    // width x width, row-major, factored in place
   std::vector<double> solution_;  // width
   PhaseSeconds phases_;

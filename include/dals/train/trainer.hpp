@@ -15,8 +15,10 @@
 /// Each row's solve reads the same fixed values in the same order in every
 /// mode, so results are bit-identical for any number of ranks and threads
 /// and either exchange. Implicit mode adds, per half, the fixed side's
-/// Gramian (formed from the replicated table on every rank alike) and, where
-/// due, the ranking metrics of the test split; it replicates both sides.
+/// Gramian (implicit_gramian.hpp: per block, then over the blocks in order;
+/// a routed fixed side's ranks all-gather their blocks' partials) and,
+/// where due, the ranking metrics of the test split, which score every
+/// item: with a test split the items stay replicated.
 
 #include <cstdint>
 #include <functional>
@@ -197,6 +199,8 @@ class Trainer {
   // Receives round `round` of a plan's rows of `from` into received_.
   Moved route(const RoutePlan& plan, Side from, int round);
   Moved exchange(Side side);
+  // Implicit: forms gramian_ of `fixed` (its blocks' partials all-gathered where it is routed).
+  Moved form_gramian(Side fixed);
   IterationRecord evaluate(double local_train_squared_error, Moved& moved);
   // This rank's error sums over held-out ratings by user (the test or the
   // validation split), through `plan` where the items are routed.

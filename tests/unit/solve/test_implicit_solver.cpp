@@ -261,5 +261,49 @@ TEST(ImplicitGramian, IsTheScaledGramOfEveryRowWhateverTheThreads) {
   EXPECT_NEAR(one.quadratic(p.data(), scratch.data()), quad, 1e-6 * std::abs(quad));
 }
 
+// A routed fixed side: each "rank" holds only its own blocks' rows (a table
+// from their first row), forms their partials, and the partials of all
+// blocks, in block order, finish to the bits of the whole table's compute,
+// for any cut of the blocks into ranks and any threads. Blocks of more than
+// one chunk, and cuts that a global chunking would straddle.
+TEST(ImplicitGramian, BlockPartialsOfOwnRowsGiveTheWholeTablesBits) {
+  const int k = 12;
+  const std::vector<std::int64_t> block_first = {0, 2500, 2600, 7000, 7001, 9100};
+  const std::int64_t rows = block_first.back();
+  const int blocks = static_cast<int>(block_first.size()) - 1;
+  FactorTable whole(rows, k);
+  std::mt19937 gen(5);
+  std::normal_distribution<float> normal(0.f, 1.f);
+  for (std::int64_t i = 0; i < rows; ++i)
+    for (int d = 0; d <= k; ++d) whole.row(i)[d] = normal(gen);
+  ImplicitGramian want;
+  want.compute(whole, 0.25, block_first);
+  EXPECT_EQ(want.rows(), rows);
+  const std::size_t tri = ImplicitGramian::triangle(k);
+  const int threads = omp_get_max_threads();
+  for (const std::vector<int>& cuts :
+       std::vector<std::vector<int>>{{0, 5}, {0, 1, 5}, {0, 2, 3, 5}, {0, 1, 2, 3, 4, 5}})
+    for (int t : {1, 2}) {
+      omp_set_num_threads(t);
+      std::vector<double> partials(blocks * tri, -1.0);
+      for (std::size_t r = 0; r + 1 < cuts.size(); ++r) {
+        const std::int64_t first = block_first[cuts[r]], end = block_first[cuts[r + 1]];
+        FactorTable own(first, end - first, k);
+        for (std::int64_t i = first; i < end; ++i) std::copy(whole.row(i), whole.row(i) + whole.stride(), own.row(i));
+        ImplicitGramian::block_partials(own, block_first, cuts[r], cuts[r + 1], partials.data() + cuts[r] * tri);
+      }
+      ImplicitGramian got;
+      got.finish(partials, k, rows, 0.25);
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) EXPECT_EQ(got.at(i, j), want.at(i, j)) << "ranks " << cuts.size() - 1;
+    }
+  omp_set_num_threads(threads);
+  // The blocks do set the order: one block over the whole table sums the
+  // same matrix, to rounding, in another order.
+  ImplicitGramian one_block;
+  one_block.compute(whole, 0.25);
+  for (int i = 0; i < k; ++i) EXPECT_NEAR(one_block.at(i, i), want.at(i, i), 1e-4 * want.at(i, i));
+}
+
 }  // namespace
 }  // namespace dals

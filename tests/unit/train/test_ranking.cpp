@@ -291,6 +291,13 @@ TEST(RankingMetrics, SumsAreTheSameBitsForAnyThreadsBatchesAndOwners) {
   const auto later =
       ranking_sums_by_block(p.users, p.items, rows_from(p.train, 100), rows_from(p.test, 100), {100, 450}, 700, ks);
   EXPECT_TRUE(same_bits(later, {reference[1], reference[2]}));
+  // ... also from a user table of its own rows only (routed users).
+  FactorTable own_users(100, 600, p.users.k());
+  for (std::int64_t u = 100; u < 700; ++u)
+    std::copy(p.users.row(u), p.users.row(u) + p.users.stride(), own_users.row(u));
+  const auto routed =
+      ranking_sums_by_block(own_users, p.items, rows_from(p.train, 100), rows_from(p.test, 100), {100, 450}, 700, ks);
+  EXPECT_TRUE(same_bits(routed, {reference[1], reference[2]}));
   omp_set_num_threads(threads);
 }
 
