@@ -16,7 +16,7 @@
 namespace dals::part {
 namespace {
 
-enum Channel { kRecords, kUserNames, kItemNames };
+enum ParseChannel { kRecords, kUserNames, kItemNames };
 
 bool blank(std::string_view s) {
   for (char c : s)

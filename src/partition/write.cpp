@@ -20,7 +20,7 @@
 namespace dals::part {
 namespace {
 
-enum Channel { kRatings, kUserIds, kItemIds };
+enum WriteChannel { kRatings, kUserIds, kItemIds };
 
 // Kinds of rating blocks, by (side, split).
 enum Kind { kTrainUsers, kTestUsers, kTrainItems, kTestItems, kKinds };

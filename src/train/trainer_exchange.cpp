@@ -11,12 +11,9 @@
 #include "dals/mpi/route_rows.hpp"
 #include "dals/mpi/watchdog.hpp"
 #include "dals/train/trainer.hpp"
+#include "trainer_local.hpp"
 
 namespace dals {
-
-namespace {
-double seconds_since(double start) { return MPI_Wtime() - start; }
-}  // namespace
 
 Trainer::Moved Trainer::route(const RoutePlan& plan, Side from, int round) {
   const WatchedStep watch(
