@@ -52,8 +52,8 @@ RawIds block_ids(const std::string& data, const BlockInfo& info, Side side, int 
 
 }  // namespace
 
-PartsSummary write_parts(const Comm& comm, const std::string& model_dir, const std::string& data_dir,
-                         const Manifest& m, const SavedState& state, bool with_item_bias, const std::string& staging) {
+PartsSummary write_parts(const Comm& comm, const std::string& model_dir, const std::string& data_dir, const Manifest& m,
+                         const SavedState& state, bool with_item_bias, const std::string& staging) {
   PartsSummary summary;
   const int k = state.factors;
   for (Side side : kBothSides) {
@@ -69,8 +69,9 @@ PartsSummary write_parts(const Comm& comm, const std::string& model_dir, const s
       const std::uint64_t sum = read_factor_block(path, info.first, info.rows, table, &counts);
       if (!state.blocks[side].empty()) check_block_checksum(path, state.blocks[side][b], sum);
       if (!counts)
-        throw Error(path + ": no training_ratings (a model of an older dals): export it without --parts, which "
-                           "takes the trained rows from the dataset");
+        throw Error(path +
+                    ": no training_ratings (a model of an older dals): export it without --parts, which "
+                    "takes the trained rows from the dataset");
       std::vector<std::uint8_t> trained(static_cast<std::size_t>(info.rows), 0);
       for (std::int64_t r = 0; r < info.rows; ++r) {
         trained[r] = (*counts)[r] > 0;

@@ -20,8 +20,8 @@ struct PartsSummary {
 /// This rank's blocks of both sides (the training's layout over P) as
 /// STAGING/parts/{users,items}-BBBBB.h5, each checked as dals-train reads
 /// it (ranges, k, checksums against state.json). Error naming the file.
-PartsSummary write_parts(const Comm& comm, const std::string& model_dir, const std::string& data_dir,
-                         const Manifest& m, const SavedState& state, bool with_item_bias, const std::string& staging);
+PartsSummary write_parts(const Comm& comm, const std::string& model_dir, const std::string& data_dir, const Manifest& m,
+                         const SavedState& state, bool with_item_bias, const std::string& staging);
 
 /// PATH (model.h5): every array a virtual dataset over the parts, then
 /// global_mean and the attributes, as in the single file.

@@ -158,8 +158,7 @@ class Writer {
         fail("cannot map " + p.file + " into " + name);
     }
     if (H5Sselect_all(space.get()) < 0) fail("cannot select " + name);
-    H5Id dset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-              H5Dclose);
+    H5Id dset(H5Dcreate2(file_.get(), name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose);
     if (dset.get() < 0) fail("cannot create virtual dataset " + name);
   }
 
