@@ -31,8 +31,6 @@ using loading::solve_order;
 // the first 256 ratings, by when the stream prefetcher has caught on.
 constexpr std::int64_t kRatingPrefetchBytes = 1024;
 
-double seconds_since(double start) { return MPI_Wtime() - start; }
-
 // A row's cost relative to one of its ratings, for balancing ranks (layout.hpp).
 double row_weight(const TrainConfig& config) {
   return config.solver == Solver::cholesky ? (config.factors + 1) / 3.0 : 1.0;

@@ -11,13 +11,9 @@
 #include "dals/mpi/route_rows.hpp"
 #include "dals/mpi/watchdog.hpp"
 #include "dals/train/trainer.hpp"
+#include "trainer_local.hpp"
 
 namespace dals {
-
-namespace {
-// (Named apart from trainer.cpp's: a unity build may compile both in one unit.)
-double exchange_seconds_since(double start) { return MPI_Wtime() - start; }
-}  // namespace
 
 Trainer::Moved Trainer::route(const RoutePlan& plan, Side from, int round) {
   const WatchedStep watch(
@@ -29,7 +25,7 @@ Trainer::Moved Trainer::route(const RoutePlan& plan, Side from, int round) {
   const auto& counts = plan.recv_counts(round);
   route_rows(comm_, table.data(), table.stride(), send, received_.data(), counts);
   Moved moved;
-  moved.seconds = exchange_seconds_since(start);
+  moved.seconds = seconds_since(start);
   const std::int64_t row_bytes = static_cast<std::int64_t>(table.stride()) * 4;
   for (int r = 0; r < comm_.size(); ++r)
     if (r != comm_.rank())
@@ -45,7 +41,7 @@ Trainer::Moved Trainer::exchange(Side side) {
   const double start = MPI_Wtime();
   FactorTable& table = factors_[side];
   comm_.allgather_rows(table.data(), table.stride(), layout(side).first_rows(), layout(side).row_counts());
-  moved.seconds = exchange_seconds_since(start);
+  moved.seconds = seconds_since(start);
   const std::int64_t row_bytes = static_cast<std::int64_t>(table.stride()) * 4;
   const std::int64_t own = layout(side).of(comm_.rank()).rows();
   moved.sent = own * row_bytes * (comm_.size() - 1);
@@ -80,7 +76,7 @@ Trainer::Moved Trainer::form_gramian(Side fixed) {
     block_counts.push_back(layout(fixed).of(r).end_block - layout(fixed).of(r).first_block);
   }
   if (tri > 0) comm_.allgather_rows(partials.data(), tri, first_blocks, block_counts);
-  moved.seconds = exchange_seconds_since(start);
+  moved.seconds = seconds_since(start);
   const std::int64_t block_bytes = static_cast<std::int64_t>(tri) * 8, own_blocks = own.end_block - own.first_block;
   moved.sent = own_blocks * block_bytes * (comm_.size() - 1);
   moved.received = (static_cast<std::int64_t>(blocks.size()) - own_blocks) * block_bytes;

@@ -1,6 +1,9 @@
 #pragma once
 // One side's local ratings and solve order, as the trainer's files share
-// them (trainer.cpp, trainer_held_out.cpp). Private to src/train/.
+// them (trainer.cpp, trainer_held_out.cpp, trainer_exchange.cpp). Private
+// to src/train/.
+#include <mpi.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -20,5 +23,8 @@ struct Trainer::Local {
   std::vector<std::size_t> chunk_ends;  // where each routed chunk's rows end in `order` (one chunk otherwise)
   double flops = 0;                     // of one half on this rank
 };
+
+/// Seconds since `start` (an MPI_Wtime), as the trainer's records count them.
+inline double seconds_since(double start) { return MPI_Wtime() - start; }
 
 }  // namespace dals

@@ -7,7 +7,8 @@
 # with zip64 records loads the same, and the top-K computed in numpy from
 # item_factors_ip and [u, 1] is dals-recommend's output line for line (also
 # with exact ties, broken by the lower dense id). The
-# same file at P = 1 and 3; `dals export` runs it. A missing or damaged
+# same file at P = 1 and 3; `dals export` runs it. --parts (each rank its
+# blocks, model.h5 virtual over them) reads back as the same arrays. A missing or damaged
 # model, a model of another dataset, an output that exists (without --force,
 # or not a dals-export output) and bad flags are refused with one line.
 #
@@ -20,7 +21,8 @@ DALS_EXPORT=$(find_tool dals-export)
 DALS_RECOMMEND=$(find_tool dals-recommend)
 DALS_PARTITION=$(find_tool dals-partition)
 DALS_CLI=$(find_tool dals)
-require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_EXPORT DALS_RECOMMEND DALS_CLI
+DALS_COUNTS=$(find_tool dals-test-model-counts)
+require_tools DALS_TRAIN DALS_GENERATE DALS_PARTITION DALS_EXPORT DALS_RECOMMEND DALS_CLI DALS_COUNTS
 # Debian's python3-h5py and python3-numpy serve /usr/bin/python3 (a python3
 # earlier in PATH, such as pyenv's, may lack them).
 PYTHON=${DALS_PYTHON:-/usr/bin/python3}
@@ -84,6 +86,20 @@ run explicit-np3-npz 3 "$DALS_EXPORT" --model "$SCRATCH/explicit" --data "$DATA"
   --format npz
 check explicit-np3-npz "the same model.npz bytes" cmp -s "$SCRATCH/np3-npz/model.npz" "$SCRATCH/explicit-npz/model.npz"
 
+# --parts: every rank its own blocks, model.h5 virtual over them: the same
+# arrays as the one file, the same part bytes at P = 1 and 3, readable
+# after the directory moves (the parts are found relative to model.h5).
+run explicit-parts1 1 "$DALS_EXPORT" --model "$SCRATCH/explicit" --data "$DATA" --output "$SCRATCH/parts1" --parts
+run explicit-parts3 3 "$DALS_EXPORT" --model "$SCRATCH/explicit" --data "$DATA" --output "$SCRATCH/parts3" --parts
+check explicit-parts3 "one part per block and side (3 + 3)" test "$(find "$SCRATCH/parts3/parts" -name '*.h5' | wc -l)" = 6
+check explicit-parts3 "the same part files at P = 1 and 3" diff -r "$SCRATCH/parts1" "$SCRATCH/parts3"
+check explicit-parts3 "export.json says how it is laid out" grep -q '"layout": "virtual over parts"' "$SCRATCH/parts3/export.json"
+mv "$SCRATCH/parts3" "$SCRATCH/parts3-moved"
+py explicit-parts-check --model "$SCRATCH/explicit" --data "$DATA" --h5 "$SCRATCH/explicit-hdf5/model.h5" \
+  --h5-same "$SCRATCH/parts3-moved/model.h5"
+py explicit-parts-direct --model "$SCRATCH/explicit" --data "$DATA" --h5 "$SCRATCH/parts3-moved/model.h5" \
+  --recommend "$SCRATCH/explicit-rec" --k 5
+
 export_all implicit "$SCRATCH/implicit" "$DATA"
 py implicit-check --model "$SCRATCH/implicit" --data "$DATA" --h5 "$SCRATCH/implicit-hdf5/model.h5" \
   --npz "$SCRATCH/implicit-npz/model.npz" --tsv "$SCRATCH/implicit-tsv" --recommend "$SCRATCH/implicit-rec" --k 5
@@ -113,6 +129,9 @@ export_all names "$SCRATCH/names-model" "$NAMES"
 py names-check --model "$SCRATCH/names-model" --data "$NAMES" --h5 "$SCRATCH/names-hdf5/model.h5" \
   --npz "$SCRATCH/names-npz/model.npz" --tsv "$SCRATCH/names-tsv" --recommend "$SCRATCH/names-rec" --k 5 \
   --expect-string-ids
+run names-parts 2 "$DALS_EXPORT" --model "$SCRATCH/names-model" --data "$NAMES" --output "$SCRATCH/names-parts" --parts
+py names-parts-check --model "$SCRATCH/names-model" --data "$NAMES" --h5 "$SCRATCH/names-hdf5/model.h5" \
+  --h5-same "$SCRATCH/names-parts/model.h5" --expect-string-ids
 check names-tsv "the raw strings in users.tsv" grep -q "^usér-ß"$'\t' "$SCRATCH/names-tsv/users.tsv"
 check names-npz "the raw strings in model.npz" "$PYTHON" -c \
   'import numpy, sys; z = numpy.load(sys.argv[1]); sys.exit("usér-ß" not in set(z["user_ids"]))' \
@@ -142,6 +161,14 @@ cp -r "$SCRATCH/explicit" "$SCRATCH/damaged"
 truncate -s 200 "$SCRATCH/damaged/items/block-00001.h5"
 refused damaged-model 2 "damaged/items/block-00001.h5" -- --model "$SCRATCH/damaged" --data "$DATA" \
   --output "$SCRATCH/x"
+refused damaged-parts 2 "damaged/items/block-00001.h5" -- --model "$SCRATCH/damaged" --data "$DATA" \
+  --output "$SCRATCH/x" --parts
+refused other-dataset-parts 2 "fingerprint" -- --model "$SCRATCH/explicit" --data "$SPARSE" --output "$SCRATCH/x" \
+  --parts
+cp -r "$SCRATCH/explicit" "$SCRATCH/uncounted"
+run strip-counts 1 "$DALS_COUNTS" --strip "$SCRATCH/uncounted"
+refused uncounted-parts 2 "no training_ratings" "without --parts" -- --model "$SCRATCH/uncounted" --data "$DATA" \
+  --output "$SCRATCH/x" --parts
 refused exists 2 "already exists" "--force" -- --model "$SCRATCH/explicit" --data "$DATA" \
   --output "$SCRATCH/implicit-hdf5"
 check exists "the earlier output is untouched" grep -q '"score": "u . v"' "$SCRATCH/implicit-hdf5/export.json"
@@ -156,6 +183,8 @@ check force-own "an earlier dals-export output is replaced" \
   cmp -s "$SCRATCH/implicit-hdf5/model.h5" "$SCRATCH/explicit-hdf5/model.h5"
 EXPECT_EXIT_CODE=2 refused bad-format 2 "--format must be hdf5, npz or tsv" -- --model "$SCRATCH/explicit" \
   --data "$DATA" --output "$SCRATCH/x" --format parquet
+EXPECT_EXIT_CODE=2 refused parts-npz 2 "--parts needs --format hdf5" -- --model "$SCRATCH/explicit" \
+  --data "$DATA" --output "$SCRATCH/x" --format npz --parts
 EXPECT_EXIT_CODE=2 refused no-data 1 "--data is required" -- --model "$SCRATCH/explicit" --output "$SCRATCH/x"
 EXPECT_EXIT_CODE=2 refused no-model 1 "--model is required" -- --data "$DATA" --output "$SCRATCH/x"
 check refusals "nothing published by any refused run, no staging left" test ! -e "$SCRATCH/x" -a ! -e "$SCRATCH/x.tmp"

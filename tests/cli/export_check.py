@@ -201,6 +201,8 @@ def main():
     p.add_argument("--h5")
     p.add_argument("--npz")
     p.add_argument("--npz-same", help="another .npz (zip64 records) that must hold the same arrays as --npz")
+    p.add_argument("--h5-same", help="another model.h5 (--parts: virtual datasets) that must hold the same arrays, "
+                   "types and attributes as --h5")
     p.add_argument("--tsv")
     p.add_argument("--recommend")
     p.add_argument("--k", type=int, default=5)
@@ -226,6 +228,16 @@ def main():
               and json.loads(attrs["hyperparameters"]) == state["hyperparameters"])
         if a.expect_string_ids:
             check("h5: string ids are str", all(isinstance(v, (bytes, str)) for v in export["user_ids"]))
+        if a.h5_same:
+            with h5py.File(a.h5, "r") as one, h5py.File(a.h5_same, "r") as other:
+                check("h5-same: the same dataset names", sorted(one) == sorted(other))
+                check("h5-same: the same types and shapes", all(
+                    one[n].dtype == other[n].dtype and one[n].shape == other[n].shape for n in one))
+                check("h5-same: the same values, bit for bit", all(
+                    np.array_equal(one[n][()], other[n][()]) for n in one))
+                check("h5-same: the same attributes", dict(one.attrs) == dict(other.attrs))
+                check("h5-same: its arrays are virtual datasets (--parts)", all(
+                    other[n].is_virtual for n in other if other[n].shape != ()))
     if a.npz:
         with np.load(a.npz, allow_pickle=False) as z:
             npz = {name: z[name] for name in z.files}

@@ -67,6 +67,12 @@ for format in hdf5 npz tsv; do
     --format "$format" --quiet
 done
   check_export <(parts "$SCRATCH/f1-lists" factors) "$SCRATCH/export" 900001 900002
+# --parts: the added users are one more part, and the virtual model.h5
+# holds what the one file does.
+run export-parts 3 "$DALS_EXPORT" --model "$U1" --data "$DATA" --output "$SCRATCH/export-parts" --parts --quiet
+check export-parts "parts/added_users.h5 is written" test -f "$SCRATCH/export-parts/parts/added_users.h5"
+check export-parts "the virtual model.h5 equals the one file (added users too)" same_h5 \
+  "$SCRATCH/export-hdf5/model.h5" "$SCRATCH/export-parts/model.h5"
 run export-model 1 "$DALS_EXPORT" --model "$M" --data "$DATA" --output "$SCRATCH/export-model" --format tsv --quiet
 check export "the dataset's rows: the model's, but user $first's" \
   test "$(diff "$SCRATCH/export-model/users.tsv" <(head -n -2 "$SCRATCH/export-tsv/users.tsv") | grep '^[<>]' |
@@ -123,5 +129,9 @@ for format in hdf5 npz tsv; do
 done
 check sexport "string ids: the added rows and ids in every format" \
   check_export <(parts "$SCRATCH/sf-lists" factors) "$SCRATCH/sexport" newbie "u-new 2"
+run sexport-parts 2 "$DALS_EXPORT" --model "$SCRATCH/supdated" --data "$SCRATCH/sdata" \
+  --output "$SCRATCH/sexport-parts" --parts --quiet
+check sexport-parts "string ids: the virtual model.h5 equals the one file" same_h5 \
+  "$SCRATCH/sexport-hdf5/model.h5" "$SCRATCH/sexport-parts/model.h5"
 
 cli_finish

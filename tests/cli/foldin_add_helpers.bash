@@ -82,3 +82,19 @@ assert np.array_equal(got.view(np.uint32), rows.view(np.uint32))
 EOF
 }
 check export "the added users' rows, ids and trained flags in hdf5, npz and tsv, bit for bit" \
+
+# same_h5 ONE VIRTUAL: the same datasets (names, types, shapes, values bit
+# for bit) and attributes in both files, VIRTUAL's arrays virtual datasets
+# (dals-export --parts).
+same_h5() {
+  "$PYTHON" - "$1" "$2" <<'EOF'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as one, h5py.File(sys.argv[2], "r") as other:
+    assert sorted(one) == sorted(other), (sorted(one), sorted(other))
+    for n in one:
+        assert one[n].dtype == other[n].dtype and one[n].shape == other[n].shape, n
+        assert np.array_equal(one[n][()], other[n][()]), n
+        assert other[n].shape == () or other[n].is_virtual, n
+    assert dict(one.attrs) == dict(other.attrs)
+EOF
+}

@@ -21,8 +21,10 @@
 ///
 /// Rank 0 reads every block and writes the one file; the other ranks of an
 /// mpirun only wait (a model that fits one node's memory, (m + n)(k + 1) x 4
-/// bytes plus the ids). The directory is published as a whole (StagedDir),
-/// and --force replaces only an earlier dals-export output.
+/// bytes plus the ids). With --parts (hdf5) every rank reads and writes
+/// only its own blocks, OUT/parts/{users,items}-BBBBB.h5, and model.h5 holds
+/// virtual datasets over them: a model of any size, in one block's memory. The directory is published as a whole
+/// (StagedDir), and --force replaces only an earlier dals-export output.
 
 #include <string>
 
@@ -37,6 +39,7 @@ struct ExportConfig {
   std::string data;             ///< the dataset it was trained on: raw ids, training counts
   std::string output;           ///< directory to write
   std::string format = "hdf5";  ///< hdf5, npz or tsv
+  bool parts = false;           ///< hdf5: each rank writes its blocks, model.h5 is virtual over them
   bool force = false;           ///< replace an earlier dals-export output
   bool quiet = false;           ///< no summary line
 };
