@@ -11,7 +11,7 @@ namespace fuzz {
 
 struct Nothing {};  // FILE has nothing this mode can edit (exit 3)
 
-extern std::mt19937_64 rng;  // seeded once from the command line
+extern std::mt19937_64 rng;            // seeded once from the command line
 std::uint64_t below(std::uint64_t n);  // uniform in [0, n), 0 for n = 0
 template <class T>
 const T& pick(const std::vector<T>& v) {
