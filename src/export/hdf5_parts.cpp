@@ -33,28 +33,6 @@ std::string part_name(Side side, int block) {
   return name;
 }
 
-// A side's raw ids are strings if any of its blocks holds strings (as the
-// single-file export reads them: load.cpp).
-bool side_has_string_ids(const std::string& data, const Manifest& m, Side side) {
-  for (int b = 0; b < m.blocks; ++b)
-    if (id_block_type(ids_path(data, side, b)) == "string") return true;
-  return false;
-}
-
-RawIds block_ids(const std::string& data, const BlockInfo& info, Side side, int b, bool as_strings) {
-  RawIds ids;
-  ids.is_string = as_strings;
-  const std::string path = ids_path(data, side, b);
-  if (id_block_type(path) == "string") {
-    ids.strings = read_string_id_block(path, info);
-  } else if (as_strings) {
-    for (const std::int64_t v : read_id_block(path, info)) ids.strings.push_back(std::to_string(v));
-  } else {
-    ids.ints = read_id_block(path, info);
-  }
-  return ids;
-}
-
 }  // namespace
 
 PartsSummary write_parts(const Comm& comm, const std::string& model_dir, const std::string& data_dir, const Manifest& m,
@@ -87,7 +65,8 @@ PartsSummary write_parts(const Comm& comm, const std::string& model_dir, const s
         }
       }
       Writer w(staging + "/" + part_name(side, b));
-      write_side_arrays(w, side, table, block_ids(data_dir, info, side, b, strings), trained, k, with_item_bias);
+      write_side_arrays(w, side, table, read_block_raw_ids(data_dir, info, side, b, strings), trained, k,
+                        with_item_bias);
       w.close();
     }
   }

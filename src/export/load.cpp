@@ -14,19 +14,13 @@ namespace {
 
 RawIds read_raw_ids(const std::string& data, const Manifest& m, Side side) {
   RawIds ids;
-  const auto& blocks = m.train.blocks(side);
-  for (int b = 0; b < m.blocks; ++b)
-    ids.is_string = ids.is_string || id_block_type(ids_path(data, side, b)) == "string";
+  ids.is_string = side_has_string_ids(data, m, side);
   for (int b = 0; b < m.blocks; ++b) {
-    const std::string path = ids_path(data, side, b);
-    if (id_block_type(path) == "string") {
-      const StringIds block = read_string_id_block(path, blocks[b]);
-      for (std::int64_t r = 0; r < block.size(); ++r) ids.strings.push_back(block.at(r));
-    } else if (ids.is_string) {  // integer blocks beside string ones: their decimal text
-      for (const std::int64_t v : read_id_block(path, blocks[b])) ids.strings.push_back(std::to_string(v));
+    RawIds block = read_block_raw_ids(data, m.train.blocks(side)[b], side, b, ids.is_string);
+    if (ids.is_string) {
+      for (std::int64_t r = 0; r < block.size(); ++r) ids.strings.push_back(block.strings.at(r));
     } else {
-      const std::vector<std::int64_t> block = read_id_block(path, blocks[b]);
-      ids.ints.insert(ids.ints.end(), block.begin(), block.end());
+      ids.ints.insert(ids.ints.end(), block.ints.begin(), block.ints.end());
     }
   }
   if (ids.size() != m.rows(side))
@@ -73,6 +67,26 @@ void append_added_users(const std::string& model_dir, const AddedUsers& added, E
 }
 
 }  // namespace
+
+bool side_has_string_ids(const std::string& data, const Manifest& m, Side side) {
+  for (int b = 0; b < m.blocks; ++b)
+    if (id_block_type(ids_path(data, side, b)) == "string") return true;
+  return false;
+}
+
+RawIds read_block_raw_ids(const std::string& data, const BlockInfo& info, Side side, int block, bool as_strings) {
+  RawIds ids;
+  ids.is_string = as_strings;
+  const std::string path = ids_path(data, side, block);
+  if (id_block_type(path) == "string") {
+    ids.strings = read_string_id_block(path, info);
+  } else if (as_strings) {  // integer blocks beside string ones: their decimal text
+    for (const std::int64_t v : read_id_block(path, info)) ids.strings.push_back(std::to_string(v));
+  } else {
+    ids.ints = read_id_block(path, info);
+  }
+  return ids;
+}
 
 ExportModel load_export_model(const std::string& model_dir, const std::string& data_dir) {
   ExportModel out;

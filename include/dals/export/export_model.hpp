@@ -41,6 +41,13 @@ struct ExportModel {
   PerSide<RawIds> ids;
 };
 
+/// A side's raw ids are strings if any of its id blocks holds strings.
+bool side_has_string_ids(const std::string& data_dir, const Manifest& m, Side side);
+
+/// One id block of a side (checked against `info`), as strings when
+/// `as_strings` (integer blocks then as their decimal text).
+RawIds read_block_raw_ids(const std::string& data_dir, const BlockInfo& info, Side side, int block, bool as_strings);
+
 /// Reads the model (every block, checked) and, from the dataset it must
 /// match, the raw ids and training counts; zeroes untrained rows. One
 /// process. Error naming the file on any problem.
