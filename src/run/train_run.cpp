@@ -126,6 +126,16 @@ void print_header(const Comm& comm, const TrainConfig& config, const Trainer& tr
           : "cholesky",
       static_cast<unsigned long long>(config.seed), load_seconds, model_bytes / 1048576.0);
   Log::info("exchange: %s", exchange_line.c_str());
+  std::string heavy_line;
+  for (Side side : kBothSides) {
+    const HeavyRows& heavy = trainer.heavy(side);
+    if (heavy.threshold() == kNoHeavyRows) continue;
+    heavy_line += std::string(heavy_line.empty() ? "" : ", ") + std::to_string(heavy.total()) + " " + side_name(side) +
+                  " of >= " + std::to_string(heavy.threshold()) + " ratings";
+  }
+  if (!heavy_line.empty())
+    Log::info("heavy rows: %s, solved from normal equations summed per block of the other side%s", heavy_line.c_str(),
+              trainer.routed(Side::users) || trainer.routed(Side::items) ? " (sent as parts where it is routed)" : "");
   if (trainer.rating_spread() != 1.0 || (!config.implicit && config.lambda_units == LambdaUnits::spread))
     Log::info("lambda in units of the ratings' spread around the mean, %.4f: the factors' lambda %g, the biases' %g",
               trainer.rating_spread(), trainer.solve_params().lambda, trainer.solve_params().effective_bias_lambda());

@@ -108,9 +108,14 @@ void RowSolver::gather(const std::int32_t* cols, const float* values, std::int64
   // moves to the target. The padding columns k..ks stay zero from
   // construction. The rows are scattered over the table: fetch ahead.
   const int row_bytes = (k + 1) * 4;
+  // By position from data(), as the fused kernels read it (factors.hpp): a
+  // rank's own rows of a routed side start there too (heavy_rows.hpp).
+  const float* table = fixed.data();
+  const std::int64_t stride = fixed.stride();
   for (std::int64_t p = begin; p < end; ++p) {
-    if (p + simd::kGatherDistance < degree) simd::prefetch_row(fixed.row(cols[p + simd::kGatherDistance]), row_bytes);
-    const float* src = fixed.row(cols[p]);
+    if (p + simd::kGatherDistance < degree)
+      simd::prefetch_row(table + cols[p + simd::kGatherDistance] * stride, row_bytes);
+    const float* src = table + cols[p] * stride;
     copy_factors(src, y + p * ks, k);
     t[p] = bias ? values[p] - fmean - src[k] : values[p] - fmean;
   }

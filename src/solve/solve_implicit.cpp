@@ -20,13 +20,18 @@ void RowSolver::gather_implicit(const std::int32_t* cols, const float* scales, s
                                 std::int64_t degree, const FactorTable& fixed) {
   const int k = params_.k, ks = tile_stride(k);
   const int row_bytes = (k + 1) * 4;
+  // By position from data(), as the fused kernels read it (factors.hpp): a
+  // rank's own rows of a routed side start there too (heavy_rows.hpp).
+  const float* table = fixed.data();
+  const std::int64_t stride = fixed.stride();
   float* y = gathered_.data();
   float* t = target_.data();
   for (std::int64_t p = begin; p < end; ++p) {
-    if (p + simd::kGatherDistance < degree) simd::prefetch_row(fixed.row(cols[p + simd::kGatherDistance]), row_bytes);
+    if (p + simd::kGatherDistance < degree)
+      simd::prefetch_row(table + cols[p + simd::kGatherDistance] * stride, row_bytes);
     const float s = scales[p];
     const simd::Vec16 scale = simd::splat(s);
-    const float* src = fixed.row(cols[p]);
+    const float* src = table + cols[p] * stride;
     float* dst = y + p * ks;
     int d = 0;
     for (; d + 16 <= k; d += 16) simd::store(dst + d, scale * simd::load(src + d));

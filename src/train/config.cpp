@@ -191,6 +191,29 @@ const OptionTable<TrainConfig>& train_options() {
              "cholesky: exact solve of each row's (k+1)x(k+1) system; cg: a few conjugate-gradient steps, "
              "warm-started from the previous value, O(n_i k) per step")
         .model("solver")
+        .add_custom(
+            "Model", "heavy-rows",
+            "rows with at least this many ratings are solved from normal equations summed per block of the other "
+            "side, formed where those ratings' rows are held (on a routed side, their owners send these parts in "
+            "place of the rows); auto: where the parts cost fewer bytes than the rows, 34 x the other side's "
+            "blocks at k = 64 (Cholesky; off under CG); off: none",
+            [](C& c, const std::string& v) {
+              if (v == "auto") {
+                c.heavy_rows = -1;
+              } else if (v == "off") {
+                c.heavy_rows = 0;
+              } else {
+                const auto n = OptionTable<C>::parse_as<std::int64_t>("--heavy-rows", {v});
+                if (n < 1) throw UsageError{"--heavy-rows must be auto, off or a number of ratings >= 1, got " + v};
+                c.heavy_rows = n;
+              }
+            },
+            [](const C& c) {
+              return c.heavy_rows < 0    ? nlohmann::json("auto")
+                     : c.heavy_rows == 0 ? nlohmann::json("off")
+                                         : nlohmann::json(c.heavy_rows);
+            })
+        .model("heavy_rows", nullptr, [](const C& c) { return c.heavy_rows >= 0; })
         .add("Model", "cg-steps", &C::cg_steps, "conjugate-gradient steps per row (--solver cg)")
         .model("cg_steps")
         // Only CG reads half precision; a Cholesky run's options do not mention it.

@@ -8,6 +8,7 @@
 #include "dals/core/memory.hpp"
 #include "dals/data/dataset.hpp"
 #include "dals/solve/tile_kernels.hpp"
+#include "dals/train/heavy_rows.hpp"
 #include "dals/train/layout.hpp"
 #include "dals/train/route_plan.hpp"
 #include "trainer_loading.hpp"
@@ -16,8 +17,9 @@ namespace dals {
 
 const std::vector<std::string>& plan_field_names() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"own_users",    "own_items",        "ratings_by_user", "ratings_by_item",
-                                  "test_ratings", "referenced_items", "referenced_users"};
+    std::vector<std::string> n = {"own_users",        "own_items",    "ratings_by_user",
+                                  "ratings_by_item",  "test_ratings", "referenced_items",
+                                  "referenced_users", "heavy_users",  "heavy_items"};
     for (const char* half : {"user_half", "item_half", "test"})
       for (const char* f : {"chunks", "rows_received", "rows_remote", "rows_sent", "rows_sent_remote", "max_chunk_rows",
                             "distinct_rows"})
@@ -28,7 +30,7 @@ const std::vector<std::string>& plan_field_names() {
       n.emplace_back(f);
     for (const char* f :
          {"ratings_by_user", "ratings_by_item", "held_out_ratings", "implicit_constants", "user_factors",
-          "item_factors", "exchange_buffer", "routing_plans", "known_flags", "cg_half_copy", "total"})
+          "item_factors", "exchange_buffer", "routing_plans", "known_flags", "cg_half_copy", "heavy_rows", "total"})
       n.push_back(std::string("memory.") + f);
     return n;
   }();
@@ -63,14 +65,15 @@ std::int64_t distinct_columns(const CsrBlock& r) {
 // sent are added to `half`. A rank with a row wider than the buffer is
 // left out here: make_plan refuses the buffer, as RoutePlan::build does.
 void plan_half(CsrBlock& ratings, const SideLayout& routed, std::int64_t buffer_rows, int rank, HalfPlan& half,
-               std::vector<std::int64_t>& f) {
+               std::vector<std::int64_t>& f, std::int64_t skip_degree = kNoHeavyRows) {
   std::int64_t widest = 0;
-  for (std::int64_t r = 0; r < ratings.rows(); ++r) widest = std::max(widest, ratings.degree(r));
+  for (std::int64_t r = 0; r < ratings.rows(); ++r)
+    if (ratings.degree(r) < skip_degree) widest = std::max(widest, ratings.degree(r));
   half.widest = std::max(half.widest, widest);
   if (widest > buffer_rows) return;
   std::vector<std::vector<std::int32_t>> needed;
   std::int64_t distinct = 0;
-  const std::vector<RouteChunk> chunks = cut_route_chunks(ratings, routed, buffer_rows, needed, distinct);
+  const std::vector<RouteChunk> chunks = cut_route_chunks(ratings, routed, buffer_rows, needed, distinct, skip_degree);
   const int b = half.base;
   f[b + chunks_at] = static_cast<std::int64_t>(chunks.size());
   for (const RouteChunk& c : chunks) {
@@ -86,13 +89,39 @@ void plan_half(CsrBlock& ratings, const SideLayout& routed, std::int64_t buffer_
   f[b + distinct_at] = chunks.size() <= 1 ? f[b + received_at] : distinct;
 }
 
+// Heavy rows (heavy_rows.hpp), per side solved: each simulated rank's
+// count, and where the fixed side is routed, the ratings of the heavy rows
+// each fixed-side owner indexes.
+struct HeavyPlan {
+  std::int64_t threshold = kNoHeavyRows;
+  std::vector<std::int64_t> of;       // heavy rows per rank
+  std::vector<std::int64_t> entries;  // per fixed-side owner
+  std::vector<int> fixed_blocks_of;   // fixed blocks per rank
+  std::int64_t group = 1;
+};
+
+// Counts rank `rank`'s heavy rows of `ratings` (and, for a routed fixed
+// side, their ratings by the owner of each fixed row).
+void count_heavy(const CsrBlock& ratings, const SideLayout& fixed, bool fixed_routed, int rank, HeavyPlan& h) {
+  for (std::int64_t r = 0; r < ratings.rows(); ++r) {
+    if (ratings.degree(r) < h.threshold) continue;
+    ++h.of[rank];
+    if (!fixed_routed) continue;
+    int owner = 0;
+    for (std::int64_t q = ratings.indptr[r]; q < ratings.indptr[r + 1]; ++q) {
+      while (ratings.indices[q] >= fixed.of(owner).end_row) ++owner;
+      ++h.entries[owner];
+    }
+  }
+}
+
 // The figures that need every rank's sends (the routed rows each rank
 // owns and others ask for): bytes per half and memory, as the trainer
 // counts them (Trainer::route, exchange, model_bytes).
 // `own_blocks`: the simulated rank's blocks per side (implicit mode's
 // Gramian partials of a routed side, Trainer::form_gramian).
 void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::int64_t>& own_blocks,
-                 std::vector<std::int64_t>& f) {
+                 const PerSide<HeavyPlan>& heavy, int rank, std::vector<std::int64_t>& f) {
   const std::int64_t row_bytes = static_cast<std::int64_t>(plan.k + 1) * 4, p = plan.ranks;
   auto table_bytes = [&](std::int64_t rows) {
     return static_cast<std::int64_t>(bytes_for_random_reads(static_cast<std::size_t>(rows * row_bytes)));
@@ -119,6 +148,17 @@ void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::
       f[i_rows_sent_remote] * row_bytes + item_gather_sent + gramian_sent(plan.routed_users, own_blocks.users);
   f[item_half_bytes_received] =
       f[i_rows_remote] * row_bytes + item_gather_received + gramian_received(plan.routed_users, own_blocks.users);
+  // Heavy rows of a half whose fixed side is routed: their parts.
+  if (plan.routed_items) {
+    const HeavyPlan& h = heavy.users;
+    f[user_half_bytes_sent] += HeavyRows::bytes_sent(h.of, h.fixed_blocks_of, rank, plan.k);
+    f[user_half_bytes_received] += HeavyRows::bytes_received(h.of, h.fixed_blocks_of, rank, plan.k);
+  }
+  if (plan.routed_users) {
+    const HeavyPlan& h = heavy.items;
+    f[item_half_bytes_sent] += HeavyRows::bytes_sent(h.of, h.fixed_blocks_of, rank, plan.k);
+    f[item_half_bytes_received] += HeavyRows::bytes_received(h.of, h.fixed_blocks_of, rank, plan.k);
+  }
   f[held_out_bytes_sent] = f[t_rows_sent_remote] * row_bytes;
   f[held_out_bytes_received] = f[t_rows_remote] * row_bytes;
   f[bytes_sent] = f[user_half_bytes_sent] + f[item_half_bytes_sent] + f[held_out_bytes_sent];
@@ -143,6 +183,10 @@ void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::
         static_cast<std::int64_t>(bytes_for_random_reads(static_cast<std::size_t>(rows) * tile_stride(plan.k) * 2) +
                                   bytes_for_random_reads(static_cast<std::size_t>(rows) * 4));
   }
+  f[mem_heavy_rows] = HeavyRows::memory_bytes(heavy.users.of, heavy.users.fixed_blocks_of, rank,
+                                              heavy.users.entries[rank], heavy.users.group, plan.k, plan.routed_items) +
+                      HeavyRows::memory_bytes(heavy.items.of, heavy.items.fixed_blocks_of, rank,
+                                              heavy.items.entries[rank], heavy.items.group, plan.k, plan.routed_users);
   f[mem_total] = 0;
   for (int c = mem_ratings_by_user; c < mem_total; ++c) f[mem_total] += f[c];
 }
@@ -183,6 +227,19 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
   const PerSide<SideLayout> layouts{SideLayout(m.train.blocks(Side::users), p, row_weight),
                                     SideLayout(m.train.blocks(Side::items), p, row_weight)};
 
+  PerSide<HeavyPlan> heavy;
+  for (Side side : kBothSides) {
+    const Side fixed = other(side);
+    HeavyPlan& h = heavy[side];
+    const auto fixed_blocks = static_cast<std::int64_t>(m.train.blocks(fixed).size());
+    h.threshold = heavy_threshold(train, fixed_blocks);
+    h.of.assign(p, 0);
+    h.entries.assign(p, 0);
+    for (int q = 0; q < p; ++q)
+      h.fixed_blocks_of.push_back(layouts[fixed].of(q).end_block - layouts[fixed].of(q).first_block);
+    h.group = HeavyRows::group_for(fixed_blocks, train.factors, train.exchange_buffer);
+  }
+
   // This process's share of the simulated ranks, each read, planned and dropped in turn.
   plan.per_rank.assign(p, std::vector<std::int64_t>(kPlanFields, 0));
   HalfPlan halves[3];
@@ -202,14 +259,18 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
         f[ratings_by_user] = by_user.nnz();
         f[referenced_items] = distinct_columns(by_user);
         f[mem_ratings_by_user] = csr_bytes(by_user.rows(), by_user.nnz());
-        if (plan.routed_items) plan_half(by_user, layouts.items, plan.buffer_rows, r, halves[0], f);
+        count_heavy(by_user, layouts.items, plan.routed_items, r, heavy.users);
+        if (plan.routed_items)
+          plan_half(by_user, layouts.items, plan.buffer_rows, r, halves[0], f, heavy.users.threshold);
       }
       {
         CsrBlock by_item = loading::read_owned(train, m, Split::train, Side::items, oi);
         f[ratings_by_item] = by_item.nnz();
         f[referenced_users] = distinct_columns(by_item);
         f[mem_ratings_by_item] = csr_bytes(by_item.rows(), by_item.nnz());
-        if (plan.routed_users) plan_half(by_item, layouts.users, plan.buffer_rows, r, halves[1], f);
+        count_heavy(by_item, layouts.users, plan.routed_users, r, heavy.items);
+        if (plan.routed_users)
+          plan_half(by_item, layouts.users, plan.buffer_rows, r, halves[1], f, heavy.items.threshold);
       }
       // The test split (and the validation split's empty CSR: dals-plan has no --validation-fraction).
       f[mem_test_ratings] = csr_bytes(0, 0);
@@ -226,6 +287,10 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
 
   // Every process's share to every process: each field is one rank's, zero elsewhere.
   for (auto& f : plan.per_rank) comm.allreduce_inplace(std::span<std::int64_t>(f), MPI_SUM);
+  for (Side side : kBothSides) {
+    comm.allreduce_inplace(std::span<std::int64_t>(heavy[side].of), MPI_SUM);
+    comm.allreduce_inplace(std::span<std::int64_t>(heavy[side].entries), MPI_SUM);
+  }
   for (HalfPlan& h : halves) {
     comm.allreduce_inplace(std::span<std::int64_t>(h.sent), MPI_SUM);
     comm.allreduce_inplace(std::span<std::int64_t>(h.sent_remote), MPI_SUM);
@@ -246,7 +311,9 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
     }
     const PerSide<std::int64_t> own_blocks{layouts.users.of(r).end_block - layouts.users.of(r).first_block,
                                            layouts.items.of(r).end_block - layouts.items.of(r).first_block};
-    finish_rank(plan, train, own_blocks, f);
+    f[heavy_users] = heavy.users.of[r];
+    f[heavy_items] = heavy.items.of[r];
+    finish_rank(plan, train, own_blocks, heavy, r, f);
   }
   return plan;
 }

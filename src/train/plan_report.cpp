@@ -30,7 +30,8 @@ const OptionTable<PlanConfig>& plan_options() {
         .positional("data");
     // dals-train's own rows: the same names, parsing and meaning.
     const auto& train = train_options();
-    for (const char* name : {"factors", "exchange", "exchange-buffer", "solver", "cg-precision", "implicit"})
+    for (const char* name :
+         {"factors", "exchange", "exchange-buffer", "solver", "cg-precision", "heavy-rows", "implicit"})
       t.borrow(train, name, &C::train, "As dals-train");
     t.add_custom(
         "Run", "memory-per-rank",

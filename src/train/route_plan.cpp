@@ -18,13 +18,15 @@ namespace {
 // Closes the chunk of rows [begin, end): numbers its columns, rewrites the
 // rows' columns into those numbers and counts the rows each rank owns.
 RouteChunk close_chunk(CsrBlock& ratings, std::int64_t begin, std::int64_t end, ColumnSet& set,
-                       const SideLayout& layout, std::vector<std::int32_t>& needed) {
+                       const SideLayout& layout, std::vector<std::int32_t>& needed, std::int64_t skip_degree) {
   RouteChunk chunk;
   chunk.row_begin = begin;
   chunk.row_end = end;
   needed = set.number_in_order();
-  for (std::int64_t p = ratings.indptr[begin]; p < ratings.indptr[end]; ++p)
-    ratings.indices[p] = set.position(ratings.indices[p]);
+  for (std::int64_t r = begin; r < end; ++r)
+    if (ratings.degree(r) < skip_degree)
+      for (std::int64_t p = ratings.indptr[r]; p < ratings.indptr[r + 1]; ++p)
+        ratings.indices[p] = set.position(ratings.indices[p]);
   chunk.recv_counts.assign(layout.ranks(), 0);
   int owner = 0;
   for (const std::int32_t id : needed) {
@@ -38,11 +40,14 @@ RouteChunk close_chunk(CsrBlock& ratings, std::int64_t begin, std::int64_t end, 
 }  // namespace
 
 std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& routed_layout, std::int64_t buffer_rows,
-                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows) {
+                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows,
+                                         std::int64_t skip_degree) {
   // Chunks: as many consecutive rows as reference at most buffer_rows rows.
   std::vector<std::int64_t> ends;
   ColumnSet set(std::min<std::int64_t>(buffer_rows, ratings.nnz()) + 1);
+  auto routed = [&](std::int64_t r) { return ratings.degree(r) < skip_degree; };
   for (std::int64_t r = 0; r < ratings.rows(); ++r) {
+    if (!routed(r)) continue;
     const std::int32_t* cols = ratings.indices.data() + ratings.indptr[r];
     const std::int64_t degree = ratings.degree(r);
     std::int64_t fresh = 0;
@@ -54,7 +59,11 @@ std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& ro
   if (ratings.rows() > 0) ends.push_back(ratings.rows());
   distinct_rows = 0;
   if (ends.size() > 1) {  // the duplication needs the distinct rows of all chunks together
-    std::vector<std::int32_t> all(ratings.indices.begin(), ratings.indices.end());
+    std::vector<std::int32_t> all;
+    for (std::int64_t r = 0; r < ratings.rows(); ++r)
+      if (routed(r))
+        all.insert(all.end(), ratings.indices.begin() + ratings.indptr[r],
+                   ratings.indices.begin() + ratings.indptr[r + 1]);
     std::sort(all.begin(), all.end());
     distinct_rows = std::unique(all.begin(), all.end()) - all.begin();
   }
@@ -62,8 +71,10 @@ std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& ro
   needed.assign(ends.size(), {});
   std::int64_t begin = 0;
   for (std::size_t c = 0; c < ends.size(); ++c) {
-    for (std::int64_t q = ratings.indptr[begin]; q < ratings.indptr[ends[c]]; ++q) set.insert(ratings.indices[q]);
-    chunks.push_back(close_chunk(ratings, begin, ends[c], set, routed_layout, needed[c]));
+    for (std::int64_t r = begin; r < ends[c]; ++r)
+      if (routed(r))
+        for (std::int64_t q = ratings.indptr[r]; q < ratings.indptr[r + 1]; ++q) set.insert(ratings.indices[q]);
+    chunks.push_back(close_chunk(ratings, begin, ends[c], set, routed_layout, needed[c], skip_degree));
     begin = ends[c];
   }
   if (chunks.size() == 1) distinct_rows = chunks[0].rows();
@@ -79,18 +90,19 @@ std::string buffer_too_small(const std::string& option, std::int64_t buffer_rows
 
 RoutePlan RoutePlan::build(const Comm& comm, CsrBlock& ratings, const SideLayout& routed_layout,
                            std::int64_t buffer_rows, std::span<const std::int64_t> owned_degrees, bool with_known,
-                           const std::string& option, std::int64_t row_bytes) {
+                           const std::string& option, std::int64_t row_bytes, std::int64_t skip_degree) {
   const int p = comm.size();
   RoutePlan plan;
   plan.no_rows_.assign(p, 0);
   std::int64_t widest = 0;
-  for (std::int64_t r = 0; r < ratings.rows(); ++r) widest = std::max(widest, ratings.degree(r));
+  for (std::int64_t r = 0; r < ratings.rows(); ++r)
+    if (ratings.degree(r) < skip_degree) widest = std::max(widest, ratings.degree(r));
   widest = comm.max(widest);
   plan.stats_.widest_row = widest;
   if (widest > buffer_rows) throw Error(buffer_too_small(option, buffer_rows, row_bytes, widest));
 
   std::vector<std::vector<std::int32_t>> needed;
-  plan.chunks_ = cut_route_chunks(ratings, routed_layout, buffer_rows, needed, plan.stats_.distinct_rows);
+  plan.chunks_ = cut_route_chunks(ratings, routed_layout, buffer_rows, needed, plan.stats_.distinct_rows, skip_degree);
 
   // One request round per chunk round: each owner learns what to send.
   plan.rounds_ = static_cast<int>(comm.max(static_cast<std::int64_t>(plan.chunks_.size())));

@@ -132,6 +132,20 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     }
   }
 
+  // Heavy rows: by their degree after the validation split, before the
+  // routing plans rewrite the columns the parts' index reads.
+  run_collectively(comm_, [&] {
+    for (Side side : kBothSides) {
+      const Side fixed = other(side);
+      std::vector<std::int64_t> fixed_first;
+      for (const BlockInfo& b : manifest_.train.blocks(fixed)) fixed_first.push_back(b.first);
+      fixed_first.push_back(manifest_.rows(fixed));
+      heavy_[side] = HeavyRows::build(
+          comm_, local_[side]->ratings, heavy_threshold(config_, static_cast<std::int64_t>(fixed_first.size()) - 1),
+          routed_[fixed], local_[fixed]->ratings, fixed_first, layout(fixed), params_.k, config_.exchange_buffer);
+    }
+  });
+
   // Routing plans: built once, from the rating blocks alone.
   const std::int64_t row_bytes = static_cast<std::int64_t>(params_.k + 1) * 4;
   const std::int64_t buffer_rows = std::max<std::int64_t>(1, config_.exchange_buffer / row_bytes);
@@ -145,7 +159,7 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     for (Side side : kBothSides)
       if (routed_[other(side)])
         plan_[side] = RoutePlan::build(comm_, local_[side]->ratings, layout(other(side)), buffer_rows, {}, false,
-                                       "--exchange-buffer", row_bytes);
+                                       "--exchange-buffer", row_bytes, heavy_[side].threshold());
     if (routed_.items && manifest_.has_test)
       test_plan_ = RoutePlan::build(comm_, test_by_user_, layout(Side::items), buffer_rows, own_degrees(Side::items),
                                     true, "--exchange-buffer", row_bytes);
@@ -182,6 +196,8 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       if (r.degree(i) > 0) local->flops += row_solve_flops(params_, r.degree(i));
     }
   }
+  // A heavy row's parts may be longer than any local row (a fixed block's raters of it).
+  for (Side side : kBothSides) max_degree = std::max(max_degree, heavy_[side].widest_part());
   flops_per_iteration_ = comm_.sum(local_[Side::users]->flops + local_[Side::items]->flops);
   // Implicit: each half forms the fixed side's gramian (SSYRK, lower triangle).
   if (params_.implicit)
@@ -262,7 +278,8 @@ std::int64_t Trainer::model_bytes() const {
   const auto constants = static_cast<std::int64_t>(
       (local_[Side::users]->implicit_constants.size() + local_[Side::items]->implicit_constants.size()) * 8);
   return csr_bytes(local_[Side::users]->ratings) + csr_bytes(local_[Side::items]->ratings) + csr_bytes(test_by_user_) +
-         csr_bytes(validation_by_user_) + constants +
+         csr_bytes(validation_by_user_) + constants + heavy_[Side::users].bytes(params_.k) +
+         heavy_[Side::items].bytes(params_.k) +
          static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
                                    bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes() +
                                    bytes_for_random_reads(received_.bytes())) +
@@ -280,6 +297,7 @@ Trainer::HalfResult Trainer::solve_half(Side side) {
   // Implicit: the unobserved cells' share of every row's system, from the
   // fixed side, block by block (the same bits on every rank, routed or not).
   if (params_.implicit) half.routed += form_gramian(fixed_side);
+  half.routed += solve_heavy(side, retries, squared_error);
   if (!routed_[fixed_side]) {
     solve_rows(side, factors_[fixed_side], factors_[fixed_side].rows(), 0, local.order.size(), retries, squared_error);
   } else {
@@ -318,6 +336,7 @@ void Trainer::solve_rows(Side side, const FactorTable& fixed, std::int64_t fixed
     fixed_half = &half_fixed_;
   }
   const bool implicit = params_.implicit;
+  const HeavyRows& heavy = heavy_[side];  // solved apart (solve_heavy)
   std::int64_t retries = 0;
   double squared_error = 0;
 #pragma omp parallel reduction(+ : retries, squared_error)
@@ -327,6 +346,7 @@ void Trainer::solve_rows(Side side, const FactorTable& fixed, std::int64_t fixed
     for (std::size_t i = order_begin; i < order_end; ++i) {
       const std::int64_t row = local.order[i];
       const std::int64_t begin = r.indptr[row], degree = r.degree(row);
+      if (heavy.heavy(degree)) continue;
       if (degree == 0) {
         // No ratings: explicit keeps its initial factors and zero bias;
         // implicit solves to zero (no preference anywhere, a ridge).

@@ -59,10 +59,16 @@ compare() {
 
 compare allgather-2 2 allgather
 compare allgather-3 3 allgather
-# 160 KB holds 3723 rows of k = 10: the item half's 4000 users come in several chunks.
-compare routed-2 2 routed --exchange-buffer 160K
-compare routed-3 3 routed --exchange-buffer 160K
+# 8 KB holds 186 rows of k = 10: the item half's light items (under 36
+# raters, --heavy-rows auto) come in several chunks; the heavy rows' parts
+# in rounds. Without heavy rows, 160 KB (3723 rows) for the most rated item.
+compare routed-2 2 routed --exchange-buffer 8K
+compare routed-3 3 routed --exchange-buffer 8K
+compare routed-off-3 3 routed --exchange-buffer 160K --heavy-rows off
 check chunks "the small buffer forces several chunks" jq -e '.max["item_half.chunks"] > 1' "$SCRATCH/routed-3.json"
+check heavy "the plan has heavy rows on both sides, and none with --heavy-rows off" jq -e -s \
+  '.[0].max.heavy_items > 0 and .[0].max.heavy_users > 0 and .[0].max["memory.heavy_rows"] > 0 and .[1].max.heavy_items == 0' \
+  "$SCRATCH/routed-3.json" "$SCRATCH/routed-off-3.json"
 
 # Implicit (counts 1-5, no test split): routed and all-gathered.
 run_ranks 2 "$SCRATCH/generate-implicit" "$DALS_GENERATE" --users 4000 --items 400 --ratings 50000 --blocks 5 \

@@ -86,6 +86,29 @@ class RowSolver {
                            const FactorTable& fixed, const ImplicitGramian& gramian, float* row,
                            const HalfFactors* half = nullptr);
 
+  /// Heavy rows (train/heavy_rows.hpp): a row's normal equations as a sum
+  /// of parts, each over a run of its ratings (those of one block of the
+  /// fixed side), so that the part can be formed on whichever rank holds
+  /// those fixed rows. A part is equation_floats(k) floats: the lower
+  /// triangle of V^T V (column by column, entries i >= j), V^T 1, V^T t,
+  /// sum t, and sum t^2 as a double in two floats' room. The kernels are
+  /// solve()'s Cholesky ones, so a part depends only on its ratings and
+  /// their fixed rows, whichever rank or thread forms it.
+  static int equation_floats(int k) { return k * (k + 1) / 2 + 2 * k + 3; }
+  /// The part of ratings (cols[p], values[p]), p < degree, into `part`
+  /// (values are scales in implicit mode, `mean` then 0). degree 0: zeros.
+  void partial_equations(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
+                         double mean, float* part);
+  /// Adds a part to `sums` (equation_floats(k) - 1 doubles: sum t^2 is one).
+  static void add_equations(const float* part, int k, double* sums);
+  /// Solves a row of `degree` ratings from its summed parts, as solve()'s
+  /// primal Cholesky does from the Gram it forms (rounded to float as that
+  /// one is); with params.implicit, as solve_implicit's Cholesky, with the
+  /// row's `constant` and the shared `gramian`. Either solver: the
+  /// equations are formed, so they are solved exactly.
+  RowResult solve_from_equations(const double* sums, std::int64_t degree, float* row, double constant = 0,
+                                 const ImplicitGramian* gramian = nullptr);
+
   /// Phase times accumulated since the caller last reset them (a few clock
   /// reads per row: tens of nanoseconds against microseconds of work).
   PhaseSeconds& phase_seconds() { return phases_; }

@@ -96,7 +96,8 @@ struct TrainConfig {
   bool quiet = false;        ///< no per-iteration lines
   ExchangeMode exchange = ExchangeMode::automatic;
   std::int64_t exchange_buffer = kDefaultExchangeBuffer;  ///< bytes of received rows per routed chunk
-  double exchange_timeout = kDefaultExchangeTimeout;      ///< seconds one exchange may take; 0 = unwatched
+  std::int64_t heavy_rows = -1;  ///< --heavy-rows: the degree of a heavy row (heavy_rows.hpp); -1 auto, 0 off
+  double exchange_timeout = kDefaultExchangeTimeout;  ///< seconds one exchange may take; 0 = unwatched
   // Checkpoints, resume, preemption (checkpoint.hpp, resume.hpp, preemption.hpp)
   std::string checkpoint_dir;    ///< where checkpoints go; "" = none
   int checkpoint_every = 1;      ///< iterations between checkpoints; 0 = only at the end and when stopped

@@ -50,6 +50,8 @@ enum PlanField : int {
   test_ratings,
   referenced_items,  ///< distinct items the rank's user rows reference
   referenced_users,  ///< distinct users the rank's item rows reference
+  heavy_users,       ///< own users solved from per-block equations (heavy_rows.hpp)
+  heavy_items,       ///< own items so solved
   // Routed halves: U (solving users, items routed), I (solving items, users
   // routed), T (the test split's items, items routed). Rows, not bytes.
   u_chunks,
@@ -93,6 +95,7 @@ enum PlanField : int {
   mem_routing_plans,
   mem_known_flags,
   mem_cg_half_copy,
+  mem_heavy_rows,
   mem_total,
   kPlanFields
 };

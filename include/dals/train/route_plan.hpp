@@ -20,6 +20,7 @@
 /// the other side's total row count.
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,9 +58,12 @@ struct RouteStats {
 /// by owner under `routed_layout`), each chunk's rows (sorted ids) in
 /// `needed`, and in `distinct_rows` the distinct rows of all chunks
 /// together. A row referencing more than `buffer_rows` rows gets a chunk
-/// of its own (build refuses such a buffer first).
+/// of its own (build refuses such a buffer first). Rows of `skip_degree`
+/// ratings or more (heavy rows, heavy_rows.hpp) are left out: they
+/// reference nothing and keep their columns.
 std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& routed_layout, std::int64_t buffer_rows,
-                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows);
+                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows,
+                                         std::int64_t skip_degree = std::numeric_limits<std::int64_t>::max());
 
 /// The error of a buffer of `buffer_rows` rows (set by `option`) that one
 /// row's `widest` references do not fit: the size needed.
@@ -77,9 +81,10 @@ class RoutePlan {
   /// Throws Error (on every rank alike: run it under run_collectively) when
   /// a single row references more than `buffer_rows` rows; `option` names
   /// the option that sets the bound, `row_bytes` the size of a row.
+  /// Rows of `skip_degree` ratings or more are left out (cut_route_chunks).
   static RoutePlan build(const Comm& comm, CsrBlock& ratings, const SideLayout& routed_layout, std::int64_t buffer_rows,
                          std::span<const std::int64_t> owned_degrees, bool with_known, const std::string& option,
-                         std::int64_t row_bytes);
+                         std::int64_t row_bytes, std::int64_t skip_degree = std::numeric_limits<std::int64_t>::max());
 
   /// Rounds of every half: the most chunks of any rank.
   int rounds() const { return rounds_; }

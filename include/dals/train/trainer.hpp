@@ -36,6 +36,7 @@
 #include "dals/solve/row_solver.hpp"
 #include "dals/train/config.hpp"
 #include "dals/train/evaluation.hpp"
+#include "dals/train/heavy_rows.hpp"
 #include "dals/train/layout.hpp"
 #include "dals/train/ranking.hpp"
 #include "dals/train/route_plan.hpp"
@@ -130,6 +131,8 @@ class Trainer {
   /// The routing of the side a half reads while solving `solving` (empty
   /// where that side is replicated).
   const RoutePlan& plan(Side solving) const { return plan_[solving]; }
+  /// The heavy rows of the side being solved (heavy_rows.hpp).
+  const HeavyRows& heavy(Side solving) const { return heavy_[solving]; }
   /// The routing of the test split's items (empty unless items are routed).
   const RoutePlan& test_plan() const { return test_plan_; }
   const PerSide<FactorTable>& all_factors() const { return factors_; }
@@ -196,6 +199,9 @@ class Trainer {
   // first `fixed_rows` rows are current.
   void solve_rows(Side side, const FactorTable& fixed, std::int64_t fixed_rows, std::size_t begin, std::size_t end,
                   std::int64_t& retries, double& squared_error);
+  // Solves the side's heavy rows from their parts (heavy_rows.hpp; trainer_heavy.cpp),
+  // exchanged where the fixed side is routed.
+  Moved solve_heavy(Side side, std::int64_t& retries, double& squared_error);
   // Receives round `round` of a plan's rows of `from` into received_.
   Moved route(const RoutePlan& plan, Side from, int round);
   Moved exchange(Side side);
@@ -229,6 +235,7 @@ class Trainer {
   PerSide<std::vector<std::int64_t>> training_ratings_;  // own rows' degrees, after the validation split
   PerSide<bool> routed_{false, false};
   PerSide<RoutePlan> plan_;         // [s]: routing of other(s) while solving s
+  PerSide<HeavyRows> heavy_;        // [s]: s's heavy rows and their parts' exchange
   RoutePlan test_plan_;             // routed items: the test split's items
   RoutePlan validation_plan_;       // ... and the validation split's
   FactorTable received_;            // a routed chunk's rows (the exchange buffer)

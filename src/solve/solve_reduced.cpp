@@ -1,0 +1,64 @@
+// RowSolver's heavy-row path (row_solver.hpp, partial_equations): normal
+// equations formed in parts, summed in double by the caller in a fixed
+// order, and solved by the primal Cholesky.
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "dals/solve/row_solver.hpp"
+#include "dals/solve/tile_kernels.hpp"
+
+namespace dals {
+
+void RowSolver::partial_equations(const std::int32_t* cols, const float* values, std::int64_t degree,
+                                  const FactorTable& fixed, double mean, float* part) {
+  const int k = params_.k, ks = tile_stride(k);
+  if (k == 0) throw std::logic_error("RowSolver::partial_equations: needs at least one factor");
+  const int floats = equation_floats(k);
+  if (degree == 0) {  // +0.0 everywhere: adding it changes no sum's bits
+    std::fill(part, part + floats, 0.f);
+    return;
+  }
+  const TargetSums targets = gather_and_sum_gram(cols, values, degree, fixed, mean);
+  float* out = part;
+  for (int j = 0; j < k; ++j)
+    for (int i = j; i < k; ++i) *out++ = gram_[static_cast<std::size_t>(j) * ks + i];
+  out = std::copy(sums_.data(), sums_.data() + k, out);            // V^T 1
+  out = std::copy(sums_.data() + ks, sums_.data() + ks + k, out);  // V^T t
+  *out++ = targets.sum;
+  std::memcpy(out, &targets.squares, sizeof(double));
+}
+
+void RowSolver::add_equations(const float* part, int k, double* sums) {
+  const int floats = equation_floats(k) - 2;  // the floats, then the double
+  for (int i = 0; i < floats; ++i) sums[i] += part[i];
+  double squares;
+  std::memcpy(&squares, part + floats, sizeof(double));
+  sums[floats] += squares;
+}
+
+RowResult RowSolver::solve_from_equations(const double* sums, std::int64_t degree, float* row, double constant,
+                                          const ImplicitGramian* gramian) {
+  const int k = params_.k, ks = tile_stride(k);
+  const double* in = sums;
+  for (int j = 0; j < k; ++j)
+    for (int i = j; i < k; ++i) gram_[static_cast<std::size_t>(j) * ks + i] = static_cast<float>(*in++);
+  for (int i = 0; i < k; ++i) sums_[i] = static_cast<float>(*in++);
+  for (int i = 0; i < k; ++i) sums_[ks + i] = static_cast<float>(*in++);
+  TargetSums targets;
+  targets.sum = static_cast<float>(*in++);
+  targets.squares = *in;
+  if (params_.implicit) {
+    if (gramian == nullptr) throw std::logic_error("RowSolver::solve_from_equations: implicit needs the gramian");
+    const double ridge = params_.implicit_ridge(degree, gramian->rows());
+    RowResult result = solve_implicit_cholesky(degree, *gramian, ridge, row, targets);
+    result.squared_error = std::max(0.0, result.squared_error + constant);
+    row[k] = 0.0f;
+    return result;
+  }
+  RowResult result = solve_primal(degree, row, targets);
+  if (!params_.bias) row[k] = 0.0f;
+  return result;
+}
+
+}  // namespace dals

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Heavy rows (--heavy-rows, heavy_rows.hpp): on a dataset whose most rated
+# item has nearly every user, routed users train with an exchange buffer
+# far below that item's raters, bit-identical to the all-gather for 1-3
+# ranks and 1-2 threads (explicit Cholesky under auto; CG and implicit CG
+# with a forced threshold), and the item half receives fewer bytes than
+# shipping the heavy items' raters (--heavy-rows off, a buffer that holds
+# them). auto is off under CG. A bad value is one usage error.
+#
+# Usage (as ctest runs it): bash heavy_rows.sh BUILD_DIR SCRATCH_DIR
+set -u -o pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cli_init "$@"
+DALS_GENERATE=$(find_tool dals-generate)
+DALS_MODEL_DIFF=$(find_tool dals-test-model-diff)
+require_tools DALS_TRAIN DALS_GENERATE DALS_MODEL_DIFF
+require_commands jq
+
+run_ranks 2 "$SCRATCH/generate" "$DALS_GENERATE" --users 6000 --items 300 --ratings 60000 --blocks 4 --seed 5 \
+  --user-skew 1.5 --item-skew 1.5 --output "$SCRATCH/data"
+expect_success generate "$SCRATCH/generate" || cli_finish
+run_ranks 2 "$SCRATCH/generate-implicit" "$DALS_GENERATE" --users 6000 --items 300 --ratings 60000 --blocks 4 \
+  --seed 5 --user-skew 1.5 --item-skew 1.5 --round --test-fraction 0 --output "$SCRATCH/implicit"
+expect_success generate-implicit "$SCRATCH/generate-implicit" || cli_finish
+
+# train NAME NP THREADS [OPTIONS...] (DATA from the environment: the explicit dataset)
+train() {
+  local name=$1 np=$2 threads=$3
+  shift 3
+  run_ranks "$np" "$SCRATCH/$name" "$DALS_TRAIN" --data "${DATA:-$SCRATCH/data}" --output "$SCRATCH/$name.model" \
+    -k 16 --iterations 3 --seed 3 --threads "$threads" "$@"
+  expect_success "$name" "$SCRATCH/$name"
+}
+same_model() {  # same_model CASE REFERENCE NAME
+  check "$1" "$3 is bit-identical to $2" "$DALS_MODEL_DIFF" "$SCRATCH/$2.model" "$SCRATCH/$3.model"
+}
+
+# k = 16: an item of 41 raters or more is heavy (4 blocks x 171 floats of
+# equations / 17 of a row). 16 KB holds 240 rows; the most rated item has
+# thousands of raters.
+train ref 1 1 --exchange allgather
+check widest "the most rated item's raters are far more than 16 KB of rows" \
+  grep -Eq 'heavy rows: [0-9]+ users of >= 41 ratings, [1-9][0-9]* items of >= 41 ratings' "$SCRATCH/ref.rank0.out"
+for case in 1-1 2-2 3-1 3-2; do
+  train "routed-$case" "${case%-*}" "${case#*-}" --exchange routed --exchange-buffer 16K &&
+    same_model routed ref "routed-$case"
+done
+check rounds "the parts came from other ranks" \
+  jq -e -s 'all(.[]; .item_half_bytes_received > 0)' "$SCRATCH/routed-3-1.model/metrics.jsonl"
+
+# The item half's bytes: parts against the heavy items' raters.
+train off-routed 3 1 --exchange routed --heavy-rows off --exchange-buffer 1M
+parts=$(jq -s '.[0].item_half_bytes_received' "$SCRATCH/routed-3-1.model/metrics.jsonl")
+rows=$(jq -s '.[0].item_half_bytes_received' "$SCRATCH/off-routed.model/metrics.jsonl")
+check fewer-bytes "the item half receives fewer bytes as parts ($parts) than as rows ($rows)" test "$parts" -lt "$rows"
+run_ranks 2 "$SCRATCH/off-small" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/off-small.model" -k 16 \
+  --exchange routed --exchange-buffer 16K --heavy-rows off
+expect_failure off-small "$SCRATCH/off-small" --exchange-buffer "give at least"
+
+# CG: auto has no heavy rows; a forced threshold solves them exactly, the same bits in every mode.
+train cg-auto 1 1 --solver cg --exchange allgather
+check cg-auto "auto is off under CG" bash -c '! grep -q "heavy rows" "$0"' "$SCRATCH/cg-auto.rank0.out"
+train cg-ref 1 1 --solver cg --heavy-rows 60 --exchange allgather
+train cg-routed 3 2 --solver cg --heavy-rows 60 --exchange routed --exchange-buffer 16K &&
+  same_model cg cg-ref cg-routed
+check cg-forced "the forced threshold is used" grep -q 'items of >= 60 ratings' "$SCRATCH/cg-ref.rank0.out"
+DATA=$SCRATCH/implicit train implicit-cg-ref 1 2 --implicit --solver cg --heavy-rows 60 --exchange allgather
+DATA=$SCRATCH/implicit train implicit-cg-routed 2 1 --implicit --solver cg --heavy-rows 60 --exchange routed \
+  --exchange-buffer 16K && same_model implicit-cg implicit-cg-ref implicit-cg-routed
+
+# The comparison can fail: the forced threshold changes the bits.
+check differs "another threshold gives other bits" \
+  bash -c '! "$0" "$1" "$2" >/dev/null' "$DALS_MODEL_DIFF" "$SCRATCH/cg-auto.model" "$SCRATCH/cg-ref.model"
+
+# Bad values.
+for bad in 0 lots -5; do
+  run_ranks 1 "$SCRATCH/bad-$bad" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/bad.model" --heavy-rows "$bad"
+  expect_failure "bad-$bad" "$SCRATCH/bad-$bad" "--heavy-rows"
+  check "bad-$bad-code" "exit 2" test "$(rank_code "$SCRATCH/bad-$bad" 0)" = 2
+done
+cli_finish
