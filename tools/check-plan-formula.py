@@ -4,7 +4,7 @@
   tools/check-plan-formula.py DATA PLAN.json [--top N]
 
 DATA is a dataset directory, PLAN.json what `dals-plan DATA --ranks P
---exchange routed -o PLAN.json` wrote for it (users routed). Prints:
+--exchange routed --heavy-rows off -o PLAN.json` wrote for it (users routed). Prints:
   - the average formula R = sum_u (1 - (1 - 1/P)^d_u) over the users'
     degrees d_u (the distinct user rows a rank's ratings reference if each
     rating fell on a rank at random), against the plan's median and max of
@@ -102,6 +102,10 @@ def main():
             fail(f"{a.plan}: {key} {plan[key]} but {a.data} has {man[key]}")
     if not plan["routed"]["users"]:
         fail(f"{a.plan}: users are not routed (plan with --exchange routed)")
+    # The formula counts every item's raters; heavy items' raters never travel.
+    if plan["max"].get("heavy_items", 0) > 0:
+        fail(f"{a.plan}: its heavy items are solved from per-block equations, their raters not received "
+             "(plan with --heavy-rows off)")
 
     loaded = load(a.data, plan)
     report_rows(a.data, man, plan, *loaded)

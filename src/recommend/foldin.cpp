@@ -196,6 +196,23 @@ SolveParams fold_in_params(const std::string& hyperparameters, const std::string
   return p;
 }
 
+std::int64_t fold_in_heavy_threshold(const std::string& hyperparameters, const std::string& path,
+                                     std::int64_t item_blocks) {
+  const nlohmann::json doc = parse_json_text(hyperparameters, path);
+  const JsonReader h(doc, path, "hyperparameters");
+  const int k = static_cast<int>(h.get_int("factors", 0, 4096));
+  const Solver solver = enum_of<Solver>(h, "solver");
+  std::int64_t option = -1;  // auto, unless recorded
+  if (h.has("heavy_rows")) {
+    const nlohmann::json& v = doc.at("heavy_rows");
+    if (v.is_string() && v.get<std::string>() == "off")
+      option = 0;
+    else
+      option = h.get_int("heavy_rows", 1, std::numeric_limits<std::int64_t>::max());
+  }
+  return RowSolver::heavy_threshold(k, solver, option, item_blocks);
+}
+
 std::vector<std::int64_t> item_block_first(const Manifest& m) {
   std::vector<std::int64_t> out;
   for (const BlockInfo& b : m.train.item_blocks) out.push_back(b.first);
@@ -204,7 +221,8 @@ std::vector<std::int64_t> item_block_first(const Manifest& m) {
 }
 
 FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t end, const FactorTable& items,
-                    const SolveParams& params, double mean, std::span<const std::int64_t> item_block_first) {
+                    const SolveParams& params, double mean, std::span<const std::int64_t> item_block_first,
+                    std::int64_t heavy_from) {
   if (first < 0 || end < first || end > history.rows() || items.k() != params.k)
     throw Error("fold_in: rows [" + std::to_string(first) + ", " + std::to_string(end) + ") of " +
                 std::to_string(history.rows()) + ", k " + std::to_string(items.k()) + " vs " +
@@ -227,12 +245,20 @@ FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t en
       const std::int64_t begin = history.indptr[r], degree = history.degree(r);
       if (degree == 0) continue;  // no known item: zero factors and bias (the fallback)
       float* row = out.row(r - first);
+      const bool heavy = degree >= heavy_from && !item_block_first.empty();
       if (params.implicit) {
         // What the trainer reads per entry instead of its value (trainer.cpp).
         scales.resize(static_cast<std::size_t>(degree));
         for (std::int64_t p = 0; p < degree; ++p) scales[p] = params.implicit_scale(history.values[begin + p]);
-        solver.solve_implicit(&history.indices[begin], scales.data(), degree,
-                              params.implicit_constant(scales.data(), degree), items, gramian, row);
+        const double constant = params.implicit_constant(scales.data(), degree);
+        if (heavy)
+          solver.solve_in_parts(&history.indices[begin], scales.data(), degree, items, 0.0, item_block_first, row,
+                                constant, &gramian);
+        else
+          solver.solve_implicit(&history.indices[begin], scales.data(), degree, constant, items, gramian, row);
+      } else if (heavy) {
+        solver.solve_in_parts(&history.indices[begin], &history.values[begin], degree, items, mean, item_block_first,
+                              row);
       } else {
         solver.solve(&history.indices[begin], &history.values[begin], degree, items, mean, row);
       }

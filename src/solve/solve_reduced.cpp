@@ -3,6 +3,7 @@
 // order, and solved by the primal Cholesky.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "dals/solve/row_solver.hpp"
@@ -59,6 +60,35 @@ RowResult RowSolver::solve_from_equations(const double* sums, std::int64_t degre
   RowResult result = solve_primal(degree, row, targets);
   if (!params_.bias) row[k] = 0.0f;
   return result;
+}
+
+RowResult RowSolver::solve_in_parts(const std::int32_t* cols, const float* values, std::int64_t degree,
+                                    const FactorTable& fixed, double mean, std::span<const std::int64_t> fixed_first,
+                                    float* row, double constant, const ImplicitGramian* gramian) {
+  const int k = params_.k;
+  part_.resize(equation_floats(k));
+  part_sums_.assign(equation_floats(k) - 1, 0.0);
+  // Split at the blocks' ends; an empty part adds +0.0 (nothing): skipped.
+  std::int64_t a = 0;
+  for (std::size_t b = 1; b < fixed_first.size() && a < degree; ++b) {
+    const std::int64_t e = std::lower_bound(cols + a, cols + degree, fixed_first[b]) - cols;
+    if (e > a) {
+      partial_equations(cols + a, values + a, e - a, fixed, mean, part_.data());
+      add_equations(part_.data(), k, part_sums_.data());
+    }
+    a = e;
+  }
+  return solve_from_equations(part_sums_.data(), degree, row, constant, gramian);
+}
+
+std::int64_t RowSolver::heavy_threshold(int k, Solver solver, std::int64_t option, std::int64_t fixed_blocks) {
+  constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+  if (k == 0 || option == 0) return none;
+  const std::int64_t width = k + 1;
+  if (option > 0) return std::max(option, width);
+  if (solver == Solver::cg) return none;
+  // Where B parts cost what d rows do (rounded up): at and above, the parts are fewer bytes.
+  return std::max((fixed_blocks * equation_floats(k) + width - 1) / width, width);
 }
 
 }  // namespace dals

@@ -9,14 +9,7 @@ namespace dals {
 std::int64_t heavy_part_bytes(int k) { return static_cast<std::int64_t>(RowSolver::equation_floats(k)) * 4; }
 
 std::int64_t heavy_threshold(const TrainConfig& config, std::int64_t fixed_blocks) {
-  const int k = config.factors;
-  if (k == 0 || config.heavy_rows == 0) return kNoHeavyRows;
-  const std::int64_t width = k + 1;
-  if (config.heavy_rows > 0) return std::max(config.heavy_rows, width);
-  if (config.solver == Solver::cg) return kNoHeavyRows;
-  // Where B parts cost what d rows do (rounded up): at and above, the parts are fewer bytes.
-  const std::int64_t part_floats = RowSolver::equation_floats(k);
-  return std::max((fixed_blocks * part_floats + width - 1) / width, width);
+  return RowSolver::heavy_threshold(config.factors, config.solver, config.heavy_rows, fixed_blocks);
 }
 
 std::int64_t HeavyRows::group_for(std::int64_t fixed_blocks, int k, std::int64_t buffer_bytes) {
@@ -43,6 +36,9 @@ HeavyRows HeavyRows::build(const Comm& comm, const CsrBlock& solving, std::int64
   std::vector<std::int64_t> ids;
   for (std::int64_t r = 0; r < solving.rows(); ++r)
     if (h.heavy(solving.degree(r))) h.own_.push_back(r), ids.push_back(solving.first_row + r);
+  h.heaviest_first_ = h.own_;
+  std::stable_sort(h.heaviest_first_.begin(), h.heaviest_first_.end(),
+                   [&](std::int64_t a, std::int64_t b) { return solving.degree(a) > solving.degree(b); });
   const std::vector<std::int64_t> counts = comm.allgather(static_cast<std::int64_t>(ids.size()));
   const int p = comm.size();
   h.rank_first_.assign(p + 1, 0);
@@ -121,7 +117,7 @@ std::int64_t HeavyRows::buffer_bytes(const std::vector<std::int64_t>& heavy_of, 
 
 std::int64_t HeavyRows::memory_bytes(const std::vector<std::int64_t>& heavy_of, const std::vector<int>& blocks_of,
                                      int r, std::int64_t entries, std::int64_t group, int k, bool fixed_routed) {
-  std::int64_t b = heavy_of[r] * 8;  // the own heavy rows' list
+  std::int64_t b = heavy_of[r] * 16;  // the own heavy rows' lists (by id, heaviest first)
   if (!fixed_routed) return b;
   std::int64_t total = 0;
   for (std::int64_t n : heavy_of) total += n;

@@ -38,33 +38,19 @@ Trainer::Moved Trainer::solve_heavy(Side side, std::int64_t& retries_out, double
   };
 
   if (!heavy.fixed_routed()) {
-    // Every part here, from the row's own ratings split at the fixed blocks'
-    // firsts (an empty part adds nothing: skipped).
-    std::vector<std::int64_t> ends;
-    const auto& blocks = manifest_.train.blocks(fixed_side);
-    for (std::size_t b = 1; b < blocks.size(); ++b) ends.push_back(blocks[b].first);
-    ends.push_back(manifest_.rows(fixed_side));
+    // Every part here, from the row's own ratings (RowSolver::solve_in_parts).
+    std::vector<std::int64_t> fixed_first;
+    for (const BlockInfo& b : manifest_.train.blocks(fixed_side)) fixed_first.push_back(b.first);
+    fixed_first.push_back(manifest_.rows(fixed_side));
 #pragma omp parallel reduction(+ : retries, squared_error)
     {
       RowSolver& solver = solvers_[omp_get_thread_num()];
-      std::vector<float> part(floats);
-      std::vector<double> sums(sums_size);
 #pragma omp for schedule(dynamic, 1)
-      for (std::size_t i = 0; i < heavy.own().size(); ++i) {
-        const std::int64_t row = heavy.own()[i], degree = r.degree(row);
-        const std::int32_t* cols = r.indices.data() + r.indptr[row];
-        const float* values = r.values.data() + r.indptr[row];
-        std::fill(sums.begin(), sums.end(), 0.0);
-        std::int64_t a = 0;
-        for (std::size_t b = 0; b < ends.size() && a < degree; ++b) {
-          const std::int64_t e = std::lower_bound(cols + a, cols + degree, ends[b]) - cols;
-          if (e > a) {
-            solver.partial_equations(cols + a, values + a, e - a, fixed, mean, part.data());
-            RowSolver::add_equations(part.data(), k, sums.data());
-          }
-          a = e;
-        }
-        const RowResult result = solve_row(solver, row, sums.data());
+      for (std::size_t i = 0; i < heavy.heaviest_first().size(); ++i) {
+        const std::int64_t row = heavy.heaviest_first()[i], begin = r.indptr[row];
+        const RowResult result = solver.solve_in_parts(r.indices.data() + begin, r.values.data() + begin, r.degree(row),
+                                                       fixed, mean, fixed_first, solving.row(r.first_row + row),
+                                                       params_.implicit ? local.implicit_constants[row] : 0.0, gramian);
         retries += result.retries;
         squared_error += result.squared_error;
       }

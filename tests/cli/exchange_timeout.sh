@@ -69,9 +69,12 @@ run_ranks 2 "$LOGS/resume" "$DALS_TRAIN" "${OPTS[@]}" --checkpoint-dir "$CKPT" -
   --output "$SCRATCH/allgather/model"
 expect_success resume "$LOGS/resume" && identical_models resume "$SCRATCH/reference" "$SCRATCH/allgather/model"
 
-# Routed: rank 0's first watched step (iteration 1's user half receives item rows).
+# Routed: rank 0's first watched step (iteration 1's user half receives
+# item rows), and with heavy users (--heavy-rows 40) their equations' parts first.
 stall_case routed 2 exchange:0:1 'routed exchange of the item factors has not completed in [0-9]+ s \(iteration 1;' \
-  --exchange routed --checkpoint-dir "$SCRATCH/routed/ckpt" --output "$SCRATCH/routed/model"
+  --exchange routed --heavy-rows off --checkpoint-dir "$SCRATCH/routed/ckpt" --output "$SCRATCH/routed/model"
+stall_case heavy 2 exchange:0:1 "exchange of the heavy users' equations has not completed in [0-9]+ s \\(iteration 1;" \
+  --exchange routed --heavy-rows 40 --checkpoint-dir "$SCRATCH/heavy/ckpt" --output "$SCRATCH/heavy/model"
 
 EXIT=2 train_fails bad_value 1 "${OPTS[@]}" --exchange-timeout -1 --output "$SCRATCH/bad" -- \
   "--exchange-timeout must be >= 0"

@@ -3,8 +3,9 @@
 # among each rank's items' ratings (from the dataset and the plan's item
 # ranges) equal dals-plan's item_half.distinct_rows on every rank, rows
 # are received once (one chunk), and the median rank receives about the
-# formula's R; a plan of another dataset, or with users not routed, is
-# refused with one line naming the plan.
+# formula's R; a plan of another dataset, with users not routed or with
+# heavy items (whose raters do not travel), is refused with one line
+# naming the plan.
 #
 # Usage (as ctest runs it): bash plan_formula.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -31,7 +32,10 @@ run generate "$DALS_GENERATE" --users 3000 --items 300 --ratings 30000 --blocks 
   --item-skew 0.5 --output "$SCRATCH/data"
 run generate-other "$DALS_GENERATE" --users 2000 --items 300 --ratings 20000 --blocks 12 --seed 5 \
   --output "$SCRATCH/other"
-run plan "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange routed --quiet --output "$SCRATCH/plan.json"
+# The rows without heavy rows (their raters would not travel).
+run plan "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange routed --heavy-rows off --quiet \
+  --output "$SCRATCH/plan.json"
+run plan-heavy "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange routed --quiet --output "$SCRATCH/heavy.json"
 run plan-allgather "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange allgather --quiet \
   --output "$SCRATCH/allgather.json"
 
@@ -48,6 +52,8 @@ run_one "$LOGS/other" "$PYTHON" "$TOOL" "$SCRATCH/other" "$SCRATCH/plan.json"
 expect_failure other "$LOGS/other" "plan.json: users 3000 but"
 run_one "$LOGS/allgather" "$PYTHON" "$TOOL" "$SCRATCH/data" "$SCRATCH/allgather.json"
 expect_failure allgather "$LOGS/allgather" "allgather.json: users are not routed"
+run_one "$LOGS/heavy" "$PYTHON" "$TOOL" "$SCRATCH/data" "$SCRATCH/heavy.json"
+expect_failure heavy "$LOGS/heavy" "heavy.json: its heavy items" "--heavy-rows off"
 run_one "$LOGS/missing" "$PYTHON" "$TOOL" "$SCRATCH/data" "$SCRATCH/none.json"
 expect_failure missing "$LOGS/missing" "none.json"
 

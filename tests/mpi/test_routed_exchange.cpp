@@ -40,8 +40,10 @@ class RoutedData : public testing::Test {
     comm.barrier();
     if (comm.is_root()) fs::remove_all(dir_);
   }
-  static TrainConfig config(ExchangeMode mode, Solver solver, std::int64_t buffer, int threads) {
+  static TrainConfig config(ExchangeMode mode, Solver solver, std::int64_t buffer, int threads,
+                            std::int64_t heavy_rows = -1) {
     TrainConfig c;
+    c.heavy_rows = heavy_rows;                    // auto: Cholesky's heavy rows travel as parts (heavy_rows.hpp)
     c.regularization = Regularization::weighted;  // the tests' data predates the power default
     c.lambda_units = LambdaUnits::absolute;
     c.data = dir_ + "/data";
@@ -62,45 +64,56 @@ using mpi_test::identical;
 TEST_F(RoutedData, RoutedAndAllGatherGiveTheSameBits) {
   Comm comm;
   const std::int64_t row_bytes = 10 * 4;
-  for (Solver solver : {Solver::cholesky, Solver::cg}) {
-    Trainer reference(comm, config(ExchangeMode::allgather, solver, kDefaultExchangeBuffer, 1));
-    std::vector<double> test_rmse;
-    for (int it = 0; it < 3; ++it) test_rmse.push_back(reference.iterate().test_rmse);
-    ASSERT_FALSE(reference.routed(Side::users));
-    // One chunk; a few; as many as the widest row allows (its degree).
-    Trainer probe(comm, config(ExchangeMode::routed, solver, kDefaultExchangeBuffer, 1));
-    const std::int64_t widest =
-        std::max(probe.plan(Side::users).stats().widest_row, probe.plan(Side::items).stats().widest_row);
-    for (const std::int64_t buffer : {kDefaultExchangeBuffer, 2 * widest * row_bytes, widest * row_bytes}) {
-      for (int threads : {1, 2}) {
-        const TrainConfig c = config(ExchangeMode::routed, solver, buffer, threads);
-        Trainer routed(comm, c);
-        ASSERT_TRUE(routed.routed(Side::users) && routed.routed(Side::items));
-        for (int it = 0; it < 3; ++it) {
-          const IterationRecord rec = routed.iterate();
-          // The same predictions; their sum's order follows the threads and chunks.
-          EXPECT_NEAR(rec.test_rmse, test_rmse[it], 1e-12 * test_rmse[it]) << "test RMSE, iteration " << it + 1;
+  // Heavy rows auto (Cholesky's rows of 47 ratings or more travel as parts,
+  // in rounds) with one chunk and a few; off, as many chunks as the widest
+  // row allows (its degree). (A buffer of about one heavy row's parts would
+  // take a round per heavy row: hundreds, slow on oversubscribed ranks.)
+  for (Solver solver : {Solver::cholesky, Solver::cg})
+    for (std::int64_t heavy_rows : {-1, 0}) {
+      Trainer reference(comm, config(ExchangeMode::allgather, solver, kDefaultExchangeBuffer, 1, heavy_rows));
+      std::vector<double> test_rmse;
+      for (int it = 0; it < 3; ++it) test_rmse.push_back(reference.iterate().test_rmse);
+      ASSERT_FALSE(reference.routed(Side::users));
+      Trainer probe(comm, config(ExchangeMode::routed, solver, kDefaultExchangeBuffer, 1, heavy_rows));
+      const std::int64_t widest =
+          std::max(probe.plan(Side::users).stats().widest_row, probe.plan(Side::items).stats().widest_row);
+      const std::vector<std::int64_t> buffers =
+          heavy_rows < 0 ? std::vector<std::int64_t>{kDefaultExchangeBuffer, 64 * widest * row_bytes}
+                         : std::vector<std::int64_t>{2 * widest * row_bytes, widest * row_bytes};
+      if (heavy_rows < 0 && solver == Solver::cholesky) {
+        EXPECT_GT(comm.sum(static_cast<std::int64_t>(probe.heavy(Side::items).own().size())), 0);
+      }
+      for (const std::int64_t buffer : buffers) {
+        for (int threads : {1, 2}) {
+          const TrainConfig c = config(ExchangeMode::routed, solver, buffer, threads, heavy_rows);
+          Trainer routed(comm, c);
+          ASSERT_TRUE(routed.routed(Side::users) && routed.routed(Side::items));
+          for (int it = 0; it < 3; ++it) {
+            const IterationRecord rec = routed.iterate();
+            // The same predictions; their sum's order follows the threads and chunks.
+            EXPECT_NEAR(rec.test_rmse, test_rmse[it], 1e-12 * test_rmse[it]) << "test RMSE, iteration " << it + 1;
+          }
+          omp_set_num_threads(1);
+          const std::string what = std::string(solver_name(solver)) + ", heavy rows " + std::to_string(heavy_rows) +
+                                   ", buffer " + std::to_string(c.exchange_buffer) + " bytes, " +
+                                   std::to_string(threads) + " threads, " + std::to_string(comm.size()) + " ranks";
+          EXPECT_TRUE(identical(routed.gathered_factors(Side::users), reference.factors(Side::users))) << what;
+          EXPECT_TRUE(identical(routed.gathered_factors(Side::items), reference.factors(Side::items))) << what;
+          // Each rank holds only its own rows of a routed side.
+          EXPECT_EQ(routed.factors(Side::users).rows(), routed.layout(Side::users).of(comm.rank()).rows());
         }
-        omp_set_num_threads(1);
-        const std::string what = std::string(solver_name(solver)) + ", buffer " + std::to_string(c.exchange_buffer) +
-                                 " bytes, " + std::to_string(threads) + " threads, " + std::to_string(comm.size()) +
-                                 " ranks";
-        EXPECT_TRUE(identical(routed.gathered_factors(Side::users), reference.factors(Side::users))) << what;
-        EXPECT_TRUE(identical(routed.gathered_factors(Side::items), reference.factors(Side::items))) << what;
-        // Each rank holds only its own rows of a routed side.
-        EXPECT_EQ(routed.factors(Side::users).rows(), routed.layout(Side::users).of(comm.rank()).rows());
       }
     }
-  }
 }
 
 TEST_F(RoutedData, ManyChunksWhenTheBufferIsSmallAndThePlanCountsWhatMoves) {
   Comm comm;
   const std::int64_t row_bytes = 10 * 4;
-  Trainer one(comm, config(ExchangeMode::routed, Solver::cholesky, kDefaultExchangeBuffer, 1));
+  // Rows only (no heavy rows' parts: cli/plan.sh counts those).
+  Trainer one(comm, config(ExchangeMode::routed, Solver::cholesky, kDefaultExchangeBuffer, 1, 0));
   const std::int64_t widest =
       std::max(one.plan(Side::users).stats().widest_row, one.plan(Side::items).stats().widest_row);
-  Trainer many(comm, config(ExchangeMode::routed, Solver::cholesky, widest * row_bytes, 1));
+  Trainer many(comm, config(ExchangeMode::routed, Solver::cholesky, widest * row_bytes, 1, 0));
   for (Side side : kBothSides) {
     const RouteStats& a = one.plan(side).stats();
     const RouteStats& b = many.plan(side).stats();

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,9 +89,18 @@ SolveParams fold_in_params(const std::string& hyperparameters, const std::string
 /// Gramian of `items` is summed over `item_block_first` (the dataset's item
 /// blocks' first rows and the items' count, item_block_first()), as the
 /// trainer sums it, so that a trained user folds in to the same bits;
-/// empty: the table as one block.
+/// empty: the table as one block. Rows of `heavy_from` entries or more are
+/// solved in parts over those blocks, as the trainer solves its heavy rows
+/// (fold_in_heavy_threshold; needs item_block_first).
 FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t end, const FactorTable& items,
-                    const SolveParams& params, double mean, std::span<const std::int64_t> item_block_first = {});
+                    const SolveParams& params, double mean, std::span<const std::int64_t> item_block_first = {},
+                    std::int64_t heavy_from = std::numeric_limits<std::int64_t>::max());
+
+/// The degree from which the model's training solved a user in parts
+/// (train/heavy_rows.hpp) from its hyper-parameters (heavy_rows, absent:
+/// auto; solver; factors) and the dataset's item blocks.
+std::int64_t fold_in_heavy_threshold(const std::string& hyperparameters, const std::string& path,
+                                     std::int64_t item_blocks);
 
 /// The item blocks' first rows of `m`'s training split, then its items.
 std::vector<std::int64_t> item_block_first(const Manifest& m);

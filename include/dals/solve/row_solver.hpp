@@ -21,6 +21,7 @@
 /// on the tile while it is in cache, so the trainer needs no extra pass.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "dals/core/aligned_allocator.hpp"
@@ -108,6 +109,18 @@ class RowSolver {
   /// equations are formed, so they are solved exactly.
   RowResult solve_from_equations(const double* sums, std::int64_t degree, float* row, double constant = 0,
                                  const ImplicitGramian* gramian = nullptr);
+  /// A heavy row whose fixed rows are all in `fixed` (whole, by id): its
+  /// parts over the fixed side's blocks, `fixed_first` being the B blocks'
+  /// first ids and the row count, summed in block order and solved
+  /// (solve_from_equations): the bits of the parts formed anywhere else.
+  RowResult solve_in_parts(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
+                           double mean, std::span<const std::int64_t> fixed_first, float* row, double constant = 0,
+                           const ImplicitGramian* gramian = nullptr);
+  /// The degree from which rows are heavy (train/heavy_rows.hpp): `option`
+  /// as given (--heavy-rows N > 0), none for 0 (`off`); auto (< 0) where
+  /// `fixed_blocks` parts cost the bytes of the rows, rounded up, none under
+  /// CG and for k = 0; never below k + 1. INT64_MAX: none.
+  static std::int64_t heavy_threshold(int k, Solver solver, std::int64_t option, std::int64_t fixed_blocks);
 
   /// Phase times accumulated since the caller last reset them (a few clock
   /// reads per row: tens of nanoseconds against microseconds of work).
@@ -168,13 +181,15 @@ class RowSolver {
 
   SolveParams params_;
   using FloatBuffer = AlignedFloats;
-  FloatBuffer gathered_;          // degree x tile_stride(k), row-major, zero padding: the fixed rows' factors
-  FloatBuffer target_;            // degree: rating - mean - the fixed row's bias
-  FloatBuffer gram_;              // tile_stride(k)^2: V^T V, or the dual's n x n V V^T
-  FloatBuffer sums_;              // V^T 1 and V^T t (tile_stride(k) each), or the dual's z
-  FloatBuffer work_;              // x (stride); CG: r, p, A p (stride each), e and Y p (degree each)
-  std::vector<double> system_;    // width x width, row-major, factored in place
-  std::vector<double> solution_;  // width
+  FloatBuffer gathered_;           // degree x tile_stride(k), row-major, zero padding: the fixed rows' factors
+  FloatBuffer target_;             // degree: rating - mean - the fixed row's bias
+  FloatBuffer gram_;               // tile_stride(k)^2: V^T V, or the dual's n x n V V^T
+  FloatBuffer sums_;               // V^T 1 and V^T t (tile_stride(k) each), or the dual's z
+  FloatBuffer work_;               // x (stride); CG: r, p, A p (stride each), e and Y p (degree each)
+  std::vector<double> system_;     // width x width, row-major, factored in place
+  std::vector<double> solution_;   // width
+  std::vector<float> part_;        // solve_in_parts: one part
+  std::vector<double> part_sums_;  // and their sum
   PhaseSeconds phases_;
 };
 

@@ -68,6 +68,8 @@ class HeavyRows {
   bool heavy(std::int64_t degree) const { return degree >= threshold_; }
   /// Local rows of this rank's heavy rows, increasing.
   const std::vector<std::int64_t>& own() const { return own_; }
+  /// The same, heaviest first (ties by row): the order that keeps threads busy.
+  const std::vector<std::int64_t>& heaviest_first() const { return heaviest_first_; }
   /// Heavy rows of the whole job.
   std::int64_t total() const { return static_cast<std::int64_t>(all_ids_.size()); }
   bool fixed_routed() const { return fixed_routed_; }
@@ -116,6 +118,7 @@ class HeavyRows {
   bool fixed_routed_ = false;
   int rank_ = 0;
   std::vector<std::int64_t> own_;
+  std::vector<std::int64_t> heaviest_first_;
   std::vector<std::int64_t> all_ids_;     // the job's heavy rows, increasing (fixed side routed)
   std::vector<std::int64_t> rank_first_;  // P + 1 offsets into all_ids_
   std::vector<int> blocks_of_;            // fixed blocks per rank
