@@ -83,4 +83,31 @@ std::vector<std::int64_t> alltoallv_ids(const Comm& comm, const std::vector<std:
   return out;
 }
 
+std::vector<std::uint32_t> alltoallv_words(const Comm& comm, const std::vector<std::uint32_t>& send,
+                                           const std::vector<std::int64_t>& send_counts,
+                                           std::vector<std::int64_t>& recv_counts) {
+  const int p = comm.size();
+  std::vector<int> sc(p), sd(p), rc(p), rd(p);
+  std::int64_t total = 0;
+  for (int r = 0; r < p; ++r) {
+    sc[r] = checked_count(send_counts[r], "ranking words");
+    sd[r] = checked_count(total, "ranking words displacement");
+    total += send_counts[r];
+  }
+  require(total == static_cast<std::int64_t>(send.size()), "alltoallv_words: the counts do not add up to the words");
+  const CollectiveWatch watch("MPI_Alltoall and MPI_Alltoallv of the routed ranking");
+  DALS_MPI(MPI_Alltoall(sc.data(), 1, MPI_INT, rc.data(), 1, MPI_INT, comm.get()));
+  std::int64_t incoming = 0;
+  recv_counts.assign(p, 0);
+  for (int r = 0; r < p; ++r) {
+    rd[r] = checked_count(incoming, "ranking words displacement");
+    recv_counts[r] = rc[r];
+    incoming += rc[r];
+  }
+  std::vector<std::uint32_t> out(static_cast<std::size_t>(incoming));
+  DALS_MPI(MPI_Alltoallv(send.data(), sc.data(), sd.data(), MPI_UINT32_T, out.data(), rc.data(), rd.data(),
+                         MPI_UINT32_T, comm.get()));
+  return out;
+}
+
 }  // namespace dals

@@ -117,8 +117,7 @@ const OptionTable<TrainConfig>& train_options() {
         .add("Run", "exchange", &C::exchange,
              "allgather: every rank holds both sides whole; routed: each rank holds its own rows and receives the "
              "rows its ratings reference; auto: replicate a side whose table fits 1/8 of the memory per rank, route "
-             "the other, but never the items of an implicit run with a test split (its ranking metrics score every "
-             "item); the same model bits in every mode")
+             "the other; the same model bits (and ranking metrics) in every mode")
         .add_custom(
             "Run", "exchange-buffer",
             "bytes of received rows a rank holds at once on a routed side (suffix K, M or G): a half is solved in "

@@ -11,6 +11,7 @@
 #include "dals/train/heavy_rows.hpp"
 #include "dals/train/layout.hpp"
 #include "dals/train/route_plan.hpp"
+#include "ranking_routed.hpp"
 #include "trainer_loading.hpp"
 
 namespace dals {
@@ -26,11 +27,12 @@ const std::vector<std::string>& plan_field_names() {
         n.push_back(std::string(half) + "." + f);
     for (const char* f :
          {"user_half.bytes_sent", "user_half.bytes_received", "item_half.bytes_sent", "item_half.bytes_received",
-          "held_out.bytes_sent", "held_out.bytes_received", "iteration.bytes_sent", "iteration.bytes_received"})
+          "held_out.ranking_bytes_sent", "held_out.ranking_bytes_received", "held_out.bytes_sent",
+          "held_out.bytes_received", "iteration.bytes_sent", "iteration.bytes_received"})
       n.emplace_back(f);
-    for (const char* f :
-         {"ratings_by_user", "ratings_by_item", "held_out_ratings", "implicit_constants", "user_factors",
-          "item_factors", "exchange_buffer", "routing_plans", "known_flags", "cg_half_copy", "heavy_rows", "total"})
+    for (const char* f : {"ratings_by_user", "ratings_by_item", "held_out_ratings", "implicit_constants",
+                          "user_factors", "item_factors", "exchange_buffer", "routing_plans", "known_flags",
+                          "cg_half_copy", "heavy_rows", "ranking_exclusions", "total"})
       n.push_back(std::string("memory.") + f);
     return n;
   }();
@@ -159,8 +161,8 @@ void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::
     f[item_half_bytes_sent] += HeavyRows::bytes_sent(h.of, h.fixed_blocks_of, rank, plan.k);
     f[item_half_bytes_received] += HeavyRows::bytes_received(h.of, h.fixed_blocks_of, rank, plan.k);
   }
-  f[held_out_bytes_sent] = f[t_rows_sent_remote] * row_bytes;
-  f[held_out_bytes_received] = f[t_rows_remote] * row_bytes;
+  f[held_out_bytes_sent] = f[t_rows_sent_remote] * row_bytes + f[held_out_ranking_bytes_sent];
+  f[held_out_bytes_received] = f[t_rows_remote] * row_bytes + f[held_out_ranking_bytes_received];
   f[bytes_sent] = f[user_half_bytes_sent] + f[item_half_bytes_sent] + f[held_out_bytes_sent];
   f[bytes_received] = f[user_half_bytes_received] + f[item_half_bytes_received] + f[held_out_bytes_received];
 
@@ -191,6 +193,35 @@ void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::
   for (int c = mem_ratings_by_user; c < mem_total; ++c) f[mem_total] += f[c];
 }
 
+// Routed items' ranking of simulated rank `rank`: its test users' rows
+// and excluded items (its `train` rows' items in each rank's range) go to
+// every other rank (ranking_routed.cpp); `users` and `received` gather
+// each rank's test users and bytes received, f the bytes sent and the
+// memory of the excluded items.
+void plan_ranking(const CsrBlock& train, const CsrBlock& test, const SideLayout& items, int rank,
+                  std::int64_t row_bytes, std::vector<std::int64_t>& users, std::vector<std::int64_t>& received,
+                  std::vector<std::int64_t>& f) {
+  const int p = items.ranks();
+  std::int64_t excluded = 0;
+  for (std::int64_t r = 0; r < train.rows(); ++r) {
+    if (test.rows() == 0 || test.degree(r) == 0) continue;
+    ++users[rank];
+    excluded += train.degree(r);
+    const std::int32_t* b = train.indices.data() + train.indptr[r];
+    const std::int32_t* e = train.indices.data() + train.indptr[r + 1];
+    for (int d = 0; d < p; ++d) {
+      if (d == rank) continue;
+      const std::int32_t* lo = std::lower_bound(b, e, static_cast<std::int32_t>(items.of(d).first_row));
+      const std::int32_t* hi = std::lower_bound(lo, e, static_cast<std::int32_t>(items.of(d).end_row));
+      const std::int64_t bytes = row_bytes + (hi - lo) * 4;
+      f[held_out_ranking_bytes_sent] += bytes;
+      received[d] += bytes;
+    }
+  }
+  // As ranking_exclusion_bytes: indptr over every own row, the test users' items.
+  f[mem_ranking_exclusions] = train.rows() > 0 || excluded > 0 ? (train.rows() + 1) * 8 + excluded * 4 : 0;
+}
+
 }  // namespace
 
 Plan make_plan(const Comm& comm, const PlanConfig& config) {
@@ -208,7 +239,6 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
     plan.memory_per_rank =
         config.memory_per_rank > 0 ? config.memory_per_rank : static_cast<std::int64_t>(physical_memory_bytes());
     const PerSide<bool> routed = loading::routed_sides(train, m, plan.memory_per_rank);
-    if (routed.items && loading::ranks_every_item(train, m)) throw Error(loading::kImplicitRoutedItemsRanking);
     plan.routed_users = routed.users;
     plan.routed_items = routed.items;
   });
@@ -246,6 +276,13 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
   const int bases[3] = {u_chunks, i_chunks, t_chunks};
   for (int h = 0; h < 3; ++h)
     halves[h].base = bases[h], halves[h].sent.assign(p, 0), halves[h].sent_remote.assign(p, 0);
+  // Routed items' ranking (ranking_routed.hpp): per simulated rank, its test
+  // users, and the bytes of their rows and excluded items it sends and
+  // each rank receives (the lists back follow from the users).
+  const bool routed_ranking = plan.routed_items && loading::ranks_every_item(train, m);
+  const std::int64_t ranking_row_bytes = routed_ranking_row_words(train.factors) * 4;
+  const std::int64_t ranking_list_bytes = routed_ranking_list_words(train.eval_k) * 4;
+  std::vector<std::int64_t> ranking_users(p, 0), ranking_received(p, 0);
   const int first = static_cast<int>(static_cast<std::int64_t>(p) * comm.rank() / comm.size());
   const int end = static_cast<int>(static_cast<std::int64_t>(p) * (comm.rank() + 1) / comm.size());
   run_collectively(comm, [&] {
@@ -254,8 +291,12 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
       const OwnedRange ou = layouts.users.of(r), oi = layouts.items.of(r);
       f[own_users] = ou.rows();
       f[own_items] = oi.rows();
+      CsrBlock test;
+      if (m.has_test) test = loading::read_owned(train, m, Split::test, Side::users, ou);
       {
         CsrBlock by_user = loading::read_owned(train, m, Split::train, Side::users, ou);
+        if (routed_ranking)
+          plan_ranking(by_user, test, layouts.items, r, ranking_row_bytes, ranking_users, ranking_received, f);
         f[ratings_by_user] = by_user.nnz();
         f[referenced_items] = distinct_columns(by_user);
         f[mem_ratings_by_user] = csr_bytes(by_user.rows(), by_user.nnz());
@@ -275,10 +316,9 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
       // The test split (and the validation split's empty CSR: dals-plan has no --validation-fraction).
       f[mem_test_ratings] = csr_bytes(0, 0);
       if (m.has_test) {
-        CsrBlock test = loading::read_owned(train, m, Split::test, Side::users, ou);
         f[test_ratings] = test.nnz();
         f[mem_test_ratings] += csr_bytes(test.rows(), test.nnz());
-        if (plan.routed_items) plan_half(test, layouts.items, plan.buffer_rows, r, halves[2], f);
+        if (plan.routed_items && !plan.implicit) plan_half(test, layouts.items, plan.buffer_rows, r, halves[2], f);
       } else {
         f[mem_test_ratings] += csr_bytes(0, 0);
       }
@@ -296,9 +336,13 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
     comm.allreduce_inplace(std::span<std::int64_t>(h.sent_remote), MPI_SUM);
     h.widest = comm.max(h.widest);
   }
+  comm.allreduce_inplace(std::span<std::int64_t>(ranking_users), MPI_SUM);
+  comm.allreduce_inplace(std::span<std::int64_t>(ranking_received), MPI_SUM);
+  std::int64_t all_ranking_users = 0;
+  for (const std::int64_t n : ranking_users) all_ranking_users += n;
   // The trainer builds the plans in this order and stops at the first refused.
   run_collectively(comm, [&] {
-    const bool built[3] = {plan.routed_items, plan.routed_users, plan.routed_items && m.has_test};
+    const bool built[3] = {plan.routed_items, plan.routed_users, plan.routed_items && m.has_test && !plan.implicit};
     for (int h = 0; h < 3; ++h)
       if (built[h] && halves[h].widest > plan.buffer_rows)
         throw Error(buffer_too_small("--exchange-buffer", plan.buffer_rows, row_bytes, halves[h].widest));
@@ -309,6 +353,9 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
       f[h.base + sent_at] = h.sent[r];
       f[h.base + sent_remote_at] = h.sent_remote[r];
     }
+    // The lists back: each other rank's to this rank's users, this rank's to every other's.
+    f[held_out_ranking_bytes_sent] += (all_ranking_users - ranking_users[r]) * ranking_list_bytes;
+    f[held_out_ranking_bytes_received] = ranking_received[r] + ranking_users[r] * (p - 1) * ranking_list_bytes;
     const PerSide<std::int64_t> own_blocks{layouts.users.of(r).end_block - layouts.users.of(r).first_block,
                                            layouts.items.of(r).end_block - layouts.items.of(r).first_block};
     f[heavy_users] = heavy.users.of[r];

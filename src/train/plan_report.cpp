@@ -31,7 +31,7 @@ const OptionTable<PlanConfig>& plan_options() {
     // dals-train's own rows: the same names, parsing and meaning.
     const auto& train = train_options();
     for (const char* name :
-         {"factors", "exchange", "exchange-buffer", "solver", "cg-precision", "heavy-rows", "implicit"})
+         {"factors", "exchange", "exchange-buffer", "solver", "cg-precision", "heavy-rows", "implicit", "eval-k"})
       t.borrow(train, name, &C::train, "As dals-train");
     t.add_custom(
         "Run", "memory-per-rank",

@@ -103,7 +103,7 @@ void check_user_range(const CsrBlock& train, std::int64_t first, std::int64_t en
 }
 
 void check_model(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
-                 const RankingOptions& options) {
+                 const RankingOptions& options, bool whole_items) {
   require(users.k() == items.k(), "ranking: user factors have k = " + std::to_string(users.k()) +
                                       " but item factors k = " + std::to_string(items.k()));
   // The users' table may hold only some rows (a routed side): by dense id.
@@ -111,9 +111,16 @@ void check_model(const FactorTable& users, const FactorTable& items, const CsrBl
           "ranking: training rows [" + std::to_string(train.first_row) + ", " +
               std::to_string(train.first_row + train.rows()) + ") are not within the user table's rows [" +
               std::to_string(users.first_row()) + ", " + std::to_string(users.end_row()) + ")");
-  require(train.num_cols == items.rows(), "ranking: training entries have " + std::to_string(train.num_cols) +
-                                              " items but the item table has " + std::to_string(items.rows()));
-  require(items.rows() < std::numeric_limits<std::int32_t>::max(), "ranking: too many items for 32-bit ids");
+  if (whole_items)
+    require(items.first_row() == 0 && train.num_cols == items.rows(),
+            "ranking: training entries have " + std::to_string(train.num_cols) + " items but the item table has " +
+                std::to_string(items.rows()));
+  // Or a range of the items (a routed side's rows): those are the candidates, by dense id.
+  require(items.first_row() >= 0 && items.end_row() <= train.num_cols,
+          "ranking: the item table's rows [" + std::to_string(items.first_row()) + ", " +
+              std::to_string(items.end_row()) + ") are not within the training entries' " +
+              std::to_string(train.num_cols) + " items");
+  require(train.num_cols < std::numeric_limits<std::int32_t>::max(), "ranking: too many items for 32-bit ids");
   require(options.user_batch >= 1 && options.item_block >= 1, "ranking: user_batch and item_block must be >= 1");
 }
 
@@ -164,13 +171,15 @@ void ModelRanker::score_block(const std::int64_t* user_ids, int n, std::int64_t 
 }
 
 void ModelRanker::rank_batch(const std::int64_t* user_ids, int n, int k, Candidate* out, std::int32_t* count) {
-  const std::int64_t num_items = items_.rows();
+  // The table's own items [first, end): all of them where it is
+  // replicated, one rank's range where it is routed (ranking_routed.cpp).
+  const std::int64_t first_item = items_.first_row(), end_item = items_.end_row();
   const int block = options_.item_block;
   std::vector<int> sizes(n, 0);
   for (int r = 0; r < n; ++r) cursors_[r] = train_.indptr[user_ids[r] - train_.first_row];
 
-  for (std::int64_t j0 = 0; j0 < num_items; j0 += block) {
-    const int width = static_cast<int>(std::min<std::int64_t>(block, num_items - j0));
+  for (std::int64_t j0 = first_item; j0 < end_item; j0 += block) {
+    const int width = static_cast<int>(std::min<std::int64_t>(block, end_item - j0));
     score_block(user_ids, n, j0, width);
     // Selection: each user's scores of the block, in item order. Items come
     // in increasing id, so a full heap takes only a score above its worst
@@ -253,7 +262,15 @@ float item_score(const FactorTable& users, const FactorTable& items, std::int64_
 TopKLists rank_top_k(const FactorTable& users, const FactorTable& items, const CsrBlock& train, std::int64_t first,
                      std::int64_t end, int k, const RankingOptions& options) {
   ranking_detail::check_user_range(train, first, end, k, "rank_top_k");
-  ranking_detail::check_model(users, items, train, options);
+  ranking_detail::check_model(users, items, train, options, true);
+  return ranking_detail::rank_range(first, end, k, options.user_batch,
+                                    [&] { return ranking_detail::ModelRanker(users, items, train, options); });
+}
+
+TopKLists rank_top_k_of_range(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
+                              std::int64_t first, std::int64_t end, int k, const RankingOptions& options) {
+  ranking_detail::check_user_range(train, first, end, k, "rank_top_k_of_range");
+  ranking_detail::check_model(users, items, train, options, false);
   return ranking_detail::rank_range(first, end, k, options.user_batch,
                                     [&] { return ranking_detail::ModelRanker(users, items, train, options); });
 }

@@ -21,6 +21,11 @@ inline bool better(const Candidate& a, const Candidate& b) {
   return a.score > b.score || (a.score == b.score && a.item < b.item);
 }
 
+// Joins `parts` lists (each best first, parts[i] holding counts[i]
+// candidates, the parts' items disjoint) into the best k of them all, best
+// first, in `out`; returns their number. A k-way merge by better().
+int merge_candidates(const Candidate* const* parts, const std::int32_t* counts, int n_parts, int k, Candidate* out);
+
 // One thread's ranking of the model: buffers sized by the options only.
 class ModelRanker {
  public:
@@ -62,8 +67,9 @@ class PopularRanker {
 
 // Throws Error unless [first, end) lies within `train`'s rows and k >= 1.
 void check_user_range(const CsrBlock& train, std::int64_t first, std::int64_t end, int k, const char* what);
-// Throws Error unless the tables agree with each other and with `train`.
+// Throws Error unless the tables agree with each other and with `train`;
+// the item table holds every item if `whole_items`, else a range of them.
 void check_model(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
-                 const RankingOptions& options);
+                 const RankingOptions& options, bool whole_items);
 
 }  // namespace dals::ranking_detail

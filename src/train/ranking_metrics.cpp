@@ -141,7 +141,7 @@ std::vector<std::vector<RankingSums>> ranking_sums_by_block(const FactorTable& u
                                                             const std::vector<std::int64_t>& block_first,
                                                             std::int64_t end, const std::vector<int>& ks,
                                                             const RankingOptions& options) {
-  ranking_detail::check_model(users, items, train, options);
+  ranking_detail::check_model(users, items, train, options, true);
   return ranking_detail::sums_by_block(train, test, block_first, end, ks,
                                        [&] { return ranking_detail::ModelRanker(users, items, train, options); });
 }

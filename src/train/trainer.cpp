@@ -13,6 +13,7 @@
 #include "dals/train/evaluation.hpp"
 #include "dals/train/ranking_reduce.hpp"
 #include "dals/train/validation_split.hpp"
+#include "ranking_routed.hpp"
 #include "trainer_loading.hpp"
 #include "trainer_local.hpp"
 
@@ -105,8 +106,6 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   run_collectively(comm_, [&] {
     if (params_.implicit && config_.validation_fraction > 0)
       throw Error("--validation-fraction: implicit mode has no validation metric yet; use the test split");
-    if (routed_.items && loading::ranks_every_item(config_, manifest_))
-      throw Error(loading::kImplicitRoutedItemsRanking);
   });
 
   // The own rows' training ratings, as the solves see them (validation
@@ -155,12 +154,15 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     for (std::int64_t i = 0; i < r.rows(); ++i) d[i] = r.degree(i);
     return d;
   };
+  // Routed items' ranking excludes training items by dense id (before the plans rewrite them).
+  if (routed_.items && loading::ranks_every_item(config_, manifest_))
+    ranking_train_ = training_items_of_test_users(local_[Side::users]->ratings, test_by_user_);
   run_collectively(comm_, [&] {
     for (Side side : kBothSides)
       if (routed_[other(side)])
         plan_[side] = RoutePlan::build(comm_, local_[side]->ratings, layout(other(side)), buffer_rows, {}, false,
                                        "--exchange-buffer", row_bytes, heavy_[side].threshold());
-    if (routed_.items && manifest_.has_test)
+    if (routed_.items && manifest_.has_test && !params_.implicit)  // implicit: ranking_routed.hpp instead
       test_plan_ = RoutePlan::build(comm_, test_by_user_, layout(Side::items), buffer_rows, own_degrees(Side::items),
                                     true, "--exchange-buffer", row_bytes);
     if (routed_.items && validation_ratings_ > 0)
@@ -279,7 +281,7 @@ std::int64_t Trainer::model_bytes() const {
       (local_[Side::users]->implicit_constants.size() + local_[Side::items]->implicit_constants.size()) * 8);
   return csr_bytes(local_[Side::users]->ratings) + csr_bytes(local_[Side::items]->ratings) + csr_bytes(test_by_user_) +
          csr_bytes(validation_by_user_) + constants + heavy_[Side::users].bytes(params_.k) +
-         heavy_[Side::items].bytes(params_.k) +
+         heavy_[Side::items].bytes(params_.k) + ranking_exclusion_bytes(ranking_train_) +
          static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
                                    bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes() +
                                    bytes_for_random_reads(received_.bytes())) +
@@ -394,9 +396,12 @@ IterationRecord Trainer::iterate() {
   Moved item_moved = items.routed;
   item_moved += exchange(Side::items);
   ++iteration_;
-  // The test split's rows on a routed side travel too (evaluate).
+  // The test split's rows on a routed side travel too (evaluate), and
+  // routed items' ranking lists (ranking_routed.hpp).
   Moved held_out_moved;
   IterationRecord out = evaluate(items.squared_error, held_out_moved);
+  RankingSums ranking;
+  if (params_.implicit && ranking_due()) ranking = ranking_metrics({config_.eval_k}, held_out_moved).front();
   Moved moved = user_moved;
   moved += item_moved;
   moved += held_out_moved;
@@ -428,7 +433,7 @@ IterationRecord Trainer::iterate() {
   out.gflops = flops_per_iteration_ / std::max(1e-9, times[0] + times[1]) * 1e-9;
   out.ridge_retries = comm_.sum(users.retries + items.retries);
   if (params_.implicit && ranking_due()) {
-    const RankingSums sums = ranking_metrics({config_.eval_k}).front();
+    const RankingSums& sums = ranking;
     out.eval_k = config_.eval_k;
     if (sums.users > 0) {
       const double users_evaluated = static_cast<double>(sums.users);

@@ -81,8 +81,7 @@ void check_positive(const Comm& comm, const TrainConfig& config, const CsrBlock&
 
 // Which sides are routed: --exchange, and for auto a side whose table
 // exceeds kReplicateShare of the memory per rank (the node's memory over
-// its ranks, as rank 0 sees them: the same answer on every rank); never
-// the items of an implicit run with a test split (ranks_every_item).
+// its ranks, as rank 0 sees them: the same answer on every rank).
 PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m) {
   if (config.exchange == ExchangeMode::allgather) return {false, false};
   if (config.exchange == ExchangeMode::routed) return {true, true};
@@ -98,7 +97,6 @@ PerSide<bool> routed_sides(const TrainConfig& config, const Manifest& m, std::in
   const auto budget = static_cast<std::int64_t>(kReplicateShare * static_cast<double>(memory_per_rank));
   PerSide<bool> routed;
   for (Side side : kBothSides) routed[side] = m.rows(side) * (config.factors + 1) * 4 > budget;
-  if (ranks_every_item(config, m)) routed.items = false;  // the ranking metrics need them whole
   return routed;
 }
 

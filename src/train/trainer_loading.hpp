@@ -24,14 +24,8 @@ double rating_spread(const Comm& comm, const Manifest& m, const OwnedRange& own,
 // The order a half's rows [begin, end) are solved in (heaviest first, then storage order).
 std::vector<std::int64_t> solve_order(const CsrBlock& r, std::int64_t begin, std::int64_t end, int threads);
 PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m);
-// Implicit mode's ranking metrics score each test user against every item,
-// so with a test split the items must be whole on every rank: auto
-// replicates them, routed is refused with this.
-inline constexpr const char* kImplicitRoutedItemsRanking =
-    "--exchange routed: this implicit dataset has a test split, and its ranking metrics score every test user "
-    "against every item, which needs the whole item table on every rank; use --exchange auto (it routes at most "
-    "the users then) or allgather, or a dataset without a test split";
-// Whether a run's ranking metrics need the whole item table (implicit, test entries).
+// Whether a run ranks every item per test user (implicit, test entries):
+// where the items are routed, a distributed top-K (ranking_routed.hpp).
 inline bool ranks_every_item(const TrainConfig& config, const Manifest& m) {
   return config.implicit && m.has_test && m.test.ratings > 0;
 }

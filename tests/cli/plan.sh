@@ -5,9 +5,10 @@
 # metrics.jsonl reports them), chunks, rows received and duplication equal
 # the trainer's figures, and the predicted memory equals its "model memory"
 # to the 0.1 MiB it prints; so in implicit mode, routed (whose halves also
-# all-gather the fixed side's Gramian block sums) and all-gathered. Implicit
-# auto never routes the items of a dataset with a test split, routed is
-# refused there. Bad input: one-line errors, exit 2 or 1.
+# all-gather the fixed side's Gramian block sums) and all-gathered; with a
+# test split, routed items' ranking (its users' rows and excluded items out,
+# the lists back: held_out.ranking_bytes_*) and the memory of the excluded
+# items too. Bad input: one-line errors, exit 2 or 1.
 #
 # Usage (as ctest runs it): bash plan.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -77,14 +78,21 @@ expect_success generate-implicit "$SCRATCH/generate-implicit"
 # (The most rated item has all 4000 users here: 200 KB holds 4654 rows.)
 DATA=$SCRATCH/implicit compare implicit-routed-3 3 routed --implicit --exchange-buffer 200K
 DATA=$SCRATCH/implicit compare implicit-allgather-2 2 allgather --implicit
-# With a test split: auto routes the users of a small memory, never the items; routed is refused.
+# With a test split: the ranking of routed items moves its own bytes (the one iteration ranks).
+run_ranks 2 "$SCRATCH/generate-implicit-test" "$DALS_GENERATE" --users 4000 --items 400 --ratings 50000 --blocks 5 \
+  --seed 21 --user-skew 1.5 --item-skew 1.5 --round --output "$SCRATCH/implicit-test"
+expect_success generate-implicit-test "$SCRATCH/generate-implicit-test"
+DATA=$SCRATCH/implicit-test compare implicit-test-routed-2 2 routed --implicit --exchange-buffer 200K
+DATA=$SCRATCH/implicit-test compare implicit-test-routed-3 3 routed --implicit --exchange-buffer 200K --eval-k 7
+check ranking-bytes "the plan predicts the ranking's bytes" \
+  jq -e '.max["held_out.ranking_bytes_received"] > 0 and .max["memory.ranking_exclusions"] > 0' \
+  "$SCRATCH/implicit-test-routed-3.json"
+# ... and auto routes both sides of a small memory.
 run_ranks 1 "$SCRATCH/implicit-auto" "$DALS_PLAN" "$SCRATCH/data" --ranks 2 -k 10 --implicit --exchange auto \
   --memory-per-rank 100K --output "$SCRATCH/implicit-auto.json"
 expect_success implicit-auto "$SCRATCH/implicit-auto" &&
-  check implicit-auto "users routed, items replicated" \
-    jq -e '.routed.users == true and .routed.items == false' "$SCRATCH/implicit-auto.json"
-run_ranks 1 "$SCRATCH/implicit-routed-test" "$DALS_PLAN" "$SCRATCH/data" --ranks 2 --implicit --exchange routed
-expect_failure implicit-routed-test "$SCRATCH/implicit-routed-test" "--exchange routed" "test split"
+  check implicit-auto "users and items routed" \
+    jq -e '.routed.users == true and .routed.items == true' "$SCRATCH/implicit-auto.json"
 
 # The comparison can fail: a plan for another buffer predicts other bytes.
 run_ranks 1 "$SCRATCH/other.plan" "$DALS_PLAN" "$SCRATCH/data" --ranks 3 -k 10 --exchange routed \

@@ -203,6 +203,27 @@ TEST(ImplicitPlanted, DefaultsBeatPopularityByAWideMargin) {
   EXPECT_EQ(one.precision, model.precision) << "ranking metrics differ between " << comm.size() << " ranks and 1";
   EXPECT_EQ(one.recall, model.recall);
   EXPECT_EQ(one.ndcg, model.ndcg);
+
+  // Routed items (a distributed top-K over each rank's items, in rounds of
+  // a few users: ranking_routed.hpp): the same bits at every K, and the
+  // same popularity baseline (whose by-user columns are chunk positions there).
+  TrainConfig r = c;
+  r.exchange = ExchangeMode::routed;
+  r.exchange_buffer = 128 << 10;  // 1927 rows of k = 16: more than any item's users
+  Trainer routed(comm, r);
+  ASSERT_TRUE(routed.routed(Side::items));
+  for (int it = 0; it < 10; ++it) routed.iterate();
+  const std::vector<int> ks = {1, 5, 10, 40};
+  const std::vector<RankingSums> whole = trainer.ranking_metrics(ks), merged = routed.ranking_metrics(ks);
+  for (std::size_t j = 0; j < ks.size(); ++j) {
+    EXPECT_EQ(merged[j].users, whole[j].users) << "K = " << ks[j];
+    EXPECT_EQ(merged[j].precision, whole[j].precision) << "K = " << ks[j];
+    EXPECT_EQ(merged[j].recall, whole[j].recall) << "K = " << ks[j];
+    EXPECT_EQ(merged[j].ndcg, whole[j].ndcg) << "K = " << ks[j];
+  }
+  const RankingSums routed_popular = routed.popularity_metrics({10}).front();
+  EXPECT_EQ(routed_popular.precision, popular.precision);
+  EXPECT_EQ(routed_popular.ndcg, popular.ndcg);
   comm.barrier();
   if (comm.is_root()) fs::remove_all(dir);
 }

@@ -33,4 +33,12 @@ void route_rows(const Comm& comm, const float* table, int width,
 std::vector<std::int64_t> alltoallv_ids(const Comm& comm, const std::vector<std::vector<std::int64_t>>& send,
                                         std::vector<std::int64_t>& recv_counts);
 
+/// Collective. `send` holds every destination's words one after another in
+/// rank order, send_counts[d] of them for rank d; returns what every rank
+/// sent here, in rank order, and each source's count in `recv_counts`. For
+/// the routed items' ranking (its users' rows and lists, packed as words).
+std::vector<std::uint32_t> alltoallv_words(const Comm& comm, const std::vector<std::uint32_t>& send,
+                                           const std::vector<std::int64_t>& send_counts,
+                                           std::vector<std::int64_t>& recv_counts);
+
 }  // namespace dals

@@ -80,6 +80,10 @@ enum PlanField : int {
   user_half_bytes_received,
   item_half_bytes_sent,
   item_half_bytes_received,
+  // Of held_out's: implicit mode's ranking of routed items (ranking_routed.hpp),
+  // in an iteration that evaluates it.
+  held_out_ranking_bytes_sent,
+  held_out_ranking_bytes_received,
   held_out_bytes_sent,
   held_out_bytes_received,
   bytes_sent,
@@ -96,6 +100,7 @@ enum PlanField : int {
   mem_known_flags,
   mem_cg_half_copy,
   mem_heavy_rows,
+  mem_ranking_exclusions,  ///< routed items, implicit with a test split: the test users' training items
   mem_total,
   kPlanFields
 };
@@ -114,7 +119,7 @@ struct Plan {
 /// Collective: the plan on every rank (simulated ranks split over the real
 /// ones). Error (agreed) on a dataset that does not pass the trainer's
 /// checks, P > B, or what dals-train would refuse (a buffer too small for a
-/// row, routed implicit).
+/// row).
 Plan make_plan(const Comm& comm, const PlanConfig& config);
 /// Max and median over the ranks of the main figures, as text.
 std::string plan_table(const Plan& plan);

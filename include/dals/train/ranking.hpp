@@ -78,6 +78,20 @@ float item_score(const FactorTable& users, const FactorTable& items, std::int64_
 TopKLists rank_top_k(const FactorTable& users, const FactorTable& items, const CsrBlock& train, std::int64_t first,
                      std::int64_t end, int k, const RankingOptions& options = {});
 
+/// The same over a range of the items only: the item table's rows
+/// [items.first_row(), items.end_row()) (a routed side's rows, whose lists
+/// merge_top_k joins into rank_top_k's of every item).
+TopKLists rank_top_k_of_range(const FactorTable& users, const FactorTable& items, const CsrBlock& train,
+                              std::int64_t first, std::int64_t end, int k, const RankingOptions& options = {});
+
+/// The lists of the same users over disjoint item sets (e.g. rank_top_k of
+/// consecutive item ranges), joined: per user the best `k` (<= each part's
+/// k) of all parts' candidates in the ranking order. Since that order is a
+/// strict total order on (score, item), the top-k of the union is the top-k
+/// of the parts' top-ks: the lists are the same bits as one ranking of all
+/// the parts' items. Throws Error if the parts hold different users.
+TopKLists merge_top_k(const std::vector<TopKLists>& parts, int k);
+
 /// Items by number of training entries, most first; ties: lower id first.
 /// `item_degree[i]` is item i's number of training entries (over all ranks).
 std::vector<std::int32_t> popularity_order(const std::vector<std::int64_t>& item_degree);

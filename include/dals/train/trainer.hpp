@@ -213,6 +213,8 @@ class Trainer {
   ErrorSums held_out_errors(const CsrBlock& by_user, const RoutePlan& plan, Moved& moved);
   // Whether the iteration just finished is one the ranking metrics are due at.
   bool ranking_due() const;
+  // ranking_metrics, counting in `moved` what routed items' ranking moves (ranking_routed.hpp).
+  std::vector<RankingSums> ranking_metrics(const std::vector<int>& ks, Moved& moved) const;
 
   const Comm& comm_;
   TrainConfig config_;
@@ -222,6 +224,9 @@ class Trainer {
   PerSide<FactorTable> factors_;
   PerSide<std::unique_ptr<Local>> local_;
   CsrBlock test_by_user_;
+  // Routed items, implicit with a test split: the own test users' training
+  // items by dense id, for the ranking (the solves' copy holds chunk positions).
+  CsrBlock ranking_train_;
   CsrBlock validation_by_user_;          // held out of the solves (validation_split.hpp)
   std::int64_t validation_ratings_ = 0;  // whole job
   double rating_spread_ = 1.0;
