@@ -74,7 +74,8 @@ bool RowSolver::uses_dual(std::int64_t degree) const {
 }
 
 TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
-                                          const FactorTable& fixed, double mean) {
+                                          const FactorTable& fixed, double mean, std::int64_t prefetch_rows) {
+  const std::int64_t ahead_rows = std::max(prefetch_rows, degree);
   // By chunks of rows: while the Gram kernel sums one chunk (in L1), the
   // next chunk's rows are on their way into L2, so a heavy row's gather
   // (scattered reads, latency-bound) overlaps its arithmetic. Where the
@@ -94,8 +95,8 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   TargetSums targets;
   auto gather_chunk = [&](std::int64_t begin, std::int64_t end) {
     if (fused)
-      tile_gather_sums(source, cols, values, begin, end, degree, gathered_.data(), target_.data(), column_sums, vt_t,
-                       targets);  // row begin at the buffer's start
+      tile_gather_sums(source, cols, values, begin, end, ahead_rows, gathered_.data(), target_.data(), column_sums,
+                       vt_t, targets);  // row begin at the buffer's start
     else if (params_.implicit)
       gather_implicit(cols, values, begin, end, degree, fixed);
     else
@@ -108,8 +109,9 @@ TargetSums RowSolver::gather_and_sum_gram(const std::int32_t* cols, const float*
   for (std::int64_t q0 = 0; q0 < degree; q0 += chunk) {
     const std::int64_t q1 = std::min(degree, q0 + chunk), q2 = std::min(degree, q1 + chunk);
     // The gather fetched kGatherDistance rows past q1 already.
-    const std::int64_t from = std::min(q2, q1 + simd::kGatherDistance);
-    const RowPrefetch ahead{fixed.data(), fixed.stride(), cols + from, q2 - from, row_bytes};
+    const std::int64_t fetch_end = std::min(ahead_rows, q1 + chunk);
+    const std::int64_t from = std::min(fetch_end, q1 + simd::kGatherDistance);
+    const RowPrefetch ahead{fixed.data(), fixed.stride(), cols + from, fetch_end - from, row_bytes};
     timer.switch_to(phases_.gram);
     tile_gram_rows(fused ? gathered_.data() : gathered_.data() + q0 * ks, q0, q1, ks, gram_.data(), ahead);
     timer.switch_to(phases_.gather);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Heavy rows (--heavy-rows, heavy_rows.hpp): on a dataset whose most rated
 # item has nearly every user, routed users train with an exchange buffer
-# far below that item's raters, bit-identical to the all-gather for 1-3
+# well below that item's raters, bit-identical to the all-gather for 1-3
 # ranks and 1-2 threads (explicit Cholesky under auto; CG and implicit CG
 # with a forced threshold), and the item half receives fewer bytes than
 # shipping the heavy items' raters (--heavy-rows off, a buffer that holds
@@ -35,26 +35,27 @@ same_model() {  # same_model CASE REFERENCE NAME
   check "$1" "$3 is bit-identical to $2" "$DALS_MODEL_DIFF" "$SCRATCH/$2.model" "$SCRATCH/$3.model"
 }
 
-# k = 16: an item of 41 raters or more is heavy (4 blocks x 171 floats of
-# equations / 17 of a row). 16 KB holds 240 rows; the most rated item has
-# thousands of raters.
+# k = 16, auto: a row of 256 ratings or more is heavy (64 ratings a part
+# over 4 blocks; the parts' bytes equal the rows' from 41). 72 KB holds
+# 1,084 rows; the most rated item has thousands of raters.
 train ref 1 1 --exchange allgather
-check widest "the most rated item's raters are far more than 16 KB of rows" \
-  grep -Eq 'heavy rows: [0-9]+ users of >= 41 ratings, [1-9][0-9]* items of >= 41 ratings' "$SCRATCH/ref.rank0.out"
+check widest "the most rated items are heavy" \
+  grep -Eq 'heavy rows: [0-9]+ users of >= 256 ratings, [1-9][0-9]* items of >= 256 ratings' "$SCRATCH/ref.rank0.out"
 for case in 1-1 2-2 3-1 3-2; do
-  train "routed-$case" "${case%-*}" "${case#*-}" --exchange routed --exchange-buffer 16K &&
+  train "routed-$case" "${case%-*}" "${case#*-}" --exchange routed --exchange-buffer 72K &&
     same_model routed ref "routed-$case"
 done
 check rounds "the parts came from other ranks" \
   jq -e -s 'all(.[]; .item_half_bytes_received > 0)' "$SCRATCH/routed-3-1.model/metrics.jsonl"
 
-# The item half's bytes: parts against the heavy items' raters.
+# The item half's bytes, one chunk each: parts against the heavy items' raters.
+train auto-routed 3 1 --exchange routed --exchange-buffer 1M
 train off-routed 3 1 --exchange routed --heavy-rows off --exchange-buffer 1M
-parts=$(jq -s '.[0].item_half_bytes_received' "$SCRATCH/routed-3-1.model/metrics.jsonl")
+parts=$(jq -s '.[0].item_half_bytes_received' "$SCRATCH/auto-routed.model/metrics.jsonl")
 rows=$(jq -s '.[0].item_half_bytes_received' "$SCRATCH/off-routed.model/metrics.jsonl")
 check fewer-bytes "the item half receives fewer bytes as parts ($parts) than as rows ($rows)" test "$parts" -lt "$rows"
 run_ranks 2 "$SCRATCH/off-small" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/off-small.model" -k 16 \
-  --exchange routed --exchange-buffer 16K --heavy-rows off
+  --exchange routed --exchange-buffer 72K --heavy-rows off
 expect_failure off-small "$SCRATCH/off-small" --exchange-buffer "give at least"
 
 # CG: auto has no heavy rows; a forced threshold solves them exactly, the same bits in every mode.

@@ -61,10 +61,10 @@ compare() {
 compare allgather-2 2 allgather
 compare allgather-3 3 allgather
 # 8 KB holds 186 rows of k = 10: the item half's light items (under 36
-# raters, --heavy-rows auto) come in several chunks; the heavy rows' parts
+# raters, --heavy-rows 36) come in several chunks; the heavy rows' parts
 # in rounds. Without heavy rows, 160 KB (3723 rows) for the most rated item.
-compare routed-2 2 routed --exchange-buffer 8K
-compare routed-3 3 routed --exchange-buffer 8K
+compare routed-2 2 routed --exchange-buffer 8K --heavy-rows 36
+compare routed-3 3 routed --exchange-buffer 8K --heavy-rows 36
 compare routed-off-3 3 routed --exchange-buffer 160K --heavy-rows off
 check chunks "the small buffer forces several chunks" jq -e '.max["item_half.chunks"] > 1' "$SCRATCH/routed-3.json"
 check heavy "the plan has heavy rows on both sides, and none with --heavy-rows off" jq -e -s \

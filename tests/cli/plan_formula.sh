@@ -35,7 +35,8 @@ run generate-other "$DALS_GENERATE" --users 2000 --items 300 --ratings 20000 --b
 # The rows without heavy rows (their raters would not travel).
 run plan "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange routed --heavy-rows off --quiet \
   --output "$SCRATCH/plan.json"
-run plan-heavy "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange routed --quiet --output "$SCRATCH/heavy.json"
+run plan-heavy "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange routed --heavy-rows 100 --quiet \
+  --output "$SCRATCH/heavy.json"
 run plan-allgather "$DALS_PLAN" "$SCRATCH/data" --ranks 4 -k 8 --exchange allgather --quiet \
   --output "$SCRATCH/allgather.json"
 

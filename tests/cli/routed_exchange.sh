@@ -19,12 +19,12 @@ run_ranks 2 "$SCRATCH/generate" "$DALS_GENERATE" --users 4000 --items 400 --rati
   --output "$SCRATCH/data"
 expect_success generate "$SCRATCH/generate" || cli_finish
 
-# train NAME NP [OPTIONS...] (ITERATIONS and SEED from the environment: 4 and 3)
+# train NAME NP [OPTIONS...] (ITERATIONS, SEED and HEAVY from the environment: 4, 3 and 36)
 train() {
   local name=$1 np=$2
   shift 2
   run_ranks "$np" "$SCRATCH/$name" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/$name.model" -k 10 \
-    --iterations "${ITERATIONS:-4}" --threads 1 --seed "${SEED:-3}" "$@"
+    --iterations "${ITERATIONS:-4}" --threads 1 --seed "${SEED:-3}" --heavy-rows "${HEAVY:-36}" "$@"
   expect_success "$name" "$SCRATCH/$name"
 }
 same_model() {  # same_model CASE REFERENCE NAME
@@ -32,11 +32,12 @@ same_model() {  # same_model CASE REFERENCE NAME
 }
 
 train ref 1 --exchange allgather
-# Rows of 36 ratings or more are heavy here (--heavy-rows auto: 5 blocks x 78
-# floats of equations / 11 floats of a row): their equations travel in
-# parts, not their rows. 8 KB holds 186 rows of k = 10, over the widest
-# light row's 35: the halves come in several chunks, the heavy rows' parts
-# (5 x 312 bytes a row) in rounds of 5 rows.
+# Rows of 36 ratings or more are heavy (--heavy-rows 36: where 5 blocks x
+# 78 floats of equations cost what rows of 11 floats do; auto also wants
+# 64 ratings a part, 320): their equations travel in parts, not their
+# rows. 8 KB holds 186 rows of k = 10, over the widest light row's 35: the
+# halves come in several chunks, the heavy rows' parts (5 x 312 bytes a
+# row) in rounds of 5 rows.
 for np in 1 2 3 4; do
   train "routed-$np" "$np" --exchange routed --exchange-buffer 8K && same_model routed ref "routed-$np"
 done
@@ -45,10 +46,10 @@ check chunks "the small buffer splits a half into several chunks" \
 check heavy "rows are heavy on both sides" \
   grep -Eq 'heavy rows: [1-9][0-9]* users of >= 36 ratings, [1-9][0-9]* items of >= 36' "$SCRATCH/routed-2.rank0.out"
 # Without heavy rows the most rated item's 3595 users must fit the buffer
-# (160 KB holds 3723 rows): the same identity, with other bits than auto's.
-train ref-off 1 --exchange allgather --heavy-rows off
+# (160 KB holds 3723 rows): the same identity, with other bits than 36's.
+HEAVY=off train ref-off 1 --exchange allgather
 for np in 2 3; do
-  train "routed-off-$np" "$np" --exchange routed --exchange-buffer 160K --heavy-rows off &&
+  HEAVY=off train "routed-off-$np" "$np" --exchange routed --exchange-buffer 160K &&
     same_model routed-off ref-off "routed-off-$np"
 done
 check heavy-bits "heavy rows change only rounding: the two references differ" \

@@ -99,7 +99,7 @@ class RowSolver {
   /// The part of ratings (cols[p], values[p]), p < degree, into `part`
   /// (values are scales in implicit mode, `mean` then 0). degree 0: zeros.
   void partial_equations(const std::int32_t* cols, const float* values, std::int64_t degree, const FactorTable& fixed,
-                         double mean, float* part);
+                         double mean, float* part, std::int64_t prefetch_rows = -1);
   /// Adds a part to `sums` (equation_floats(k) - 1 doubles: sum t^2 is one).
   static void add_equations(const float* part, int k, double* sums);
   /// Solves a row of `degree` ratings from its summed parts, as solve()'s
@@ -118,8 +118,10 @@ class RowSolver {
                            const ImplicitGramian* gramian = nullptr);
   /// The degree from which rows are heavy (train/heavy_rows.hpp): `option`
   /// as given (--heavy-rows N > 0), none for 0 (`off`); auto (< 0) where
-  /// `fixed_blocks` parts cost the bytes of the rows, rounded up, none under
-  /// CG and for k = 0; never below k + 1. INT64_MAX: none.
+  /// `fixed_blocks` parts cost the bytes of the rows, rounded up, and at
+  /// least kHeavyPartRows ratings a part on average; none under CG and for
+  /// k = 0; never below k + 1. INT64_MAX: none.
+  static constexpr std::int64_t kHeavyPartRows = 64;
   static std::int64_t heavy_threshold(int k, Solver solver, std::int64_t option, std::int64_t fixed_blocks);
 
   /// Phase times accumulated since the caller last reset them (a few clock
@@ -148,9 +150,11 @@ class RowSolver {
   // solve_cholesky.cpp.
   bool uses_dual(std::int64_t degree) const;
   // The gather interleaved with the Gram kernel, chunk by chunk, into gram_
-  // and sums_; returns the targets' sums.
+  // and sums_; returns the targets' sums. `prefetch_rows` (>= degree; -1:
+  // degree): the rows of `cols` that may be fetched ahead, so that a part
+  // (solve_in_parts) fetches the next part's first rows.
   TargetSums gather_and_sum_gram(const std::int32_t* cols, const float* values, std::int64_t degree,
-                                 const FactorTable& fixed, double mean);
+                                 const FactorTable& fixed, double mean, std::int64_t prefetch_rows = -1);
   RowResult solve_cholesky(std::int64_t degree, float* row);
   // k = 0: the bias alone, in closed form (row_solver.cpp).
   RowResult solve_bias_only(const std::int32_t* cols, const float* values, std::int64_t degree,

@@ -15,10 +15,11 @@
 /// - Fixed side routed: each rank forms the parts of every heavy row over
 ///   its own fixed blocks (from its own ratings of the fixed side, an index
 ///   built once) and sends them to the heavy row's owner. B_fixed parts of
-///   equation_floats(k) floats travel in place of d rows, so the threshold
-///   `auto` is where the two cost the same: d* = B_fixed x equation_floats(k)
-///   / (k + 1), 34 B_fixed at k = 64. The parts travel in rounds: each rank
-///   receives at most --exchange-buffer of them per round.
+///   equation_floats(k) floats travel in place of d rows: they cost the
+///   same at d* = B_fixed x equation_floats(k) / (k + 1), 34 B_fixed at
+///   k = 64. `auto` takes the larger of d* and 64 B_fixed (parts of 64
+///   ratings on average: RowSolver::heavy_threshold). The parts travel in
+///   rounds: each rank receives at most --exchange-buffer of them per round.
 /// - Fixed side replicated: the row's owner forms every part itself.
 /// A part depends only on its ratings and fixed rows, and the sum's order
 /// only on the blocks, so the bits are the same for any P, threads and
