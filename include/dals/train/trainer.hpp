@@ -18,7 +18,10 @@
 /// Gramian (implicit_gramian.hpp: per block, then over the blocks in order;
 /// a routed fixed side's ranks all-gather their blocks' partials) and,
 /// where due, the ranking metrics of the test split, which score every
-/// item: with a test split the items stay replicated.
+/// item (src/train/ranking_routed.hpp where the items are routed). Heavy rows
+/// (heavy_rows.hpp) are solved from normal equations summed per block of
+/// the fixed side, their parts sent by the fixed blocks' owners where that
+/// side is routed.
 
 #include <cstdint>
 #include <functional>
