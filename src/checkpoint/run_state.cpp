@@ -57,6 +57,13 @@ std::string state_json(const Trainer& trainer, const TrainConfig& config, const 
                 {"metrics", metric_array},
                 {"resumes", json::parse(history.resumes)},
                 {"block_checksums", block_sums}};
+  // auto's thresholds depend on the training degrees: fold-in reads them here.
+  json heavy_from = json::object();
+  for (Side side : kBothSides) {
+    const std::int64_t t = trainer.heavy(side).threshold();
+    heavy_from[side_name(side)] = t == kNoHeavyRows ? json(nullptr) : json(t);
+  }
+  state["heavy_rows_from"] = heavy_from;
   // The blocks carry checksums; so does this file, whose every field counts
   // (a changed digit in "iteration" would silently skip iterations).
   state["checksum"] = to_hex(checksum64(state.dump().data(), state.dump().size()));
@@ -125,6 +132,16 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
     // Dense ids users + a must stay below 2^31, as every side's.
     s.added_users = added.get_int("count", 1, INT32_MAX - s.users);
     s.added_users_checksum = hex_of(added, "checksum", json(added.get_string("checksum")), "checksum");
+  }
+  if (state.has("heavy_rows_from")) {
+    const JsonReader heavy = state.object("heavy_rows_from");
+    for (Side side : kBothSides) {
+      std::int64_t& t = side == Side::users ? s.heavy_users_from : s.heavy_items_from;
+      const std::string name = side_name(side);
+      t = heavy.json_value().contains(name) && heavy.json_value().at(name).is_null()
+              ? kNoHeavyRows
+              : heavy.get_int(name, 1, JsonReader::kMaxInt);
+    }
   }
   s.user_block_firsts = ds.get_int_array("user_block_firsts", 0, INT32_MAX);
   s.item_block_firsts = ds.get_int_array("item_block_firsts", 0, INT32_MAX);

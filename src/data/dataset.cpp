@@ -103,6 +103,23 @@ CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, 
   return block;
 }
 
+std::vector<std::int64_t> read_ratings_degrees(const std::string& path, const BlockInfo& expected) {
+  check_ratings_block_size(path, expected);
+  H5File f = H5File::open(path);
+  if (f.elements("indptr") != static_cast<std::uint64_t>(expected.rows) + 1)
+    throw Error(path + ": block's indptr does not hold the manifest's " + std::to_string(expected.rows) + " rows");
+  std::vector<std::int64_t> indptr =
+      f.read_exact<std::int64_t>("indptr", static_cast<std::uint64_t>(expected.rows) + 1, nullptr, kByManifest);
+  if (indptr.front() != 0 || indptr.back() != expected.nnz)
+    throw Error(path + ": indptr does not run from 0 to the manifest's " + std::to_string(expected.nnz) + " ratings");
+  std::vector<std::int64_t> degrees(static_cast<std::size_t>(expected.rows));
+  for (std::size_t r = 0; r < degrees.size(); ++r) {
+    degrees[r] = indptr[r + 1] - indptr[r];
+    if (degrees[r] < 0) throw Error(path + ": indptr decreases at row " + std::to_string(r));
+  }
+  return degrees;
+}
+
 void check_ratings_block_size(const std::string& path, const BlockInfo& expected) {
   require_regular_file(path);  // a FIFO's size would be read as 0, or hang a reader
   std::error_code ec;

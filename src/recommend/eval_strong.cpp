@@ -131,8 +131,9 @@ void run_strong_generalization(const Comm& comm, const EvalConfig& c, const Mani
   const std::int64_t end = std::min(users, end_chunk * kChunkUsers);
 
   SplitRows parts = split_users(fold, item_ids, c, first, end);
-  const std::int64_t heavy_from = fold_in_heavy_threshold(s.hyperparameters, c.model + "/state.json",
-                                                          static_cast<std::int64_t>(m.train.item_blocks.size()));
+  const std::int64_t heavy_from =
+      fold_in_heavy_threshold(s.hyperparameters, c.model + "/state.json",
+                              static_cast<std::int64_t>(m.train.item_blocks.size()), s.heavy_users_from);
   in.tables.users =
       fold_in(parts.fold, 0, end - first, in.tables.items, params, m.mean, item_block_first(m), heavy_from);
   in.train = std::move(parts.fold);

@@ -197,7 +197,8 @@ SolveParams fold_in_params(const std::string& hyperparameters, const std::string
 }
 
 std::int64_t fold_in_heavy_threshold(const std::string& hyperparameters, const std::string& path,
-                                     std::int64_t item_blocks) {
+                                     std::int64_t item_blocks, std::int64_t recorded) {
+  if (recorded >= 0) return recorded;
   const nlohmann::json doc = parse_json_text(hyperparameters, path);
   const JsonReader h(doc, path, "hyperparameters");
   const int k = static_cast<int>(h.get_int("factors", 0, 4096));

@@ -75,8 +75,9 @@ void run_fold_in(const Comm& comm, const RecommendConfig& c, StagedDir& out, con
   });
   const auto users = static_cast<std::int64_t>(fold.users.size());
   const std::int64_t first = users * comm.rank() / comm.size(), end = users * (comm.rank() + 1) / comm.size();
-  const std::int64_t heavy_from = fold_in_heavy_threshold(model.state.hyperparameters, c.model + "/state.json",
-                                                          static_cast<std::int64_t>(m.train.item_blocks.size()));
+  const std::int64_t heavy_from =
+      fold_in_heavy_threshold(model.state.hyperparameters, c.model + "/state.json",
+                              static_cast<std::int64_t>(m.train.item_blocks.size()), model.state.heavy_users_from);
   const FactorTable solved =
       fold_in(fold.history, first, end, in.tables.items, params, m.mean, item_block_first(m), heavy_from);
   const CsrBlock history = slice_rows(fold.history, first, end);

@@ -195,7 +195,8 @@ const OptionTable<TrainConfig>& train_options() {
             "rows with at least this many ratings are solved from normal equations summed per block of the other "
             "side, formed where those ratings' rows are held (on a routed side, their owners send these parts in "
             "place of the rows); auto: where the parts cost fewer bytes than the rows (34 x the other side's "
-            "blocks at k = 64) and hold 64 ratings each on average (64 x the blocks), Cholesky only (off under "
+            "blocks at k = 64) and hold 64 ratings each on average (64 x the blocks), the most rated first and "
+            "only as many as keep their parts within 1/8 of the other side's table, Cholesky only (off under "
             "CG); off: none",
             [](C& c, const std::string& v) {
               if (v == "auto") {

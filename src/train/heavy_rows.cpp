@@ -1,6 +1,7 @@
 #include "dals/train/heavy_rows.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "dals/solve/row_solver.hpp"
 
@@ -10,6 +11,32 @@ std::int64_t heavy_part_bytes(int k) { return static_cast<std::int64_t>(RowSolve
 
 std::int64_t heavy_threshold(const TrainConfig& config, std::int64_t fixed_blocks) {
   return RowSolver::heavy_threshold(config.factors, config.solver, config.heavy_rows, fixed_blocks);
+}
+
+std::int64_t heavy_rows_allowed(std::int64_t fixed_rows, std::int64_t fixed_blocks, int k) {
+  const long double table = static_cast<long double>(fixed_rows) * (k + 1) * 4;
+  const long double parts = static_cast<long double>(std::max<std::int64_t>(fixed_blocks, 1)) * heavy_part_bytes(k);
+  return static_cast<std::int64_t>(table / kHeavyPartsShare / parts);
+}
+
+std::int64_t heavy_threshold_within_budget(std::vector<std::int64_t> candidates, std::int64_t base,
+                                           std::int64_t allowed) {
+  if (base == kNoHeavyRows || static_cast<std::int64_t>(candidates.size()) <= allowed) return base;
+  // The (allowed + 1)-th largest degree and all equal to it stay light.
+  std::nth_element(candidates.begin(), candidates.begin() + allowed, candidates.end(), std::greater<>());
+  return std::max(base, candidates[allowed] + 1);
+}
+
+std::int64_t resolve_heavy_threshold(const Comm& comm, const TrainConfig& config, const CsrBlock& solving,
+                                     std::int64_t fixed_rows, std::int64_t fixed_blocks) {
+  const std::int64_t base = heavy_threshold(config, fixed_blocks);
+  if (config.heavy_rows >= 0 || base == kNoHeavyRows) return base;
+  std::vector<std::int64_t> mine;
+  for (std::int64_t r = 0; r < solving.rows(); ++r)
+    if (solving.degree(r) >= base) mine.push_back(solving.degree(r));
+  const std::vector<std::int64_t> counts = comm.allgather(static_cast<std::int64_t>(mine.size()));
+  return heavy_threshold_within_budget(comm.allgatherv<std::int64_t>(mine, counts), base,
+                                       heavy_rows_allowed(fixed_rows, fixed_blocks, config.factors));
 }
 
 std::int64_t HeavyRows::group_for(std::int64_t fixed_blocks, int k, std::int64_t buffer_bytes) {

@@ -32,7 +32,7 @@ const std::vector<std::string>& plan_field_names() {
       n.emplace_back(f);
     for (const char* f : {"ratings_by_user", "ratings_by_item", "held_out_ratings", "implicit_constants",
                           "user_factors", "item_factors", "exchange_buffer", "routing_plans", "known_flags",
-                          "cg_half_copy", "heavy_rows", "ranking_exclusions", "total"})
+                          "training_counts", "cg_half_copy", "heavy_rows", "ranking_exclusions", "total"})
       n.push_back(std::string("memory.") + f);
     return n;
   }();
@@ -175,6 +175,7 @@ void finish_rank(const Plan& plan, const TrainConfig& train, const PerSide<std::
   f[mem_routing_plans] = (f[u_rows_sent] + f[i_rows_sent] + f[t_rows_sent]) * 4 +
                          (f[u_chunks] + f[i_chunks] + f[t_chunks]) * p * 8 + f[t_rows_received];
   f[mem_known_flags] = f[own_users] + (plan.routed_items ? 0 : plan.items);
+  f[mem_training_counts] = (f[own_users] + f[own_items]) * 8;
   f[mem_implicit_constants] = plan.implicit ? (f[own_users] + f[own_items]) * 8 : 0;
   f[mem_cg_half_copy] = 0;
   if (train.solver == Solver::cg && train.cg_precision == Precision::half && plan.k > 0) {
@@ -285,6 +286,25 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
   std::vector<std::int64_t> ranking_users(p, 0), ranking_received(p, 0);
   const int first = static_cast<int>(static_cast<std::int64_t>(p) * comm.rank() / comm.size());
   const int end = static_cast<int>(static_cast<std::int64_t>(p) * (comm.rank() + 1) / comm.size());
+  // auto's budget (resolve_heavy_threshold) from every row's degree: a pass
+  // over the blocks' offsets before the rows are planned.
+  for (Side side : kBothSides) {
+    HeavyPlan& h = heavy[side];
+    if (train.heavy_rows >= 0 || h.threshold == kNoHeavyRows) continue;
+    std::vector<std::int64_t> mine;
+    run_collectively(comm, [&] {
+      const auto& blocks = m.train.blocks(side);
+      if (first == end) return;
+      for (int b = layouts[side].of(first).first_block; b < layouts[side].of(end - 1).end_block; ++b)
+        for (const std::int64_t d : read_ratings_degrees(ratings_path(train.data, Split::train, side, b), blocks[b]))
+          if (d >= h.threshold) mine.push_back(d);
+    });
+    const std::vector<std::int64_t> counts = comm.allgather(static_cast<std::int64_t>(mine.size()));
+    const Side fixed = other(side);
+    h.threshold = heavy_threshold_within_budget(
+        comm.allgatherv<std::int64_t>(mine, counts), h.threshold,
+        heavy_rows_allowed(m.rows(fixed), static_cast<std::int64_t>(m.train.blocks(fixed).size()), train.factors));
+  }
   run_collectively(comm, [&] {
     for (int r = first; r < end; ++r) {
       std::vector<std::int64_t>& f = plan.per_rank[r];
@@ -345,7 +365,7 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
     const bool built[3] = {plan.routed_items, plan.routed_users, plan.routed_items && m.has_test && !plan.implicit};
     for (int h = 0; h < 3; ++h)
       if (built[h] && halves[h].widest > plan.buffer_rows)
-        throw Error(buffer_too_small("--exchange-buffer", plan.buffer_rows, row_bytes, halves[h].widest));
+        throw Error(buffer_too_small("--exchange-buffer", plan.buffer_rows, row_bytes, halves[h].widest, h < 2));
   });
   for (int r = 0; r < p; ++r) {
     std::vector<std::int64_t>& f = plan.per_rank[r];

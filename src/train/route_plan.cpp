@@ -82,10 +82,14 @@ std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& ro
 }
 
 std::string buffer_too_small(const std::string& option, std::int64_t buffer_rows, std::int64_t row_bytes,
-                             std::int64_t widest) {
-  return option + " holds " + std::to_string(buffer_rows) + " rows of " + std::to_string(row_bytes) +
-         " bytes, but one row's ratings reference " + std::to_string(widest) + " rows: give at least " +
-         std::to_string(widest * row_bytes) + " bytes";
+                             std::int64_t widest, bool heavy_hint) {
+  std::string e = option + " holds " + std::to_string(buffer_rows) + " rows of " + std::to_string(row_bytes) +
+                  " bytes, but one row's ratings reference " + std::to_string(widest) + " rows: give at least " +
+                  std::to_string(widest * row_bytes) + " bytes";
+  if (heavy_hint)
+    e += ", or solve rows of more ratings than it holds from their normal equations with --heavy-rows " +
+         std::to_string(buffer_rows + 1);
+  return e;
 }
 
 RoutePlan RoutePlan::build(const Comm& comm, CsrBlock& ratings, const SideLayout& routed_layout,
@@ -99,7 +103,7 @@ RoutePlan RoutePlan::build(const Comm& comm, CsrBlock& ratings, const SideLayout
     if (ratings.degree(r) < skip_degree) widest = std::max(widest, ratings.degree(r));
   widest = comm.max(widest);
   plan.stats_.widest_row = widest;
-  if (widest > buffer_rows) throw Error(buffer_too_small(option, buffer_rows, row_bytes, widest));
+  if (widest > buffer_rows) throw Error(buffer_too_small(option, buffer_rows, row_bytes, widest, !with_known));
 
   std::vector<std::vector<std::int32_t>> needed;
   plan.chunks_ = cut_route_chunks(ratings, routed_layout, buffer_rows, needed, plan.stats_.distinct_rows, skip_degree);

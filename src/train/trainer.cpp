@@ -139,8 +139,10 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       std::vector<std::int64_t> fixed_first;
       for (const BlockInfo& b : manifest_.train.blocks(fixed)) fixed_first.push_back(b.first);
       fixed_first.push_back(manifest_.rows(fixed));
+      const std::int64_t fixed_blocks = static_cast<std::int64_t>(fixed_first.size()) - 1;
       heavy_[side] = HeavyRows::build(
-          comm_, local_[side]->ratings, heavy_threshold(config_, static_cast<std::int64_t>(fixed_first.size()) - 1),
+          comm_, local_[side]->ratings,
+          resolve_heavy_threshold(comm_, config_, local_[side]->ratings, manifest_.rows(fixed), fixed_blocks),
           routed_[fixed], local_[fixed]->ratings, fixed_first, layout(fixed), params_.k, config_.exchange_buffer);
     }
   });
@@ -274,6 +276,8 @@ std::int64_t Trainer::model_bytes() const {
       plan_bytes += static_cast<std::int64_t>(chunk.known.size() + chunk.recv_counts.size() * 8);
   }
   plan_bytes += static_cast<std::int64_t>(known_.users.size() + known_.items.size());
+  // What the model records per row: 400 MB at 5 * 10^7 own rows, as much as the routing plans there.
+  const auto counts = static_cast<std::int64_t>((training_ratings_.users.size() + training_ratings_.items.size()) * 8);
   auto csr_bytes = [](const CsrBlock& b) {
     return static_cast<std::int64_t>(b.indptr.size() * 8 + b.indices.size() * 4 + b.values.size() * 4);
   };
@@ -285,7 +289,7 @@ std::int64_t Trainer::model_bytes() const {
          static_cast<std::int64_t>(bytes_for_random_reads(factors_.users.bytes()) +
                                    bytes_for_random_reads(factors_.items.bytes()) + half_fixed_.bytes() +
                                    bytes_for_random_reads(received_.bytes())) +
-         plan_bytes;
+         plan_bytes + counts;
 }
 
 Trainer::HalfResult Trainer::solve_half(Side side) {

@@ -5,7 +5,9 @@
 # ranks and 1-2 threads (explicit Cholesky under auto; CG and implicit CG
 # with a forced threshold), and the item half receives fewer bytes than
 # shipping the heavy items' raters (--heavy-rows off, a buffer that holds
-# them). auto is off under CG. A bad value is one usage error.
+# them). auto keeps the parts within 1/8 of the fixed table and is off
+# under CG, whose too-small buffer names the threshold that fits. A bad
+# value is one usage error.
 #
 # Usage (as ctest runs it): bash heavy_rows.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -35,12 +37,20 @@ same_model() {  # same_model CASE REFERENCE NAME
   check "$1" "$3 is bit-identical to $2" "$DALS_MODEL_DIFF" "$SCRATCH/$2.model" "$SCRATCH/$3.model"
 }
 
-# k = 16, auto: a row of 256 ratings or more is heavy (64 ratings a part
-# over 4 blocks; the parts' bytes equal the rows' from 41). 72 KB holds
-# 1,084 rows; the most rated item has thousands of raters.
+# k = 16, auto: a row of 256 ratings or more may be heavy (64 ratings a
+# part over 4 blocks; the parts' bytes equal the rows' from 41), the most
+# rated first, as many as the budget allows: parts of 4 x 684 bytes
+# within 1/8 of the fixed table, 18 items (6,000 x 68 / 8 / 2,736) and no
+# user (300 x 68 / 8 / 2,736 < 1). 72 KB holds 1,084 rows; the most rated
+# item has thousands of raters.
 train ref 1 1 --exchange allgather
-check widest "the most rated items are heavy" \
-  grep -Eq 'heavy rows: [0-9]+ users of >= 256 ratings, [1-9][0-9]* items of >= 256 ratings' "$SCRATCH/ref.rank0.out"
+check widest "the 18 most rated items are heavy, from above 256 ratings; no user" \
+  grep -Eq 'heavy rows: 0 users of >= [0-9]+ ratings, 18 items of >= ([3-9][0-9]{2}|[0-9]{4,}) ratings' \
+  "$SCRATCH/ref.rank0.out"
+threshold=$(grep -Eo '18 items of >= [0-9]+' "$SCRATCH/ref.rank0.out" | awk '{ print $5 }')
+check recorded "state.json records the thresholds fold-in solves by (items: $threshold; users: the floor, 256)" \
+  jq -e --argjson t "${threshold:-0}" '.heavy_rows_from.items == $t and .heavy_rows_from.users == 256' \
+  "$SCRATCH/ref.model/state.json"
 for case in 1-1 2-2 3-1 3-2; do
   train "routed-$case" "${case%-*}" "${case#*-}" --exchange routed --exchange-buffer 72K &&
     same_model routed ref "routed-$case"
@@ -54,9 +64,16 @@ train off-routed 3 1 --exchange routed --heavy-rows off --exchange-buffer 1M
 parts=$(jq -s '.[0].item_half_bytes_received' "$SCRATCH/auto-routed.model/metrics.jsonl")
 rows=$(jq -s '.[0].item_half_bytes_received' "$SCRATCH/off-routed.model/metrics.jsonl")
 check fewer-bytes "the item half receives fewer bytes as parts ($parts) than as rows ($rows)" test "$parts" -lt "$rows"
+check recorded-off "--heavy-rows off records none on either side" \
+  jq -e '.heavy_rows_from == {"users": null, "items": null}' "$SCRATCH/off-routed.model/state.json"
 run_ranks 2 "$SCRATCH/off-small" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/off-small.model" -k 16 \
   --exchange routed --exchange-buffer 72K --heavy-rows off
 expect_failure off-small "$SCRATCH/off-small" --exchange-buffer "give at least"
+# CG's auto has no heavy rows: the refusal names the threshold that fits the buffer, and it does.
+run_ranks 2 "$SCRATCH/cg-small" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/cg-small.model" -k 16 \
+  --solver cg --exchange routed --exchange-buffer 72K
+expect_failure cg-small "$SCRATCH/cg-small" "--heavy-rows 1085"
+train cg-hinted 2 1 --solver cg --exchange routed --exchange-buffer 72K --heavy-rows 1085
 
 # CG: auto has no heavy rows; a forced threshold solves them exactly, the same bits in every mode.
 train cg-auto 1 1 --solver cg --exchange allgather

@@ -66,6 +66,13 @@ compare allgather-3 3 allgather
 compare routed-2 2 routed --exchange-buffer 8K --heavy-rows 36
 compare routed-3 3 routed --exchange-buffer 8K --heavy-rows 36
 compare routed-off-3 3 routed --exchange-buffer 160K --heavy-rows off
+# auto: from 320 ratings (64 a part over 5 blocks), the most rated first, as
+# many as keep their parts (5 x 312 bytes) within 1/8 of the users' table:
+# 4,000 x 44 / 8 / 1,560 = 14 items; dals-plan reads the degrees first.
+compare routed-auto-3 3 routed --exchange-buffer 160K
+check auto-budget "auto makes the 14 most rated items heavy, from above 320 ratings" \
+  grep -Eq 'heavy rows: [0-9]+ users of >= [0-9]+ ratings, 14 items of >= ([4-9][0-9]{2}|3[3-9][0-9]|32[1-9]|[0-9]{4,}) ratings' \
+  "$SCRATCH/routed-auto-3.rank0.out"
 check chunks "the small buffer forces several chunks" jq -e '.max["item_half.chunks"] > 1' "$SCRATCH/routed-3.json"
 check heavy "the plan has heavy rows on both sides, and none with --heavy-rows off" jq -e -s \
   '.[0].max.heavy_items > 0 and .[0].max.heavy_users > 0 and .[0].max["memory.heavy_rows"] > 0 and .[1].max.heavy_items == 0' \

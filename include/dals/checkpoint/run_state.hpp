@@ -67,6 +67,10 @@ struct SavedState {
   /// and the checksum of MODEL/added_users.h5; 0 and 0 when none.
   std::int64_t added_users = 0;
   std::uint64_t added_users_checksum = 0;
+  /// The degree from which training solved users and items in parts
+  /// (heavy_rows.hpp; state.json's heavy_rows_from, null: none, as
+  /// INT64_MAX); -1 where a model written before the record has none.
+  std::int64_t heavy_users_from = -1, heavy_items_from = -1;
 };
 
 /// What a reader of state.json accepts.

@@ -46,6 +46,12 @@ BlockInfo write_ratings_block(const std::string& path, const CsrBlock& block);
 /// Every problem is an Error naming the file.
 CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols);
 
+/// The degree of each row of a rating block, from its offsets alone (no
+/// checksum: for a planner that reads the whole block again later).
+/// Offsets that do not start at 0, decrease, or end elsewhere than at the
+/// manifest's nnz are an Error naming the file.
+std::vector<std::int64_t> read_ratings_degrees(const std::string& path, const BlockInfo& expected);
+
 /// Checks, from the file's size alone, that a rating block file can hold
 /// what the manifest says of it ((rows + 1) offsets, nnz indices and
 /// values): a reader may then size its buffers from the manifest without

@@ -97,10 +97,13 @@ FactorTable fold_in(const CsrBlock& history, std::int64_t first, std::int64_t en
                     std::int64_t heavy_from = std::numeric_limits<std::int64_t>::max());
 
 /// The degree from which the model's training solved a user in parts
-/// (train/heavy_rows.hpp) from its hyper-parameters (heavy_rows, absent:
-/// auto; solver; factors) and the dataset's item blocks.
+/// (train/heavy_rows.hpp): `recorded` where state.json records it
+/// (SavedState::heavy_users_from >= 0: auto's depends on the training
+/// degrees), else from its hyper-parameters (heavy_rows, absent: auto;
+/// solver; factors) and the dataset's item blocks, as models before the
+/// record were trained.
 std::int64_t fold_in_heavy_threshold(const std::string& hyperparameters, const std::string& path,
-                                     std::int64_t item_blocks);
+                                     std::int64_t item_blocks, std::int64_t recorded = -1);
 
 /// The item blocks' first rows of `m`'s training split, then its items.
 std::vector<std::int64_t> item_block_first(const Manifest& m);

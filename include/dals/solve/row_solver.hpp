@@ -119,8 +119,9 @@ class RowSolver {
   /// The degree from which rows are heavy (train/heavy_rows.hpp): `option`
   /// as given (--heavy-rows N > 0), none for 0 (`off`); auto (< 0) where
   /// `fixed_blocks` parts cost the bytes of the rows, rounded up, and at
-  /// least kHeavyPartRows ratings a part on average; none under CG and for
-  /// k = 0; never below k + 1. INT64_MAX: none.
+  /// least kHeavyPartRows ratings a part on average (the trainer then
+  /// raises auto's within its parts' budget: train/heavy_rows.hpp); none
+  /// under CG and for k = 0; never below k + 1. INT64_MAX: none.
   static constexpr std::int64_t kHeavyPartRows = 64;
   static std::int64_t heavy_threshold(int k, Solver solver, std::int64_t option, std::int64_t fixed_blocks);
 

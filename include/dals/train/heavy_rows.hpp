@@ -17,9 +17,18 @@
 ///   built once) and sends them to the heavy row's owner. B_fixed parts of
 ///   equation_floats(k) floats travel in place of d rows: they cost the
 ///   same at d* = B_fixed x equation_floats(k) / (k + 1), 34 B_fixed at
-///   k = 64. `auto` takes the larger of d* and 64 B_fixed (parts of 64
-///   ratings on average: RowSolver::heavy_threshold). The parts travel in
-///   rounds: each rank receives at most --exchange-buffer of them per round.
+///   k = 64, where each heavy row's raters would travel for it alone. The
+///   parts travel in rounds: each rank receives at most --exchange-buffer
+///   of them per round.
+/// - `auto` takes the larger of d* and 64 B_fixed (parts of 64 ratings on
+///   average: RowSolver::heavy_threshold), raised until the side's heavy
+///   rows' parts take at most 1/8 of the fixed side's table
+///   (heavy_threshold_within_budget). Where raters rate many rows (Netflix:
+///   about 200 ratings a user) a rank receives each rater once for all its
+///   rows, and parts for every row above d* cost more than the rows: at
+///   P = 2 on the Netflix shape, 563 MB received a half, nearly all parts,
+///   against 99 MB for every user referenced; the item half 2.5x slower. The budget keeps the rows that set
+///   the buffer and the slowest rank (the most rated ones) and drops the rest.
 /// - Fixed side replicated: the row's owner forms every part itself.
 /// A part depends only on its ratings and fixed rows, and the sum's order
 /// only on the blocks, so the bits are the same for any P, threads and
@@ -46,6 +55,27 @@ inline constexpr std::int64_t kNoHeavyRows = std::numeric_limits<std::int64_t>::
 /// it w / (2 cg_steps) times its solve) and for k = 0. Never below w = k + 1
 /// (such rows take the dual path).
 std::int64_t heavy_threshold(const TrainConfig& config, std::int64_t fixed_blocks);
+
+/// The share of the fixed side's table that auto's parts may take, per half.
+inline constexpr std::int64_t kHeavyPartsShare = 8;
+
+/// How many rows auto may make heavy: their parts (fixed_blocks of
+/// heavy_part_bytes(k) each) total at most 1/kHeavyPartsShare of the fixed
+/// table (fixed_rows x (k + 1) x 4 bytes).
+std::int64_t heavy_rows_allowed(std::int64_t fixed_rows, std::int64_t fixed_blocks, int k);
+
+/// auto's threshold: the smallest t >= `base` such that at most `allowed`
+/// rows have degree >= t, from `candidates`, the degrees >= base of every
+/// row of the side (all ranks'; any order; sorted here). A function of the
+/// side's degrees alone: the same for any P, threads and exchange mode.
+std::int64_t heavy_threshold_within_budget(std::vector<std::int64_t> candidates, std::int64_t base,
+                                           std::int64_t allowed);
+
+/// Collective: the solving side's threshold on this run. --heavy-rows N or
+/// off as given; auto: heavy_threshold_within_budget over every rank's
+/// rows of `solving` (after the validation split).
+std::int64_t resolve_heavy_threshold(const Comm& comm, const TrainConfig& config, const CsrBlock& solving,
+                                     std::int64_t fixed_rows, std::int64_t fixed_blocks);
 
 /// Bytes of one part (RowSolver::equation_floats).
 std::int64_t heavy_part_bytes(int k);

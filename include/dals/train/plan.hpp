@@ -98,6 +98,7 @@ enum PlanField : int {
   mem_exchange_buffer,
   mem_routing_plans,
   mem_known_flags,
+  mem_training_counts,  ///< the own rows' training-rating counts (8 bytes a row), which the model records
   mem_cg_half_copy,
   mem_heavy_rows,
   mem_ranking_exclusions,  ///< routed items, implicit with a test split: the test users' training items
