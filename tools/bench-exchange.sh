@@ -47,8 +47,6 @@ if [ ! -f "$data/manifest.json" ]; then
     --blocks "$blocks" --test-fraction 0.1 --round --seed 1 --output "$data" --force
 fi
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-field() { awk -v key="$1" '{ if (match($0, "\"" key "\":[-+0-9.eE]+")) print substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) }' "$2"; }
 
 rows=()
 run() {  # run RANKS MODE HEAVY
@@ -59,11 +57,11 @@ run() {  # run RANKS MODE HEAVY
     --regularization weighted --lambda-units absolute --lambda 0.03 --force | tee "$model.log"
   tail -n +2 "$model/metrics.jsonl" >"$model/steady.jsonl"
   local iter exch mb item_mb peak
-  iter="$(paste -d' ' <(field user_seconds "$model/steady.jsonl") <(field item_seconds "$model/steady.jsonl") \
-    <(field exchange_seconds "$model/steady.jsonl") | awk '{ print $1 + $2 + $3 }' | median)"
-  exch="$(field exchange_seconds "$model/steady.jsonl" | median)"
-  mb="$(field exchange_bytes_received "$model/steady.jsonl" | median)"
-  item_mb="$(field item_half_bytes_received "$model/steady.jsonl" | median)"
+  iter="$(paste -d' ' <(dals_field user_seconds "$model/steady.jsonl") <(dals_field item_seconds "$model/steady.jsonl") \
+    <(dals_field exchange_seconds "$model/steady.jsonl") | awk '{ print $1 + $2 + $3 }' | dals_median)"
+  exch="$(dals_field exchange_seconds "$model/steady.jsonl" | dals_median)"
+  mb="$(dals_field exchange_bytes_received "$model/steady.jsonl" | dals_median)"
+  item_mb="$(dals_field item_half_bytes_received "$model/steady.jsonl" | dals_median)"
   peak="$(sed -n 's/^done:.*peak memory \([0-9.]*\) MiB per rank.*/\1/p' "$model.log")"
   rows+=("$(awk -v r="$1" -v m="$2" -v h="$3" -v it="$iter" -v e="$exch" -v b="$mb" -v ib="$item_mb" -v p="$peak" \
     'BEGIN { printf "| %d | %s | %s | %.3f | %.3f | %.1f | %.1f | %s |", r, m, h, it, e, b / 1e6, ib / 1e6, p }')")

@@ -5,8 +5,9 @@
 # trains it with --exchange auto (the users routed, the items replicated: the
 # trainer's header says which) on --ranks ranks, and prints each iteration's
 # seconds, bytes received per rank and test RMSE, then every rank's peak RSS
-# (/usr/bin/time around each rank, max and median) against the plan's memory per rank, and
-# what dals-plan says --exchange allgather would need. --memory-ranks: one
+# (/usr/bin/time around each rank; max and median) against the plan's
+# memory per rank, and what dals-plan says --exchange allgather would need
+# (the defaults otherwise, as a user would run it). --memory-ranks: one
 # more run per P of --memory-iterations, its peak RSS per rank (max and
 # median) beside the plan's routed table (memory.user_factors) and total.
 #
@@ -54,7 +55,7 @@ fi
 du -sh "$data"
 
 shared_options=(--factors "$factors" --solver "$solver")
-train_options=("${shared_options[@]}" --exchange auto)  # the defaults otherwise, as a user would run it
+train_options=("${shared_options[@]}" --exchange auto)
 
 # plan P BUFFER EXCHANGE OUT.json
 plan() {
@@ -65,8 +66,6 @@ json_field() {  # json_field FILE max|median NAME
   /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])' "$@"
 }
 mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-field() { awk -v key="$1" '{ if (match($0, "\"" key "\":[-+0-9.eE]+")) print substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) }' "$2"; }
 
 # train P BUFFER ITERATIONS NAME: every rank's peak RSS (KiB) into NAME.rss, one line each
 train() {
@@ -86,7 +85,7 @@ train() {
   rm -rf "$model"
 }
 rss_max() { sort -g "$1" | tail -1 | awk '{ printf "%.0f", $1 / 1024 }'; }
-rss_median() { median <"$1" | awk '{ printf "%.0f", $1 / 1024 }'; }
+rss_median() { dals_median <"$1" | awk '{ printf "%.0f", $1 / 1024 }'; }
 
 dals_phase "dals-plan at $ranks ranks: routed (auto) and allgather"
 plan "$ranks" "$buffer" auto "$bench/routed-scale-plan.json"
@@ -99,8 +98,8 @@ m="$bench/routed-scale-main.metrics.jsonl"
 dals_phase "the run: $users x $items, $ratings ratings, k = $factors, $solver, $ranks ranks x 1 thread, buffer $buffer, $(nproc) cores"
 echo "| iteration | s | exchange s | MB received / rank (max) | test RMSE |"
 echo "| ---: | ---: | ---: | ---: | ---: |"
-paste -d' ' <(field iteration "$m") <(field user_seconds "$m") <(field item_seconds "$m") <(field exchange_seconds "$m") \
-  <(field exchange_bytes_received "$m") <(field test_rmse "$m") |
+paste -d' ' <(dals_field iteration "$m") <(dals_field user_seconds "$m") <(dals_field item_seconds "$m") <(dals_field exchange_seconds "$m") \
+  <(dals_field exchange_bytes_received "$m") <(dals_field test_rmse "$m") |
   awk '{ printf "| %d | %.2f | %.2f | %.0f | %.4f |\n", $1, $2 + $3 + $4, $4, $5 / 1e6, $6 }'
 p="$bench/routed-scale-plan.json" a="$bench/routed-scale-plan-allgather.json"
 echo

@@ -78,8 +78,6 @@ if [ ! -f "$data/manifest.json" ]; then
     --ratings "${shape[2]}" --blocks "${shape[3]}" --test-fraction 0.1 --round --seed 1 --output "$data" --force
 fi
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-field() { awk -v key="$1" '{ if (match($0, "\"" key "\":[-+0-9.eE]+")) print substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) }' "$2"; }
 
 rows=() base=""
 run() {  # run RANKS THREADS
@@ -89,9 +87,9 @@ run() {  # run RANKS THREADS
     --solver "$solver" --iterations "$iterations" --threads "$2" --force | tee "$model.log"
   tail -n +2 "$model/metrics.jsonl" >"$model/steady.jsonl"
   local iter exch peak
-  iter="$(paste -d' ' <(field user_seconds "$model/steady.jsonl") <(field item_seconds "$model/steady.jsonl") \
-    <(field exchange_seconds "$model/steady.jsonl") | awk '{ print $1 + $2 + $3 }' | median)"
-  exch="$(field exchange_seconds "$model/steady.jsonl" | median)"
+  iter="$(paste -d' ' <(dals_field user_seconds "$model/steady.jsonl") <(dals_field item_seconds "$model/steady.jsonl") \
+    <(dals_field exchange_seconds "$model/steady.jsonl") | awk '{ print $1 + $2 + $3 }' | dals_median)"
+  exch="$(dals_field exchange_seconds "$model/steady.jsonl" | dals_median)"
   peak="$(sed -n 's/^done:.*peak memory \([0-9.]*\) MiB per rank.*/\1/p' "$model.log")"
   [ -n "$base" ] || base="$iter"
   rows+=("$(awk -v p="$(($1 * $2))" -v r="$1" -v t="$2" -v it="$iter" -v b="$base" -v e="$exch" -v m="$peak" \
@@ -144,11 +142,11 @@ across_hosts() {
         # The busiest link: the most bytes sent plus received, per iteration.
         link_mb="$(join <(sort <<<"$before") <(sort <<<"$after") |
           awk -v n="$iterations" '{ b = ($6 - $2) + ($7 - $3); if (b > m) m = b } END { printf "%.2f", m / n / 1e6 }')"
-        sent_mb="$(field exchange_bytes_sent "$model/metrics.jsonl" | awk -v n="$iterations" '{ s += $1 } END { printf "%.2f", s / n / 1e6 }')"
+        sent_mb="$(dals_field exchange_bytes_sent "$model/metrics.jsonl" | awk -v n="$iterations" '{ s += $1 } END { printf "%.2f", s / n / 1e6 }')"
         tail -n +2 "$model/metrics.jsonl" >"$model/steady.jsonl"
-        iter="$(paste -d' ' <(field user_seconds "$model/steady.jsonl") <(field item_seconds "$model/steady.jsonl") \
-          <(field exchange_seconds "$model/steady.jsonl") | awk '{ print $1 + $2 + $3 }' | median)"
-        exch="$(field exchange_seconds "$model/steady.jsonl" | median)"
+        iter="$(paste -d' ' <(dals_field user_seconds "$model/steady.jsonl") <(dals_field item_seconds "$model/steady.jsonl") \
+          <(dals_field exchange_seconds "$model/steady.jsonl") | awk '{ print $1 + $2 + $3 }' | dals_median)"
+        exch="$(dals_field exchange_seconds "$model/steady.jsonl" | dals_median)"
         [ "$link" != plain ] || plain_iter="$iter"
         same="-"
         if [ -z "$first" ]; then

@@ -63,3 +63,13 @@ dals_build() {
 dals_mpirun() {
   mpirun --oversubscribe --bind-to none "$@"
 }
+
+# The median of the numbers on stdin, one a line (the mean of the middle two for an even count).
+dals_median() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# dals_field KEY FILE: the numeric value of "KEY": in each line of a JSON-lines FILE (metrics.jsonl).
+dals_field() {
+  awk -v key="$1" '{ if (match($0, "\"" key "\":[-+0-9.eE]+")) print substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) }' "$2"
+}
