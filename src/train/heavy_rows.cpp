@@ -14,9 +14,9 @@ std::int64_t heavy_threshold(const TrainConfig& config, std::int64_t fixed_block
 }
 
 std::int64_t heavy_rows_allowed(std::int64_t fixed_rows, std::int64_t fixed_blocks, int k) {
-  const long double table = static_cast<long double>(fixed_rows) * (k + 1) * 4;
-  const long double parts = static_cast<long double>(std::max<std::int64_t>(fixed_blocks, 1)) * heavy_part_bytes(k);
-  return static_cast<std::int64_t>(table / kHeavyPartsShare / parts);
+  // Exact in int64: the table is under 2^46 bytes for 10^10 rows at k = 4,095.
+  const std::int64_t table = fixed_rows * (k + 1) * 4;
+  return table / (kHeavyPartsShare * std::max<std::int64_t>(fixed_blocks, 1) * heavy_part_bytes(k));
 }
 
 std::int64_t heavy_threshold_within_budget(std::vector<std::int64_t> candidates, std::int64_t base,

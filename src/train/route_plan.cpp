@@ -86,7 +86,10 @@ std::string buffer_too_small(const std::string& option, std::int64_t buffer_rows
   std::string e = option + " holds " + std::to_string(buffer_rows) + " rows of " + std::to_string(row_bytes) +
                   " bytes, but one row's ratings reference " + std::to_string(widest) + " rows: give at least " +
                   std::to_string(widest * row_bytes) + " bytes";
-  if (heavy_hint)
+  // A threshold is at least k + 1 (and none at k = 0): only a buffer of k
+  // rows or more has one that takes every row it cannot hold.
+  const std::int64_t k = row_bytes / 4 - 1;
+  if (heavy_hint && k > 0 && buffer_rows >= k)
     e += ", or solve rows of more ratings than it holds from their normal equations with --heavy-rows " +
          std::to_string(buffer_rows + 1);
   return e;

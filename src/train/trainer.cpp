@@ -132,18 +132,21 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   }
 
   // Heavy rows: by their degree after the validation split, before the
-  // routing plans rewrite the columns the parts' index reads.
+  // routing plans rewrite the columns the parts' index reads. The
+  // thresholds' collectives first, where every rank enters them.
+  PerSide<std::int64_t> heavy_from;
+  for (Side side : kBothSides)
+    heavy_from[side] = resolve_heavy_threshold(comm_, config_, local_[side]->ratings, manifest_.rows(other(side)),
+                                               static_cast<std::int64_t>(manifest_.train.blocks(other(side)).size()));
   run_collectively(comm_, [&] {
     for (Side side : kBothSides) {
       const Side fixed = other(side);
       std::vector<std::int64_t> fixed_first;
       for (const BlockInfo& b : manifest_.train.blocks(fixed)) fixed_first.push_back(b.first);
       fixed_first.push_back(manifest_.rows(fixed));
-      const std::int64_t fixed_blocks = static_cast<std::int64_t>(fixed_first.size()) - 1;
-      heavy_[side] = HeavyRows::build(
-          comm_, local_[side]->ratings,
-          resolve_heavy_threshold(comm_, config_, local_[side]->ratings, manifest_.rows(fixed), fixed_blocks),
-          routed_[fixed], local_[fixed]->ratings, fixed_first, layout(fixed), params_.k, config_.exchange_buffer);
+      heavy_[side] =
+          HeavyRows::build(comm_, local_[side]->ratings, heavy_from[side], routed_[fixed], local_[fixed]->ratings,
+                           fixed_first, layout(fixed), params_.k, config_.exchange_buffer);
     }
   });
 

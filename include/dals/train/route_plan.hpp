@@ -68,7 +68,8 @@ std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& ro
 /// The error of a buffer of `buffer_rows` rows (set by `option`) that one
 /// row's `widest` references do not fit: the size needed, and for a solving
 /// half (`heavy_hint`) the --heavy-rows threshold that would take such
-/// rows out of the plan instead (CG's auto has none: heavy_rows.hpp).
+/// rows out of the plan instead (CG's auto has none: heavy_rows.hpp),
+/// where one can (k > 0, a buffer of k rows or more: row_bytes gives k).
 std::string buffer_too_small(const std::string& option, std::int64_t buffer_rows, std::int64_t row_bytes,
                              std::int64_t widest, bool heavy_hint = false);
 

@@ -3,6 +3,7 @@
 // silently narrowed number.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "dals/checkpoint/run_state.hpp"
@@ -85,6 +86,23 @@ TEST(StateJson, WrongTypeAndNull) {
   expect_rejected([](json& s) { s["metrics"] = json::object(); }, "metrics");
   expect_rejected([](json& s) { s["resumes"] = 7; }, "resumes");
   expect_rejected([](json& s) { s["hyperparameters"] = json::array(); }, "hyperparameters");
+}
+
+TEST(StateJson, HeavyRowsFrom) {
+  // Absent (a model before the record): -1, so fold-in recomputes it.
+  const SavedState old = parse_state(with_checksum(good_state()), kPath);
+  EXPECT_EQ(old.heavy_users_from, -1);
+  EXPECT_EQ(old.heavy_items_from, -1);
+  json state = good_state();
+  state["heavy_rows_from"] = {{"users", 300}, {"items", nullptr}};
+  const SavedState s = parse_state(with_checksum(state), kPath);
+  EXPECT_EQ(s.heavy_users_from, 300);
+  EXPECT_EQ(s.heavy_items_from, std::numeric_limits<std::int64_t>::max());  // null: none
+  expect_rejected([](json& j) { j["heavy_rows_from"] = 5; }, "heavy_rows_from");
+  expect_rejected([](json& j) { j["heavy_rows_from"] = {{"users", "300"}, {"items", 2}}; }, "heavy_rows_from.users");
+  expect_rejected([](json& j) { j["heavy_rows_from"] = {{"users", 0}, {"items", 2}}; }, "heavy_rows_from.users");
+  expect_rejected([](json& j) { j["heavy_rows_from"] = {{"users", 2}, {"items", 1.5}}; }, "heavy_rows_from.items");
+  expect_rejected([](json& j) { j["heavy_rows_from"] = {{"users", 2}}; }, "heavy_rows_from.items");
 }
 
 TEST(StateJson, NegativeCount) {

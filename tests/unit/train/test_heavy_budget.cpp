@@ -13,7 +13,7 @@ TEST(HeavyBudget, AllowedRowsKeepTheirPartsWithinAnEighthOfTheFixedTable) {
   EXPECT_EQ(heavy_rows_allowed(1000000, 64, 64), 57);
   // The Netflix shape's users (480,189 of them) allow 27 heavy items.
   EXPECT_EQ(heavy_rows_allowed(480189, 64, 64), 27);
-  // A small fixed side allows none.
+  // A small fixed side allows one, then none.
   EXPECT_EQ(heavy_rows_allowed(17770, 64, 64), 1);
   EXPECT_EQ(heavy_rows_allowed(1000, 64, 64), 0);
 }
@@ -30,9 +30,10 @@ TEST(HeavyBudget, TheMostRatedRowsWithinTheBudget) {
   EXPECT_EQ(heavy_threshold_within_budget(degrees, 300, 1), 9001);
   // None allowed: above the most rated row.
   EXPECT_EQ(heavy_threshold_within_budget(degrees, 300, 0), 300001);
-  // The base is a floor, and "none" stays none.
-  EXPECT_EQ(heavy_threshold_within_budget(degrees, 100000, 0), 300001);
+  // Candidates are the degrees at or above the base: with none, the base.
+  EXPECT_EQ(heavy_threshold_within_budget({300000, 150000}, 100000, 1), 150001);
   EXPECT_EQ(heavy_threshold_within_budget({}, 64, 0), 64);
+  // "none" stays none.
   EXPECT_EQ(heavy_threshold_within_budget(degrees, kNoHeavyRows, 0), kNoHeavyRows);
 }
 
