@@ -177,6 +177,19 @@ ResumeOutcome resume_training(const Comm& comm, const TrainConfig& config, Train
                     dir.c_str(), static_cast<long long>(saved.added_users), kAddedUsersFile);
         if (!changed.empty())
           Log::info("resume: --resume-override: continuing with changed options %s", changed.dump().c_str());
+        // The heavy rows' thresholds follow from the data and options alone,
+        // unless the rule itself changed between the versions (auto's budget).
+        for (Side side : kBothSides) {
+          const std::int64_t then = side == Side::users ? saved.heavy_users_from : saved.heavy_items_from;
+          const std::int64_t now = trainer.heavy(side).threshold();
+          auto text = [](std::int64_t t) { return t == kNoHeavyRows ? std::string("none") : std::to_string(t); };
+          if (then >= 0 && then != now && comm.is_root())
+            Log::warn(
+                "%s: heavy %s (solved in parts) were those of %s ratings or more, in this run %s "
+                "(--resume-override, or another dals version): the rows between are solved the other way "
+                "from here on",
+                dir.c_str(), side_name(side), text(then).c_str(), text(now).c_str());
+        }
         return out;
       }
     }

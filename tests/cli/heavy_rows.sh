@@ -90,6 +90,16 @@ DATA=$SCRATCH/implicit train implicit-cg-routed 2 1 --implicit --solver cg --hea
 check differs "another threshold gives other bits" \
   bash -c '! "$0" "$1" "$2" >/dev/null' "$DALS_MODEL_DIFF" "$SCRATCH/cg-auto.model" "$SCRATCH/cg-ref.model"
 
+# A resumed run whose thresholds differ from its checkpoint's (here by
+# --resume-override) says which rows change how they are solved.
+train ckpt 2 1 --checkpoint-dir "$SCRATCH/ckpt" --checkpoint-every 1
+run_ranks 2 "$SCRATCH/resumed" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/resumed.model" -k 16 \
+  --iterations 4 --seed 3 --checkpoint-dir "$SCRATCH/ckpt" --resume auto --heavy-rows 300 --resume-override
+expect_success resumed "$SCRATCH/resumed"
+check resumed-warns "the resume names the items' old and new thresholds" \
+  grep -Eq 'heavy items \(solved in parts\) were those of [0-9]+ ratings or more, in this run 300' \
+  "$SCRATCH/resumed.rank0.err"
+
 # Bad values.
 for bad in 0 lots -5; do
   run_ranks 1 "$SCRATCH/bad-$bad" "$DALS_TRAIN" --data "$SCRATCH/data" --output "$SCRATCH/bad.model" --heavy-rows "$bad"
