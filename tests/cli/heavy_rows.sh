@@ -15,7 +15,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cli_init "$@"
 DALS_GENERATE=$(find_tool dals-generate)
 DALS_MODEL_DIFF=$(find_tool dals-test-model-diff)
-require_tools DALS_TRAIN DALS_GENERATE DALS_MODEL_DIFF
+DALS_RECOMMEND=$(find_tool dals-recommend)
+DALS_INSPECT=$(find_tool dals-inspect)
+DALS_REF=$(find_tool dals-test-recommend-ref)
+require_tools DALS_TRAIN DALS_GENERATE DALS_MODEL_DIFF DALS_RECOMMEND DALS_INSPECT DALS_REF
 require_commands jq
 
 run_ranks 2 "$SCRATCH/generate" "$DALS_GENERATE" --users 6000 --items 300 --ratings 60000 --blocks 4 --seed 5 \
@@ -99,6 +102,31 @@ expect_success resumed "$SCRATCH/resumed"
 check resumed-warns "the resume names the items' old and new thresholds" \
   grep -Eq 'heavy items \(solved in parts\) were those of [0-9]+ ratings or more, in this run 300' \
   "$SCRATCH/resumed.rank0.err"
+
+# Fold-in solves users as training did, by the users' threshold state.json
+# records: 3,000 items over 2 blocks at k = 4 allow 44 heavy users (parts
+# of 84 bytes), so auto's users' threshold rises above its floor of 128 and
+# differs from the items'. Every training user folded in from its history
+# against a checkpoint between halves (as cli-foldin) has its factors bit
+# for bit, the heavy ones' from parts too.
+run_ranks 1 "$SCRATCH/generate-users" "$DALS_GENERATE" --users 1000 --items 3000 --ratings 60000 --blocks 2 --seed 5 \
+  --round --user-skew 1.5 --output "$SCRATCH/heavy-users"
+expect_success generate-users "$SCRATCH/generate-users"
+run_ranks 1 "$SCRATCH/ckpt-users" env DALS_TEST_SIGNAL=user-half:0:3 "$DALS_TRAIN" --data "$SCRATCH/heavy-users" \
+  --output "$SCRATCH/unused.model" -k 4 --iterations 3 --threads 1 --checkpoint-dir "$SCRATCH/ckpt-users" \
+  --checkpoint-every 10
+CKPT=$SCRATCH/ckpt-users/iter-000002.5
+check ckpt-users "stopped between halves with a checkpoint" test -f "$CKPT/COMPLETE"
+check users-budget "auto makes 43 users heavy, above the floor, at another threshold than the items'" \
+  jq -e '.heavy_rows_from.users > 128 and .heavy_rows_from.users != .heavy_rows_from.items' "$CKPT/state.json"
+check users-heavy "the header counts them" grep -q 'heavy rows: 43 users of' "$SCRATCH/ckpt-users.rank0.out"
+"$DALS_INSPECT" "$SCRATCH/heavy-users" --dump train >"$SCRATCH/users-history.csv"
+"$DALS_REF" --factors "$CKPT" "$SCRATCH/heavy-users" >"$SCRATCH/users.factors.ref"
+run_ranks 2 "$SCRATCH/foldin-users" "$DALS_RECOMMEND" --model "$CKPT" --data "$SCRATCH/heavy-users" \
+  --fold-in "$SCRATCH/users-history.csv" --fold-in-factors --output "$SCRATCH/foldin-users" --k 5 --threads 1
+expect_success foldin-users "$SCRATCH/foldin-users"
+check foldin-users "every user's fold-in factors are the checkpoint's, bit for bit" \
+  cmp -s <(cat "$SCRATCH"/foldin-users/factors-*.tsv) "$SCRATCH/users.factors.ref"
 
 # Bad values.
 for bad in 0 lots -5; do
