@@ -14,7 +14,7 @@ std::int64_t heavy_threshold(const TrainConfig& config, std::int64_t fixed_block
 }
 
 std::int64_t heavy_rows_allowed(std::int64_t fixed_rows, std::int64_t fixed_blocks, int k) {
-  // Exact in int64: the table is under 2^46 bytes for 10^10 rows at k = 4,095.
+  // Exact in int64: the table is under 2^48 bytes for 10^10 rows at k = 4,095.
   const std::int64_t table = fixed_rows * (k + 1) * 4;
   return table / (kHeavyPartsShare * std::max<std::int64_t>(fixed_blocks, 1) * heavy_part_bytes(k));
 }

@@ -27,8 +27,9 @@
 ///   about 200 ratings a user) a rank receives each rater once for all its
 ///   rows, and parts for every row above d* cost more than the rows: at
 ///   P = 2 on the Netflix shape, 563 MB received a half, nearly all parts,
-///   against 99 MB for every user referenced; the item half 2.5x slower. The budget keeps the rows that set
-///   the buffer and the slowest rank (the most rated ones) and drops the rest.
+///   against 99 MB for every user referenced; the item half 2.5x slower.
+///   The budget keeps the rows that set the buffer and the slowest rank
+///   (the most rated ones) and drops the rest.
 /// - Fixed side replicated: the row's owner forms every part itself.
 /// A part depends only on its ratings and fixed rows, and the sum's order
 /// only on the blocks, so the bits are the same for any P, threads and
