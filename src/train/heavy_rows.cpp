@@ -34,9 +34,14 @@ std::int64_t resolve_heavy_threshold(const Comm& comm, const TrainConfig& config
   std::vector<std::int64_t> mine;
   for (std::int64_t r = 0; r < solving.rows(); ++r)
     if (solving.degree(r) >= base) mine.push_back(solving.degree(r));
-  const std::vector<std::int64_t> counts = comm.allgather(static_cast<std::int64_t>(mine.size()));
-  return heavy_threshold_within_budget(comm.allgatherv<std::int64_t>(mine, counts), base,
-                                       heavy_rows_allowed(fixed_rows, fixed_blocks, config.factors));
+  return agree_heavy_threshold(comm, mine, base, fixed_rows, fixed_blocks, config.factors);
+}
+
+std::int64_t agree_heavy_threshold(const Comm& comm, const std::vector<std::int64_t>& candidates, std::int64_t base,
+                                   std::int64_t fixed_rows, std::int64_t fixed_blocks, int k) {
+  const std::vector<std::int64_t> counts = comm.allgather(static_cast<std::int64_t>(candidates.size()));
+  return heavy_threshold_within_budget(comm.allgatherv<std::int64_t>(candidates, counts), base,
+                                       heavy_rows_allowed(fixed_rows, fixed_blocks, k));
 }
 
 std::int64_t HeavyRows::group_for(std::int64_t fixed_blocks, int k, std::int64_t buffer_bytes) {

@@ -299,11 +299,9 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
         for (const std::int64_t d : read_ratings_degrees(ratings_path(train.data, Split::train, side, b), blocks[b]))
           if (d >= h.threshold) mine.push_back(d);
     });
-    const std::vector<std::int64_t> counts = comm.allgather(static_cast<std::int64_t>(mine.size()));
     const Side fixed = other(side);
-    h.threshold = heavy_threshold_within_budget(
-        comm.allgatherv<std::int64_t>(mine, counts), h.threshold,
-        heavy_rows_allowed(m.rows(fixed), static_cast<std::int64_t>(m.train.blocks(fixed).size()), train.factors));
+    h.threshold = agree_heavy_threshold(comm, mine, h.threshold, m.rows(fixed),
+                                        static_cast<std::int64_t>(m.train.blocks(fixed).size()), train.factors);
   }
   run_collectively(comm, [&] {
     for (int r = first; r < end; ++r) {

@@ -72,6 +72,13 @@ std::int64_t heavy_rows_allowed(std::int64_t fixed_rows, std::int64_t fixed_bloc
 std::int64_t heavy_threshold_within_budget(std::vector<std::int64_t> candidates, std::int64_t base,
                                            std::int64_t allowed);
 
+/// Collective: auto's threshold from this rank's `candidates` (its rows'
+/// degrees >= base) and every other rank's, within the budget of a fixed
+/// side of `fixed_rows` rows in `fixed_blocks` blocks. The trainer and
+/// dals-plan (whose ranks hold simulated ranks' rows) both agree on it so.
+std::int64_t agree_heavy_threshold(const Comm& comm, const std::vector<std::int64_t>& candidates, std::int64_t base,
+                                   std::int64_t fixed_rows, std::int64_t fixed_blocks, int k);
+
 /// Collective: the solving side's threshold on this run. --heavy-rows N or
 /// off as given; auto: heavy_threshold_within_budget over every rank's
 /// rows of `solving` (after the validation split).
