@@ -9,6 +9,7 @@
 #include "dals/core/fs_util.hpp"
 #include "dals/core/json_reader.hpp"
 #include "dals/core/version.hpp"
+#include "dals/data/manifest.hpp"
 #include "dals/train/trainer.hpp"
 
 namespace dals {
@@ -120,8 +121,8 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
   s.bias = hyper.get_bool("bias");
   const JsonReader ds = state.object("dataset");
   s.fingerprint = ds.get_string("fingerprint");
-  s.users = ds.get_int("users", 1, INT32_MAX);
-  s.items = ds.get_int("items", 1, INT32_MAX);
+  s.users = ds.get_int("users", 1, kMaxSideRows);
+  s.items = ds.get_int("items", 1, kMaxSideRows);
   s.mean = ds.get_double("mean");
   if (ds.has("rating_spread")) {  // older models: none (their lambda is absolute)
     s.rating_spread = ds.get_double("rating_spread");
@@ -129,8 +130,8 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
   }
   if (state.has("added_users")) {  // dals-recommend --update-model (added_users.hpp)
     const JsonReader added = state.object("added_users");
-    // Dense ids users + a must stay below 2^31, as every side's.
-    s.added_users = added.get_int("count", 1, INT32_MAX - s.users);
+    // Dense ids users + a must stay within a side's limit.
+    s.added_users = added.get_int("count", 1, kMaxSideRows - s.users);
     s.added_users_checksum = hex_of(added, "checksum", json(added.get_string("checksum")), "checksum");
   }
   if (state.has("heavy_rows_from")) {
@@ -143,8 +144,8 @@ SavedState parse_state(const std::string& text, const std::string& path, StateUs
               : heavy.get_int(name, 1, JsonReader::kMaxInt);
     }
   }
-  s.user_block_firsts = ds.get_int_array("user_block_firsts", 0, INT32_MAX);
-  s.item_block_firsts = ds.get_int_array("item_block_firsts", 0, INT32_MAX);
+  s.user_block_firsts = ds.get_int_array("user_block_firsts", 0, kMaxSideRows);
+  s.item_block_firsts = ds.get_int_array("item_block_firsts", 0, kMaxSideRows);
   for (const json& record : state.get_array("metrics")) s.history.metrics.push_back(record.dump());
   if (static_cast<int>(s.history.metrics.size()) != s.progress.iterations)
     throw Error(path + ": " + std::to_string(s.history.metrics.size()) + " metrics records for " +

@@ -15,9 +15,10 @@ std::vector<std::int64_t> dataset_training_ratings(const std::string& data_dir, 
   std::vector<std::int64_t> out;
   const auto& blocks = m.train.blocks(side);
   for (int b = first_block; b < end_block; ++b) {
-    const CsrBlock block =
-        read_ratings_block(ratings_path(data_dir, Split::train, side, b), blocks[b], m.rows(other(side)));
-    for (std::int64_t r = 0; r < block.rows(); ++r) out.push_back(block.degree(r));
+    // Ids of any width: the degrees are all that is read.
+    const WideCsrBlock block =
+        read_wide_ratings_block(ratings_path(data_dir, Split::train, side, b), blocks[b], m.rows(other(side)));
+    for (std::int64_t r = 0; r < block.rows(); ++r) out.push_back(block.indptr[r + 1] - block.indptr[r]);
   }
   return out;
 }

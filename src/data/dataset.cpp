@@ -54,8 +54,15 @@ void create_dataset_dirs(const std::string& dir, bool with_test) {
 }
 
 std::uint64_t block_checksum(const CsrBlock& block) {
+  if (block.compacted()) return block_checksum(widen_columns(block));
   std::uint64_t h = checksum_of(std::span<const std::int64_t>(block.indptr));
   h = checksum_of(std::span<const std::int32_t>(block.indices), h);
+  return checksum_of(std::span<const float>(block.values), h);
+}
+
+std::uint64_t block_checksum(const WideCsrBlock& block) {
+  std::uint64_t h = checksum_of(std::span<const std::int64_t>(block.indptr));
+  h = checksum_of(std::span<const std::int64_t>(block.indices), h);
   return checksum_of(std::span<const float>(block.values), h);
 }
 
@@ -64,22 +71,29 @@ BlockInfo write_ratings_block(const std::string& path, const CsrBlock& block) {
   f.set_attribute("first_row", block.first_row);
   f.set_attribute("num_cols", block.num_cols);
   f.write("indptr", std::span<const std::int64_t>(block.indptr));
-  f.write("indices", std::span<const std::int32_t>(block.indices));
+  if (block.compacted()) {
+    const WideCsrBlock wide = widen_columns(block);
+    f.write("indices", std::span<const std::int64_t>(wide.indices));
+  } else {
+    f.write("indices", std::span<const std::int32_t>(block.indices));
+  }
   f.write("values", std::span<const float>(block.values));
   f.close();
   return BlockInfo{block.first_row, block.rows(), block.nnz(), block_checksum(block)};
 }
 
-CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols) {
+namespace {
+
+// Opens a rating block and checks its attributes and declared sizes against
+// the manifest, before anything is allocated from them.
+H5File open_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols) {
   H5File f = H5File::open(path);
-  CsrBlock block;
-  block.first_row = f.int_attribute("first_row");
-  block.num_cols = f.int_attribute("num_cols");
-  if (block.first_row != expected.first)
-    throw Error(path + ": block starts at id " + std::to_string(block.first_row) + " but the manifest says " +
+  const std::int64_t first_row = f.int_attribute("first_row"), cols = f.int_attribute("num_cols");
+  if (first_row != expected.first)
+    throw Error(path + ": block starts at id " + std::to_string(first_row) + " but the manifest says " +
                 std::to_string(expected.first));
-  if (block.num_cols != num_cols)
-    throw Error(path + ": block has " + std::to_string(block.num_cols) + " columns but the manifest says " +
+  if (cols != num_cols)
+    throw Error(path + ": block has " + std::to_string(cols) + " columns but the manifest says " +
                 std::to_string(num_cols));
   if (expected.rows < 0 || expected.nnz < 0)
     throw Error(path + ": the manifest gives the block " + std::to_string(expected.rows) + " rows and " +
@@ -93,6 +107,35 @@ CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, 
   if (ratings != static_cast<std::uint64_t>(expected.nnz))
     throw Error(path + ": block holds " + std::to_string(ratings) + " ratings but the manifest says " +
                 std::to_string(expected.nnz));
+  return f;
+}
+
+// 64-bit ids are written where the other side has 2^31 rows or more (or
+// asked for: dals-generate --column-ids 64); a file of either is read.
+bool stores_wide_ids(const H5File& f) {
+  if (f.holds<std::int32_t>("indices")) return false;
+  if (f.holds<std::int64_t>("indices")) return true;
+  throw Error(f.path() + ": dataset 'indices' is neither int32 nor int64");
+}
+
+WideCsrBlock read_wide_file(H5File& f, const std::string& path, const BlockInfo& expected, std::int64_t num_cols) {
+  WideCsrBlock block;
+  block.first_row = expected.first;
+  block.num_cols = num_cols;
+  block.indptr =
+      f.read_exact<std::int64_t>("indptr", static_cast<std::uint64_t>(expected.rows) + 1, nullptr, kByManifest);
+  block.indices = f.read_exact<std::int64_t>("indices", static_cast<std::uint64_t>(expected.nnz), nullptr, kByManifest);
+  block.values = f.read_exact<float>("values", static_cast<std::uint64_t>(expected.nnz), nullptr, kByManifest);
+  block.validate(path);
+  if (block_checksum(block) != expected.checksum)
+    throw Error(path + ": contents do not match the manifest's checksum (file replaced or manifest stale)");
+  return block;
+}
+
+CsrBlock read_narrow_file(H5File& f, const std::string& path, const BlockInfo& expected, std::int64_t num_cols) {
+  CsrBlock block;
+  block.first_row = expected.first;
+  block.num_cols = num_cols;
   block.indptr =
       f.read_exact<std::int64_t>("indptr", static_cast<std::uint64_t>(expected.rows) + 1, nullptr, kByManifest);
   block.indices = f.read_exact<std::int32_t>("indices", static_cast<std::uint64_t>(expected.nnz), nullptr, kByManifest);
@@ -101,6 +144,23 @@ CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, 
   if (block_checksum(block) != expected.checksum)
     throw Error(path + ": contents do not match the manifest's checksum (file replaced or manifest stale)");
   return block;
+}
+
+}  // namespace
+
+CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols) {
+  H5File f = open_ratings_block(path, expected, num_cols);
+  if (!stores_wide_ids(f)) return read_narrow_file(f, path, expected, num_cols);
+  CsrBlock block = compact_columns(read_wide_file(f, path, expected, num_cols));
+  return expand_columns(std::move(block), path);
+}
+
+bool ratings_block_is_wide(const std::string& path) { return stores_wide_ids(H5File::open(path)); }
+
+WideCsrBlock read_wide_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols) {
+  H5File f = open_ratings_block(path, expected, num_cols);
+  if (stores_wide_ids(f)) return read_wide_file(f, path, expected, num_cols);
+  return widen_columns(read_narrow_file(f, path, expected, num_cols));
 }
 
 std::vector<std::int64_t> read_ratings_degrees(const std::string& path, const BlockInfo& expected) {

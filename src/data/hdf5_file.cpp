@@ -304,6 +304,17 @@ std::vector<T> H5File::read_checked(const std::string& name, const std::uint64_t
   return out;
 }
 
+template <class T>
+bool H5File::holds(const std::string& name) const {
+  const std::string label = dataset_label(name);
+  if (!has(name)) throw Error(path_ + ": " + label + " is missing");
+  H5Id dset(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (dset.get() < 0) fail("cannot open " + label);
+  H5Id type(H5Dget_type(dset.get()), H5Tclose);
+  H5Id native(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
+  return native.get() >= 0 && H5Tequal(native.get(), h5_native_type<T>()) > 0;
+}
+
 std::uint64_t H5File::elements(const std::string& name) const {
   const std::string label = dataset_label(name);
   if (!has(name)) throw Error(path_ + ": " + label + " is missing");
@@ -387,6 +398,7 @@ void H5File::close() {
 #define DALS_H5_INSTANTIATE(T)                                                           \
   template void H5File::write<T>(const std::string&, std::span<const T>, std::uint64_t); \
   template std::vector<T> H5File::read<T>(const std::string&, std::uint64_t*) const;     \
+  template bool H5File::holds<T>(const std::string&) const;                              \
   template std::vector<T> H5File::read_exact<T>(const std::string&, std::uint64_t, std::uint64_t*, const char*) const;
 DALS_H5_INSTANTIATE(float)
 DALS_H5_INSTANTIATE(double)

@@ -126,7 +126,7 @@ InspectReport inspect_dataset(const std::string& dir) {
       for (int b = 0; b < m.blocks; ++b) {
         const std::string path = ratings_path(dir, split, side, b);
         try {
-          const CsrBlock block = read_ratings_block(path, info.blocks(side)[b], m.rows(other(side)));
+          const WideCsrBlock block = read_wide_ratings_block(path, info.blocks(side)[b], m.rows(other(side)));
           ++report.files_checked;
           // Events are counts: the trainer's confidence weights need them positive.
           if (m.feedback == Feedback::events) {

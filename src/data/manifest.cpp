@@ -42,8 +42,8 @@ std::vector<BlockInfo> blocks_from_json(const JsonReader& split, const char* key
   std::vector<BlockInfo> out;
   for (const JsonReader& b : split.objects(key)) {
     BlockInfo info;
-    info.first = b.get_int("first", 0, INT32_MAX);
-    info.rows = b.get_int("rows", 0, INT32_MAX);
+    info.first = b.get_int("first", 0, kMaxSideRows);
+    info.rows = b.get_int("rows", 0, INT32_MAX);  // a block's rows are counted in 32 bits (layout.hpp)
     info.nnz = b.get_int("nnz", 0, JsonReader::kMaxInt);
     info.checksum = hex64(b, "checksum");
     out.push_back(info);
@@ -125,7 +125,8 @@ void Manifest::validate(const std::string& where) const {
     throw Error(where + ": format version " + std::to_string(version) + " is not supported (expected " +
                 std::to_string(kFormatVersion) + ")");
   if (users <= 0 || items <= 0) throw Error(where + ": users and items must be positive");
-  if (users > INT32_MAX || items > INT32_MAX) throw Error(where + ": more than 2^31-1 users or items is not supported");
+  if (users > kMaxSideRows || items > kMaxSideRows)
+    throw Error(where + ": more than 2^40 users or items is not supported");
   if (blocks <= 0) throw Error(where + ": blocks must be positive");
   validate_split(where, "train", train, *this);
   if (has_test) validate_split(where, "test", test, *this);

@@ -45,6 +45,7 @@ std::string provenance_json(const GenerateOptions& o) {
                   {"item_skew", o.item_skew}, {"min_degree", o.min_degree},
                   {"implicit", o.implicit}};
   if (o.implicit) j["options"]["implicit_pool"] = o.implicit_pool;
+  if (o.wide_ids) j["options"]["wide_ids"] = true;
   j["raw_ids"] = "user = 1000 + 7 * dense, item = 2000 + 3 * dense";
   return j.dump();
 }
@@ -111,9 +112,9 @@ struct BlockTable {
   std::vector<double> sums;           // training rating sum per user block
 };
 
-void write_checked(const std::string& path, const CsrBlock& block, BlockTable& table, Kind kind, int b) {
+void write_checked(const std::string& path, const CsrBlock& block, BlockTable& table, Kind kind, int b, bool wide) {
   block.validate(path);
-  table.set(kind, b, write_ratings_block(path, block));
+  table.set(kind, b, write_ratings_block(path, wide ? compact_columns(widen_columns(block)) : block));
 }
 
 // One user block: samples its users' items, writes the by-user train and
@@ -156,9 +157,9 @@ void write_user_block(const GenerateOptions& o, int b, const std::vector<std::in
     test.indptr.push_back(test.nnz());
   }
   table.sums[b] = sum;
-  write_checked(ratings_path(tmp, Split::train, Side::users, b), train, table, kTrainUsers, b);
+  write_checked(ratings_path(tmp, Split::train, Side::users, b), train, table, kTrainUsers, b, o.wide_ids);
   if (test_buckets != nullptr)
-    write_checked(ratings_path(tmp, Split::test, Side::users, b), test, table, kTestUsers, b);
+    write_checked(ratings_path(tmp, Split::test, Side::users, b), test, table, kTestUsers, b, o.wide_ids);
   write_id_block(ids_path(tmp, Side::users, b), cuts[b], raw_ids);
 }
 
@@ -279,7 +280,7 @@ GenerateResult generate_validated(const Comm& comm, const GenerateOptions& o, do
         const auto& item_counts = split == Split::train ? counts.item_train : counts.item_test;
         CsrBlock block = gen::read_item_block(scratch, split, b, P, first, rows, o.users, item_counts);
         write_checked(ratings_path(tmp, split, Side::items, b), block, table,
-                      split == Split::train ? kTrainItems : kTestItems, b);
+                      split == Split::train ? kTrainItems : kTestItems, b, o.wide_ids);
         gen::remove_buckets(scratch, split, b, P);
       }
       std::vector<std::int64_t> raw_ids(rows);

@@ -80,6 +80,9 @@ const OptionTable<GenerateOptions>& generate_options() {
              "--implicit-pool times as many drawn by popularity; the manifest says feedback events")
         .add(g, "implicit-pool", &O::implicit_pool,
              "with --implicit: candidates drawn by popularity per item kept, >= 1 (1: popularity alone decides)")
+        .add(g, "wide-ids", &O::wide_ids,
+             "store the rating blocks' column ids as int64, as a dataset whose other side has 2^31 rows or more "
+             "must (for testing readers of such datasets at a small size); the ratings are the same")
         .add(g, "force", &O::force, "replace an existing dataset at --output");
     return t;
   }();

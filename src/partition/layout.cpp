@@ -109,7 +109,9 @@ void compute_layout(Job& job) {
       throw Error(o.inputs.front() + ": no training ratings are left (" + std::to_string(job.counters[kLines]) +
                   " lines read on rank 0; see the filters and the split)");
     if (job.users >= INT32_MAX || job.item_count >= INT32_MAX)
-      throw Error("more than 2^31 - 1 users or items: not supported by the dataset format");
+      throw Error(
+          "more than 2^31 - 1 users or items: dals-partition holds 32-bit dense ids (the dataset format and "
+          "dals-train take up to 2^40 a side; see docs/formats.md)");
     if (o.blocks > 0) {
       if (o.blocks > job.users || o.blocks > job.item_count)
         throw Error("--blocks " + std::to_string(o.blocks) + " is more than the " + std::to_string(job.users) +

@@ -98,9 +98,10 @@ HeavyRows HeavyRows::build(const Comm& comm, const CsrBlock& solving, std::int64
       while (fixed_by_row.first_row + u >= fixed_first[own.first_block + b + 1]) ++b;
       auto from = h.all_ids_.begin();
       for (std::int64_t q = fixed_by_row.indptr[u]; q < fixed_by_row.indptr[u + 1]; ++q) {
-        from = std::lower_bound(from, h.all_ids_.end(), static_cast<std::int64_t>(fixed_by_row.indices[q]));
+        const std::int64_t id = fixed_by_row.column(q);
+        from = std::lower_bound(from, h.all_ids_.end(), id);
         if (from == h.all_ids_.end()) break;
-        if (*from == fixed_by_row.indices[q]) visit((from - h.all_ids_.begin()) * h.own_blocks_ + b, u, q);
+        if (*from == id) visit((from - h.all_ids_.begin()) * h.own_blocks_ + b, u, q);
       }
     }
   };

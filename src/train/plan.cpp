@@ -73,7 +73,7 @@ void plan_half(CsrBlock& ratings, const SideLayout& routed, std::int64_t buffer_
     if (ratings.degree(r) < skip_degree) widest = std::max(widest, ratings.degree(r));
   half.widest = std::max(half.widest, widest);
   if (widest > buffer_rows) return;
-  std::vector<std::vector<std::int32_t>> needed;
+  std::vector<std::vector<std::int64_t>> needed;
   std::int64_t distinct = 0;
   const std::vector<RouteChunk> chunks = cut_route_chunks(ratings, routed, buffer_rows, needed, distinct, skip_degree);
   const int b = half.base;
@@ -111,7 +111,7 @@ void count_heavy(const CsrBlock& ratings, const SideLayout& fixed, bool fixed_ro
     if (!fixed_routed) continue;
     int owner = 0;
     for (std::int64_t q = ratings.indptr[r]; q < ratings.indptr[r + 1]; ++q) {
-      while (ratings.indices[q] >= fixed.of(owner).end_row) ++owner;
+      while (ratings.column(q) >= fixed.of(owner).end_row) ++owner;
       ++h.entries[owner];
     }
   }
@@ -212,8 +212,8 @@ void plan_ranking(const CsrBlock& train, const CsrBlock& test, const SideLayout&
     const std::int32_t* e = train.indices.data() + train.indptr[r + 1];
     for (int d = 0; d < p; ++d) {
       if (d == rank) continue;
-      const std::int32_t* lo = std::lower_bound(b, e, static_cast<std::int32_t>(items.of(d).first_row));
-      const std::int32_t* hi = std::lower_bound(lo, e, static_cast<std::int32_t>(items.of(d).end_row));
+      const std::int32_t* lo = std::lower_bound(b, e, train.column_bound(items.of(d).first_row));
+      const std::int32_t* hi = std::lower_bound(lo, e, train.column_bound(items.of(d).end_row));
       const std::int64_t bytes = row_bytes + (hi - lo) * 4;
       f[held_out_ranking_bytes_sent] += bytes;
       received[d] += bytes;
@@ -310,9 +310,9 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
       f[own_users] = ou.rows();
       f[own_items] = oi.rows();
       CsrBlock test;
-      if (m.has_test) test = loading::read_owned(train, m, Split::test, Side::users, ou);
+      if (m.has_test) test = loading::read_owned(train, m, Split::test, Side::users, ou, plan.routed_items);
       {
-        CsrBlock by_user = loading::read_owned(train, m, Split::train, Side::users, ou);
+        CsrBlock by_user = loading::read_owned(train, m, Split::train, Side::users, ou, plan.routed_items);
         if (routed_ranking)
           plan_ranking(by_user, test, layouts.items, r, ranking_row_bytes, ranking_users, ranking_received, f);
         f[ratings_by_user] = by_user.nnz();
@@ -323,7 +323,7 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
           plan_half(by_user, layouts.items, plan.buffer_rows, r, halves[0], f, heavy.users.threshold);
       }
       {
-        CsrBlock by_item = loading::read_owned(train, m, Split::train, Side::items, oi);
+        CsrBlock by_item = loading::read_owned(train, m, Split::train, Side::items, oi, plan.routed_users);
         f[ratings_by_item] = by_item.nnz();
         f[referenced_users] = distinct_columns(by_item);
         f[mem_ratings_by_item] = csr_bytes(by_item.rows(), by_item.nnz());

@@ -141,6 +141,7 @@ CsrBlock training_items_of_test_users(const CsrBlock& train, const CsrBlock& tes
   CsrBlock out;
   out.first_row = train.first_row;
   out.num_cols = train.num_cols;
+  out.column_ids = train.column_ids;
   out.indptr.reserve(train.indptr.size());
   for (std::int64_t r = 0; r < train.rows(); ++r) {
     if (test.degree(r) > 0)

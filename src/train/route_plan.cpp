@@ -1,6 +1,7 @@
 #include "dals/train/route_plan.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "column_set.hpp"
 #include "dals/mpi/route_rows.hpp"
@@ -18,18 +19,23 @@ namespace {
 // Closes the chunk of rows [begin, end): numbers its columns, rewrites the
 // rows' columns into those numbers and counts the rows each rank owns.
 RouteChunk close_chunk(CsrBlock& ratings, std::int64_t begin, std::int64_t end, ColumnSet& set,
-                       const SideLayout& layout, std::vector<std::int32_t>& needed, std::int64_t skip_degree) {
+                       const SideLayout& layout, std::vector<std::int64_t>& needed, std::int64_t skip_degree) {
   RouteChunk chunk;
   chunk.row_begin = begin;
   chunk.row_end = end;
-  needed = set.number_in_order();
+  // The set holds the block's columns (positions, for a compacted block:
+  // they keep the dense ids' order); what is asked of the owners is ids.
+  const std::vector<std::int32_t> columns = set.number_in_order();
+  needed.resize(columns.size());
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    needed[i] = ratings.compacted() ? ratings.column_ids[columns[i]] : columns[i];
   for (std::int64_t r = begin; r < end; ++r)
     if (ratings.degree(r) < skip_degree)
       for (std::int64_t p = ratings.indptr[r]; p < ratings.indptr[r + 1]; ++p)
         ratings.indices[p] = set.position(ratings.indices[p]);
   chunk.recv_counts.assign(layout.ranks(), 0);
   int owner = 0;
-  for (const std::int32_t id : needed) {
+  for (const std::int64_t id : needed) {
     while (id >= layout.of(owner).end_row) ++owner;
     ++chunk.recv_counts[owner];
   }
@@ -40,7 +46,7 @@ RouteChunk close_chunk(CsrBlock& ratings, std::int64_t begin, std::int64_t end, 
 }  // namespace
 
 std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& routed_layout, std::int64_t buffer_rows,
-                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows,
+                                         std::vector<std::vector<std::int64_t>>& needed, std::int64_t& distinct_rows,
                                          std::int64_t skip_degree) {
   // Chunks: as many consecutive rows as reference at most buffer_rows rows.
   std::vector<std::int64_t> ends;
@@ -108,23 +114,28 @@ RoutePlan RoutePlan::build(const Comm& comm, CsrBlock& ratings, const SideLayout
   plan.stats_.widest_row = widest;
   if (widest > buffer_rows) throw Error(buffer_too_small(option, buffer_rows, row_bytes, widest, !with_known));
 
-  std::vector<std::vector<std::int32_t>> needed;
+  std::vector<std::vector<std::int64_t>> needed;
   plan.chunks_ = cut_route_chunks(ratings, routed_layout, buffer_rows, needed, plan.stats_.distinct_rows, skip_degree);
 
   // One request round per chunk round: each owner learns what to send.
   plan.rounds_ = static_cast<int>(comm.max(static_cast<std::int64_t>(plan.chunks_.size())));
   const OwnedRange own = routed_layout.of(comm.rank());
+  // The send lists hold offsets from the owner's first row in 32 bits.
+  const std::int64_t most_owned = comm.max(own.end_row - own.first_row);
+  if (most_owned > std::numeric_limits<std::uint32_t>::max())
+    throw Error("routing plan: a rank owns " + std::to_string(most_owned) +
+                " rows of a routed side, more than 2^32 - 1: run on more ranks");
   plan.send_.resize(plan.rounds_);
   plan.send_first_.resize(plan.rounds_);
   for (int round = 0; round < plan.rounds_; ++round) {
     std::vector<std::vector<std::int64_t>> request(p);
     if (round < static_cast<int>(needed.size())) {
       int owner = 0;
-      for (const std::int32_t id : needed[round]) {
+      for (const std::int64_t id : needed[round]) {
         while (id >= routed_layout.of(owner).end_row) ++owner;
         request[owner].push_back(id);
       }
-      std::vector<std::int32_t>().swap(needed[round]);
+      std::vector<std::int64_t>().swap(needed[round]);
     }
     std::vector<std::int64_t> counts;
     const std::vector<std::int64_t> asked = alltoallv_ids(comm, request, counts);

@@ -62,11 +62,16 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   params_.unobserved_weight = config.unobserved_weight;
   if (config.implicit) params_.bias = false;
 
+  // Which sides are routed, first: a routed side's ids may be 64 bits on
+  // disk, and the other side's blocks are then read compacted.
+  run_collectively(comm_, [&] { routed_ = choose_routed(comm_, config_, manifest_); });
   run_collectively(comm_, [&] {
     for (Side side : kBothSides)
-      local_[side]->ratings = read_owned(config_, manifest_, Split::train, side, layout(side).of(comm_.rank()));
+      local_[side]->ratings =
+          read_owned(config_, manifest_, Split::train, side, layout(side).of(comm_.rank()), routed_[other(side)]);
     if (manifest_.has_test)
-      test_by_user_ = read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()));
+      test_by_user_ =
+          read_owned(config_, manifest_, Split::test, Side::users, layout(Side::users).of(comm_.rank()), routed_.items);
   });
   check_mean(comm_, config_, manifest_, local_[Side::users]->ratings);
   // --lambda-units spread: the factors' lambda in units of the ratings'
@@ -102,7 +107,6 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
     }
   }
 
-  routed_ = choose_routed(comm_, config_, manifest_);
   run_collectively(comm_, [&] {
     if (params_.implicit && config_.validation_fraction > 0)
       throw Error("--validation-fraction: implicit mode has no validation metric yet; use the test split");
@@ -161,7 +165,11 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
   };
   // Routed items' ranking excludes training items by dense id (before the plans rewrite them).
   if (routed_.items && loading::ranks_every_item(config_, manifest_))
-    ranking_train_ = training_items_of_test_users(local_[Side::users]->ratings, test_by_user_);
+    run_collectively(comm_, [&] {  // ranked by 32-bit item ids: Error for 2^31 items or more
+      const std::string where = config_.data + ": ranking every item per test user";
+      ranking_train_ = expand_columns(training_items_of_test_users(local_[Side::users]->ratings, test_by_user_), where);
+      test_by_user_ = expand_columns(std::move(test_by_user_), where);  // no plan rewrites it: ranked by id
+    });
   run_collectively(comm_, [&] {
     for (Side side : kBothSides)
       if (routed_[other(side)])
@@ -174,6 +182,11 @@ Trainer::Trainer(const Comm& comm, const TrainConfig& config)
       validation_plan_ = RoutePlan::build(comm_, validation_by_user_, layout(Side::items), buffer_rows,
                                           own_degrees(Side::items), true, "--exchange-buffer", row_bytes);
   });
+  // The plans have rewritten compacted blocks' columns into chunk
+  // positions: their dense ids are not read again.
+  for (CsrBlock* r :
+       {&local_[Side::users]->ratings, &local_[Side::items]->ratings, &test_by_user_, &validation_by_user_})
+    std::vector<std::int64_t>().swap(r->column_ids);
   std::int64_t buffer = 0;
   for (const RoutePlan* plan : {&plan_.users, &plan_.items, &test_plan_, &validation_plan_})
     buffer = std::max(buffer, plan->stats().max_chunk_rows);

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "dals/core/memory.hpp"
 #include "dals/data/dataset.hpp"
 
 namespace dals::loading {
+
+namespace {
+// A replicated side is gathered by its dense ids, held in 32 bits.
+constexpr std::int64_t kMaxReplicatedRows = std::numeric_limits<std::int32_t>::max();
+}  // namespace
 
 Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config) {
   Manifest manifest;
@@ -20,23 +26,41 @@ Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config) {
   return manifest;
 }
 
-CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own) {
+CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own,
+                    bool compact) {
   const SplitInfo& info = split == Split::train ? m.train : m.test;
   const auto& blocks = info.blocks(side);
-  CsrBlock all;
-  all.first_row = own.first_row;
-  all.num_cols = m.rows(other(side));
+  const std::int64_t num_cols = m.rows(other(side));
   // The manifest knows the sizes: growing the arrays block by block would
   // copy them and hold old and new at once (peak RSS, not just time). Its
   // counts are reserved only once the block files are seen to back them.
   std::int64_t rows = 0, nnz = 0;
+  bool wide = num_cols > std::numeric_limits<std::int32_t>::max();
   for (int b = own.first_block; b < own.end_block; ++b) {
-    check_ratings_block_size(ratings_path(config.data, split, side, b), blocks[b]);
+    const std::string path = ratings_path(config.data, split, side, b);
+    check_ratings_block_size(path, blocks[b]);
     rows += blocks[b].rows, nnz += blocks[b].nnz;
+    if (compact && !wide) wide = ratings_block_is_wide(path);
   }
+  if (compact && wide) {
+    // Ids of 64 bits: the rank's ratings with them (8 bytes a rating more,
+    // while loading), then its distinct ids once, as compact_columns does.
+    WideCsrBlock all;
+    all.first_row = own.first_row;
+    all.num_cols = num_cols;
+    all.indptr.reserve(static_cast<std::size_t>(rows) + 1);
+    all.indices.reserve(static_cast<std::size_t>(nnz));
+    all.values.reserve(static_cast<std::size_t>(nnz));
+    for (int b = own.first_block; b < own.end_block; ++b)
+      all.append(read_wide_ratings_block(ratings_path(config.data, split, side, b), blocks[b], num_cols));
+    return compact_columns(std::move(all));
+  }
+  CsrBlock all;
+  all.first_row = own.first_row;
+  all.num_cols = num_cols;
   all.reserve(rows, nnz);
   for (int b = own.first_block; b < own.end_block; ++b)
-    all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], all.num_cols));
+    all.append(read_ratings_block(ratings_path(config.data, split, side, b), blocks[b], num_cols));
   return all;
 }
 
@@ -83,8 +107,7 @@ void check_positive(const Comm& comm, const TrainConfig& config, const CsrBlock&
 // exceeds kReplicateShare of the memory per rank (the node's memory over
 // its ranks, as rank 0 sees them: the same answer on every rank).
 PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const Manifest& m) {
-  if (config.exchange == ExchangeMode::allgather) return {false, false};
-  if (config.exchange == ExchangeMode::routed) return {true, true};
+  if (config.exchange != ExchangeMode::automatic) return routed_sides(config, m, 0);
   const Comm node = comm.split_shared();
   std::int64_t memory = static_cast<std::int64_t>(physical_memory_bytes()) / std::max(1, node.size());
   comm.broadcast(std::span<std::int64_t>(&memory, 1));
@@ -92,11 +115,19 @@ PerSide<bool> choose_routed(const Comm& comm, const TrainConfig& config, const M
 }
 
 PerSide<bool> routed_sides(const TrainConfig& config, const Manifest& m, std::int64_t memory_per_rank) {
+  if (config.exchange == ExchangeMode::allgather)
+    for (Side side : kBothSides)
+      if (m.rows(side) > kMaxReplicatedRows)
+        throw Error("--exchange allgather: " + config.data + " has " + std::to_string(m.rows(side)) + " " +
+                    side_name(side) +
+                    ", 2^31 or more, and a replicated side's ids are 32 bits: route it "
+                    "(--exchange routed or auto)");
   if (config.exchange == ExchangeMode::allgather) return {false, false};
   if (config.exchange == ExchangeMode::routed) return {true, true};
   const auto budget = static_cast<std::int64_t>(kReplicateShare * static_cast<double>(memory_per_rank));
   PerSide<bool> routed;
-  for (Side side : kBothSides) routed[side] = m.rows(side) * (config.factors + 1) * 4 > budget;
+  for (Side side : kBothSides)
+    routed[side] = m.rows(side) * (config.factors + 1) * 4 > budget || m.rows(side) > kMaxReplicatedRows;
   return routed;
 }
 

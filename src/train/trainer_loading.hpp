@@ -14,7 +14,11 @@
 namespace dals::loading {
 
 Manifest read_checked_manifest(const Comm& comm, const TrainConfig& config);
-CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own);
+// A rank's blocks of one side. Where the other side is routed (`compact`)
+// and has 2^31 rows or more, or a block stores 64-bit ids, the result is
+// compacted (csr.hpp): its positions are what the routing plan rewrites.
+CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, Side side, const OwnedRange& own,
+                    bool compact = false);
 void check_mean(const Comm& comm, const TrainConfig& config, const Manifest& m, const CsrBlock& by_user);
 void check_positive(const Comm& comm, const TrainConfig& config, const CsrBlock& by_user);
 // The training ratings' spread around the manifest's mean, sqrt(sum (r - mu)^2 / n),
@@ -30,6 +34,8 @@ inline bool ranks_every_item(const TrainConfig& config, const Manifest& m) {
   return config.implicit && m.has_test && m.test.ratings > 0;
 }
 // The same choice for a given memory per rank (dals-plan's --memory-per-rank).
+// A side of 2^31 rows or more must be routed (its ids do not fit the 32-bit
+// columns a replicated side is gathered by): Error naming --exchange.
 PerSide<bool> routed_sides(const TrainConfig& config, const Manifest& m, std::int64_t memory_per_rank);
 
 }  // namespace dals::loading

@@ -19,6 +19,7 @@ CsrBlock split_off_validation(CsrBlock& block, Side side, std::uint64_t seed, do
   CsrBlock held;
   held.first_row = block.first_row;
   held.num_cols = block.num_cols;
+  held.column_ids = block.column_ids;  // a compacted block's positions, as its own
   held.indptr.assign(1, 0);
   if (fraction <= 0) {
     held.indptr.assign(static_cast<std::size_t>(block.rows()) + 1, 0);
@@ -30,7 +31,7 @@ CsrBlock split_off_validation(CsrBlock& block, Side side, std::uint64_t seed, do
     const std::int64_t begin = block.indptr[r], end = block.indptr[r + 1];
     block.indptr[r] = kept;
     for (std::int64_t p = begin; p < end; ++p) {
-      const std::int64_t row = block.first_row + r, col = block.indices[p];
+      const std::int64_t row = block.first_row + r, col = block.column(p);
       const bool held_out = side == Side::users ? is_validation_rating(seed, fraction, row, col)
                                                 : is_validation_rating(seed, fraction, col, row);
       if (held_out) {

@@ -8,6 +8,11 @@
 //                                              block checksum and manifest fingerprint
 //                                              are updated, so only the range check can
 //                                              catch it
+//   dals-test-corrupt wide-index-past-32-bits DATA
+//                                              by-item block 0 (of int64 ids, as
+//                                              dals-generate --wide-ids writes) gets an
+//                                              index 2^32 above a valid one, which 32 bits
+//                                              would read as that valid id; checksums updated
 //   dals-test-corrupt indptr-not-monotone DATA likewise, indptr decreases at one row
 //   dals-test-corrupt change-value DATA        by-user block 0's first rating changes (checksums
 //                                              updated): by-user and by-item then disagree
@@ -130,6 +135,29 @@ void index_out_of_range(const std::string& dir) {
       }
     throw Error("by-user block 0 has no ratings to damage");
   });
+}
+
+void wide_index_past_32_bits(const std::string& dir) {
+  dals::Manifest m = dals::read_manifest(dir);
+  const std::string path = dals::ratings_path(dir, dals::Split::train, dals::Side::items, 0);
+  dals::BlockInfo& info = m.train.item_blocks[0];
+  if (!dals::ratings_block_is_wide(path)) throw Error(path + ": stores 32-bit ids (generate with --wide-ids)");
+  dals::WideCsrBlock block = dals::read_wide_ratings_block(path, info, m.users);
+  for (std::int64_t r = 0; r < block.rows(); ++r)
+    if (block.indptr[r + 1] > block.indptr[r]) {
+      // The row's last id: 2^32 more keeps the row increasing.
+      const std::int64_t p = block.indptr[r + 1] - 1, old = block.indices[p];
+      block.indices[p] = old + (std::int64_t{1} << 32);
+      const dals::BlockInfo written = dals::write_ratings_block(path, dals::compact_columns(block));
+      info.checksum = written.checksum;
+      m.fingerprint = m.compute_fingerprint();
+      dals::write_manifest(dir, m);
+      std::printf("%s: row %lld: index %lld -> %lld (manifest checksum and fingerprint updated)\n", path.c_str(),
+                  static_cast<long long>(block.first_row + r), static_cast<long long>(old),
+                  static_cast<long long>(block.indices[p]));
+      return;
+    }
+  throw Error(path + ": no ratings to damage");
 }
 
 void indptr_not_monotone(const std::string& dir) {
@@ -272,7 +300,8 @@ void manifest_mean(const std::string& dir) {
 int usage() {
   std::fputs(
       "usage: dals-test-corrupt flip-byte FILE DATASET | truncate FILE | index-out-of-range DATA |\n"
-      "       indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA | manifest-mean DATA |\n"
+      "       wide-index-past-32-bits DATA | indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA | "
+      "manifest-mean DATA |\n"
       "       array-attribute FILE OBJECT NAME | huge-extent FILE DATASET COUNT |\n"
       "       set-float FILE DATASET VALUE | manifest-huge-ratings DATA\n",
       stderr);
@@ -291,6 +320,8 @@ int main(int argc, char** argv) {
       truncate_file(argv[2]);
     else if (mode == "index-out-of-range" && argc == 3)
       index_out_of_range(argv[2]);
+    else if (mode == "wide-index-past-32-bits" && argc == 3)
+      wide_index_past_32_bits(argv[2]);
     else if (mode == "indptr-not-monotone" && argc == 3)
       indptr_not_monotone(argv[2]);
     else if (mode == "manifest-nnz" && argc == 3)

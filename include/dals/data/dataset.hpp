@@ -38,13 +38,28 @@ void create_dataset_dirs(const std::string& dir, bool with_test);
 
 /// Writes one rating block (indptr int64, indices int32, values float32, plus
 /// first_row and num_cols attributes) and returns the BlockInfo the manifest
-/// must record for it.
+/// must record for it. A compacted block (csr.hpp) is written with its
+/// dense ids, as int64.
 BlockInfo write_ratings_block(const std::string& path, const CsrBlock& block);
 
 /// Reads one rating block and checks it against what the manifest says
 /// (id range, nnz, checksum, column count) and against CsrBlock::validate().
-/// Every problem is an Error naming the file.
+/// Every problem is an Error naming the file. The block's columns are dense
+/// ids, whichever width the file stores: a block whose other side has 2^31
+/// rows or more is an Error here (read_wide_ratings_block reads it).
 CsrBlock read_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols);
+
+/// As read_ratings_block, with ids of any width (the trainer compacts them:
+/// compact_columns).
+WideCsrBlock read_wide_ratings_block(const std::string& path, const BlockInfo& expected, std::int64_t num_cols);
+
+/// Whether a rating block file stores its column ids as int64.
+bool ratings_block_is_wide(const std::string& path);
+
+/// The checksum the manifest records for a block: of its offsets, its ids
+/// as the file stores them (int64 for a compacted or wide block) and values.
+std::uint64_t block_checksum(const CsrBlock& block);
+std::uint64_t block_checksum(const WideCsrBlock& block);
 
 /// The degree of each row of a rating block, from its offsets alone (no
 /// checksum: for a planner that reads the whole block again later).
@@ -88,8 +103,5 @@ StringIds read_string_id_block(const std::string& path, const BlockInfo& expecte
 
 /// The id_type attribute of an id block: "int64" or "string".
 std::string id_block_type(const std::string& path);
-
-/// Combined checksum of a block's arrays, as recorded in the manifest.
-std::uint64_t block_checksum(const CsrBlock& block);
 
 }  // namespace dals

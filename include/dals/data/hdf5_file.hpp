@@ -77,6 +77,9 @@ class H5File {
                             const char* source = nullptr) const;
 
   bool has(const std::string& name) const;
+  /// Whether array `name` (which must exist) stores elements of type T.
+  template <class T>
+  bool holds(const std::string& name) const;
 
   /// The element count an array declares (rows x cols for 2-D); nothing is
   /// read or allocated, so callers can compare it with what they expect.

@@ -39,6 +39,12 @@ struct SplitInfo {
   std::vector<BlockInfo>& blocks(Side side) { return side == Side::users ? user_blocks : item_blocks; }
 };
 
+/// The most rows a side may have: 2^40, wide enough for 10^12 users. Dense
+/// ids of 2^31 or more are stored as int64 (dataset.hpp); every product of
+/// a row count with a row's bytes, (k + 1) 4 at k up to 2^20, stays within
+/// int64.
+constexpr std::int64_t kMaxSideRows = std::int64_t{1} << 40;
+
 struct Manifest {
   static constexpr int kFormatVersion = 1;
   int version = kFormatVersion;

@@ -79,6 +79,7 @@ struct GenerateOptions {
   bool implicit = false;        ///< events with counts, chosen by the planted model (see above)
   double implicit_pool = 5.0;   ///< with implicit: candidates per chosen item, >= 1 (1: popularity only)
   bool force = false;           ///< replace an existing dataset at `output`
+  bool wide_ids = false;        ///< store column ids as int64, as a side of 2^31 rows or more needs
 };
 
 /// Throws Error with a one-line message naming the first invalid option

@@ -62,7 +62,7 @@ struct RouteStats {
 /// ratings or more (heavy rows, heavy_rows.hpp) are left out: they
 /// reference nothing and keep their columns.
 std::vector<RouteChunk> cut_route_chunks(CsrBlock& ratings, const SideLayout& routed_layout, std::int64_t buffer_rows,
-                                         std::vector<std::vector<std::int32_t>>& needed, std::int64_t& distinct_rows,
+                                         std::vector<std::vector<std::int64_t>>& needed, std::int64_t& distinct_rows,
                                          std::int64_t skip_degree = std::numeric_limits<std::int64_t>::max());
 
 /// The error of a buffer of `buffer_rows` rows (set by `option`) that one
