@@ -147,8 +147,10 @@ CsrBlock compact_columns(WideCsrBlock wide) {
   block.column_ids = wide.indices;
   std::sort(block.column_ids.begin(), block.column_ids.end());
   block.column_ids.erase(std::unique(block.column_ids.begin(), block.column_ids.end()), block.column_ids.end());
+  block.column_ids.shrink_to_fit();  // 8 bytes a distinct id, not a rating, from here on
   if (block.column_ids.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
-    throw Error("internal: " + std::to_string(block.column_ids.size()) + " distinct columns on one rank");
+    throw Error("the ratings of one rank's blocks reference " + std::to_string(block.column_ids.size()) +
+                " distinct rows of the other side, more than 2^31 - 1: run on more ranks");
   block.indices.resize(wide.indices.size());
   for (std::size_t p = 0; p < wide.indices.size(); ++p)
     block.indices[p] = static_cast<std::int32_t>(

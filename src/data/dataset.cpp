@@ -111,7 +111,7 @@ H5File open_ratings_block(const std::string& path, const BlockInfo& expected, st
 }
 
 // 64-bit ids are written where the other side has 2^31 rows or more (or
-// asked for: dals-generate --column-ids 64); a file of either is read.
+// asked for: dals-generate --wide-ids); a file of either is read.
 bool stores_wide_ids(const H5File& f) {
   if (f.holds<std::int32_t>("indices")) return false;
   if (f.holds<std::int64_t>("indices")) return true;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "dals/core/error.hpp"
@@ -103,6 +104,13 @@ Manifest write_all_blocks(const std::string& dir, const std::vector<RawRating>& 
 
   const auto user_cuts = balanced_cuts(user_cost, m.blocks);
   const auto item_cuts = balanced_cuts(item_cost, m.blocks);
+  // What a manifest may hold (manifest.hpp): checked before anything is written.
+  if (m.users > kMaxSideRows || m.items > kMaxSideRows)
+    throw Error(dir + ": more than 2^40 users or items is not supported");
+  for (const auto* cuts : {&user_cuts, &item_cuts})
+    for (int b = 0; b < m.blocks; ++b)
+      if ((*cuts)[b + 1] - (*cuts)[b] > std::numeric_limits<std::int32_t>::max())
+        throw Error(dir + ": a block would hold 2^31 rows or more: give more blocks");
   create_dataset_dirs(dir, m.has_test);
 
   auto write_side = [&](Split split, Side side, const std::vector<Triplet>& all, SplitInfo& info) {

@@ -3,6 +3,7 @@
 #include "dals/train/plan.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "dals/core/huge_pages.hpp"
 #include "dals/core/memory.hpp"
@@ -281,6 +282,11 @@ Plan make_plan(const Comm& comm, const PlanConfig& config) {
   // users, and the bytes of their rows and excluded items it sends and
   // each rank receives (the lists back follow from the users).
   const bool routed_ranking = plan.routed_items && loading::ranks_every_item(train, m);
+  run_collectively(comm, [&] {  // as the trainer: ranked by 32-bit item ids
+    if (loading::ranks_every_item(train, m) && m.items > std::numeric_limits<std::int32_t>::max())
+      throw Error(config.data + ": ranking every item per test user holds 32-bit item ids, and there are " +
+                  std::to_string(m.items) + " items");
+  });
   const std::int64_t ranking_row_bytes = routed_ranking_row_words(train.factors) * 4;
   const std::int64_t ranking_list_bytes = routed_ranking_list_words(train.eval_k) * 4;
   std::vector<std::int64_t> ranking_users(p, 0), ranking_received(p, 0);

@@ -43,8 +43,9 @@ CsrBlock read_owned(const TrainConfig& config, const Manifest& m, Split split, S
     if (compact && !wide) wide = ratings_block_is_wide(path);
   }
   if (compact && wide) {
-    // Ids of 64 bits: the rank's ratings with them (8 bytes a rating more,
-    // while loading), then its distinct ids once, as compact_columns does.
+    // Ids of 64 bits: the rank's ratings with them, then its distinct ids
+    // once (compact_columns): while loading, 16 bytes a rating more (the
+    // ids as read and their sorted copy) than the ratings held after.
     WideCsrBlock all;
     all.first_row = own.first_row;
     all.num_cols = num_cols;

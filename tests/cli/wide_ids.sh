@@ -7,7 +7,8 @@
 # a validation split, implicit mode's routed ranking and a resume; where
 # the other side is replicated the ids are narrowed; dals-plan's figures
 # are the same; dals-inspect checks the files; and an id 2^32 above a valid
-# one (which 32 bits would read as that id) is one clear error.
+# one (which 32 bits would read as that id) is one clear error; a side of
+# 2^31 rows or more cannot be all-gathered.
 #
 # Usage (as ctest runs it): bash wide_ids.sh BUILD_DIR SCRATCH_DIR
 set -u -o pipefail
@@ -125,4 +126,21 @@ run_one "$SCRATCH/bad-inspect" "$DALS_INSPECT" "$SCRATCH/bad"
 check bad-inspect "dals-inspect names the block and the id" grep -q "by-item/block-00000.h5: index 42949" \
   "$SCRATCH/bad-inspect.rank0.err"
 same_tree bad "$SCRATCH/bad" "$SCRATCH/bad.listing"
+
+# A manifest of 2^31 users or more (its last user block grown; no block
+# file backs it): all-gathered, they are refused before any block is read,
+# by dals-train on every rank and by dals-plan; auto routes them and the
+# blocks' disagreement with the manifest is then the error.
+fresh_copy "$SCRATCH/wide" "$SCRATCH/huge"
+run_one "$SCRATCH/huge-corrupt" "$DALS_CORRUPT" manifest-huge-users "$SCRATCH/huge"
+expect_success huge-corrupt "$SCRATCH/huge-corrupt"
+run_ranks 2 "$SCRATCH/huge-allgather" "$DALS_TRAIN" --data "$SCRATCH/huge" --output "$SCRATCH/huge.model" -k 4 \
+  --iterations 1 --exchange allgather
+EXPECT_EXIT_CODE=1 expect_failure huge-allgather "$SCRATCH/huge-allgather" "--exchange allgather:" "2^31 or more"
+run_one "$SCRATCH/huge-plan" "$DALS_PLAN" "$SCRATCH/huge" --ranks 2 -k 4 --exchange allgather
+EXPECT_EXIT_CODE=1 expect_failure huge-plan "$SCRATCH/huge-plan" "--exchange allgather:" "2^31 or more"
+run_ranks 2 "$SCRATCH/huge-auto" "$DALS_TRAIN" --data "$SCRATCH/huge" --output "$SCRATCH/huge.model" -k 4 \
+  --iterations 1
+EXPECT_EXIT_CODE=1 expect_failure huge-auto "$SCRATCH/huge-auto" "/huge/by-" "the manifest says"
+check huge "no model published" test ! -e "$SCRATCH/huge.model"
 cli_finish

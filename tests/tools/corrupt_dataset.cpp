@@ -13,6 +13,9 @@
 //                                              dals-generate --wide-ids writes) gets an
 //                                              index 2^32 above a valid one, which 32 bits
 //                                              would read as that valid id; checksums updated
+//   dals-test-corrupt manifest-huge-users DATA the last user block gains rows up to 2^31 - 1
+//                                              (fingerprint updated): 2^31 users or more,
+//                                              in the manifest only
 //   dals-test-corrupt indptr-not-monotone DATA likewise, indptr decreases at one row
 //   dals-test-corrupt change-value DATA        by-user block 0's first rating changes (checksums
 //                                              updated): by-user and by-item then disagree
@@ -46,6 +49,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -288,6 +292,19 @@ void manifest_huge_ratings(const std::string& dir) {
   std::printf("%s/manifest.json: train ratings and block 0 of each side +2^40\n", dir.c_str());
 }
 
+void manifest_huge_users(const std::string& dir) {
+  dals::Manifest m = dals::read_manifest(dir);
+  // The last user block grows to 2^31 - 1 rows (the most a block has): the
+  // users then number 2^31 or more, which no block file backs.
+  dals::BlockInfo& last = m.train.user_blocks.back();
+  last.rows = std::numeric_limits<std::int32_t>::max();
+  if (m.has_test) m.test.user_blocks.back().rows = last.rows;
+  m.users = last.first + last.rows;
+  m.fingerprint = m.compute_fingerprint();
+  dals::write_manifest(dir, m);
+  std::printf("%s/manifest.json: %lld users\n", dir.c_str(), static_cast<long long>(m.users));
+}
+
 void manifest_mean(const std::string& dir) {
   dals::Manifest m = dals::read_manifest(dir);
   const double before = m.mean;
@@ -300,7 +317,8 @@ void manifest_mean(const std::string& dir) {
 int usage() {
   std::fputs(
       "usage: dals-test-corrupt flip-byte FILE DATASET | truncate FILE | index-out-of-range DATA |\n"
-      "       wide-index-past-32-bits DATA | indptr-not-monotone DATA | change-value DATA | manifest-nnz DATA | "
+      "       manifest-huge-users DATA | wide-index-past-32-bits DATA | indptr-not-monotone DATA | change-value DATA | "
+      "manifest-nnz DATA | "
       "manifest-mean DATA |\n"
       "       array-attribute FILE OBJECT NAME | huge-extent FILE DATASET COUNT |\n"
       "       set-float FILE DATASET VALUE | manifest-huge-ratings DATA\n",
@@ -320,6 +338,8 @@ int main(int argc, char** argv) {
       truncate_file(argv[2]);
     else if (mode == "index-out-of-range" && argc == 3)
       index_out_of_range(argv[2]);
+    else if (mode == "manifest-huge-users" && argc == 3)
+      manifest_huge_users(argv[2]);
     else if (mode == "wide-index-past-32-bits" && argc == 3)
       wide_index_past_32_bits(argv[2]);
     else if (mode == "indptr-not-monotone" && argc == 3)
